@@ -1,0 +1,74 @@
+#pragma once
+// Amazon Pay India request and response signing: AWS4-HMAC-SHA384 (SPEC.md §1.2-1.5). The time is always an
+// argument; the signing key is derived once per (secret, day) and cached.
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/canonical.h"
+#include "core/secret.h"
+
+namespace payrecon::gateway {
+
+inline constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA384";
+inline constexpr std::string_view kRegion = "eu-west-1";
+inline constexpr std::string_view kService = "AmazonPay";
+inline constexpr std::string_view kTerminator = "aws4_request";
+// [inferred] SPEC.md §1.4: the current docs print "AMZ+<key>:<sig>" (a URL-encoded space); the older guide, the
+// Android SDK and production integrations send a literal space.
+inline constexpr std::string_view kAuthorizationPrefix = "AMZ";
+inline constexpr std::string_view kAuthorizationSeparator = " ";
+
+// The values of the seven signed request headers (SPEC.md §1.1), sent on the wire exactly as signed.
+struct RequestSigningHeaders {
+  std::string client_id;   // x-amz-client-id: the merchant id
+  std::string amz_date;    // x-amz-date: YYYYMMDDTHHMMSSZ
+  std::string expires;     // x-amz-expires: seconds, e.g. "900"
+  std::string source;      // x-amz-source: "Server" for this worker
+  std::string user_agent;  // x-amz-user-agent
+  std::string user_ip;     // x-amz-user-ip
+};
+// The seven (name, value) pairs, names lowercase, algorithm included.
+std::vector<core::Pair> SignedHeaderPairs(const RequestSigningHeaders& h);
+
+// The three signed response headers (SPEC.md §1.5).
+struct ResponseSigningHeaders {
+  std::string amz_date;
+  std::string request_id;
+};
+std::vector<core::Pair> SignedResponseHeaderPairs(const ResponseSigningHeaders& h);
+
+// "AWS4-HMAC-SHA384\n<amz_date>\n<YYYYMMDD>/eu-west-1/AmazonPay/aws4_request\n<hex sha384(canonical)>".
+// Requires amz_date to be at least 8 characters (the caller validates x-amz-date).
+std::string StringToSign(std::string_view canonical, std::string_view amz_date);
+
+// "AMZ <access key id>:<signature>".
+std::string AuthorizationHeader(std::string_view access_key_id, std::string_view signature);
+
+std::string Sha384Hex(std::string_view data);
+std::string Sha256Hex(std::string_view data);
+std::string Base64UrlNoPad(const unsigned char* data, std::size_t size);
+// Compares without branching on the content (the time depends on the lengths only).
+bool ConstantTimeEquals(std::string_view a, std::string_view b);
+
+// Signs canonical texts with one merchant's secret. Thread-safe.
+class Signer {
+ public:
+  explicit Signer(core::Secret secret);
+  // base64url(HMAC-SHA384(kSigning(day of amz_date), StringToSign)), unpadded, 64 characters.
+  std::string Sign(std::string_view canonical, std::string_view amz_date) const;
+  // Whether `signature` is this signer's signature of the canonical text, in constant time.
+  bool Verify(std::string_view canonical, std::string_view amz_date, std::string_view signature) const;
+
+ private:
+  std::string SigningKey(std::string_view day) const;
+
+  core::Secret secret_;
+  mutable std::mutex mu_;
+  mutable std::string cached_day_;
+  mutable std::string cached_key_;
+};
+
+}  // namespace payrecon::gateway
