@@ -1,0 +1,117 @@
+#pragma once
+// The ports through which the job reaches the outside: the transaction store (db/) and the status checker
+// (gateway/). Adapters translate their libraries' errors into core terms: per-transaction problems are values;
+// a store that cannot do its work throws StoreUnavailable (the run ends with exit 3).
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core/check.h"
+#include "core/transaction.h"
+
+namespace payrecon::core {
+
+// ---- Status checker (gateway/) ----
+
+struct StatusQuery {
+  std::string merchant_id;
+  Kind kind = Kind::kCharge;
+  std::string txn_id;           // merchant_txn_id, or amazon_txn_id when by_amazon_id
+  bool by_amazon_id = false;    // txnIdType=AmazonTxnId instead of MerchantTxnId
+};
+
+// One Get Status call, signed with the merchant's credentials, response verified and classified.
+// Never throws for per-transaction problems. One instance is used by one thread at a time.
+class StatusChecker {
+ public:
+  virtual ~StatusChecker() = default;
+  virtual CheckResult StatusCheck(const StatusQuery& query) = 0;
+};
+
+// ---- Transaction store (db/) ----
+
+class StoreUnavailable : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct ClaimParams {
+  std::string run_id;
+  Instant now{};
+  Millis lease{};     // the claim holds until now + lease; a crashed run's claims expire then
+  int limit = 1000;   // at most this many rows
+};
+
+// Backfill: every transaction created in [created_from, created_to), pending or final, in id order after `after_id`.
+struct WindowClaimParams {
+  std::string run_id;
+  Instant now{};
+  Millis lease{};
+  int limit = 1000;
+  Instant created_from{};
+  Instant created_to{};
+  std::optional<Kind> kind;
+  std::optional<std::string> merchant_id;
+  std::int64_t after_id = 0;
+};
+
+struct DiscrepancyRecord {
+  DiscrepancyCode code = DiscrepancyCode::kNotFound;
+  std::string detail;
+  std::string gateway_status;           // the gateway's word, empty when none
+  std::optional<Paise> gateway_amount;
+};
+
+// What a check of one claimed transaction changes. Applied with compare-and-set on (id, expected_status);
+// the status change, its event and its discrepancies commit together, and the claim is released.
+struct TransactionUpdate {
+  std::int64_t id = 0;
+  Status expected_status = Status::kCapturePending;
+  std::optional<Status> new_status;          // a transition; nullopt keeps the status
+  Instant next_check_at{};
+  int check_count = 0;
+  int error_count = 0;
+  std::string last_error;                    // empty clears it
+  std::string amazon_txn_id;                 // empty keeps the stored one
+  std::optional<Paise> approved_amount;      // nullopt keeps the stored one
+  std::optional<Instant> gateway_updated_at; // nullopt keeps the stored one
+  std::vector<DiscrepancyRecord> discrepancies;  // raised once per (transaction, code) while open
+  std::string request_id;                    // the gateway's x-amz-request-id, for the audit trail
+  std::string response_digest;               // hex SHA-256 of the signed response text
+};
+
+struct ApplyParams {
+  std::string run_id;
+  Instant now{};
+  std::vector<TransactionUpdate> updates;
+};
+
+struct UpdateOutcome {
+  std::int64_t id = 0;
+  bool applied = false;   // false: the compare-and-set found another status (a conflict, not an error)
+  std::vector<DiscrepancyCode> raised;  // discrepancies newly opened by this update
+};
+
+struct ApplyResult {
+  std::vector<UpdateOutcome> outcomes;  // one per update, same order
+};
+
+struct ReleaseParams {
+  std::string run_id;
+  std::vector<std::int64_t> ids;  // claims of this run to give back unchanged
+};
+
+class TransactionStore {
+ public:
+  virtual ~TransactionStore() = default;
+  // Claims due pending transactions (next_check_at <= now, no live lease) with FOR UPDATE SKIP LOCKED.
+  virtual std::vector<Transaction> TransactionsClaimDue(const ClaimParams& params) = 0;
+  virtual std::vector<Transaction> TransactionsClaimWindow(const WindowClaimParams& params) = 0;
+  // Applies a batch in one transaction.
+  virtual ApplyResult TransactionsApply(const ApplyParams& params) = 0;
+  virtual void LeasesRelease(const ReleaseParams& params) = 0;
+};
+
+}  // namespace payrecon::core
