@@ -28,7 +28,7 @@ class ConfigError : public std::runtime_error {
  public:
   explicit ConfigError(std::vector<std::string> problems);
   // One line each, e.g. `worker.in_flight: must be between 1 and 1024, got 0`,
-  // `merchants[1].secret_key_env: environment variable "AMZ_SECRET_M2" is not set`, in document order.
+  // `merchants[1].secret_key_env: environment variable "AMZ_SECRET_M2" is not set`, in schema order.
   const std::vector<std::string>& problems() const { return problems_; }
 
  private:
