@@ -1,4 +1,5 @@
 #include <boost/test/unit_test.hpp>
+#include <yaml-cpp/yaml.h>
 
 #include <fstream>
 #include <sstream>
@@ -163,6 +164,17 @@ BOOST_AUTO_TEST_CASE(example_file_loads_cleanly) {
   default_render = default_render.substr(0, default_render.find("merchants:")) +
                    default_render.substr(default_render.find("worker:"));
   BOOST_TEST(example_render == default_render);
+}
+
+BOOST_AUTO_TEST_CASE(deployed_configmap_loads_cleanly) {
+  // The Kubernetes ConfigMap embeds the production configuration; it must pass the same validation.
+  const YAML::Node cm = YAML::LoadFile(std::string(PAYRECON_TESTDATA_DIR) + "/../../deploy/kubernetes/configmap.yaml");
+  const std::string embedded = cm["data"]["payrecon.yaml"].as<std::string>();
+  const Settings s =
+      LoadFromString(embedded, MapEnvironment({{"AMAZONPAY_SECRET_A2XMNOQAN8MC64", "from-the-secret"}}), "");
+  BOOST_REQUIRE(s.merchants.size() == 1u);
+  BOOST_TEST(s.merchants[0].secret_key.Reveal() == "from-the-secret");
+  BOOST_TEST(s.reports.dir == "/var/lib/payrecon/reports");
 }
 
 BOOST_AUTO_TEST_CASE(secrets_from_env_and_files) {
