@@ -296,7 +296,11 @@ HttpReply Sandbox::HandleApi(const HttpRequest& request, Endpoint endpoint) {
             nullptr, {}, {}, {}, {}};
   auto sign = [&](HttpReply& r, const JsonValue* body, const FaultSpec& fault) { SignReply(r, body, call, fault); };
   auto fail = [&](int status, std::string_view code, std::string_view message) {
+    // A 401 is not signed: the caller's key is what is in doubt, so it could not verify the signature anyway.
+    const Merchant* signer = call.merchant;
+    if (status == 401) call.merchant = nullptr;
     HttpReply r = FinishReply(status, ErrorBody(code, message), FaultSpec{}, 0, call.outcome, sign);
+    call.merchant = signer;
     stats_.Count(endpoint, call.outcome);
     return r;
   };
@@ -373,6 +377,13 @@ HttpReply Sandbox::HandleApi(const HttpRequest& request, Endpoint endpoint) {
     call.draw = faults_.Decide(endpoint, Mix64(request_counter_.load() ^ 0xC0FFEE));
   }
   HttpReply r;
+  const FaultKind early = call.draw.spec.kind;
+  if (early == FaultKind::kHttp500 || early == FaultKind::kHttp503 || early == FaultKind::kHttp429) {
+    // Refused before any processing: a POST that met one of these created nothing.
+    r = FinishReply(200, JsonValue::Object(), call.draw.spec, call.draw.latency_ms, call.outcome, sign);
+    stats_.Count(endpoint, call.outcome);
+    return r;
+  }
   switch (endpoint) {
     case Endpoint::kStatus: r = Status(call); break;
     case Endpoint::kCharge: r = Charge(call, false); break;
