@@ -18,9 +18,11 @@ namespace payrecon::core {
 inline constexpr std::string_view kImportCsvHeader =
     "kind,merchant_id,merchant_txn_id,amazon_txn_id,parent_merchant_txn_id,amount,currency,status,created_at";
 
-// Limits on identifiers (bytes). Ids are printable ASCII without spaces or commas' worries: see ImportCsvParser.
+// Identifiers are printable ASCII without spaces (0x21-0x7e), non-empty, at most this many bytes.
 inline constexpr std::size_t kMaxMerchantIdLength = 64;
 inline constexpr std::size_t kMaxTxnIdLength = 128;
+// A field longer than this is a problem (and is not kept in memory).
+inline constexpr std::size_t kMaxImportFieldLength = 1024;
 
 struct ImportRow {
   std::int64_t line = 0;                // the line the record starts on (1 is the header)
@@ -61,10 +63,11 @@ class ImportCsvParser {
   std::int64_t rows() const { return rows_; }
 
  private:
+  void Char(char c);
+  void Append(char c);
   void EndField();
   void EndRecord();
-  void Validate(std::int64_t line, std::vector<std::string>& fields);
-  void Problem(std::int64_t line, std::string message);
+  void Validate();
 
   RowSink sink_;
   std::vector<ImportProblem> problems_;
@@ -79,9 +82,13 @@ class ImportCsvParser {
   bool after_quote_ = false;       // a quote inside a quoted field: closing, or the first of a doubled pair
   bool field_was_quoted_ = false;
   bool pending_cr_ = false;        // a CR waiting for its LF
-  bool record_bad_ = false;        // a tokenizer problem already reported for this record
-  bool header_done_ = false;
   bool record_started_ = false;
+  bool field_too_long_ = false;
+  std::size_t field_count_ = 0;    // fields of the current record, also those beyond what is kept
+  std::vector<std::string> reasons_;  // problems of the current record
+  bool bom_checked_ = false;
+  bool header_done_ = false;
+  bool header_bad_ = false;        // a wrong header: the rest cannot be read, only the header is reported
 };
 
 struct ImportCsvResult {
