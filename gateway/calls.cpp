@@ -159,6 +159,12 @@ core::CheckResult GetStatus(Client& client, const Merchant& merchant, const Stat
   core::CheckResult r = Classify(client.Call(merchant, http), [&](const JsonValue& body) -> Problem {
     auto o = ParseObservation(body, request.kind);
     if (!o.ok()) return o.error();
+    // The signed text does not cover the query, so a verified answer about another transaction is refused here.
+    const bool by_amazon = request.id_type == TxnIdType::kAmazonTxnId;
+    const std::string& answered = by_amazon ? o->amazon_txn_id : o->merchant_txn_id;
+    if (!answered.empty() && answered != request.txn_id) {
+      return "response is about '" + answered + "', not the requested '" + request.txn_id + "'";
+    }
     observation = std::move(o).value();
     return std::nullopt;
   });

@@ -46,6 +46,8 @@ struct StatusRequest {
   TxnIdType id_type = TxnIdType::kMerchantTxnId;
 };
 // The observation is in check.observation. Unknown status words are observations with status == nullopt.
+// An answer whose id of the requested type (chargeId/refundId, or amazonChargeId/amazonRefundId) names another
+// transaction is kMalformed: the response signature does not cover the query.
 core::CheckResult GetStatus(Client& client, const Merchant& merchant, const StatusRequest& request);
 
 // Reads a status (or charge/refund) response body into an observation. Ids follow `kind` (refundId /

@@ -62,7 +62,8 @@ ServerReply Error(int status, const std::string& code, const std::string& messag
   return Json(status, R"({"code":")" + code + R"(","message":")" + message + R"("})", ServerReply::Sign::kNone);
 }
 
-core::CheckResult StatusOf(Client& client, core::Kind kind = core::Kind::kCharge, std::string id = "order_1") {
+core::CheckResult StatusOf(Client& client, core::Kind kind = core::Kind::kCharge,
+                           std::string id = "test12345k121wseddwr") {
   const Merchant merchant = TestMerchant();
   return gateway::GetStatus(client, merchant, {kind, std::move(id), gateway::TxnIdType::kMerchantTxnId});
 }
@@ -367,6 +368,21 @@ BOOST_AUTO_TEST_CASE(signed_body_without_status_or_with_bad_amount_is_malformed)
   BOOST_TEST(b.response_digest.size() == 64u);  // verified, then refused
 }
 
+BOOST_AUTO_TEST_CASE(verified_answer_about_another_transaction_is_malformed) {
+  SignedServer server(kSecret, kSigningHost, [](const ServerRequest&) { return Json(200, kChargeStatusBody); });
+  Client client(Local(server.port()), Pinned);
+  const auto r = StatusOf(client, core::Kind::kCharge, "order_9");
+  BOOST_TEST(core::CheckOutcomeName(r.outcome) == "MALFORMED");
+  BOOST_TEST(r.message == "response is about 'test12345k121wseddwr', not the requested 'order_9'");
+  const Merchant merchant = TestMerchant();
+  const auto by_amazon =
+      gateway::GetStatus(client, merchant, {core::Kind::kCharge, "P04-9627949-2839206", gateway::TxnIdType::kAmazonTxnId});
+  BOOST_TEST(core::CheckOutcomeName(by_amazon.outcome) == "OBSERVED");
+  const auto other_amazon =
+      gateway::GetStatus(client, merchant, {core::Kind::kCharge, "P04-0000000-0000000", gateway::TxnIdType::kAmazonTxnId});
+  BOOST_TEST(core::CheckOutcomeName(other_amazon.outcome) == "MALFORMED");
+}
+
 BOOST_AUTO_TEST_CASE(wrong_signature_is_bad_signature) {
   SignedServer server(kSecret, kSigningHost,
                       [](const ServerRequest&) { return Json(200, kChargeStatusBody, ServerReply::Sign::kWrongKey); });
@@ -592,14 +608,14 @@ BOOST_AUTO_TEST_CASE(status_checker_signs_per_merchant_and_refuses_unknown_ones)
                                             {kMid, kKeyId, core::Secret(kSecret)},
                                             {"OTHERMID", "key-2", core::Secret("another secret")}},
                                         Pinned);
-  const auto unknown = checker.StatusCheck({"NOPE", core::Kind::kCharge, "order_1", false});
+  const auto unknown = checker.StatusCheck({"NOPE", core::Kind::kCharge, "test12345k121wseddwr", false});
   BOOST_TEST(core::CheckOutcomeName(unknown.outcome) == "INVALID_REQUEST");
   BOOST_TEST(unknown.gateway_code == "MerchantNotConfigured");
   BOOST_TEST(unknown.http_status == 0);
   BOOST_TEST(unknown.message == "no credentials for merchant 'NOPE'");
   BOOST_TEST(server.requests().empty());
 
-  const auto ok = checker.StatusCheck({kMid, core::Kind::kCharge, "order_1", false});
+  const auto ok = checker.StatusCheck({kMid, core::Kind::kCharge, "test12345k121wseddwr", false});
   BOOST_TEST(core::CheckOutcomeName(ok.outcome) == "OBSERVED");
   // The server signs with the first merchant's secret: the other merchant's client cannot verify it.
   const auto other = checker.StatusCheck({"OTHERMID", core::Kind::kCharge, "P04-1", true});
