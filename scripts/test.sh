@@ -16,4 +16,13 @@ export PAYRECON_SOURCE_DIR=$root
 export PAYRECON_BUILD_DIR=${PAYRECON_BUILD_DIR:-$root/build}
 
 cd "$PAYRECON_BUILD_DIR"
-ctest --output-on-failure --no-tests=error --timeout 600 "$@"
+log=$(mktemp /tmp/payrecon-ctest.XXXXXX)
+set +e
+ctest --output-on-failure --no-tests=error --timeout 600 --no-label-summary "$@" 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+set -e
+# CI reads the log's last line: repeat ctest's summary ("100% tests passed, 0 tests failed out of N") last.
+summary=$(grep -E '^[0-9]+% tests passed' "$log" | tail -1)
+rm -f "$log"
+[ -n "$summary" ] && echo "$summary"
+exit "$rc"
