@@ -42,6 +42,8 @@ struct Result {
   CheckRecord record;
   bool checked = false;   // a decision exists (false: handed back before its check)
   bool release = false;   // give the claim back instead of applying (not checked, or authentication refused)
+  // Authentication refused: the claim is kept until the run ends, so this run does not claim it again.
+  bool hold = false;
 };
 
 // State shared by the coordinating thread and the workers.
@@ -76,7 +78,7 @@ void WorkerLoop(Shared& shared, const RunnerOptions& options, const RunnerDeps& 
     Result r;
     r.record.transaction = std::move(*txn);
     const core::Transaction& t = r.record.transaction;
-    if (shared.stop.load()) {
+    if (shared.stop.load() || shared.auth_stop.load() || (deps.interrupt && deps.interrupt->load())) {
       r.release = true;
       shared.Push(std::move(r));
       continue;
@@ -111,8 +113,9 @@ void WorkerLoop(Shared& shared, const RunnerOptions& options, const RunnerDeps& 
                                                     : kDefaultRetryAfter);
     }
     if (d.auth_failure) {
-      // Not the transaction's fault: its attempts are not spent, its claim is given back.
+      // Not the transaction's fault: its attempts are not spent, its claim is given back when the run ends.
       r.release = true;
+      r.hold = true;
       if (shared.consecutive_auth.fetch_add(1) + 1 >= options.auth_failures_to_stop) shared.auth_stop = true;
     } else if (r.record.check.http_status != 0) {
       shared.consecutive_auth = 0;
@@ -182,10 +185,6 @@ class ProgressTracker {
   bool blocked_ = false;
 };
 
-std::string TransitionKey(const core::Transaction& t, core::Status to) {
-  return std::string(core::StatusName(t.status)) + "->" + std::string(core::StatusName(to));
-}
-
 }  // namespace
 
 Runner::Runner(RunnerOptions options, RunnerDeps deps) : options_(std::move(options)), deps_(std::move(deps)) {
@@ -216,6 +215,7 @@ RunStats Runner::Run() {
   ProgressTracker progress;
   std::size_t outstanding = 0;  // handed out by the source, not yet applied or released
   std::vector<Result> pending;  // results waiting to be applied
+  std::vector<std::int64_t> held;  // claims kept until the end of the run
   bool claiming_done = false;
   bool stopping = false;
   auto last_apply = SteadyClock::now();
@@ -225,7 +225,9 @@ RunStats Runner::Run() {
     std::vector<core::TransactionUpdate> updates;
     std::vector<std::int64_t> release_ids;
     for (const Result& r : pending) {
-      if (r.release) {
+      if (r.hold) {
+        held.push_back(r.record.transaction.id);
+      } else if (r.release) {
         release_ids.push_back(r.record.transaction.id);
       } else {
         updates.push_back(r.record.decision.update);
@@ -252,22 +254,26 @@ RunStats Runner::Run() {
       }
       const core::Decision& d = r.record.decision;
       ++stats.checked;
-      ++stats.by_kind[std::string(core::KindName(t.kind))];
+      ++stats.by_kind[t.kind];
+      if (r.record.check.latency_us > 0) {
+        stats.latency_total_us += r.record.check.latency_us;
+        stats.latency_max_us = std::max(stats.latency_max_us, r.record.check.latency_us);
+      }
       if (r.release) {
         ++stats.released;
       } else if (!outcome.applied) {
         ++stats.conflicts;
       } else if (d.update.new_status) {
         ++stats.transitions;
-        ++stats.by_transition[TransitionKey(t, *d.update.new_status)];
+        ++stats.by_transition[{t.status, *d.update.new_status}];
       }
       for (core::DiscrepancyCode code : outcome.raised) {
         ++stats.discrepancies;
-        ++stats.by_discrepancy[std::string(core::DiscrepancyCodeName(code))];
+        ++stats.by_discrepancy[code];
       }
       if (d.error) {
         ++stats.errors;
-        ++stats.by_error[std::string(core::CheckOutcomeName(*d.error))];
+        ++stats.by_error[*d.error];
       }
       if (d.stale) ++stats.stale;
       if (deps_.observer) deps_.observer->OnChecked(r.record, outcome);
@@ -360,11 +366,12 @@ RunStats Runner::Run() {
         last_progress = SteadyClock::now();
       }
     }
+    join_all();
+    if (!held.empty()) deps_.source->Release(std::move(held));
   } catch (...) {
     join_all();
     throw;
   }
-  join_all();
   if (deps_.on_progress) deps_.on_progress(stats.checked);
   stats.calls = shared.calls.load();
   stats.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - started);

@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/check.h"
@@ -97,10 +98,12 @@ struct RunStats {
   std::int64_t stale = 0;          // answers older than what was already applied
   std::int64_t released = 0;       // handed back unchecked
   std::int64_t calls = 0;          // status calls made
-  std::map<std::string, std::int64_t> by_kind;        // checked, by "charge" / "refund" / "topup"
-  std::map<std::string, std::int64_t> by_transition;  // "CapturePending->CaptureApproved"
-  std::map<std::string, std::int64_t> by_discrepancy; // "AMOUNT_MISMATCH"
-  std::map<std::string, std::int64_t> by_error;       // "TIMEOUT"
+  std::int64_t latency_total_us = 0;  // summed wall time of the calls
+  std::int64_t latency_max_us = 0;
+  std::map<core::Kind, std::int64_t> by_kind;  // checked
+  std::map<std::pair<core::Status, core::Status>, std::int64_t> by_transition;
+  std::map<core::DiscrepancyCode, std::int64_t> by_discrepancy;
+  std::map<core::CheckOutcome, std::int64_t> by_error;
   StopReason stop = StopReason::kDone;
   std::chrono::milliseconds elapsed{0};
 };
