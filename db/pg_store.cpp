@@ -1,0 +1,406 @@
+#include "db/pg_store.h"
+
+#include <algorithm>
+#include <cassert>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "db/result.h"
+#include "db/sql.h"
+
+namespace payrecon::db {
+
+using internal::Bool;
+using internal::Exec;
+using internal::Int;
+using internal::IsNull;
+using internal::Ms;
+using internal::OptInt;
+using internal::OptTime;
+using internal::Text;
+using internal::Time;
+
+namespace {
+
+core::Kind KindOf(std::string_view word) {
+  const auto kind = core::KindFromName(word);
+  assert(kind && "the kind check constraint admits only known kinds");
+  return kind.value_or(core::Kind::kCharge);
+}
+
+core::Status StatusOf(std::string_view word) {
+  const auto status = core::StatusFromName(word);
+  assert(status && "the status check constraint admits only known statuses");
+  return status.value_or(core::Status::kCapturePending);
+}
+
+// Reads PR_TRANSACTION_COLUMNS (db/sql.cpp).
+core::Transaction ReadTransaction(const PGresult* r, int row) {
+  core::Transaction t;
+  t.id = Int(r, row, 0);
+  t.kind = KindOf(Text(r, row, 1));
+  t.merchant_id = Text(r, row, 2);
+  t.merchant_txn_id = Text(r, row, 3);
+  t.amazon_txn_id = Text(r, row, 4);
+  t.parent_merchant_txn_id = Text(r, row, 5);
+  t.amount = Int(r, row, 6);
+  t.currency = Text(r, row, 7);
+  t.status = StatusOf(Text(r, row, 8));
+  t.created_at = Time(r, row, 9);
+  t.updated_at = Time(r, row, 10);
+  t.next_check_at = Time(r, row, 11);
+  t.check_count = static_cast<int>(Int(r, row, 12));
+  t.error_count = static_cast<int>(Int(r, row, 13));
+  t.approved_amount = OptInt(r, row, 14);
+  t.gateway_updated_at = OptTime(r, row, 15);
+  t.last_error = Text(r, row, 16);
+  t.needs_review = Bool(r, row, 17);
+  return t;
+}
+
+std::vector<core::Transaction> ReadTransactions(const PGresult* r) {
+  std::vector<core::Transaction> out;
+  const int n = PQntuples(r);
+  out.reserve(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) out.push_back(ReadTransaction(r, i));
+  return out;
+}
+
+// Reads PR_DISCREPANCY_COLUMNS (db/sql.cpp).
+DiscrepancyRow ReadDiscrepancy(const PGresult* r, int row) {
+  DiscrepancyRow d;
+  d.id = Int(r, row, 0);
+  d.transaction_id = Int(r, row, 1);
+  d.kind = KindOf(Text(r, row, 2));
+  d.merchant_id = Text(r, row, 3);
+  d.merchant_txn_id = Text(r, row, 4);
+  d.amazon_txn_id = Text(r, row, 5);
+  const auto code = core::DiscrepancyCodeFromName(Text(r, row, 6));
+  assert(code && "the code check constraint admits only known codes");
+  d.code = code.value_or(core::DiscrepancyCode::kNotFound);
+  d.detail = Text(r, row, 7);
+  d.local_status = Text(r, row, 8);
+  d.gateway_status = Text(r, row, 9);
+  d.local_amount = Int(r, row, 10);
+  d.gateway_amount = OptInt(r, row, 11);
+  d.opened_at = Time(r, row, 12);
+  d.opened_by_run = Text(r, row, 13);
+  d.resolved_at = OptTime(r, row, 14);
+  d.resolved_by = Text(r, row, 15);
+  d.resolution_note = Text(r, row, 16);
+  return d;
+}
+
+const char* OptionalText(const std::optional<std::string>& s) { return s ? s->c_str() : nullptr; }
+
+}  // namespace
+
+std::vector<core::Transaction> PgStore::TransactionsClaimDue(const core::ClaimParams& params) {
+  const std::string now = Ms(params.now);
+  const std::string until = Ms(params.now + params.lease);
+  const std::string limit = std::to_string(params.limit);
+  auto r = Exec(conn_, "TransactionsClaimDue", sql::kTransactionsClaimDue,
+                {params.run_id.c_str(), now.c_str(), until.c_str(), limit.c_str()});
+  auto out = ReadTransactions(r.get());
+  std::sort(out.begin(), out.end(), [](const core::Transaction& a, const core::Transaction& b) {
+    return a.next_check_at != b.next_check_at ? a.next_check_at < b.next_check_at : a.id < b.id;
+  });
+  return out;
+}
+
+std::vector<core::Transaction> PgStore::TransactionsListDue(const core::ClaimParams& params) {
+  const std::string now = Ms(params.now);
+  const std::string limit = std::to_string(params.limit);
+  auto r = Exec(conn_, "TransactionsListDue", sql::kTransactionsListDue, {now.c_str(), limit.c_str()});
+  return ReadTransactions(r.get());
+}
+
+std::vector<core::Transaction> PgStore::TransactionsClaimWindow(const core::WindowClaimParams& params) {
+  const std::string now = Ms(params.now);
+  const std::string until = Ms(params.now + params.lease);
+  const std::string limit = std::to_string(params.limit);
+  const std::string from = Ms(params.created_from);
+  const std::string to = Ms(params.created_to);
+  const std::optional<std::string> kind =
+      params.kind ? std::optional<std::string>(core::KindName(*params.kind)) : std::nullopt;
+  const std::string after = std::to_string(params.after_id);
+  auto r = Exec(conn_, "TransactionsClaimWindow", sql::kTransactionsClaimWindow,
+                {params.run_id.c_str(), now.c_str(), until.c_str(), limit.c_str(), from.c_str(), to.c_str(),
+                 OptionalText(kind), OptionalText(params.merchant_id), after.c_str()});
+  auto out = ReadTransactions(r.get());
+  std::sort(out.begin(), out.end(),
+            [](const core::Transaction& a, const core::Transaction& b) { return a.id < b.id; });
+  return out;
+}
+
+std::vector<core::Transaction> PgStore::TransactionsListWindow(const core::WindowClaimParams& params) {
+  const std::string now = Ms(params.now);
+  const std::string limit = std::to_string(params.limit);
+  const std::string from = Ms(params.created_from);
+  const std::string to = Ms(params.created_to);
+  const std::optional<std::string> kind =
+      params.kind ? std::optional<std::string>(core::KindName(*params.kind)) : std::nullopt;
+  const std::string after = std::to_string(params.after_id);
+  auto r = Exec(conn_, "TransactionsListWindow", sql::kTransactionsListWindow,
+                {params.run_id.c_str(), now.c_str(), limit.c_str(), from.c_str(), to.c_str(), OptionalText(kind),
+                 OptionalText(params.merchant_id), after.c_str()});
+  return ReadTransactions(r.get());
+}
+
+core::ApplyResult PgStore::TransactionsApply(const core::ApplyParams& params) {
+  core::ApplyResult result;
+  result.outcomes.resize(params.updates.size());
+  if (params.updates.empty()) return result;
+
+  internal::ArrayText ids, expected, new_status, next_check, check_count, error_count, last_error, amazon,
+      approved, gateway_updated, request_id, digest, has_discrepancy;
+  internal::ArrayText d_ids, d_code, d_detail, d_gateway_status, d_gateway_amount;
+  std::unordered_map<std::int64_t, std::size_t> index;  // id -> position in the batch
+  index.reserve(params.updates.size());
+  for (std::size_t i = 0; i < params.updates.size(); ++i) {
+    const core::TransactionUpdate& u = params.updates[i];
+    const bool distinct = index.emplace(u.id, i).second;
+    assert(distinct && "a batch updates each transaction at most once");
+    (void)distinct;
+    result.outcomes[i].id = u.id;
+    ids.Add(u.id);
+    expected.AddText(core::StatusName(u.expected_status));
+    if (u.new_status) {
+      new_status.AddText(core::StatusName(*u.new_status));
+    } else {
+      new_status.AddNull();
+    }
+    next_check.Add(u.next_check_at.time_since_epoch().count());
+    check_count.Add(static_cast<std::int64_t>(u.check_count));
+    error_count.Add(static_cast<std::int64_t>(u.error_count));
+    if (u.last_error.empty()) {
+      last_error.AddNull();
+    } else {
+      last_error.AddText(u.last_error);
+    }
+    if (u.amazon_txn_id.empty()) {
+      amazon.AddNull();
+    } else {
+      amazon.AddText(u.amazon_txn_id);
+    }
+    approved.Add(u.approved_amount);
+    if (u.gateway_updated_at) {
+      gateway_updated.Add(u.gateway_updated_at->time_since_epoch().count());
+    } else {
+      gateway_updated.AddNull();
+    }
+    request_id.AddText(u.request_id);
+    digest.AddText(u.response_digest);
+    has_discrepancy.Add(!u.discrepancies.empty());
+    std::unordered_set<int> codes;
+    for (const core::DiscrepancyRecord& d : u.discrepancies) {
+      if (!codes.insert(static_cast<int>(d.code)).second) continue;  // one per code and update
+      d_ids.Add(u.id);
+      d_code.AddText(core::DiscrepancyCodeName(d.code));
+      d_detail.AddText(d.detail);
+      if (d.gateway_status.empty()) {
+        d_gateway_status.AddNull();
+      } else {
+        d_gateway_status.AddText(d.gateway_status);
+      }
+      d_gateway_amount.Add(d.gateway_amount);
+    }
+  }
+  const std::string now = Ms(params.now);
+  auto r = Exec(conn_, "TransactionsApply", sql::kTransactionsApply,
+                {params.run_id.c_str(), now.c_str(), ids.c_str(), expected.c_str(), new_status.c_str(),
+                 next_check.c_str(), check_count.c_str(), error_count.c_str(), last_error.c_str(), amazon.c_str(),
+                 approved.c_str(), gateway_updated.c_str(), request_id.c_str(), digest.c_str(),
+                 has_discrepancy.c_str(), d_ids.c_str(), d_code.c_str(), d_detail.c_str(),
+                 d_gateway_status.c_str(), d_gateway_amount.c_str()});
+  const int n = PQntuples(r.get());
+  // Newly opened discrepancies are reported in the order the update listed them.
+  std::vector<std::vector<core::DiscrepancyCode>> opened(params.updates.size());
+  for (int row = 0; row < n; ++row) {
+    const auto it = index.find(Int(r.get(), row, 1));
+    assert(it != index.end());
+    if (Text(r.get(), row, 0) == "a") {
+      result.outcomes[it->second].applied = true;
+    } else if (const auto code = core::DiscrepancyCodeFromName(Text(r.get(), row, 2))) {
+      opened[it->second].push_back(*code);
+    }
+  }
+  for (std::size_t i = 0; i < params.updates.size(); ++i) {
+    for (const core::DiscrepancyRecord& d : params.updates[i].discrepancies) {
+      const auto& got = opened[i];
+      auto& raised = result.outcomes[i].raised;
+      if (std::find(got.begin(), got.end(), d.code) != got.end() &&
+          std::find(raised.begin(), raised.end(), d.code) == raised.end()) {
+        raised.push_back(d.code);
+      }
+    }
+  }
+  return result;
+}
+
+void PgStore::LeasesRelease(const core::ReleaseParams& params) {
+  if (params.ids.empty()) return;
+  internal::ArrayText ids;
+  for (std::int64_t id : params.ids) ids.Add(id);
+  Exec(conn_, "LeasesRelease", sql::kLeasesRelease, {params.run_id.c_str(), ids.c_str()});
+}
+
+void PgStore::TransactionsForEachPending(const std::function<void(const core::Transaction&)>& fn) {
+  internal::Stream(conn_, "TransactionsForEachPending", sql::kTransactionsForEachPending, {},
+                   [&](const PGresult* r, int row) { fn(ReadTransaction(r, row)); });
+}
+
+std::int64_t PgStore::TransactionsCountPending() {
+  auto r = Exec(conn_, "TransactionsCountPending", sql::kTransactionsCountPending, {});
+  return Int(r.get(), 0, 0);
+}
+
+std::optional<core::Transaction> PgStore::TransactionGet(std::int64_t id) {
+  const std::string text = std::to_string(id);
+  auto r = Exec(conn_, "TransactionGet", sql::kTransactionGet, {text.c_str()});
+  if (PQntuples(r.get()) == 0) return std::nullopt;
+  return ReadTransaction(r.get(), 0);
+}
+
+std::optional<core::Transaction> PgStore::TransactionFind(const std::string& merchant_id, core::Kind kind,
+                                                          const std::string& merchant_txn_id) {
+  const std::string kind_name(core::KindName(kind));
+  auto r = Exec(conn_, "TransactionFind", sql::kTransactionFind,
+                {merchant_id.c_str(), kind_name.c_str(), merchant_txn_id.c_str()});
+  if (PQntuples(r.get()) == 0) return std::nullopt;
+  return ReadTransaction(r.get(), 0);
+}
+
+void PgStore::RunStart(const RunStartParams& params) {
+  const std::string started = Ms(params.started_at);
+  Exec(conn_, "RunStart", sql::kRunStart,
+       {params.run_id.c_str(), params.mode.c_str(), params.arguments_json.c_str(), started.c_str(),
+        params.host.c_str(), params.dry_run ? "true" : "false"});
+}
+
+bool PgStore::RunFinish(const RunFinishParams& params) {
+  const std::string finished = Ms(params.finished_at);
+  const std::string exit_code = std::to_string(params.exit_code);
+  auto r = Exec(conn_, "RunFinish", sql::kRunFinish,
+                {params.run_id.c_str(), finished.c_str(), params.counts_json.c_str(), params.outcome.c_str(),
+                 exit_code.c_str()});
+  return std::string_view(PQcmdTuples(r.get())) == "1";
+}
+
+bool PgStore::RunCheckpoint(const RunCheckpointParams& params) {
+  const std::string after = std::to_string(params.after_id);
+  auto r = Exec(conn_, "RunCheckpoint", sql::kRunCheckpoint,
+                {params.run_id.c_str(), after.c_str(), params.counts_json.c_str()});
+  return std::string_view(PQcmdTuples(r.get())) == "1";
+}
+
+std::optional<Run> PgStore::RunGet(const std::string& run_id) {
+  auto r = Exec(conn_, "RunGet", sql::kRunGet, {run_id.c_str()});
+  if (PQntuples(r.get()) == 0) return std::nullopt;
+  const PGresult* p = r.get();
+  Run run;
+  run.run_id = Text(p, 0, 0);
+  run.mode = Text(p, 0, 1);
+  run.arguments_json = Text(p, 0, 2);
+  run.started_at = Time(p, 0, 3);
+  run.finished_at = OptTime(p, 0, 4);
+  run.counts_json = Text(p, 0, 5);
+  run.outcome = Text(p, 0, 6);
+  if (const auto code = OptInt(p, 0, 7)) run.exit_code = static_cast<int>(*code);
+  run.host = Text(p, 0, 8);
+  run.dry_run = Bool(p, 0, 9);
+  run.resume_after_id = Int(p, 0, 10);
+  return run;
+}
+
+void PgStore::RunErrorsRecord(const RunErrorsParams& params) {
+  if (params.errors.empty()) return;
+  internal::ArrayText ids, classes, http, codes, messages, attempts, next_check, at;
+  for (const RunError& e : params.errors) {
+    ids.Add(e.transaction_id);
+    classes.AddText(e.error_class);
+    http.Add(static_cast<std::int64_t>(e.http_status));
+    codes.AddText(e.gateway_code);
+    messages.AddText(e.message);
+    attempts.Add(static_cast<std::int64_t>(e.attempts));
+    if (e.next_check_at) {
+      next_check.Add(e.next_check_at->time_since_epoch().count());
+    } else {
+      next_check.AddNull();
+    }
+    at.Add(e.at.time_since_epoch().count());
+  }
+  Exec(conn_, "RunErrorsRecord", sql::kRunErrorsRecord,
+       {params.run_id.c_str(), ids.c_str(), classes.c_str(), http.c_str(), codes.c_str(), messages.c_str(),
+        attempts.c_str(), next_check.c_str(), at.c_str()});
+}
+
+void PgStore::RunTransitionsForEach(const std::string& run_id, const std::function<void(const TransitionRow&)>& fn) {
+  internal::Stream(conn_, "RunTransitionsForEach", sql::kRunTransitionsForEach, {run_id.c_str()},
+                   [&](const PGresult* r, int row) {
+                     TransitionRow t;
+                     t.transaction_id = Int(r, row, 0);
+                     t.kind = KindOf(Text(r, row, 1));
+                     t.merchant_id = Text(r, row, 2);
+                     t.merchant_txn_id = Text(r, row, 3);
+                     t.amazon_txn_id = Text(r, row, 4);
+                     t.from_status = StatusOf(Text(r, row, 5));
+                     t.to_status = StatusOf(Text(r, row, 6));
+                     t.amount = Int(r, row, 7);
+                     t.approved_amount = OptInt(r, row, 8);
+                     t.gateway_updated_at = OptTime(r, row, 9);
+                     t.checked_at = Time(r, row, 10);
+                     t.request_id = Text(r, row, 11);
+                     t.response_digest = Text(r, row, 12);
+                     fn(t);
+                   });
+}
+
+void PgStore::RunDiscrepanciesForEach(const std::string& run_id,
+                                      const std::function<void(const DiscrepancyRow&)>& fn) {
+  internal::Stream(conn_, "RunDiscrepanciesForEach", sql::kRunDiscrepanciesForEach, {run_id.c_str()},
+                   [&](const PGresult* r, int row) { fn(ReadDiscrepancy(r, row)); });
+}
+
+void PgStore::RunErrorsForEach(const std::string& run_id, const std::function<void(const RunErrorRow&)>& fn) {
+  internal::Stream(conn_, "RunErrorsForEach", sql::kRunErrorsForEach, {run_id.c_str()},
+                   [&](const PGresult* r, int row) {
+                     RunErrorRow e;
+                     e.kind = KindOf(Text(r, row, 0));
+                     e.merchant_id = Text(r, row, 1);
+                     e.merchant_txn_id = Text(r, row, 2);
+                     e.error.transaction_id = Int(r, row, 3);
+                     e.error.error_class = Text(r, row, 4);
+                     e.error.http_status = static_cast<int>(Int(r, row, 5));
+                     e.error.gateway_code = Text(r, row, 6);
+                     e.error.message = Text(r, row, 7);
+                     e.error.attempts = static_cast<int>(Int(r, row, 8));
+                     e.error.next_check_at = OptTime(r, row, 9);
+                     e.error.at = Time(r, row, 10);
+                     fn(e);
+                   });
+}
+
+std::vector<DiscrepancyRow> PgStore::DiscrepanciesListOpen(const DiscrepanciesOpenParams& params) {
+  const std::optional<std::string> code =
+      params.code ? std::optional<std::string>(core::DiscrepancyCodeName(*params.code)) : std::nullopt;
+  const std::optional<std::string> before =
+      params.opened_before ? std::optional<std::string>(Ms(*params.opened_before)) : std::nullopt;
+  const std::string limit = std::to_string(params.limit);
+  auto r = Exec(conn_, "DiscrepanciesListOpen", sql::kDiscrepanciesListOpen,
+                {OptionalText(code), OptionalText(before), limit.c_str()});
+  std::vector<DiscrepancyRow> out;
+  const int n = PQntuples(r.get());
+  for (int i = 0; i < n; ++i) out.push_back(ReadDiscrepancy(r.get(), i));
+  return out;
+}
+
+bool PgStore::DiscrepancyResolve(const DiscrepancyResolveParams& params) {
+  const std::string id = std::to_string(params.discrepancy_id);
+  const std::string now = Ms(params.now);
+  auto r = Exec(conn_, "DiscrepancyResolve", sql::kDiscrepancyResolve,
+                {id.c_str(), now.c_str(), params.resolved_by.c_str(), params.note.c_str()});
+  return PQntuples(r.get()) == 1;
+}
+
+}  // namespace payrecon::db

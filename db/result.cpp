@@ -1,0 +1,181 @@
+#include "db/result.h"
+
+#include <charconv>
+
+namespace payrecon::db::internal {
+
+void ThrowFor(Connection& conn, const PGresult* result, std::string_view what) {
+  PGconn* pg = conn.native();
+  if (pg == nullptr || PQstatus(pg) != CONNECTION_OK) {
+    std::string reason = pg != nullptr ? PQerrorMessage(pg) : "no connection";
+    while (!reason.empty() && (reason.back() == '\n' || reason.back() == ' ')) reason.pop_back();
+    for (auto& c : reason) {
+      if (c == '\n') c = ' ';
+    }
+    throw ConnectionLost("database connection \"" + conn.Describe() + "\" lost during " + std::string(what) + ": " +
+                         reason);
+  }
+  std::string sqlstate;
+  std::string message;
+  if (result != nullptr) {
+    const char* state = PQresultErrorField(result, PG_DIAG_SQLSTATE);
+    const char* primary = PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY);
+    const char* detail = PQresultErrorField(result, PG_DIAG_MESSAGE_DETAIL);
+    if (state != nullptr) sqlstate = state;
+    if (primary != nullptr) message = primary;
+    if (detail != nullptr) message += std::string(" (") + detail + ")";
+    if (message.empty()) {
+      const ExecStatusType status = PQresultStatus(result);
+      message = std::string("unexpected result ") + PQresStatus(status);
+    }
+  } else {
+    message = PQerrorMessage(pg);
+    while (!message.empty() && message.back() == '\n') message.pop_back();
+  }
+  throw QueryError("database " + std::string(what) + " failed: " + message, sqlstate);
+}
+
+Result Exec(Connection& conn, std::string_view what, const char* sql, const std::vector<const char*>& params) {
+  Result r(PQexecParams(conn.native(), sql, static_cast<int>(params.size()), nullptr, params.data(), nullptr,
+                        nullptr, 0));
+  const ExecStatusType status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) ThrowFor(conn, r.get(), what);
+  return r;
+}
+
+void Stream(Connection& conn, std::string_view what, const char* sql, const std::vector<const char*>& params,
+            const std::function<void(const PGresult*, int)>& row) {
+  PGconn* pg = conn.native();
+  if (PQsendQueryParams(pg, sql, static_cast<int>(params.size()), nullptr, params.data(), nullptr, nullptr, 0) != 1) {
+    ThrowFor(conn, nullptr, what);
+  }
+  PQsetSingleRowMode(pg);
+  Result failed;
+  try {
+    for (;;) {
+      Result r(PQgetResult(pg));
+      if (!r) break;
+      const ExecStatusType status = PQresultStatus(r.get());
+      if (status == PGRES_SINGLE_TUPLE) {
+        if (!failed) row(r.get(), 0);
+      } else if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK && !failed) {
+        failed = std::move(r);
+      }
+    }
+  } catch (...) {
+    // Stop the server sending the rest, then drain what is in flight so the connection stays usable.
+    if (PGcancel* cancel = PQgetCancel(pg)) {
+      char err[256];
+      PQcancel(cancel, err, sizeof err);
+      PQfreeCancel(cancel);
+    }
+    while (PGresult* rest = PQgetResult(pg)) PQclear(rest);
+    throw;
+  }
+  if (failed) ThrowFor(conn, failed.get(), what);
+  if (PQstatus(pg) != CONNECTION_OK) ThrowFor(conn, nullptr, what);
+}
+
+std::int64_t Int(const PGresult* r, int row, int col) {
+  const std::string_view t = Text(r, row, col);
+  std::int64_t v = 0;
+  std::from_chars(t.data(), t.data() + t.size(), v);
+  return v;
+}
+
+std::optional<std::int64_t> OptInt(const PGresult* r, int row, int col) {
+  if (IsNull(r, row, col)) return std::nullopt;
+  return Int(r, row, col);
+}
+
+std::optional<core::Instant> OptTime(const PGresult* r, int row, int col) {
+  if (IsNull(r, row, col)) return std::nullopt;
+  return Time(r, row, col);
+}
+
+void ArrayText::Sep() {
+  if (s_.size() > 1) s_ += ',';
+}
+
+void ArrayText::Add(std::int64_t v) {
+  Sep();
+  s_ += std::to_string(v);
+}
+
+void ArrayText::Add(std::optional<std::int64_t> v) {
+  if (v) {
+    Add(*v);
+  } else {
+    AddNull();
+  }
+}
+
+void ArrayText::Add(bool v) {
+  Sep();
+  s_ += v ? 't' : 'f';
+}
+
+void ArrayText::AddText(std::string_view v) {
+  Sep();
+  s_ += '"';
+  for (char c : ValidUtf8(v)) {
+    if (c == '"' || c == '\\') s_ += '\\';
+    s_ += c;
+  }
+  s_ += '"';
+}
+
+void ArrayText::AddNull() {
+  Sep();
+  s_ += "NULL";
+}
+
+const char* ArrayText::c_str() {
+  if (!closed_) {
+    s_ += '}';
+    closed_ = true;
+  }
+  return s_.c_str();
+}
+
+std::string ValidUtf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    std::size_t len = 0;
+    if (c == 0) {
+      len = 0;
+    } else if (c < 0x80) {
+      len = 1;
+    } else if ((c & 0xE0) == 0xC0 && c >= 0xC2) {
+      len = 2;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3;
+    } else if ((c & 0xF8) == 0xF0 && c <= 0xF4) {
+      len = 4;
+    }
+    bool ok = len > 0 && i + len <= text.size();
+    for (std::size_t k = 1; ok && k < len; ++k) {
+      ok = (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
+    }
+    if (ok && len == 3) {
+      const auto c1 = static_cast<unsigned char>(text[i + 1]);
+      ok = !(c == 0xE0 && c1 < 0xA0) && !(c == 0xED && c1 >= 0xA0);  // overlong, surrogates
+    } else if (ok && len == 4) {
+      const auto c1 = static_cast<unsigned char>(text[i + 1]);
+      ok = !(c == 0xF0 && c1 < 0x90) && !(c == 0xF4 && c1 >= 0x90);
+    }
+    if (ok) {
+      out.append(text.substr(i, len));
+      i += len;
+    } else {
+      out += '?';
+      ++i;
+    }
+  }
+  return out;
+}
+
+}  // namespace payrecon::db::internal

@@ -1,0 +1,238 @@
+#include "db/sql.h"
+
+// Milliseconds since the epoch <-> timestamptz. to_timestamp rounds to microseconds, so milliseconds survive.
+#define PR_MS(x) "floor(extract(epoch from " x ") * 1000)::bigint"
+#define PR_TS(x) "to_timestamp(" x "::bigint / 1000.0)"
+#define PR_PENDING "('CapturePending', 'Pending')"
+
+// The columns of core::Transaction, in the order pg_store.cpp reads them.
+#define PR_TRANSACTION_COLUMNS                                                                              \
+  "t.id, t.kind, t.merchant_id, t.merchant_txn_id, coalesce(t.amazon_txn_id, ''), "                         \
+  "coalesce(t.parent_merchant_txn_id, ''), t.amount_paise, t.currency, t.status, " PR_MS("t.created_at") ", " \
+  PR_MS("t.updated_at") ", " PR_MS("t.next_check_at") ", t.check_count, t.error_count, "                    \
+  "t.approved_amount_paise, " PR_MS("t.gateway_updated_at") ", coalesce(t.last_error, ''), t.needs_review"
+
+// The columns of DiscrepancyRow.
+#define PR_DISCREPANCY_COLUMNS                                                                                   \
+  "d.id, d.transaction_id, t.kind, t.merchant_id, t.merchant_txn_id, coalesce(t.amazon_txn_id, ''), d.code, "   \
+  "d.detail, d.local_status, coalesce(d.gateway_status, ''), d.local_amount_paise, d.gateway_amount_paise, "    \
+  PR_MS("d.opened_at") ", d.opened_by_run, " PR_MS("d.resolved_at") ", coalesce(d.resolved_by, ''), "            \
+  "coalesce(d.resolution_note, '')"
+
+namespace payrecon::db::sql {
+
+const char* const kSchemaStatusExists = "SELECT to_regclass('payrecon.schema_migrations') IS NOT NULL";
+const char* const kSchemaStatusVersion = "SELECT coalesce(max(version), 0) FROM payrecon.schema_migrations";
+// 0x70617972 is "payr": one lock for every payrecon migrator on this database.
+const char* const kMigrateLock = "SELECT pg_advisory_xact_lock(1885436274)";
+const char* const kMigrateBootstrap =
+    "CREATE SCHEMA IF NOT EXISTS payrecon;"
+    "CREATE TABLE IF NOT EXISTS payrecon.schema_migrations ("
+    "  version integer PRIMARY KEY,"
+    "  name text NOT NULL,"
+    "  checksum text NOT NULL,"
+    "  applied_at timestamptz NOT NULL DEFAULT now())";
+const char* const kMigrateRecorded =
+    "SELECT name, checksum = md5($2) FROM payrecon.schema_migrations WHERE version = $1::integer";
+const char* const kMigrateRecord =
+    "INSERT INTO payrecon.schema_migrations (version, name, checksum) VALUES ($1::integer, $2, md5($3))";
+
+// $1 run_id, $2 now, $3 lease_until, $4 limit. ARRAY(...) evaluates the locking subquery exactly once.
+const char* const kTransactionsClaimDue =
+    "UPDATE payrecon.transactions t SET lease_run_id = $1, lease_until = " PR_TS("$3")
+    " WHERE t.id = ANY(ARRAY("
+    "  SELECT c.id FROM payrecon.transactions c"
+    "  WHERE c.status IN " PR_PENDING " AND c.next_check_at <= " PR_TS("$2")
+    "    AND (c.lease_until IS NULL OR c.lease_until < " PR_TS("$2") ")"
+    "  ORDER BY c.next_check_at LIMIT $4 FOR UPDATE SKIP LOCKED))"
+    " RETURNING " PR_TRANSACTION_COLUMNS;
+
+// $1 now, $2 limit.
+const char* const kTransactionsListDue =
+    "SELECT " PR_TRANSACTION_COLUMNS " FROM payrecon.transactions t"
+    " WHERE t.status IN " PR_PENDING " AND t.next_check_at <= " PR_TS("$1")
+    "   AND (t.lease_until IS NULL OR t.lease_until < " PR_TS("$1") ")"
+    " ORDER BY t.next_check_at, t.id LIMIT $2";
+
+// $1 run_id, $2 now, $3 lease_until, $4 limit, $5 created_from, $6 created_to, $7 kind or NULL,
+// $8 merchant_id or NULL, $9 after_id. The run's own live leases count as free: `--resume` after a crash.
+const char* const kTransactionsClaimWindow =
+    "UPDATE payrecon.transactions t SET lease_run_id = $1, lease_until = " PR_TS("$3")
+    " WHERE t.id = ANY(ARRAY("
+    "  SELECT c.id FROM payrecon.transactions c"
+    "  WHERE c.created_at >= " PR_TS("$5") " AND c.created_at < " PR_TS("$6") " AND c.id > $9::bigint"
+    "    AND ($7::text IS NULL OR c.kind = $7::text) AND ($8::text IS NULL OR c.merchant_id = $8::text)"
+    "    AND (c.lease_until IS NULL OR c.lease_until < " PR_TS("$2") " OR c.lease_run_id = $1)"
+    "  ORDER BY c.id LIMIT $4 FOR UPDATE SKIP LOCKED))"
+    " RETURNING " PR_TRANSACTION_COLUMNS;
+
+// $1 run_id, $2 now, $3 limit, $4 created_from, $5 created_to, $6 kind or NULL, $7 merchant_id or NULL,
+// $8 after_id.
+const char* const kTransactionsListWindow =
+    "SELECT " PR_TRANSACTION_COLUMNS " FROM payrecon.transactions t"
+    " WHERE t.created_at >= " PR_TS("$4") " AND t.created_at < " PR_TS("$5") " AND t.id > $8::bigint"
+    "   AND ($6::text IS NULL OR t.kind = $6::text) AND ($7::text IS NULL OR t.merchant_id = $7::text)"
+    "   AND (t.lease_until IS NULL OR t.lease_until < " PR_TS("$2") " OR t.lease_run_id = $1)"
+    " ORDER BY t.id LIMIT $3";
+
+// $1 run_id, $2 now; per update $3 id, $4 expected_status, $5 new_status or NULL, $6 next_check_at,
+// $7 check_count, $8 error_count, $9 last_error or NULL, $10 amazon_txn_id or NULL (keep), $11 approved amount
+// or NULL (keep), $12 gateway_updated_at or NULL (keep), $13 request_id, $14 response_digest, $15 has discrepancies;
+// per discrepancy $16 transaction id, $17 code, $18 detail, $19 gateway_status or NULL, $20 gateway amount or NULL.
+// Result rows: ('a', id) per applied update, ('d', id, code) per newly opened discrepancy.
+const char* const kTransactionsApply =
+    "WITH u AS ("
+    "  SELECT * FROM unnest($3::bigint[], $4::text[], $5::text[], $6::bigint[], $7::integer[], $8::integer[],"
+    "                       $9::text[], $10::text[], $11::bigint[], $12::bigint[], $13::text[], $14::text[],"
+    "                       $15::boolean[])"
+    "    AS u(id, expected, new_status, next_check_ms, check_count, error_count, last_error, amazon_txn_id,"
+    "         approved, gateway_updated_ms, request_id, response_digest, has_discrepancy)"
+    "), upd AS ("
+    "  UPDATE payrecon.transactions t SET"
+    "    status = coalesce(u.new_status, t.status),"
+    "    next_check_at = " PR_TS("u.next_check_ms") ","
+    "    check_count = u.check_count,"
+    "    error_count = u.error_count,"
+    "    last_error = u.last_error,"
+    "    amazon_txn_id = coalesce(u.amazon_txn_id, t.amazon_txn_id),"
+    "    approved_amount_paise = coalesce(u.approved, t.approved_amount_paise),"
+    "    gateway_updated_at = coalesce(" PR_TS("u.gateway_updated_ms") ", t.gateway_updated_at),"
+    "    needs_review = t.needs_review OR u.has_discrepancy,"
+    "    updated_at = " PR_TS("$2") ","
+    "    lease_run_id = NULL,"
+    "    lease_until = NULL"
+    "  FROM u"
+    "  WHERE t.id = u.id AND t.status = u.expected AND t.lease_run_id = $1"
+    "    AND (u.new_status IS NULL"
+    "         OR (u.expected IN " PR_PENDING
+    "             AND CASE WHEN t.kind = 'refund' THEN u.new_status IN ('Pending', 'Approved', 'Declined')"
+    "                      ELSE u.new_status IN ('CapturePending', 'CaptureApproved', 'Failed') END))"
+    "  RETURNING t.id, u.expected AS from_status, t.status AS to_status, t.amount_paise, t.amazon_txn_id,"
+    "            t.approved_amount_paise, t.gateway_updated_at, u.request_id, u.response_digest"
+    "), transition AS ("
+    "  INSERT INTO payrecon.transaction_events (transaction_id, run_id, event_type, from_status, to_status,"
+    "    amazon_txn_id, approved_amount_paise, gateway_updated_at, request_id, response_digest, created_at)"
+    "  SELECT id, $1, 'transition', from_status, to_status, amazon_txn_id, approved_amount_paise,"
+    "         gateway_updated_at, request_id, response_digest, " PR_TS("$2")
+    "  FROM upd WHERE to_status <> from_status"
+    "), d AS ("
+    "  SELECT * FROM unnest($16::bigint[], $17::text[], $18::text[], $19::text[], $20::bigint[])"
+    "    AS d(id, code, detail, gateway_status, gateway_amount)"
+    "), opened AS ("
+    "  INSERT INTO payrecon.discrepancies (transaction_id, code, detail, local_status, gateway_status,"
+    "    local_amount_paise, gateway_amount_paise, opened_at, opened_by_run)"
+    "  SELECT d.id, d.code, d.detail, upd.to_status, d.gateway_status, upd.amount_paise, d.gateway_amount, "
+    PR_TS("$2") ", $1"
+    "  FROM d JOIN upd ON upd.id = d.id"
+    "  ON CONFLICT (transaction_id, code) WHERE resolved_at IS NULL DO NOTHING"
+    "  RETURNING transaction_id, code, local_status"
+    "), opened_event AS ("
+    "  INSERT INTO payrecon.transaction_events (transaction_id, run_id, event_type, from_status, to_status,"
+    "    discrepancy_code, request_id, response_digest, created_at)"
+    "  SELECT o.transaction_id, $1, 'discrepancy', o.local_status, o.local_status, o.code, upd.request_id,"
+    "         upd.response_digest, " PR_TS("$2")
+    "  FROM opened o JOIN upd ON upd.id = o.transaction_id"
+    ")"
+    " SELECT 'a', id, NULL FROM upd"
+    " UNION ALL SELECT 'd', transaction_id, code FROM opened";
+
+// $1 run_id, $2 ids.
+const char* const kLeasesRelease =
+    "UPDATE payrecon.transactions SET lease_run_id = NULL, lease_until = NULL"
+    " WHERE id = ANY($2::bigint[]) AND lease_run_id = $1";
+
+const char* const kTransactionsForEachPending =
+    "SELECT " PR_TRANSACTION_COLUMNS " FROM payrecon.transactions t"
+    " WHERE t.status IN " PR_PENDING " ORDER BY t.created_at, t.id";
+
+const char* const kTransactionsCountPending =
+    "SELECT count(*) FROM payrecon.transactions WHERE status IN " PR_PENDING;
+
+const char* const kTransactionGet =
+    "SELECT " PR_TRANSACTION_COLUMNS " FROM payrecon.transactions t WHERE t.id = $1::bigint";
+
+const char* const kTransactionFind =
+    "SELECT " PR_TRANSACTION_COLUMNS " FROM payrecon.transactions t"
+    " WHERE t.merchant_id = $1 AND t.kind = $2 AND t.merchant_txn_id = $3";
+
+const char* const kRunStart =
+    "INSERT INTO payrecon.runs (id, mode, arguments, started_at, host, dry_run)"
+    " VALUES ($1, $2, $3::jsonb, " PR_TS("$4") ", $5, $6::boolean)";
+
+const char* const kRunFinish =
+    "UPDATE payrecon.runs SET finished_at = " PR_TS("$2") ", counts = $3::jsonb, outcome = $4,"
+    " exit_code = $5::integer WHERE id = $1";
+
+const char* const kRunCheckpoint =
+    "UPDATE payrecon.runs SET resume_after_id = $2::bigint, counts = $3::jsonb WHERE id = $1";
+
+const char* const kRunGet =
+    "SELECT id, mode, arguments::text, " PR_MS("started_at") ", " PR_MS("finished_at") ", counts::text,"
+    " coalesce(outcome, ''), exit_code, host, dry_run, resume_after_id FROM payrecon.runs WHERE id = $1";
+
+// $1 run_id; per error $2 transaction_id, $3 class, $4 http status (0 = none), $5 gateway code, $6 message,
+// $7 attempts, $8 next_check_at or NULL, $9 at.
+const char* const kRunErrorsRecord =
+    "INSERT INTO payrecon.run_errors (run_id, transaction_id, error_class, http_status, gateway_code, message,"
+    "  attempts, next_check_at, created_at)"
+    " SELECT $1, e.transaction_id, e.error_class, nullif(e.http_status, 0), nullif(e.gateway_code, ''), e.message,"
+    "        e.attempts, " PR_TS("e.next_check_ms") ", " PR_TS("e.at_ms")
+    " FROM unnest($2::bigint[], $3::text[], $4::integer[], $5::text[], $6::text[], $7::integer[], $8::bigint[],"
+    "             $9::bigint[])"
+    "   AS e(transaction_id, error_class, http_status, gateway_code, message, attempts, next_check_ms, at_ms)";
+
+const char* const kRunTransitionsForEach =
+    "SELECT e.transaction_id, t.kind, t.merchant_id, t.merchant_txn_id,"
+    " coalesce(e.amazon_txn_id, t.amazon_txn_id, ''), e.from_status, e.to_status, t.amount_paise,"
+    " e.approved_amount_paise, " PR_MS("e.gateway_updated_at") ", " PR_MS("e.created_at") ","
+    " coalesce(e.request_id, ''), coalesce(e.response_digest, '')"
+    " FROM payrecon.transaction_events e JOIN payrecon.transactions t ON t.id = e.transaction_id"
+    " WHERE e.run_id = $1 AND e.event_type = 'transition' ORDER BY e.id";
+
+const char* const kRunDiscrepanciesForEach =
+    "SELECT " PR_DISCREPANCY_COLUMNS
+    " FROM payrecon.discrepancies d JOIN payrecon.transactions t ON t.id = d.transaction_id"
+    " WHERE d.opened_by_run = $1 ORDER BY d.id";
+
+const char* const kRunErrorsForEach =
+    "SELECT t.kind, t.merchant_id, t.merchant_txn_id, e.transaction_id, e.error_class, coalesce(e.http_status, 0),"
+    " coalesce(e.gateway_code, ''), e.message, e.attempts, " PR_MS("e.next_check_at") ", " PR_MS("e.created_at")
+    " FROM payrecon.run_errors e JOIN payrecon.transactions t ON t.id = e.transaction_id"
+    " WHERE e.run_id = $1 ORDER BY e.id";
+
+// $1 code or NULL, $2 opened before or NULL, $3 limit.
+const char* const kDiscrepanciesListOpen =
+    "SELECT " PR_DISCREPANCY_COLUMNS
+    " FROM payrecon.discrepancies d JOIN payrecon.transactions t ON t.id = d.transaction_id"
+    " WHERE d.resolved_at IS NULL AND ($1::text IS NULL OR d.code = $1::text)"
+    "   AND ($2::bigint IS NULL OR d.opened_at < " PR_TS("$2") ")"
+    " ORDER BY d.opened_at, d.id LIMIT $3";
+
+// $1 discrepancy id, $2 now, $3 resolved_by, $4 note. The EXISTS sees the snapshot before the CTE's update,
+// hence `d.id <> $1`.
+const char* const kDiscrepancyResolve =
+    "WITH r AS ("
+    "  UPDATE payrecon.discrepancies SET resolved_at = " PR_TS("$2") ", resolved_by = $3, resolution_note = $4"
+    "  WHERE id = $1::bigint AND resolved_at IS NULL RETURNING transaction_id"
+    ")"
+    " UPDATE payrecon.transactions t SET needs_review = EXISTS ("
+    "   SELECT 1 FROM payrecon.discrepancies d"
+    "   WHERE d.transaction_id = t.id AND d.resolved_at IS NULL AND d.id <> $1::bigint)"
+    " FROM r WHERE t.id = r.transaction_id RETURNING t.id";
+
+const char* const kImportCreateTemp =
+    "CREATE TEMP TABLE payrecon_import ("
+    "  line bigint, kind text, merchant_id text, merchant_txn_id text, amazon_txn_id text,"
+    "  parent_merchant_txn_id text, amount_paise bigint, currency text, status text, created_ms bigint"
+    ") ON COMMIT DROP";
+const char* const kImportCopy = "COPY payrecon_import FROM STDIN";
+// $1 now. New rows are due at their created_at.
+const char* const kImportInsert =
+    "INSERT INTO payrecon.transactions (kind, merchant_id, merchant_txn_id, amazon_txn_id, parent_merchant_txn_id,"
+    "  amount_paise, currency, status, created_at, updated_at, next_check_at)"
+    " SELECT kind, merchant_id, merchant_txn_id, amazon_txn_id, parent_merchant_txn_id, amount_paise, currency,"
+    "        status, " PR_TS("created_ms") ", " PR_TS("$1") ", " PR_TS("created_ms")
+    " FROM payrecon_import ORDER BY line"
+    " ON CONFLICT (merchant_id, kind, merchant_txn_id) DO NOTHING";
+
+}  // namespace payrecon::db::sql

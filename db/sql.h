@@ -1,0 +1,41 @@
+#pragma once
+// Internal to db/: every SQL statement of the adapter, named after the function that runs it (db/sql.cpp).
+// Times travel as bigint milliseconds since the Unix epoch; `now` is always a parameter.
+namespace payrecon::db::sql {
+
+// migrate.cpp
+extern const char* const kSchemaStatusExists;
+extern const char* const kSchemaStatusVersion;
+extern const char* const kMigrateLock;
+extern const char* const kMigrateBootstrap;
+extern const char* const kMigrateRecorded;
+extern const char* const kMigrateRecord;
+
+// pg_store.cpp
+extern const char* const kTransactionsClaimDue;
+extern const char* const kTransactionsListDue;
+extern const char* const kTransactionsClaimWindow;
+extern const char* const kTransactionsListWindow;
+extern const char* const kTransactionsApply;
+extern const char* const kLeasesRelease;
+extern const char* const kTransactionsForEachPending;
+extern const char* const kTransactionsCountPending;
+extern const char* const kTransactionGet;
+extern const char* const kTransactionFind;
+extern const char* const kRunStart;
+extern const char* const kRunFinish;
+extern const char* const kRunCheckpoint;
+extern const char* const kRunGet;
+extern const char* const kRunErrorsRecord;
+extern const char* const kRunTransitionsForEach;
+extern const char* const kRunDiscrepanciesForEach;
+extern const char* const kRunErrorsForEach;
+extern const char* const kDiscrepanciesListOpen;
+extern const char* const kDiscrepancyResolve;
+
+// import.cpp
+extern const char* const kImportCreateTemp;
+extern const char* const kImportCopy;
+extern const char* const kImportInsert;
+
+}  // namespace payrecon::db::sql
