@@ -1,0 +1,779 @@
+#include "config/load.h"
+
+#include <arpa/inet.h>
+#include <yaml-cpp/yaml.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <initializer_list>
+#include <limits>
+#include <utility>
+
+#include "core/duration.h"
+
+namespace payrecon::config {
+namespace {
+
+constexpr std::size_t kMaxSecretFileBytes = 4096;
+constexpr std::size_t kMaxShown = 60;
+
+std::string Quoted(std::string_view text) {
+  std::string out = "\"";
+  out.append(text.substr(0, kMaxShown));
+  if (text.size() > kMaxShown) out += "...";
+  out += '"';
+  return out;
+}
+
+std::string_view KindOf(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Null:
+      return "null";
+    case YAML::NodeType::Scalar:
+      return "a text value";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Map:
+      return "a mapping";
+    default:
+      return "nothing";
+  }
+}
+
+bool IsUnreserved(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+         c == '.' || c == '~';
+}
+
+bool AllUnreserved(std::string_view s) {
+  for (char c : s) {
+    if (!IsUnreserved(c)) return false;
+  }
+  return true;
+}
+
+bool IsEnvName(std::string_view s) {
+  if (s.empty() || (s[0] >= '0' && s[0] <= '9')) return false;
+  for (char c : s) {
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
+  }
+  return true;
+}
+
+bool IsHostName(std::string_view s) {
+  if (s.empty() || s.size() > 253) return false;
+  for (char c : s) {
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.')) {
+      return false;
+    }
+  }
+  return s.front() != '.' && s.front() != '-';
+}
+
+bool IsIpAddress(const std::string& s) {
+  unsigned char buf[sizeof(struct in6_addr)];
+  return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
+}
+
+std::string ErrnoText(int err) { return std::strerror(err); }
+
+// Reads a whole (small) file; on failure returns nullopt and sets `error` to the OS's reason.
+std::optional<std::string> ReadSmallFile(const std::string& path, std::size_t limit, std::string& error) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) {
+    error = ErrnoText(errno);
+    return std::nullopt;
+  }
+  std::string data;
+  char buf[1024];
+  for (;;) {
+    const std::size_t n = std::fread(buf, 1, sizeof buf, f);
+    data.append(buf, n);
+    if (data.size() > limit) {
+      std::fclose(f);
+      error = "larger than " + std::to_string(limit) + " bytes";
+      return std::nullopt;
+    }
+    if (n < sizeof buf) break;
+  }
+  const bool failed = std::ferror(f) != 0;
+  const int err = errno;
+  std::fclose(f);
+  if (failed) {
+    error = ErrnoText(err);
+    return std::nullopt;
+  }
+  return data;
+}
+
+// libpq's keyword/value form: keyword = value pairs separated by whitespace; values may be single-quoted with
+// backslash escapes. Returns the keywords, or an error that never quotes a value.
+core::Expected<std::vector<std::string>> ConninfoKeywords(std::string_view s) {
+  std::vector<std::string> keywords;
+  std::size_t i = 0;
+  const auto skip_space = [&] {
+    while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r' || s[i] == '\f' ||
+                            s[i] == '\v')) {
+      ++i;
+    }
+  };
+  for (;;) {
+    skip_space();
+    if (i >= s.size()) return keywords;
+    std::string keyword;
+    while (i < s.size() && s[i] != '=' && s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r') {
+      keyword += s[i++];
+    }
+    skip_space();
+    if (i >= s.size() || s[i] != '=') return core::Error{"missing \"=\" after " + Quoted(keyword)};
+    ++i;
+    skip_space();
+    if (i < s.size() && s[i] == '\'') {
+      ++i;
+      bool closed = false;
+      while (i < s.size()) {
+        if (s[i] == '\\' && i + 1 < s.size()) {
+          i += 2;
+          continue;
+        }
+        if (s[i] == '\'') {
+          closed = true;
+          ++i;
+          break;
+        }
+        ++i;
+      }
+      if (!closed) return core::Error{"unterminated quoted value for " + Quoted(keyword)};
+    } else {
+      while (i < s.size() && s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r') {
+        if (s[i] == '\\' && i + 1 < s.size()) ++i;
+        ++i;
+      }
+    }
+    keywords.push_back(std::move(keyword));
+  }
+}
+
+std::string PercentDecode(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size()) {
+      const auto hex = [](char c) -> int {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        return -1;
+      };
+      const int hi = hex(s[i + 1]);
+      const int lo = hex(s[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out += static_cast<char>(hi * 16 + lo);
+        i += 2;
+        continue;
+      }
+    }
+    out += s[i];
+  }
+  return out;
+}
+
+// Whether a libpq URI carries a password: "user:pass@" in the authority or a "password" query parameter.
+bool UriHasPassword(std::string_view uri) {
+  const std::size_t scheme_end = uri.find("://");
+  std::string_view rest = uri.substr(scheme_end + 3);
+  const std::size_t authority_end = rest.find_first_of("/?");
+  const std::string_view authority = rest.substr(0, authority_end);
+  const std::size_t at = authority.rfind('@');
+  if (at != std::string_view::npos && authority.substr(0, at).find(':') != std::string_view::npos) return true;
+  const std::size_t q = uri.find('?');
+  if (q == std::string_view::npos) return false;
+  std::string_view query = uri.substr(q + 1);
+  while (!query.empty()) {
+    const std::size_t amp = query.find('&');
+    const std::string_view param = query.substr(0, amp);
+    if (PercentDecode(param.substr(0, param.find('='))) == "password") return true;
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return false;
+}
+
+class Loader {
+ public:
+  Loader(const Environment& env, std::string base_dir) : env_(env), base_dir_(std::move(base_dir)) {}
+
+  Settings Run(const YAML::Node& root) {
+    Settings settings;
+    if (!root.IsMap() && !root.IsNull()) {
+      Problem("configuration", "must be a mapping of sections, got " + std::string(KindOf(root)));
+      Throw();
+    }
+    const Section top = Open(root, "", {"database", "amazonpay", "merchants", "worker", "reports"});
+    Database(Get(top, "database"), settings.database);
+    AmazonPay(Get(top, "amazonpay"), settings.amazonpay);
+    Merchants(Get(top, "merchants"), settings.merchants);
+    Worker(Get(top, "worker"), settings.worker, settings.amazonpay);
+    Reports(Get(top, "reports"), settings.reports);
+    Throw();
+    return settings;
+  }
+
+  void Problem(const std::string& path, const std::string& message) { problems_.push_back(path + ": " + message); }
+
+  void Throw() {
+    if (!problems_.empty()) throw ConfigError(std::move(problems_));
+  }
+
+ private:
+  // A mapping's present keys, after unknown and duplicate keys were reported.
+  struct Section {
+    std::string path;  // "" at the top, else "worker", "merchants[1]"
+    std::vector<std::pair<std::string, YAML::Node>> values;
+    bool valid = true;  // false when the node was not a mapping
+  };
+  struct Field {
+    std::string path;
+    YAML::Node node;
+    bool present = false;
+  };
+
+  static std::string Join(const std::string& path, std::string_view key) {
+    return path.empty() ? std::string(key) : path + "." + std::string(key);
+  }
+
+  Section Open(const YAML::Node& node, const std::string& path, std::initializer_list<std::string_view> keys) {
+    Section section{path, {}, true};
+    if (node.IsNull()) return section;  // an empty section: every default
+    if (!node.IsMap()) {
+      Problem(path, "must be a mapping, got " + std::string(KindOf(node)));
+      section.valid = false;
+      return section;
+    }
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      if (!it->first.IsScalar()) {
+        Problem(path.empty() ? "configuration" : path, "keys must be plain names, got " + std::string(KindOf(it->first)));
+        continue;
+      }
+      const std::string key = it->first.Scalar();
+      bool known = false;
+      for (std::string_view k : keys) known = known || k == key;
+      if (!known) {
+        std::string message = "unknown key";
+        if (key == "secret_key" || key == "secret" || key == "password") {
+          message += " (secrets come from the environment or a mounted file, never the configuration file)";
+        }
+        Problem(Join(path, key), message);
+        continue;
+      }
+      bool duplicate = false;
+      for (const auto& [k, v] : section.values) duplicate = duplicate || k == key;
+      if (duplicate) {
+        Problem(Join(path, key), "duplicate key");
+        continue;
+      }
+      section.values.emplace_back(key, it->second);
+    }
+    return section;
+  }
+
+  static Field Get(const Section& section, std::string_view key) {
+    for (const auto& [k, v] : section.values) {
+      if (k == key) return {Join(section.path, key), v, true};
+    }
+    return {Join(section.path, key), YAML::Node(), false};
+  }
+
+  // A scalar's text; reports and returns nullopt for anything else.
+  std::optional<std::string> Scalar(const Field& f) {
+    if (f.node.IsNull()) {
+      Problem(f.path, "missing value");
+      return std::nullopt;
+    }
+    if (!f.node.IsScalar()) {
+      Problem(f.path, "must be a text value, got " + std::string(KindOf(f.node)));
+      return std::nullopt;
+    }
+    return f.node.Scalar();
+  }
+
+  void Required(const Field& f) {
+    if (!f.present) Problem(f.path, "required key is missing");
+  }
+
+  bool ReadString(const Field& f, std::string& out) {
+    if (!f.present) return false;
+    auto s = Scalar(f);
+    if (!s) return false;
+    out = std::move(*s);
+    return true;
+  }
+
+  bool ReadInt(const Field& f, std::int64_t min, std::int64_t max, int& out) {
+    if (!f.present) return false;
+    auto s = Scalar(f);
+    if (!s) return false;
+    const std::string& text = *s;
+    const bool negative = !text.empty() && text[0] == '-';
+    const std::string_view digits = std::string_view(text).substr(negative ? 1 : 0);
+    bool ok = f.node.Tag() == "?" && !digits.empty();
+    for (char c : digits) ok = ok && c >= '0' && c <= '9';
+    if (!ok) {
+      Problem(f.path, "must be an integer, got " + Quoted(text));
+      return false;
+    }
+    std::int64_t value = 0;
+    const bool huge = digits.size() > 15;  // beyond every range here; avoids overflow
+    for (char c : digits.substr(0, 15)) value = value * 10 + (c - '0');
+    if (negative) value = -value;
+    if (huge || value < min || value > max) {
+      Problem(f.path, "must be between " + std::to_string(min) + " and " + std::to_string(max) + ", got " +
+                          (huge ? text : std::to_string(value)));
+      return false;
+    }
+    out = static_cast<int>(value);
+    return true;
+  }
+
+  bool ReadBool(const Field& f, bool& out) {
+    if (!f.present) return false;
+    auto s = Scalar(f);
+    if (!s) return false;
+    if (f.node.Tag() == "?" && (*s == "true" || *s == "True" || *s == "TRUE")) {
+      out = true;
+      return true;
+    }
+    if (f.node.Tag() == "?" && (*s == "false" || *s == "False" || *s == "FALSE")) {
+      out = false;
+      return true;
+    }
+    Problem(f.path, "must be true or false, got " + Quoted(*s));
+    return false;
+  }
+
+  bool DurationFrom(const std::string& path, const YAML::Node& node, core::Millis min, core::Millis max,
+                    core::Millis& out) {
+    auto s = Scalar(Field{path, node, true});
+    if (!s) return false;
+    const auto d = core::ParseDuration(*s);
+    if (!d.ok()) {
+      Problem(path, d.error());
+      return false;
+    }
+    if (*d < min || *d > max) {
+      Problem(path, "must be between " + core::FormatDuration(min) + " and " + core::FormatDuration(max) +
+                        ", got " + core::FormatDuration(*d));
+      return false;
+    }
+    out = *d;
+    return true;
+  }
+
+  bool ReadDuration(const Field& f, core::Millis min, core::Millis max, core::Millis& out) {
+    if (!f.present) return false;
+    return DurationFrom(f.path, f.node, min, max, out);
+  }
+
+  std::string Resolve(const std::string& path) const {
+    if (path.empty() || base_dir_.empty() || path.front() == '/') return path;
+    return (std::filesystem::path(base_dir_) / path).lexically_normal().string();
+  }
+
+  void Database(const Field& f, DatabaseSettings& out) {
+    const Section s = Open(f.present ? f.node : YAML::Node(), "database", {"conninfo"});
+    const Field conninfo = Get(s, "conninfo");
+    if (!ReadString(conninfo, out.conninfo)) return;
+    const std::string& text = out.conninfo;
+    if (text.rfind("postgresql://", 0) == 0 || text.rfind("postgres://", 0) == 0) {
+      if (UriHasPassword(text)) {
+        Problem(conninfo.path, "must not contain a password; set PGPASSWORD or use a PGPASSFILE instead");
+        out.conninfo.clear();
+      }
+      return;
+    }
+    const auto keywords = ConninfoKeywords(text);
+    if (!keywords.ok()) {
+      Problem(conninfo.path, "not a libpq connection string: " + keywords.error());
+      out.conninfo.clear();
+      return;
+    }
+    for (const std::string& k : *keywords) {
+      if (k == "password") {
+        Problem(conninfo.path, "must not contain a password; set PGPASSWORD or use a PGPASSFILE instead");
+        out.conninfo.clear();
+        return;
+      }
+    }
+  }
+
+  void Endpoint(const Field& f, AmazonPaySettings& out) {
+    std::string url;
+    if (!ReadString(f, url)) return;
+    const auto bad = [&](const std::string& why) { Problem(f.path, why); };
+    if (url.find('@') != std::string::npos) {
+      bad("must not contain user information (\"user@\")");
+      return;
+    }
+    std::string scheme;
+    std::string_view rest;
+    if (url.rfind("https://", 0) == 0) {
+      scheme = "https";
+      rest = std::string_view(url).substr(8);
+    } else if (url.rfind("http://", 0) == 0) {
+      scheme = "http";
+      rest = std::string_view(url).substr(7);
+    } else {
+      bad("must be an http(s) URL like \"https://amazonpay.amazon.in\", got " + Quoted(url));
+      return;
+    }
+    if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
+    if (rest.find_first_of("/?#") != std::string_view::npos) {
+      bad("must not have a path, query or fragment, got " + Quoted(url));
+      return;
+    }
+    std::string host;
+    std::string_view port_text;
+    bool has_port = false;
+    if (!rest.empty() && rest.front() == '[') {
+      const std::size_t close = rest.find(']');
+      if (close == std::string_view::npos) {
+        bad("unterminated IPv6 address in " + Quoted(url));
+        return;
+      }
+      host = std::string(rest.substr(1, close - 1));
+      const std::string_view after = rest.substr(close + 1);
+      if (!after.empty() && after.front() != ':') {
+        bad("unexpected text after the IPv6 address in " + Quoted(url));
+        return;
+      }
+      has_port = !after.empty();
+      if (has_port) port_text = after.substr(1);
+      if (!IsIpAddress(host)) {
+        bad("invalid IPv6 address in " + Quoted(url));
+        return;
+      }
+    } else {
+      const std::size_t colon = rest.find(':');
+      host = std::string(rest.substr(0, colon));
+      has_port = colon != std::string_view::npos;
+      if (has_port) port_text = rest.substr(colon + 1);
+      if (!IsHostName(host)) {
+        bad("invalid host in " + Quoted(url));
+        return;
+      }
+    }
+    int port = scheme == "https" ? 443 : 80;
+    if (has_port) {
+      int p = 0;
+      bool ok = !port_text.empty() && port_text.size() <= 5;
+      for (char c : port_text) {
+        ok = ok && c >= '0' && c <= '9';
+        if (ok) p = p * 10 + (c - '0');
+      }
+      if (!ok || p < 1 || p > 65535) {
+        bad("invalid port in " + Quoted(url));
+        return;
+      }
+      port = p;
+    }
+    if (scheme == "http" && !out.allow_insecure_http) {
+      bad("plain http is not allowed; use https, or set amazonpay.allow_insecure_http: true (local sandbox only)");
+      return;
+    }
+    out.endpoint = scheme + "://" + std::string(rest);
+    out.endpoint_scheme = scheme;
+    out.endpoint_host = host;
+    out.endpoint_port = port;
+  }
+
+  void AmazonPay(const Field& f, AmazonPaySettings& out) {
+    const Section s = Open(f.present ? f.node : YAML::Node(), "amazonpay",
+                           {"endpoint", "signing_host", "allow_insecure_http", "ca_file", "connect_timeout",
+                            "read_timeout", "user_ip", "user_agent", "expires"});
+    // allow_insecure_http first: the endpoint check depends on it.
+    ReadBool(Get(s, "allow_insecure_http"), out.allow_insecure_http);
+    Endpoint(Get(s, "endpoint"), out);
+    out.signing_host = out.endpoint_host;
+    const Field signing_host = Get(s, "signing_host");
+    std::string host;
+    if (ReadString(signing_host, host)) {
+      if (IsHostName(host)) {
+        out.signing_host = host;
+      } else {
+        Problem(signing_host.path, "must be a host name (letters, digits, \"-\" and \".\"; no scheme, port or path), got " +
+                                       Quoted(host));
+      }
+    }
+    const Field ca = Get(s, "ca_file");
+    std::string ca_file;
+    if (ReadString(ca, ca_file)) {
+      ca_file = Resolve(ca_file);
+      std::string error;
+      if (ca_file.empty()) {
+        Problem(ca.path, "must not be empty (leave the key out to use the system store)");
+      } else if (!ReadSmallFile(ca_file, 16 << 20, error)) {
+        Problem(ca.path, "cannot read " + Quoted(ca_file) + ": " + error);
+      } else {
+        out.ca_file = ca_file;
+      }
+    }
+    ReadDuration(Get(s, "connect_timeout"), core::Millis{100}, seconds{60}, out.connect_timeout);
+    ReadDuration(Get(s, "read_timeout"), core::Millis{100}, seconds{120}, out.read_timeout);
+    const Field user_ip = Get(s, "user_ip");
+    std::string ip;
+    if (ReadString(user_ip, ip)) {
+      if (IsIpAddress(ip)) {
+        out.user_ip = ip;
+      } else {
+        Problem(user_ip.path, "must be an IPv4 or IPv6 address, got " + Quoted(ip));
+      }
+    }
+    const Field user_agent = Get(s, "user_agent");
+    std::string agent;
+    if (ReadString(user_agent, agent)) {
+      if (!agent.empty() && agent.size() <= 64 && AllUnreserved(agent)) {
+        out.user_agent = agent;
+      } else {
+        Problem(user_agent.path, "must be 1-64 characters of A-Z a-z 0-9 - _ . ~, got " + Quoted(agent));
+      }
+    }
+    ReadInt(Get(s, "expires"), 300, 900, out.expires);
+  }
+
+  void Merchants(const Field& f, std::vector<MerchantSettings>& out) {
+    if (!f.present || f.node.IsNull() || (f.node.IsSequence() && f.node.size() == 0)) {
+      Problem("merchants", "at least one merchant is required");
+      return;
+    }
+    if (!f.node.IsSequence()) {
+      Problem("merchants", "must be a list, got " + std::string(KindOf(f.node)));
+      return;
+    }
+    std::size_t index = 0;
+    for (const YAML::Node& node : f.node) {
+      const std::string path = "merchants[" + std::to_string(index++) + "]";
+      if (!node.IsMap()) {
+        Problem(path, "must be a mapping, got " + std::string(KindOf(node)));
+        continue;
+      }
+      const Section s = Open(node, path, {"merchant_id", "access_key_id", "secret_key_env", "secret_key_file"});
+      MerchantSettings m;
+      const Field id = Get(s, "merchant_id");
+      Required(id);
+      if (ReadString(id, m.merchant_id)) {
+        if (m.merchant_id.empty() || m.merchant_id.size() > 64 || !AllUnreserved(m.merchant_id)) {
+          Problem(id.path, "must be 1-64 characters of A-Z a-z 0-9 - _ . ~, got " + Quoted(m.merchant_id));
+        } else {
+          for (std::size_t j = 0; j < out.size(); ++j) {
+            if (out[j].merchant_id == m.merchant_id) {
+              Problem(id.path, "duplicate merchant " + Quoted(m.merchant_id) + " (also merchants[" +
+                                   std::to_string(merchant_index_[j]) + "])");
+            }
+          }
+        }
+      }
+      const Field key_id = Get(s, "access_key_id");
+      Required(key_id);
+      if (ReadString(key_id, m.access_key_id)) {
+        if (m.access_key_id.empty() || m.access_key_id.size() > 128 || !AllUnreserved(m.access_key_id)) {
+          Problem(key_id.path, "must be 1-128 characters of A-Z a-z 0-9 - _ . ~");
+        }
+      }
+      const Field env = Get(s, "secret_key_env");
+      const Field file = Get(s, "secret_key_file");
+      if (env.present && file.present) {
+        Problem(path, "secret_key_env and secret_key_file exclude each other; set one");
+      } else if (!env.present && !file.present) {
+        Problem(path, "one of secret_key_env or secret_key_file is required");
+      } else if (env.present) {
+        SecretFromEnv(env, m);
+      } else {
+        SecretFromFile(file, m);
+      }
+      out.push_back(std::move(m));
+      merchant_index_.push_back(index - 1);
+    }
+  }
+
+  void SecretFromEnv(const Field& f, MerchantSettings& m) {
+    if (!ReadString(f, m.secret_key_env)) return;
+    if (!IsEnvName(m.secret_key_env)) {
+      Problem(f.path, "must be an environment variable name (A-Z a-z 0-9 _, not starting with a digit), got " +
+                          Quoted(m.secret_key_env));
+      return;
+    }
+    const std::optional<std::string> value = env_(m.secret_key_env);
+    if (!value) {
+      Problem(f.path, "environment variable " + Quoted(m.secret_key_env) + " is not set");
+    } else if (value->empty()) {
+      Problem(f.path, "environment variable " + Quoted(m.secret_key_env) + " is empty");
+    } else {
+      m.secret_key = core::Secret(*value);
+    }
+  }
+
+  void SecretFromFile(const Field& f, MerchantSettings& m) {
+    std::string path;
+    if (!ReadString(f, path)) return;
+    if (path.empty()) {
+      Problem(f.path, "must not be empty");
+      return;
+    }
+    m.secret_key_file = Resolve(path);
+    std::string error;
+    std::optional<std::string> data = ReadSmallFile(m.secret_key_file, kMaxSecretFileBytes, error);
+    if (!data) {
+      Problem(f.path, "cannot read " + Quoted(m.secret_key_file) + ": " + error);
+      return;
+    }
+    // Files written by editors and `kubectl create secret --from-file` often end in one newline.
+    if (!data->empty() && data->back() == '\n') data->pop_back();
+    if (!data->empty() && data->back() == '\r') data->pop_back();
+    if (data->empty()) {
+      Problem(f.path, "file " + Quoted(m.secret_key_file) + " is empty");
+    } else if (data->find_first_of("\r\n") != std::string::npos) {
+      Problem(f.path, "file " + Quoted(m.secret_key_file) + " holds more than one line");
+    } else {
+      m.secret_key = core::Secret(std::move(*data));
+    }
+  }
+
+  void Worker(const Field& f, WorkerSettings& out, const AmazonPaySettings& amazonpay) {
+    const Section s = Open(f.present ? f.node : YAML::Node(), "worker",
+                           {"batch_size", "in_flight", "max_rps", "lease", "pending_ladder", "pending_after_ladder",
+                            "error_backoff_base", "error_backoff_max", "error_limit", "failing_recheck",
+                            "not_found_grace", "charge_stuck_after", "refund_stuck_after", "auth_failures_to_stop",
+                            "deadline"});
+    constexpr core::Millis kDay = hours{24};
+    ReadInt(Get(s, "batch_size"), 1, 10000, out.batch_size);
+    ReadInt(Get(s, "in_flight"), 1, 1024, out.in_flight);
+    ReadInt(Get(s, "max_rps"), 0, 100000, out.max_rps);
+    const Field lease = Get(s, "lease");
+    if (ReadDuration(lease, seconds{10}, hours{1}, out.lease)) {
+      const core::Millis call = amazonpay.connect_timeout + amazonpay.read_timeout;
+      if (out.lease <= call) {
+        Problem(lease.path, "must be longer than amazonpay.connect_timeout + amazonpay.read_timeout (" +
+                                core::FormatDuration(call) + "), got " + core::FormatDuration(out.lease));
+      }
+    }
+    const Field ladder = Get(s, "pending_ladder");
+    if (ladder.present) {
+      if (!ladder.node.IsSequence()) {
+        Problem(ladder.path, "must be a list of durations, got " + std::string(KindOf(ladder.node)));
+      } else if (ladder.node.size() < 1 || ladder.node.size() > 64) {
+        Problem(ladder.path, "must have between 1 and 64 steps, got " + std::to_string(ladder.node.size()));
+      } else {
+        std::vector<core::Millis> steps;
+        bool ok = true;
+        std::size_t i = 0;
+        for (const YAML::Node& step : ladder.node) {
+          core::Millis d{};
+          ok = DurationFrom(ladder.path + "[" + std::to_string(i++) + "]", step, seconds{1}, kDay, d) && ok;
+          steps.push_back(d);
+        }
+        if (ok) out.pending_ladder = std::move(steps);
+      }
+    }
+    ReadDuration(Get(s, "pending_after_ladder"), seconds{1}, kDay, out.pending_after_ladder);
+    const bool base_ok = ReadDuration(Get(s, "error_backoff_base"), seconds{1}, hours{1}, out.error_backoff_base) ||
+                         !Get(s, "error_backoff_base").present;
+    const Field backoff_max = Get(s, "error_backoff_max");
+    const bool max_ok = ReadDuration(backoff_max, seconds{1}, kDay, out.error_backoff_max) || !backoff_max.present;
+    if (base_ok && max_ok && out.error_backoff_max < out.error_backoff_base) {
+      Problem(backoff_max.path, "must be at least worker.error_backoff_base (" +
+                                    core::FormatDuration(out.error_backoff_base) + "), got " +
+                                    core::FormatDuration(out.error_backoff_max));
+    }
+    ReadInt(Get(s, "error_limit"), 1, 1000, out.error_limit);
+    ReadDuration(Get(s, "failing_recheck"), minutes{1}, kDay * 7, out.failing_recheck);
+    ReadDuration(Get(s, "not_found_grace"), core::Millis{0}, kDay * 7, out.not_found_grace);
+    ReadDuration(Get(s, "charge_stuck_after"), minutes{1}, kDay * 30, out.charge_stuck_after);
+    ReadDuration(Get(s, "refund_stuck_after"), minutes{1}, kDay * 30, out.refund_stuck_after);
+    ReadInt(Get(s, "auth_failures_to_stop"), 1, 100, out.auth_failures_to_stop);
+    ReadDuration(Get(s, "deadline"), seconds{1}, kDay * 7, out.deadline);
+  }
+
+  void Reports(const Field& f, ReportsSettings& out) {
+    const Section s = Open(f.present ? f.node : YAML::Node(), "reports", {"dir"});
+    const Field dir = Get(s, "dir");
+    std::string d;
+    if (ReadString(dir, d)) {
+      if (d.empty()) {
+        Problem(dir.path, "must not be empty");
+        return;
+      }
+      out.dir = d;
+    }
+    out.dir = Resolve(out.dir);
+  }
+
+  const Environment& env_;
+  std::string base_dir_;
+  std::vector<std::string> problems_;
+  std::vector<std::size_t> merchant_index_;  // the list position of each entry of `out`, for duplicate messages
+};
+
+std::string JoinLines(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const std::string& line : lines) {
+    if (!out.empty()) out += '\n';
+    out += line;
+  }
+  return out;
+}
+
+Settings LoadYaml(std::string_view yaml, const Environment& env, const std::string& base_dir,
+                  const std::string& where) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml));
+  } catch (const YAML::Exception& e) {
+    throw ConfigError({where + ": invalid YAML at line " + std::to_string(e.mark.line + 1) + ", column " +
+                       std::to_string(e.mark.column + 1) + ": " + e.msg});
+  }
+  Loader loader(env, base_dir);
+  try {
+    return loader.Run(root);
+  } catch (const YAML::Exception& e) {
+    // A yaml-cpp surprise (e.g. an alias cycle) is still a configuration problem, not a crash.
+    throw ConfigError({where + ": " + e.msg});
+  }
+}
+
+}  // namespace
+
+ConfigError::ConfigError(std::vector<std::string> problems)
+    : std::runtime_error(JoinLines(problems)), problems_(std::move(problems)) {}
+
+Environment ProcessEnvironment() {
+  return [](std::string_view name) -> std::optional<std::string> {
+    const char* value = std::getenv(std::string(name).c_str());
+    if (value == nullptr) return std::nullopt;
+    return std::string(value);
+  };
+}
+
+Environment MapEnvironment(std::map<std::string, std::string, std::less<>> variables) {
+  return [vars = std::move(variables)](std::string_view name) -> std::optional<std::string> {
+    const auto it = vars.find(name);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+Settings Load(const std::string& path, const Environment& env) {
+  std::string error;
+  // 1 MiB is far beyond any real configuration; the limit keeps a mistaken path (a log file) from being slurped.
+  const std::optional<std::string> text = ReadSmallFile(path, 1 << 20, error);
+  if (!text) throw ConfigError({"config file " + Quoted(path) + ": cannot read: " + error});
+  const std::string base_dir = std::filesystem::path(path).parent_path().string();
+  return LoadYaml(*text, env, base_dir, "config file " + Quoted(path));
+}
+
+Settings LoadFromString(std::string_view yaml, const Environment& env, const std::string& base_dir) {
+  return LoadYaml(yaml, env, base_dir, "configuration");
+}
+
+}  // namespace payrecon::config

@@ -1,0 +1,137 @@
+#include "core/csv.h"
+
+namespace payrecon::core {
+
+std::string CsvQuote(std::string_view field) {
+  if (field.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(field);
+  std::string out;
+  out.reserve(field.size() + 2);
+  out += '"';
+  for (char c : field) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
+bool CsvNeedsNeutralising(std::string_view text) {
+  if (text.empty()) return false;
+  switch (text.front()) {
+    case '=':
+    case '+':
+    case '-':
+    case '@':
+    case '\t':
+    case '\r':
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string CsvNeutralise(std::string_view text) {
+  if (!CsvNeedsNeutralising(text)) return std::string(text);
+  std::string out = "'";
+  out.append(text);
+  return out;
+}
+
+void CsvRecord::Append(std::string_view cell_text) {
+  if (cells_ > 0) line_ += ',';
+  line_ += CsvQuote(cell_text);
+  ++cells_;
+}
+
+CsvRecord& CsvRecord::Text(std::string_view text) {
+  Append(CsvNeutralise(text));
+  return *this;
+}
+CsvRecord& CsvRecord::Integer(std::int64_t value) {
+  Append(std::to_string(value));
+  return *this;
+}
+CsvRecord& CsvRecord::Integer(std::optional<std::int64_t> value) {
+  return value ? Integer(*value) : Empty();
+}
+CsvRecord& CsvRecord::Amount(Paise paise) {
+  Append(FormatAmount(paise));
+  return *this;
+}
+CsvRecord& CsvRecord::Amount(std::optional<Paise> paise) { return paise ? Amount(*paise) : Empty(); }
+CsvRecord& CsvRecord::Time(Instant t) {
+  Append(FormatIso8601(t));
+  return *this;
+}
+CsvRecord& CsvRecord::Time(std::optional<Instant> t) { return t ? Time(*t) : Empty(); }
+CsvRecord& CsvRecord::Empty() {
+  Append({});
+  return *this;
+}
+
+std::string CsvRecord::Line() const {
+  std::string out = line_;
+  out.append(kCsvLineEnd);
+  return out;
+}
+
+std::string CsvHeaderLine(const std::vector<std::string_view>& columns) {
+  std::string out;
+  for (std::size_t i = 0; i < columns.size(); ++i) {
+    if (i > 0) out += ',';
+    out += CsvQuote(columns[i]);
+  }
+  out.append(kCsvLineEnd);
+  return out;
+}
+
+Expected<bool> CsvReader::Next(std::vector<std::string>& fields) {
+  fields.clear();
+  if (pos_ >= text_.size()) return false;
+  record_line_ = current_line_;
+  const auto fail = [&](std::string_view why) {
+    return Error{"line " + std::to_string(current_line_) + ": " + std::string(why)};
+  };
+  std::string field;
+  for (;;) {
+    // At the start of a field.
+    if (pos_ < text_.size() && text_[pos_] == '"') {
+      ++pos_;
+      for (;;) {
+        if (pos_ >= text_.size()) return fail("unterminated quoted field");
+        const char c = text_[pos_++];
+        if (c == '"') {
+          if (pos_ < text_.size() && text_[pos_] == '"') {
+            field += '"';
+            ++pos_;
+            continue;
+          }
+          break;
+        }
+        if (c == '\n') ++current_line_;
+        field += c;
+      }
+      if (pos_ < text_.size() && text_[pos_] != ',' && text_[pos_] != '\r' && text_[pos_] != '\n') {
+        return fail("unexpected character after closing quote");
+      }
+    } else {
+      while (pos_ < text_.size() && text_[pos_] != ',' && text_[pos_] != '\r' && text_[pos_] != '\n') {
+        if (text_[pos_] == '"') return fail("quote inside an unquoted field");
+        field += text_[pos_++];
+      }
+    }
+    fields.push_back(std::move(field));
+    field.clear();
+    if (pos_ >= text_.size()) return true;  // the last record may lack a line end
+    const char c = text_[pos_++];
+    if (c == ',') continue;
+    if (c == '\r') {
+      if (pos_ >= text_.size() || text_[pos_] != '\n') return fail("carriage return without line feed");
+      ++pos_;
+    }
+    ++current_line_;
+    return true;
+  }
+}
+
+}  // namespace payrecon::core

@@ -1,0 +1,148 @@
+#pragma once
+// The report files' contract (issue 4): column names, row formatting of transitions.csv, discrepancies.csv,
+// errors.csv and pending.csv, summary.json, and the one-line JSON that `run` and `backfill` print on stdout.
+// Pure text: the job writes the files (temporary names, then rename).
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/check.h"
+#include "core/money.h"
+#include "core/status.h"
+#include "core/time.h"
+#include "core/transaction.h"
+
+namespace payrecon::core {
+
+inline constexpr std::string_view kTransitionsCsv = "transitions.csv";
+inline constexpr std::string_view kDiscrepanciesCsv = "discrepancies.csv";
+inline constexpr std::string_view kErrorsCsv = "errors.csv";
+inline constexpr std::string_view kPendingCsv = "pending.csv";
+inline constexpr std::string_view kSummaryJson = "summary.json";
+
+// The error classes of errors.csv, in the order summary.json lists them.
+inline constexpr CheckOutcome kErrorClasses[] = {
+    CheckOutcome::kTimeout,     CheckOutcome::kNetwork,      CheckOutcome::kHttp5xx,
+    CheckOutcome::kRateLimited, CheckOutcome::kAuth,         CheckOutcome::kMalformed,
+    CheckOutcome::kBadSignature, CheckOutcome::kInvalidRequest};
+
+// One status change applied (or, in a dry run, that would have been applied).
+struct TransitionRow {
+  std::string run_id;
+  Kind kind = Kind::kCharge;
+  std::string merchant_id;
+  std::string merchant_txn_id;
+  std::string amazon_txn_id;                   // empty cell when empty
+  Status from_status = Status::kCapturePending;
+  Status to_status = Status::kCaptureApproved;
+  Paise amount = 0;                            // ours
+  std::optional<Paise> approved_amount;        // the gateway's; empty cell when nullopt
+  std::optional<Instant> gateway_updated_at;   // the gateway's updateTime; empty cell when nullopt
+  Instant checked_at{};
+};
+
+// One discrepancy raised in this run.
+struct DiscrepancyRow {
+  std::string run_id;
+  Kind kind = Kind::kCharge;
+  std::string merchant_id;
+  std::string merchant_txn_id;
+  std::string amazon_txn_id;
+  DiscrepancyCode code = DiscrepancyCode::kNotFound;
+  Status local_status = Status::kCapturePending;
+  std::string gateway_status;                  // the gateway's word as sent (may be unknown); empty when none
+  Paise local_amount = 0;
+  std::optional<Paise> gateway_amount;
+  std::string detail;
+};
+
+// One failed check.
+struct ErrorRow {
+  std::string run_id;
+  Kind kind = Kind::kCharge;
+  std::string merchant_id;
+  std::string merchant_txn_id;
+  CheckOutcome error_class = CheckOutcome::kNetwork;  // one of kErrorClasses; written as CheckOutcomeName
+  int http_status = 0;                         // empty cell when 0 (no HTTP answer)
+  std::string gateway_code;                    // e.g. "InvalidChargeId"; may be empty
+  std::string message;
+  int attempts = 0;                            // consecutive failed checks of this transaction, this one included
+  std::optional<Instant> next_check_at;        // empty cell when nullopt
+};
+
+// One transaction still pending after the run (all of them, not only this run's).
+struct PendingRow {
+  Kind kind = Kind::kCharge;
+  std::string merchant_id;
+  std::string merchant_txn_id;
+  std::string amazon_txn_id;
+  Status status = Status::kCapturePending;
+  Paise amount = 0;
+  Instant created_at{};
+  std::int64_t age_seconds = 0;                // whole seconds from created_at to the report time (may be < 0)
+  int attempts = 0;
+  std::optional<Instant> next_check_at;
+  std::string last_error;
+};
+
+// A PendingRow for a stored transaction at report time `now`: age_seconds = floor((now - created_at) / 1 s),
+// attempts = check_count + error_count (answered pending checks plus the current run of failures).
+PendingRow PendingRowFrom(const Transaction& transaction, Instant now);
+
+// The header lines, each ending in CRLF, e.g.
+// "run_id,kind,merchant_id,merchant_txn_id,amazon_txn_id,from_status,to_status,amount,approved_amount,gateway_updated_at,checked_at\r\n".
+std::string TransitionsHeader();
+std::string DiscrepanciesHeader();
+std::string ErrorsHeader();
+std::string PendingHeader();
+
+// One record each, ending in CRLF: kinds and statuses as their words (KindName, StatusName), codes and error
+// classes as their names, amounts via FormatAmount, times via FormatIso8601 (UTC, seconds, "Z"); free text
+// (ids, messages, details, gateway words) is neutralised and quoted per core/csv.h.
+std::string FormatTransition(const TransitionRow& row);
+std::string FormatDiscrepancy(const DiscrepancyRow& row);
+std::string FormatError(const ErrorRow& row);
+std::string FormatPending(const PendingRow& row);
+
+// What a run did, for summary.json and the stdout line.
+struct RunSummary {
+  std::string run_id;
+  std::string mode;                  // "run" or "backfill"
+  bool dry_run = false;
+  std::string report_dir;            // where the reports were written
+  int exit_code = 0;
+  Instant started_at{};
+  Instant finished_at{};
+  std::int64_t checked = 0;          // checks made (answered or not)
+  std::int64_t transitions = 0;      // status changes (would-be changes in a dry run)
+  std::int64_t discrepancies = 0;    // discrepancies raised
+  std::int64_t errors = 0;           // failed checks (errors.csv rows)
+  std::int64_t still_pending = 0;    // pending transactions after the run (pending.csv rows)
+  std::map<Kind, std::int64_t> checked_by_kind;
+  std::map<std::pair<Status, Status>, std::int64_t> transitions_by_status;  // (from, to) -> count
+  std::map<DiscrepancyCode, std::int64_t> discrepancies_by_code;
+  std::map<CheckOutcome, std::int64_t> errors_by_class;
+  std::int64_t gateway_calls = 0;            // HTTP calls made
+  std::int64_t gateway_latency_total_us = 0; // summed wall time of those calls
+  std::int64_t gateway_latency_max_us = 0;
+};
+
+// summary.json, pretty-printed with two-space indents and a final newline. Members, in order: run_id, mode,
+// dry_run, exit_code, report_dir, started_at, finished_at, elapsed_ms, totals {checked, transitions,
+// discrepancies, errors, still_pending}, checked_by_kind {charge, refund, topup}, transitions
+// {"CapturePending->CaptureApproved": n, ... only those that occurred, sorted by from then to status},
+// discrepancies_by_code {every code, zeros included, in kAllDiscrepancyCodes order}, errors_by_class {every class
+// of kErrorClasses, zeros included}, timings {gateway_calls, gateway_latency_total_us, gateway_latency_mean_us,
+// gateway_latency_max_us}. Times ISO 8601 UTC with milliseconds.
+std::string RenderSummaryJson(const RunSummary& summary);
+
+// The stdout line of `run` and `backfill`, compact, without a newline:
+// {"run_id":"…","mode":"run","report_dir":"…","checked":0,"transitions":0,"discrepancies":0,"errors":0,
+//  "still_pending":0,"exit_code":0}
+std::string RenderRunLine(const RunSummary& summary);
+
+}  // namespace payrecon::core
