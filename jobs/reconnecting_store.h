@@ -16,8 +16,12 @@ class ReconnectingStore : public core::TransactionStore {
   using Factory = std::function<std::unique_ptr<core::TransactionStore>()>;  // may throw StoreUnavailable
   using Deadline = std::function<std::chrono::steady_clock::time_point(std::chrono::steady_clock::time_point)>;
 
-  // `first` is the connected store to begin with; `give_up_at(first_failure)` says until when to keep trying.
-  ReconnectingStore(std::unique_ptr<core::TransactionStore> first, Factory factory, Deadline give_up_at);
+  using Transient = std::function<bool(const core::StoreUnavailable&)>;
+
+  // `first` is the connected store to begin with; `give_up_at(first_failure)` says until when to keep trying;
+  // `transient` says which failures reconnecting may cure (null: all).
+  ReconnectingStore(std::unique_ptr<core::TransactionStore> first, Factory factory, Deadline give_up_at,
+                    Transient transient = nullptr);
 
   std::vector<core::Transaction> TransactionsClaimDue(const core::ClaimParams& params) override;
   std::vector<core::Transaction> TransactionsClaimWindow(const core::WindowClaimParams& params) override;
@@ -33,6 +37,7 @@ class ReconnectingStore : public core::TransactionStore {
   std::unique_ptr<core::TransactionStore> store_;
   Factory factory_;
   Deadline give_up_at_;
+  Transient transient_;
   int reconnects_ = 0;
 };
 
