@@ -110,9 +110,14 @@ std::optional<std::string> ReadSmallFile(const std::string& path, std::size_t li
 }
 
 // libpq's keyword/value form: keyword = value pairs separated by whitespace; values may be single-quoted with
-// backslash escapes. Returns the keywords, or an error that never quotes a value.
-core::Expected<std::vector<std::string>> ConninfoKeywords(std::string_view s) {
-  std::vector<std::string> keywords;
+// backslash escapes. Returns the pairs, or an error that never quotes a value.
+struct ConninfoPair {
+  std::string keyword;
+  std::string value;
+};
+
+core::Expected<std::vector<ConninfoPair>> ConninfoPairs(std::string_view s) {
+  std::vector<ConninfoPair> keywords;
   std::size_t i = 0;
   const auto skip_space = [&] {
     while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r' || s[i] == '\f' ||
@@ -128,14 +133,21 @@ core::Expected<std::vector<std::string>> ConninfoKeywords(std::string_view s) {
       keyword += s[i++];
     }
     skip_space();
-    if (i >= s.size() || s[i] != '=') return core::Error{"missing \"=\" after " + Quoted(keyword)};
+    if (i >= s.size() || s[i] != '=') {
+      // Quoted only when it looks like a keyword: a stray word might be a password.
+      bool plausible = !keyword.empty() && keyword.size() <= 32;
+      for (char c : keyword) plausible = plausible && ((c >= 'a' && c <= 'z') || c == '_');
+      return core::Error{"missing \"=\" after " + (plausible ? Quoted(keyword) : std::string("a keyword"))};
+    }
     ++i;
     skip_space();
+    std::string value;
     if (i < s.size() && s[i] == '\'') {
       ++i;
       bool closed = false;
       while (i < s.size()) {
         if (s[i] == '\\' && i + 1 < s.size()) {
+          value += s[i + 1];
           i += 2;
           continue;
         }
@@ -144,16 +156,16 @@ core::Expected<std::vector<std::string>> ConninfoKeywords(std::string_view s) {
           ++i;
           break;
         }
-        ++i;
+        value += s[i++];
       }
       if (!closed) return core::Error{"unterminated quoted value for " + Quoted(keyword)};
     } else {
       while (i < s.size() && s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r') {
         if (s[i] == '\\' && i + 1 < s.size()) ++i;
-        ++i;
+        value += s[i++];
       }
     }
-    keywords.push_back(std::move(keyword));
+    keywords.push_back({std::move(keyword), std::move(value)});
   }
 }
 
@@ -197,6 +209,26 @@ bool UriHasPassword(std::string_view uri) {
     if (PercentDecode(param.substr(0, param.find('='))) == "password") return true;
     if (amp == std::string_view::npos) break;
     query.remove_prefix(amp + 1);
+  }
+  return false;
+}
+
+bool IsUri(std::string_view text) {
+  return text.rfind("postgresql://", 0) == 0 || text.rfind("postgres://", 0) == 0;
+}
+
+// Whether a conninfo carries a password. libpq expands a dbname that is itself a URI or a connection string, so
+// that is checked too.
+core::Expected<bool> ConninfoHasPassword(std::string_view text, int depth = 0) {
+  if (IsUri(text)) return UriHasPassword(text);
+  const auto pairs = ConninfoPairs(text);
+  if (!pairs.ok()) return core::Error{pairs.error()};
+  for (const ConninfoPair& p : *pairs) {
+    if (p.keyword == "password") return true;
+    if (p.keyword == "dbname" && depth == 0 && (IsUri(p.value) || p.value.find('=') != std::string::npos)) {
+      const auto inner = ConninfoHasPassword(p.value, depth + 1);
+      if (!inner.ok() || *inner) return inner;
+    }
   }
   return false;
 }
@@ -385,26 +417,13 @@ class Loader {
     const Section s = Open(f.present ? f.node : YAML::Node(), "database", {"conninfo"});
     const Field conninfo = Get(s, "conninfo");
     if (!ReadString(conninfo, out.conninfo)) return;
-    const std::string& text = out.conninfo;
-    if (text.rfind("postgresql://", 0) == 0 || text.rfind("postgres://", 0) == 0) {
-      if (UriHasPassword(text)) {
-        Problem(conninfo.path, "must not contain a password; set PGPASSWORD or use a PGPASSFILE instead");
-        out.conninfo.clear();
-      }
-      return;
-    }
-    const auto keywords = ConninfoKeywords(text);
-    if (!keywords.ok()) {
-      Problem(conninfo.path, "not a libpq connection string: " + keywords.error());
+    const auto has_password = ConninfoHasPassword(out.conninfo);
+    if (!has_password.ok()) {
+      Problem(conninfo.path, "not a libpq connection string: " + has_password.error());
       out.conninfo.clear();
-      return;
-    }
-    for (const std::string& k : *keywords) {
-      if (k == "password") {
-        Problem(conninfo.path, "must not contain a password; set PGPASSWORD or use a PGPASSFILE instead");
-        out.conninfo.clear();
-        return;
-      }
+    } else if (*has_password) {
+      Problem(conninfo.path, "must not contain a password; set PGPASSWORD or use a PGPASSFILE instead");
+      out.conninfo.clear();
     }
   }
 
@@ -597,18 +616,33 @@ class Loader {
     }
   }
 
+  // A common mistake is pasting the secret itself where its variable name or file path belongs. Names and paths
+  // are echoed in messages only when they look like names or paths, so that mistake never prints the secret.
+  static bool LooksLikeEnvName(std::string_view s) {
+    if (s.empty() || (s[0] >= '0' && s[0] <= '9')) return false;
+    for (char c : s) {
+      if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) return false;
+    }
+    return true;
+  }
+  static bool LooksLikePath(std::string_view s) { return s.find_first_of("/.") != std::string_view::npos; }
+
   void SecretFromEnv(const Field& f, MerchantSettings& m) {
     if (!ReadString(f, m.secret_key_env)) return;
+    const bool shown = LooksLikeEnvName(m.secret_key_env);
     if (!IsEnvName(m.secret_key_env)) {
-      Problem(f.path, "must be an environment variable name (A-Z a-z 0-9 _, not starting with a digit), got " +
-                          Quoted(m.secret_key_env));
+      Problem(f.path, "must be the name of an environment variable (A-Z a-z 0-9 _, not starting with a digit); "
+                      "the value is not shown in case it is the secret itself");
       return;
     }
+    const std::string name = shown ? "environment variable " + Quoted(m.secret_key_env)
+                                   : std::string("the environment variable (name not shown: it has lowercase "
+                                                 "letters, so it might be the secret itself)");
     const std::optional<std::string> value = env_(m.secret_key_env);
     if (!value) {
-      Problem(f.path, "environment variable " + Quoted(m.secret_key_env) + " is not set");
+      Problem(f.path, name + " is not set");
     } else if (value->empty()) {
-      Problem(f.path, "environment variable " + Quoted(m.secret_key_env) + " is empty");
+      Problem(f.path, name + " is empty");
     } else {
       m.secret_key = core::Secret(*value);
     }
@@ -622,19 +656,22 @@ class Loader {
       return;
     }
     m.secret_key_file = Resolve(path);
+    const std::string name = LooksLikePath(path) ? "file " + Quoted(m.secret_key_file)
+                                                 : std::string("the file (name not shown: it has no \"/\" or \".\", "
+                                                               "so it might be the secret itself)");
     std::string error;
     std::optional<std::string> data = ReadSmallFile(m.secret_key_file, kMaxSecretFileBytes, error);
     if (!data) {
-      Problem(f.path, "cannot read " + Quoted(m.secret_key_file) + ": " + error);
+      Problem(f.path, "cannot read " + name + ": " + error);
       return;
     }
     // Files written by editors and `kubectl create secret --from-file` often end in one newline.
     if (!data->empty() && data->back() == '\n') data->pop_back();
     if (!data->empty() && data->back() == '\r') data->pop_back();
     if (data->empty()) {
-      Problem(f.path, "file " + Quoted(m.secret_key_file) + " is empty");
+      Problem(f.path, name + " is empty");
     } else if (data->find_first_of("\r\n") != std::string::npos) {
-      Problem(f.path, "file " + Quoted(m.secret_key_file) + " holds more than one line");
+      Problem(f.path, name + " holds more than one line");
     } else {
       m.secret_key = core::Secret(std::move(*data));
     }

@@ -1,4 +1,5 @@
 #include <boost/test/unit_test.hpp>
+#include <yaml-cpp/yaml.h>
 
 #include <fstream>
 #include <sstream>
@@ -165,6 +166,17 @@ BOOST_AUTO_TEST_CASE(example_file_loads_cleanly) {
   BOOST_TEST(example_render == default_render);
 }
 
+BOOST_AUTO_TEST_CASE(deployed_configmap_loads_cleanly) {
+  // The Kubernetes ConfigMap embeds the production configuration; it must pass the same validation.
+  const YAML::Node cm = YAML::LoadFile(std::string(PAYRECON_TESTDATA_DIR) + "/../../deploy/kubernetes/configmap.yaml");
+  const std::string embedded = cm["data"]["payrecon.yaml"].as<std::string>();
+  const Settings s =
+      LoadFromString(embedded, MapEnvironment({{"AMAZONPAY_SECRET_A2XMNOQAN8MC64", "from-the-secret"}}), "");
+  BOOST_REQUIRE(s.merchants.size() == 1u);
+  BOOST_TEST(s.merchants[0].secret_key.Reveal() == "from-the-secret");
+  BOOST_TEST(s.reports.dir == "/var/lib/payrecon/reports");
+}
+
 BOOST_AUTO_TEST_CASE(secrets_from_env_and_files) {
   const auto load = [](const std::string& file) {
     return LoadFromString("merchants:\n  - {merchant_id: M1, access_key_id: K1, secret_key_file: " + file + "}\n",
@@ -187,13 +199,23 @@ BOOST_AUTO_TEST_CASE(secret_errors) {
              "merchants[0].secret_key_env: environment variable \"AMZ_SECRET_M2\" is not set");
   BOOST_TEST(OneProblem(m + "secret_key_env: EMPTY}\n") ==
              "merchants[0].secret_key_env: environment variable \"EMPTY\" is empty");
-  BOOST_TEST(OneProblem(m + "secret_key_env: 1BAD-NAME}\n") ==
-             "merchants[0].secret_key_env: must be an environment variable name (A-Z a-z 0-9 _, not starting with "
-             "a digit), got \"1BAD-NAME\"");
+  // A value that is not a conventional variable name might be the secret pasted in the wrong place: not echoed.
+  BOOST_TEST(OneProblem(m + "secret_key_env: 1BAD-NAME+/x}\n") ==
+             "merchants[0].secret_key_env: must be the name of an environment variable (A-Z a-z 0-9 _, not starting "
+             "with a digit); the value is not shown in case it is the secret itself");
+  BOOST_TEST(OneProblem(m + "secret_key_env: wJalrXUtnFEMIK7MDENGbPxRfiCY}\n") ==
+             "merchants[0].secret_key_env: the environment variable (name not shown: it has lowercase letters, so it "
+             "might be the secret itself) is not set");
+  BOOST_TEST(OneProblem(m + "secret_key_file: wJalrXUtnFEMIK7MDENGbPxRfiCY}\n") ==
+             "merchants[0].secret_key_file: cannot read the file (name not shown: it has no \"/\" or \".\", so it "
+             "might be the secret itself): No such file or directory");
   BOOST_TEST(OneProblem(m + "secret_key_file: secrets/nope.key}\n") ==
-             "merchants[0].secret_key_file: cannot read \"" + kDir + "/secrets/nope.key\": No such file or directory");
+             "merchants[0].secret_key_file: cannot read file \"" + kDir + "/secrets/nope.key\": No such file or directory");
   BOOST_TEST(OneProblem(m + "secret_key_file: secrets}\n") ==
-             "merchants[0].secret_key_file: cannot read \"" + kDir + "/secrets\": Is a directory");
+             "merchants[0].secret_key_file: cannot read the file (name not shown: it has no \"/\" or \".\", so it "
+             "might be the secret itself): Is a directory");
+  BOOST_TEST(OneProblem(m + "secret_key_file: secrets/}\n") ==
+             "merchants[0].secret_key_file: cannot read file \"" + kDir + "/secrets/\": Is a directory");
   BOOST_TEST(OneProblem(m + "secret_key_file: secrets/empty.key}\n") ==
              "merchants[0].secret_key_file: file \"" + kDir + "/secrets/empty.key\" is empty");
   BOOST_TEST(OneProblem(m + "secret_key_file: secrets/two_lines.key}\n") ==
@@ -353,7 +375,9 @@ BOOST_AUTO_TEST_CASE(database_password_rejected_without_echo) {
   for (const char* conninfo : {"\"host=db user=u password=hunter2\"", "\"host=db password = 'hun ter2' user=u\"",
                                "postgresql://u:hunter2@db/payrecon", "postgres://u:hunter2@db:5432/payrecon",
                                "\"postgresql://u@db/payrecon?sslmode=require&password=hunter2\"",
-                               "\"postgresql://u@db/payrecon?pass%77ord=hunter2\""}) {
+                               "\"postgresql://u@db/payrecon?pass%77ord=hunter2\"",
+                               "\"host=db dbname='postgresql://u:hunter2@db/payrecon'\"",
+                               "\"dbname='host=db password=hunter2'\""}) {
     const auto problems = Problems(std::string(kMerchant) + "database:\n  conninfo: " + conninfo + "\n");
     BOOST_TEST(Joined(problems) == rejected + "\n", conninfo);
   }
@@ -361,6 +385,8 @@ BOOST_AUTO_TEST_CASE(database_password_rejected_without_echo) {
              "database.conninfo: not a libpq connection string: unterminated quoted value for \"user\"");
   BOOST_TEST(OneProblem(std::string(kMerchant) + "database:\n  conninfo: \"host=db sslmode\"\n") ==
              "database.conninfo: not a libpq connection string: missing \"=\" after \"sslmode\"");
+  BOOST_TEST(OneProblem(std::string(kMerchant) + "database:\n  conninfo: \"host=db Hunter2\"\n") ==
+             "database.conninfo: not a libpq connection string: missing \"=\" after a keyword");
   for (const char* ok : {"\"host=db dbname='my db' user=payrecon\"", "\"host = db port=5432\"",
                          "postgresql://payrecon@db:5432/payrecon?sslmode=verify-full",
                          "\"postgresql://payrecon@[::1]/payrecon\"", "\"\"", "\"dbname=passwords\""}) {
@@ -413,7 +439,7 @@ BOOST_AUTO_TEST_CASE(every_problem_at_once) {
                "amazonpay.expires: must be between 300 and 900, got 1200\n"
                "merchants[1].secret_key_env: environment variable \"AMZ_SECRET_M2\" is not set\n"
                "merchants[2].merchant_id: duplicate merchant \"M1\" (also merchants[0])\n"
-               "merchants[2].secret_key_file: cannot read \"" +
+               "merchants[2].secret_key_file: cannot read file \"" +
                    kDir +
                    "/secrets/missing.key\": No such file or directory\n"
                    "worker.in_flight: must be between 1 and 1024, got 0\n"

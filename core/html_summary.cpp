@@ -1,0 +1,182 @@
+#include "core/html_summary.h"
+
+#include <algorithm>
+
+namespace payrecon::core {
+namespace {
+
+constexpr const char* kStyle = R"(
+body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;background:#f5f6f8;color:#1d2330}
+header{background:#232f3e;color:#fff;padding:20px 32px}
+header h1{margin:0 0 4px;font-size:22px}
+header p{margin:0;color:#c9d1dc}
+.badge{display:inline-block;padding:2px 8px;border-radius:10px;font-size:12px;font-weight:600;margin-left:8px}
+.ok{background:#1e8e3e;color:#fff}.warn{background:#f29900;color:#1d2330}.bad{background:#d93025;color:#fff}
+.dry{background:#8ab4f8;color:#1d2330}
+main{padding:24px 32px;max-width:1100px}
+.cards{display:grid;grid-template-columns:repeat(5,1fr);gap:12px;margin-bottom:24px}
+.card{background:#fff;border-radius:8px;padding:14px 16px;box-shadow:0 1px 2px rgba(0,0,0,.08)}
+.card .n{font-size:28px;font-weight:700}.card .l{color:#5f6b7a;font-size:13px}
+section{background:#fff;border-radius:8px;padding:16px 20px;margin-bottom:20px;box-shadow:0 1px 2px rgba(0,0,0,.08)}
+h2{font-size:17px;margin:0 0 10px}
+table{border-collapse:collapse;width:100%}
+td,th{padding:5px 8px;border-bottom:1px solid #e6e8eb;text-align:left}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+.muted{color:#5f6b7a}
+svg text{font:12px system-ui,sans-serif;fill:#1d2330}
+)";
+
+std::string Num(std::int64_t n) {
+  // Thousands separators for readability: 12345 -> "12,345".
+  std::string digits = std::to_string(n < 0 ? -n : n);
+  std::string out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return (n < 0 ? "-" : "") + out;
+}
+
+std::string MsText(std::int64_t us) {
+  // Microseconds as milliseconds with one decimal.
+  const std::int64_t tenths = (us + 50) / 100;
+  return std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + " ms";
+}
+
+// A horizontal bar chart: one row per (label, value).
+std::string BarChart(const std::vector<std::pair<std::string, std::int64_t>>& rows, const char* color,
+                     const std::string& title) {
+  const int row_h = 26, label_w = 230, bar_w = 560, width = label_w + bar_w + 90;
+  const int height = std::max<int>(row_h, static_cast<int>(rows.size()) * row_h) + 8;
+  std::int64_t max = 1;
+  for (const auto& r : rows) max = std::max(max, r.second);
+  std::string s = "<svg role=\"img\" aria-label=\"" + HtmlEscape(title) + "\" width=\"" + std::to_string(width) +
+                  "\" height=\"" + std::to_string(height) + "\" viewBox=\"0 0 " + std::to_string(width) + " " +
+                  std::to_string(height) + "\">";
+  if (rows.empty()) s += "<text x=\"0\" y=\"18\" class=\"muted\">none</text>";
+  int y = 4;
+  for (const auto& [label, value] : rows) {
+    const auto w = static_cast<int>(value * bar_w / max);
+    s += "<text x=\"0\" y=\"" + std::to_string(y + 16) + "\">" + HtmlEscape(label) + "</text>";
+    s += "<rect x=\"" + std::to_string(label_w) + "\" y=\"" + std::to_string(y + 3) + "\" width=\"" +
+         std::to_string(std::max(w, value > 0 ? 2 : 0)) + "\" height=\"18\" rx=\"3\" fill=\"" + color + "\"/>";
+    s += "<text x=\"" + std::to_string(label_w + std::max(w, 0) + 8) + "\" y=\"" + std::to_string(y + 16) + "\">" +
+         Num(value) + "</text>";
+    y += row_h;
+  }
+  s += "</svg>";
+  return s;
+}
+
+std::string Card(std::int64_t n, const char* label) {
+  return "<div class=\"card\"><div class=\"n\">" + Num(n) + "</div><div class=\"l\">" + label + "</div></div>";
+}
+
+}  // namespace
+
+std::string HtmlEscape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string RenderSummaryHtml(const HtmlSummaryInput& in) {
+  const RunSummary& s = in.summary;
+  const char* state_class = s.exit_code == 0 ? "ok" : (s.exit_code == 1 || s.exit_code == 6 ? "warn" : "bad");
+  const auto elapsed_ms = (s.finished_at - s.started_at).count();
+
+  std::string h = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">";
+  h += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">";
+  h += "<title>payrecon run " + HtmlEscape(s.run_id) + "</title><style>" + kStyle + "</style></head><body>";
+  h += "<header><h1>Reconciliation run <span id=\"run-id\">" + HtmlEscape(s.run_id) + "</span>";
+  h += "<span class=\"badge " + std::string(state_class) + "\" id=\"exit-code\">exit " + std::to_string(s.exit_code) +
+       "</span>";
+  if (s.dry_run) h += "<span class=\"badge dry\" id=\"dry-run\">DRY RUN: nothing was changed</span>";
+  h += "</h1><p>" + HtmlEscape(s.mode) + " &middot; started " + FormatIso8601(s.started_at) + " &middot; finished " +
+       FormatIso8601(s.finished_at) + " &middot; " + Num(elapsed_ms / 1000) + "." +
+       std::to_string(elapsed_ms % 1000 / 100) + " s</p></header><main>";
+
+  h += "<div class=\"cards\" id=\"totals\">";
+  h += Card(s.checked, "transactions checked");
+  h += Card(s.transitions, s.dry_run ? "status changes (would be)" : "status changes applied");
+  h += Card(s.discrepancies, "discrepancies to review");
+  h += Card(s.errors, "failed checks");
+  h += Card(s.still_pending, "still pending");
+  h += "</div>";
+
+  // Checks by kind.
+  h += "<section id=\"checks\"><h2>Checks by kind</h2><table><tr><th>kind</th><th class=\"num\">checked</th></tr>";
+  for (Kind k : kAllKinds) {
+    const auto it = s.checked_by_kind.find(k);
+    h += "<tr><td>" + std::string(KindName(k)) + "</td><td class=\"num\">" +
+         Num(it == s.checked_by_kind.end() ? 0 : it->second) + "</td></tr>";
+  }
+  h += "</table></section>";
+
+  // Status changes.
+  std::vector<std::pair<std::string, std::int64_t>> changes;
+  for (const auto& [ft, n] : s.transitions_by_status) {
+    changes.emplace_back(std::string(StatusName(ft.first)) + " \u2192 " + std::string(StatusName(ft.second)), n);
+  }
+  h += "<section id=\"changes\"><h2>Status changes</h2>" + BarChart(changes, "#1e8e3e", "status changes") +
+       "</section>";
+
+  // Discrepancies by code, with what each means.
+  std::vector<std::pair<std::string, std::int64_t>> codes;
+  for (DiscrepancyCode c : kAllDiscrepancyCodes) {
+    const auto it = s.discrepancies_by_code.find(c);
+    const std::int64_t n = it == s.discrepancies_by_code.end() ? 0 : it->second;
+    if (n > 0) codes.emplace_back(std::string(DiscrepancyCodeName(c)), n);
+  }
+  h += "<section id=\"discrepancies\"><h2>Discrepancies raised (see discrepancies.csv)</h2>" +
+       BarChart(codes, "#d93025", "discrepancies by code") + "</section>";
+
+  std::vector<std::pair<std::string, std::int64_t>> errors;
+  for (CheckOutcome c : kErrorClasses) {
+    const auto it = s.errors_by_class.find(c);
+    const std::int64_t n = it == s.errors_by_class.end() ? 0 : it->second;
+    if (n > 0) errors.emplace_back(std::string(CheckOutcomeName(c)), n);
+  }
+  h += "<section id=\"errors\"><h2>Failed checks by class (see errors.csv)</h2>" +
+       BarChart(errors, "#f29900", "errors by class") + "</section>";
+
+  std::vector<std::pair<std::string, std::int64_t>> ages;
+  for (const AgeBucket& b : in.pending_ages) ages.emplace_back(b.label, b.count);
+  h += "<section id=\"pending\"><h2>Still pending, by age (see pending.csv)</h2>" +
+       BarChart(ages, "#1a73e8", "pending by age") + "</section>";
+
+  // Gateway latency distribution.
+  std::vector<std::pair<std::string, std::int64_t>> lat;
+  const auto& bounds = in.latency.bounds_us();
+  for (std::size_t i = 0; i < in.latency.counts().size(); ++i) {
+    std::string label = i < bounds.size() ? "\u2264 " + MsText(bounds[i]) : "> " + MsText(bounds.back());
+    lat.emplace_back(label, static_cast<std::int64_t>(in.latency.counts()[i]));
+  }
+  const std::uint64_t calls = in.latency.count();
+  h += "<section id=\"latency\"><h2>Gateway latency</h2><p class=\"muted\">" + Num(static_cast<std::int64_t>(calls)) +
+       " calls";
+  if (calls > 0) {
+    const auto quantile = [&](std::uint64_t num, std::uint64_t den) {
+      const std::int64_t bound = in.latency.QuantileUpperBoundUs(num, den);
+      return bound < 0 ? "&gt; " + MsText(in.latency.bounds_us().back()) : "&le; " + MsText(bound);
+    };
+    h += " &middot; mean " + MsText(in.latency.sum_us() / static_cast<std::int64_t>(calls)) + " &middot; p50 " +
+         quantile(1, 2) + " &middot; p99 " + quantile(99, 100);
+  }
+  h += "</p>" + BarChart(lat, "#7b1fa2", "gateway latency") + "</section>";
+
+  h += "<p class=\"muted\">Report folder: " + HtmlEscape(s.report_dir) + "</p></main></body></html>\n";
+  return h;
+}
+
+}  // namespace payrecon::core

@@ -1,0 +1,66 @@
+#include <boost/test/unit_test.hpp>
+
+#include <string>
+
+#include "core/html_summary.h"
+
+using namespace payrecon::core;
+
+namespace {
+
+HtmlSummaryInput Sample() {
+  HtmlSummaryInput in;
+  RunSummary& s = in.summary;
+  s.run_id = "r-<1>";
+  s.mode = "run";
+  s.report_dir = "/tmp/reports/x";
+  s.started_at = ParseIso8601("2026-11-25T10:00:00Z").value();
+  s.finished_at = ParseIso8601("2026-11-25T10:00:12.345Z").value();
+  s.checked = 12345;
+  s.transitions = 321;
+  s.discrepancies = 4;
+  s.errors = 2;
+  s.still_pending = 99;
+  s.checked_by_kind[Kind::kCharge] = 12000;
+  s.checked_by_kind[Kind::kRefund] = 345;
+  s.transitions_by_status[{Status::kCapturePending, Status::kCaptureApproved}] = 300;
+  s.transitions_by_status[{Status::kPending, Status::kDeclined}] = 21;
+  s.discrepancies_by_code[DiscrepancyCode::kAmountMismatch] = 3;
+  s.discrepancies_by_code[DiscrepancyCode::kStuckPending] = 1;
+  s.errors_by_class[CheckOutcome::kTimeout] = 2;
+  in.latency.Observe(3000);
+  in.latency.Observe(20000000);
+  in.pending_ages = {{"< 1 min", 90}, {"> 1 day", 9}};
+  return in;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(html_summary)
+
+BOOST_AUTO_TEST_CASE(self_contained_and_escaped) {
+  const std::string html = RenderSummaryHtml(Sample());
+  BOOST_TEST(html.rfind("<!DOCTYPE html>", 0) == 0u);
+  BOOST_TEST(html.find("<script") == std::string::npos);
+  BOOST_TEST(html.find("http://") == std::string::npos);
+  BOOST_TEST(html.find("https://") == std::string::npos);
+  BOOST_TEST(html.find("<link") == std::string::npos);
+  BOOST_TEST(html.find("r-&lt;1&gt;") != std::string::npos);
+  BOOST_TEST(html.find("r-<1>") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(shows_the_figures) {
+  const std::string html = RenderSummaryHtml(Sample());
+  for (const char* expected : {"12,345", "transactions checked", "321", "CapturePending \u2192 CaptureApproved",
+                               "AMOUNT_MISMATCH", "STUCK_PENDING", "TIMEOUT", "&lt; 1 min", "2 calls", "12.3 s",
+                               "exit 0", "p99 &gt; 10000.0 ms"}) {
+    BOOST_TEST(html.find(expected) != std::string::npos, expected);
+  }
+  HtmlSummaryInput dry = Sample();
+  dry.summary.dry_run = true;
+  BOOST_TEST(RenderSummaryHtml(dry).find("DRY RUN") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(escape) { BOOST_TEST(HtmlEscape("<a href='x'>&\"") == "&lt;a href=&#39;x&#39;&gt;&amp;&quot;"); }
+
+BOOST_AUTO_TEST_SUITE_END()
