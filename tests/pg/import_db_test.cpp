@@ -1,0 +1,123 @@
+#include <boost/test/unit_test.hpp>
+
+#include "core/import_csv.h"
+#include "db/import.h"
+#include "db/pg_store.h"
+#include "tests/pg/pg_fixtures.h"
+#include "tests/pg/test_database.h"
+
+using namespace payrecon;
+using payrecon::testing::At;
+using payrecon::testing::Scalar;
+using payrecon::testing::TestDatabase;
+
+namespace {
+
+std::vector<core::ImportRow> Rows(const std::string& csv) {
+  auto parsed = core::ImportCsvParse(csv);
+  for (const auto& p : parsed.problems) BOOST_TEST_MESSAGE(p.ToString());
+  BOOST_REQUIRE(parsed.problems.empty());
+  return parsed.rows;
+}
+
+const std::string kGood = std::string(core::kImportCsvHeader) +
+                          "\n"
+                          "charge,M1,c1,,,1500.00,INR,CapturePending,2026-01-01T00:00:00Z\n"
+                          "charge,M1,c2,S04-2,,0.05,INR,CaptureApproved,2026-01-01T05:30:00.250+05:30\n"
+                          "refund,M1,r1,,c1,100,INR,Pending,2026-01-01T00:01:00Z\n"
+                          "topup,M2,\"t\\1\",,,7,INR,Failed,2026-01-01T00:02:00Z\n";
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(import_db)
+
+BOOST_AUTO_TEST_CASE(imports_rows_as_given_and_due_at_created_at) {
+  TestDatabase tdb;
+  auto conn = tdb.Connect();
+  const auto result = db::TransactionsImport(*conn, Rows(kGood), At(3600));
+  BOOST_TEST(result.inserted == 4);
+  BOOST_TEST(result.skipped == 0);
+  db::PgStore store(*conn);
+  const auto c2 = store.TransactionFind("M1", core::Kind::kCharge, "c2");
+  BOOST_REQUIRE(c2.has_value());
+  BOOST_TEST(c2->amazon_txn_id == "S04-2");
+  BOOST_TEST(c2->amount == 5);
+  BOOST_TEST((c2->status == core::Status::kCaptureApproved));
+  BOOST_TEST((c2->created_at == At(0) + core::Millis{250}));
+  BOOST_TEST((c2->next_check_at == c2->created_at));
+  BOOST_TEST((c2->updated_at == At(3600)));
+  const auto r1 = store.TransactionFind("M1", core::Kind::kRefund, "r1");
+  BOOST_REQUIRE(r1.has_value());
+  BOOST_TEST(r1->parent_merchant_txn_id == "c1");
+  BOOST_TEST(Scalar(*conn, "SELECT parent_merchant_txn_id IS NULL AND amazon_txn_id IS NULL FROM "
+                           "payrecon.transactions WHERE merchant_txn_id = 'c1'") == "t");
+  BOOST_TEST(store.TransactionFind("M2", core::Kind::kTopup, "t\\1").has_value());
+  // Due at created_at: the pending ones are claimable at once.
+  const auto due = store.TransactionsListDue({"dry", At(60), core::Millis{0}, 100});
+  BOOST_TEST(due.size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(a_second_import_skips_what_is_present_and_changes_nothing) {
+  TestDatabase tdb;
+  auto conn = tdb.Connect();
+  db::TransactionsImport(*conn, Rows(kGood), At(0));
+  // A row that moved on since must stay as it is.
+  conn->Execute("UPDATE payrecon.transactions SET status = 'CaptureApproved' WHERE merchant_txn_id = 'c1'");
+  const std::string before = testing::SchemaDigest(*conn);
+  const auto again = db::TransactionsImport(*conn, Rows(kGood), At(100));
+  BOOST_TEST(again.inserted == 0);
+  BOOST_TEST(again.skipped == 4);
+  BOOST_TEST(testing::SchemaDigest(*conn) == before);
+  const auto more = db::TransactionsImport(
+      *conn, Rows(std::string(core::kImportCsvHeader) + "\ncharge,M1,c1,,,1.00,INR,Failed,2026-01-01T00:00:00Z\n"
+                                                        "charge,M1,c3,,,1.00,INR,Failed,2026-01-01T00:00:00Z\n"),
+      At(200));
+  BOOST_TEST(more.inserted == 1);
+  BOOST_TEST(more.skipped == 1);
+  BOOST_TEST(Scalar(*conn, "SELECT status FROM payrecon.transactions WHERE merchant_txn_id = 'c1'") ==
+             "CaptureApproved");
+}
+
+BOOST_AUTO_TEST_CASE(an_import_is_all_or_nothing) {
+  TestDatabase tdb;
+  auto conn = tdb.Connect();
+  auto rows = Rows(kGood);
+  // A row the validator would reject, built by hand: the database refuses it and nothing stays.
+  core::ImportRow bad = rows[0];
+  bad.merchant_txn_id = "bad";
+  bad.currency = "inr";
+  rows.push_back(bad);
+  BOOST_CHECK_THROW(db::TransactionsImport(*conn, rows, At(0)), db::QueryError);
+  BOOST_TEST(Scalar(*conn, "SELECT count(*) FROM payrecon.transactions") == "0");
+  BOOST_TEST(!conn->Broken());
+  {
+    // Abandoned half-way (the file turned out bad): rolled back.
+    db::TransactionsImporter importer(*conn);
+    for (const auto& row : Rows(kGood)) importer.Add(row);
+  }
+  BOOST_TEST(Scalar(*conn, "SELECT count(*) FROM payrecon.transactions") == "0");
+  {
+    db::TransactionsImporter importer(*conn);
+    for (const auto& row : Rows(kGood)) importer.Add(row);
+    importer.Abort();
+  }
+  BOOST_TEST(Scalar(*conn, "SELECT count(*) FROM payrecon.transactions") == "0");
+  // The connection is fine afterwards.
+  BOOST_TEST(db::TransactionsImport(*conn, Rows(kGood), At(0)).inserted == 4);
+}
+
+BOOST_AUTO_TEST_CASE(a_hostile_file_imports_nothing) {
+  TestDatabase tdb;
+  auto conn = tdb.Connect();
+  const std::string hostile = kGood + "charge,M1,c9,,,1e3,INR,CapturePending,2026-01-01T00:00:00Z\n";
+  db::TransactionsImporter importer(*conn);
+  core::ImportCsvParser parser([&](const core::ImportRow& row) { importer.Add(row); });
+  parser.Feed(hostile);
+  parser.Finish();
+  BOOST_REQUIRE(parser.problems().size() == 1u);
+  BOOST_TEST(parser.problems()[0].ToString() == "line 6: invalid amount \"1e3\": exponents are not allowed");
+  importer.Abort();
+  BOOST_TEST(Scalar(*conn, "SELECT count(*) FROM payrecon.transactions") == "0");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
