@@ -1,0 +1,202 @@
+#include "sandbox/server.h"
+
+#include <Poco/Exception.h>
+#include <Poco/Net/Context.h>
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerRequestImpl.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/SSLManager.h>
+#include <Poco/Net/SecureServerSocket.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/StreamSocket.h>
+#include <Poco/StreamCopier.h>
+#include <Poco/ThreadPool.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <stdexcept>
+
+namespace payrecon::sandbox {
+namespace {
+
+// Wakes delayed and hanging handlers when the server stops.
+class StopSignal {
+ public:
+  // Waits up to ms; false when the server is stopping.
+  bool WaitFor(std::int64_t ms) {
+    std::unique_lock lock(mu_);
+    return !cv_.wait_for(lock, std::chrono::milliseconds(ms), [&] { return stopping_; });
+  }
+  void Trigger() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+};
+
+std::string HostWithoutPort(const std::string& host) {
+  if (!host.empty() && host[0] == '[') {  // [::1]:8080
+    const auto close = host.find(']');
+    return close == std::string::npos ? host : host.substr(1, close - 1);
+  }
+  const auto colon = host.find(':');
+  if (colon != std::string::npos && host.find(':', colon + 1) == std::string::npos) return host.substr(0, colon);
+  return host;
+}
+
+class Handler : public Poco::Net::HTTPRequestHandler {
+ public:
+  Handler(Sandbox& sandbox, StopSignal& stop) : sandbox_(sandbox), stop_(stop) {}
+
+  void handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override {
+    HttpRequest req;
+    req.method = request.getMethod();
+    const std::string& uri = request.getURI();
+    const auto q = uri.find('?');
+    req.path = uri.substr(0, q);
+    if (q != std::string::npos) req.query = uri.substr(q + 1);
+    for (const auto& [name, value] : request) {
+      std::string lower = name;
+      std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+      req.headers.emplace_back(std::move(lower), value);
+    }
+    req.host = HostWithoutPort(request.getHost());
+    if (req.method == "POST" || request.getContentLength() > 0 || request.getChunkedTransferEncoding()) {
+      Poco::StreamCopier::copyToString(request.stream(), req.body);
+    }
+
+    const HttpReply reply = sandbox_.Handle(req);
+    if (reply.delay_ms > 0 && !stop_.WaitFor(reply.delay_ms)) {
+      response.setKeepAlive(false);
+      return;
+    }
+    auto& socket = static_cast<Poco::Net::HTTPServerRequestImpl&>(request).socket();
+    switch (reply.delivery) {
+      case Delivery::kHang:
+        stop_.WaitFor(reply.hang_ms);
+        response.setKeepAlive(false);
+        socket.shutdown();
+        return;
+      case Delivery::kReset:
+        // Linger 0 makes the close send RST instead of FIN.
+        socket.setLinger(true, 0);
+        response.setKeepAlive(false);
+        socket.close();
+        return;
+      default:
+        break;
+    }
+    response.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(reply.status));
+    response.setContentType(reply.content_type);
+    for (const auto& [name, value] : reply.headers) response.set(name, value);
+    response.setContentLength(static_cast<std::streamsize>(reply.body.size()));
+    if (reply.delivery == Delivery::kTruncate) {
+      response.setKeepAlive(false);
+      std::ostream& out = response.send();
+      out.write(reply.body.data(), static_cast<std::streamsize>(reply.body.size() / 2));
+      out.flush();
+      socket.shutdown();
+      return;
+    }
+    response.sendBuffer(reply.body.data(), reply.body.size());
+  }
+
+ private:
+  Sandbox& sandbox_;
+  StopSignal& stop_;
+};
+
+class Factory : public Poco::Net::HTTPRequestHandlerFactory {
+ public:
+  Factory(Sandbox& sandbox, StopSignal& stop) : sandbox_(sandbox), stop_(stop) {}
+  Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
+    return new Handler(sandbox_, stop_);
+  }
+
+ private:
+  Sandbox& sandbox_;
+  StopSignal& stop_;
+};
+
+}  // namespace
+
+class Server::Impl {
+ public:
+  Impl(Sandbox& sandbox, ServerOptions options) : sandbox_(sandbox), options_(std::move(options)) {}
+
+  std::uint16_t Start() {
+    try {
+      const Poco::Net::SocketAddress address(options_.bind, options_.port);
+      if (!options_.tls_cert.empty() || !options_.tls_key.empty()) {
+        if (options_.tls_cert.empty() || options_.tls_key.empty()) {
+          throw std::runtime_error("TLS needs both --tls-cert and --tls-key");
+        }
+        Poco::Net::initializeSSL();
+        ssl_initialized_ = true;
+        Poco::Net::Context::Ptr context = new Poco::Net::Context(
+            Poco::Net::Context::TLS_SERVER_USE, options_.tls_key, options_.tls_cert, "",
+            Poco::Net::Context::VERIFY_NONE, 9, false, "ALL:!ADH:!LOW:!EXP:!MD5:@STRENGTH");
+        socket_ = std::make_unique<Poco::Net::SecureServerSocket>(address, 256, context);
+      } else {
+        socket_ = std::make_unique<Poco::Net::ServerSocket>(address, 256);
+      }
+      auto* params = new Poco::Net::HTTPServerParams;
+      params->setMaxThreads(options_.max_threads);
+      params->setMaxQueued(4096);
+      params->setKeepAlive(true);
+      params->setKeepAliveTimeout(Poco::Timespan(60, 0));
+      params->setTimeout(Poco::Timespan(60, 0));
+      pool_ = std::make_unique<Poco::ThreadPool>(2, options_.max_threads + 4, 60);
+      server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(sandbox_, stop_), *pool_, *socket_, params);
+      server_->start();
+      return socket_->address().port();
+    } catch (const Poco::Exception& e) {
+      throw std::runtime_error("cannot start the server on \"" + options_.bind + ":" + std::to_string(options_.port) +
+                               "\": " + e.displayText());
+    }
+  }
+
+  void Stop() {
+    if (!server_) return;
+    stop_.Trigger();
+    server_->stopAll(true);
+    pool_->joinAll();
+    server_.reset();
+  }
+
+  ~Impl() {
+    Stop();
+    if (ssl_initialized_) Poco::Net::uninitializeSSL();
+  }
+
+ private:
+  Sandbox& sandbox_;
+  ServerOptions options_;
+  StopSignal stop_;
+  std::unique_ptr<Poco::Net::ServerSocket> socket_;
+  std::unique_ptr<Poco::ThreadPool> pool_;
+  std::unique_ptr<Poco::Net::HTTPServer> server_;
+  bool ssl_initialized_ = false;
+};
+
+Server::Server(Sandbox& sandbox, ServerOptions options) : impl_(std::make_unique<Impl>(sandbox, std::move(options))) {}
+Server::~Server() = default;
+std::uint16_t Server::Start() { return impl_->Start(); }
+void Server::Stop() { impl_->Stop(); }
+
+}  // namespace payrecon::sandbox
