@@ -161,11 +161,12 @@ BOOST_AUTO_TEST_CASE(hostile_csv_is_rejected_with_line_numbers_and_imports_nothi
   ProcessResult first = f.Run({"import", good});
   BOOST_TEST(first.exit_code == 0);
   BOOST_TEST(first.out == "{\"inserted\":50,\"skipped\":0}\n");
-  const std::string digest = f.SchemaDigest();
+  // (INSERT ... ON CONFLICT DO NOTHING draws identity values for the skipped rows: rows compare, positions not.)
+  const std::string digest = f.SchemaDigest(false);
   ProcessResult second = f.Run({"import", good});
   BOOST_TEST(second.exit_code == 0);
   BOOST_TEST(second.out == "{\"inserted\":0,\"skipped\":50}\n");
-  BOOST_TEST(f.SchemaDigest() == digest);
+  BOOST_TEST(f.SchemaDigest(false) == digest);
 
   const ProcessResult missing = f.Run({"import", f.dir.path() + "/nope.csv"});
   BOOST_TEST(missing.exit_code == 2);

@@ -193,7 +193,7 @@ std::string JobFixture::Scalar(const std::string& sql) {
   return rows[0][0].value_or("");
 }
 
-std::string JobFixture::SchemaDigest() {
+std::string JobFixture::SchemaDigest(bool with_sequences) {
   std::string digest;
   for (const auto& row : Query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'payrecon' "
                                "ORDER BY table_name")) {
@@ -203,7 +203,7 @@ std::string JobFixture::SchemaDigest() {
                      "FROM payrecon." + table + " x") +
               "\n";
   }
-  digest += "sequences:" + Scalar("SELECT coalesce(string_agg(last_value::text, ','), '') FROM pg_sequences "
+  if (with_sequences) digest += "sequences:" + Scalar("SELECT coalesce(string_agg(last_value::text, ','), '') FROM pg_sequences "
                                   "WHERE schemaname = 'payrecon'");
   return digest;
 }

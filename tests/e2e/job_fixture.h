@@ -97,8 +97,8 @@ class JobFixture {
   // One value (first column of the first row; "" for NULL); fails when there is no row.
   std::string Scalar(const std::string& sql);
   std::vector<db::Row> Query(const std::string& sql);
-  // A digest of every row of every table in the payrecon schema.
-  std::string SchemaDigest();
+  // A digest of every row of every table in the payrecon schema, and of its sequences' positions.
+  std::string SchemaDigest(bool with_sequences = true);
   // Polls `condition` every 5 ms for at most `timeout`; fails the test with `what` when it never holds.
   void WaitFor(const std::string& what, const std::function<bool()>& condition,
                std::chrono::milliseconds timeout = std::chrono::seconds(60));
