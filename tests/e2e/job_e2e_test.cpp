@@ -501,15 +501,12 @@ BOOST_AUTO_TEST_CASE(kill_9_at_several_points_then_a_clean_run_loses_and_repeats
     BOOST_TEST(p->Wait().exit_code == 128 + SIGKILL);
   }
   wait_leases_expired();
-  // 3: killed while writing its reports (or just after its last apply).
+  // 3: killed once every change is applied: while it lists pending transactions and writes its reports.
   {
     auto p = f.Start({"run"});
-    f.WaitFor("the report folder", [&] {
-      std::error_code ec;
-      for (const auto& e : fs::directory_iterator(f.reports_dir, ec)) {
-        if (e.path().filename().string().front() == '.') return true;
-      }
-      return p->Exited();
+    f.WaitFor("the last transition", [&] {
+      return p->Exited() ||
+             Count(f, "SELECT count(*) FROM payrecon.transaction_events WHERE event_type = 'transition'") == n / 2;
     });
     p->Signal(SIGKILL);
     p->Wait();
@@ -764,7 +761,7 @@ BOOST_AUTO_TEST_CASE(usage_and_configuration_errors_exit_2) {
   BOOST_TEST(r.exit_code == 2);
   BOOST_TEST(r.err.find("worker.in_flight") != std::string::npos);
   BOOST_TEST(r.err.find("worker.bogus") != std::string::npos);
-  r = f.Run({"help"});
+  r = JobProcess(PayreconBinary(), {"help"}, {}, f.dir.path() + "/h.out", f.dir.path() + "/h.err").Wait();
   BOOST_TEST(r.exit_code == 0);
   BOOST_TEST(r.out.find("usage: payrecon") == 0u);
 }

@@ -130,8 +130,9 @@ ProcessResult JobProcess::Wait(std::chrono::milliseconds timeout) {
   return r;
 }
 
-std::string JobProcess::Stdout() const { return ReadFile(out_file_); }
-std::string JobProcess::Stderr() const { return ReadFile(err_file_); }
+// A process killed before it opened its files wrote nothing.
+std::string JobProcess::Stdout() const { return std::filesystem::exists(out_file_) ? ReadFile(out_file_) : ""; }
+std::string JobProcess::Stderr() const { return std::filesystem::exists(err_file_) ? ReadFile(err_file_) : ""; }
 
 // ---- JobFixture ----
 
