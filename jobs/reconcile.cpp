@@ -1,4 +1,5 @@
 // `run` and `backfill`: wire the database, the gateway and the reports around the Runner.
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -259,6 +260,23 @@ class ProgressLine {
   bool shown_ = false;
 };
 
+void FailedRunLine(const CommandContext& ctx, core::RunSummary summary, ExitCode code) {
+  summary.exit_code = ToInt(code);
+  summary.report_dir.clear();
+  ctx.out << core::RenderRunLine(summary) << '\n' << std::flush;
+}
+
+int ReconcileBody(const CommandContext& ctx, Database& db, ReportWriter& report, core::RunSummary& summary,
+                  const std::optional<Window>& window, std::int64_t resume_after_id, const RunCounts& prior,
+                  SteadyTime deadline, core::Millis budget, const std::shared_ptr<const gateway::Merchants>& merchants,
+                  const gateway::GatewayOptions& gateway_options);
+
+long PeakRssMiB() {
+  struct rusage ru {};
+  if (::getrusage(RUSAGE_SELF, &ru) != 0) return -1;
+  return ru.ru_maxrss / 1024;  // kilobytes on Linux
+}
+
 int ExitCodeFor(const RunStats& stats, bool strict) {
   switch (stats.stop) {
     case StopReason::kInterrupted: return ToInt(ExitCode::kInterrupted);
@@ -328,6 +346,31 @@ int CommandReconcile(const CommandContext& ctx) {
   summary.report_dir = report.final_path();
   summary.started_at = started_at;
 
+  // From here on the run has an id: a failure that ends it still prints its line (without reports).
+  try {
+    return ReconcileBody(ctx, db, report, summary, window, resume_after_id, prior, deadline, budget, merchants,
+                         gateway_options);
+  } catch (const core::StoreUnavailable&) {
+    FailedRunLine(ctx, summary, ExitCode::kDatabase);
+    throw;
+  } catch (const JobError& e) {
+    FailedRunLine(ctx, summary, e.code());
+    throw;
+  }
+}
+
+namespace {
+
+int ReconcileBody(const CommandContext& ctx, Database& db, ReportWriter& report, core::RunSummary& summary,
+                  const std::optional<Window>& window, std::int64_t resume_after_id, const RunCounts& prior,
+                  SteadyTime deadline, core::Millis budget, const std::shared_ptr<const gateway::Merchants>& merchants,
+                  const gateway::GatewayOptions& gateway_options) {
+  const CommandLine& cl = ctx.command_line;
+  const config::Settings& s = ctx.settings;
+  const bool backfill = cl.command == Command::kBackfill;
+  const std::string& mode = summary.mode;
+  const std::string& run_id = summary.run_id;
+  const core::Instant started_at = summary.started_at;
   if (!cl.dry_run && !cl.resume) {
     db::RunStartParams p{run_id, mode, ArgumentsJson(cl, window, budget), started_at, Hostname(), false};
     db.Retry("RunStart", [&](db::PgStore& store) { store.RunStart(p); });
@@ -441,9 +484,11 @@ int CommandReconcile(const CommandContext& ctx) {
   LogInfo(mode + " '" + run_id + "' finished: checked " + std::to_string(stats.checked) + ", transitions " +
           std::to_string(stats.transitions) + ", discrepancies " + std::to_string(stats.discrepancies) +
           ", errors " + std::to_string(stats.errors) + ", conflicts " + std::to_string(stats.conflicts) + " in " +
-          std::to_string(stats.elapsed.count()) + " ms");
+          std::to_string(stats.elapsed.count()) + " ms; peak RSS " + std::to_string(PeakRssMiB()) + " MiB");
   ctx.out << core::RenderRunLine(summary) << '\n' << std::flush;
   return exit_code;
 }
+
+}  // namespace
 
 }  // namespace payrecon::jobs
