@@ -19,17 +19,18 @@ for b in "$payrecon" "$sandbox_bin" "$generator"; do
 done
 
 work=$(mktemp -d /tmp/prbench.XXXXXX)
+pgdir=$(mktemp -d /tmp/prpg.XXXXXX)   # its own folder: the server runs as `postgres`, which cannot enter $work
 sandbox_pid=""
 stop_sandbox() {
   if [ -n "$sandbox_pid" ]; then kill "$sandbox_pid" 2>/dev/null || true; wait "$sandbox_pid" 2>/dev/null || true; fi
   sandbox_pid=""
 }
-cleanup() { stop_sandbox; "$root/scripts/pg.sh" stop "$work/pg" >/dev/null 2>&1 || true; rm -rf "$work"; }
+cleanup() { stop_sandbox; "$root/scripts/pg.sh" stop "$pgdir" >/dev/null 2>&1 || true; rm -rf "$work"; }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-db_uri=$("$root/scripts/pg.sh" start "$work/pg")
+db_uri=$("$root/scripts/pg.sh" start "$pgdir")
 base=${db_uri%/*}
 mkdir -p "$work/big" "$work/small"
 "$generator" --count "$count" --out "$work/big" --mix bench >&2

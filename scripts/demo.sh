@@ -7,7 +7,7 @@
 #   DEMO_DIR=dir            where the configuration and reports stay (default demo-output/ in the repository)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-"$root/scripts/setup.sh"
+"$root/scripts/setup.sh" >&2
 build=${PAYRECON_BUILD_DIR:-$root/build}
 count=${DEMO_COUNT:-10000}
 out=${DEMO_DIR:-$root/demo-output}
@@ -19,10 +19,11 @@ for b in "$payrecon" "$sandbox_bin" "$generator"; do
 done
 
 work=$(mktemp -d /tmp/prdemo.XXXXXX)
+pgdir=$(mktemp -d /tmp/prpg.XXXXXX)   # its own folder: the server runs as `postgres`, which cannot enter $work
 sandbox_pid=""
 cleanup() {
   if [ -n "$sandbox_pid" ]; then kill "$sandbox_pid" 2>/dev/null || true; wait "$sandbox_pid" 2>/dev/null || true; fi
-  "$root/scripts/pg.sh" stop "$work/pg" >/dev/null 2>&1 || true
+  "$root/scripts/pg.sh" stop "$pgdir" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -32,7 +33,7 @@ trap 'exit 143' TERM
 step() { printf '\n== %s\n' "$*" >&2; }
 
 step "starting a throwaway PostgreSQL"
-db_uri=$("$root/scripts/pg.sh" start "$work/pg")
+db_uri=$("$root/scripts/pg.sh" start "$pgdir")
 
 step "generating a scenario of $count transactions"
 mkdir -p "$out"
