@@ -113,7 +113,7 @@ bench_case() {
   mrate=$(printf '%s\n' "${rates[@]}" | median)
   mrss=$(printf '%s\n' "${rsses[@]}" | median)
   [ "$5" != "-" ] && ideal_pct="$(( mrate * 100 / $5 ))%"
-  results+=("$(printf '| %-34s | %9s | %8s | %6s | %5s | %9s |' "$1" "$checked" "$mrate" "$5" "$ideal_pct" "$mrss")")
+  results+=("$(printf '| %-38s | %7s | %6s | %5s | %7s | %12s |' "$1" "$checked" "$mrate" "$5" "$ideal_pct" "$mrss")")
 }
 
 echo "bench: $count due transactions, $runs runs per case, $(nproc) cores" >&2
@@ -123,8 +123,8 @@ bench_case "50 ms latency, 64 in flight" 50 64 "$work/big" 1280
 bench_case "no latency, 16 in flight, 1/10 backlog" 0 16 "$work/small" -
 
 echo
-echo "| case                               |   checked |  txn/s   | ideal  | % ideal | peak RSS MiB |"
-echo "|------------------------------------|-----------|----------|--------|---------|--------------|"
+echo "| case                                   | checked |  txn/s | ideal | % ideal | peak RSS MiB |"
+echo "|----------------------------------------|---------|--------|-------|---------|--------------|"
 printf '%s\n' "${results[@]}"
 echo
 echo "medians of $runs runs; txn/s = transactions checked / wall time of \`payrecon run\` (start to exit)"

@@ -423,7 +423,11 @@ int ReconcileBody(const CommandContext& ctx, Database& db, ReportWriter& report,
   DryRunRows dry_rows(run_id, report, summary);
   RunErrorRecorder error_recorder(run_id, db);
   const bool progress_line = backfill && ::isatty(STDERR_FILENO) == 1;
-  ProgressLine progress(std::nullopt);
+  std::optional<std::int64_t> total;
+  if (progress_line) {
+    total = db.Retry("TransactionsCountWindow", [&](db::PgStore& store) { return store.TransactionsCountWindow(wp); });
+  }
+  ProgressLine progress(total);
 
   RunnerOptions options;
   options.batch_size = s.worker.batch_size;
@@ -460,11 +464,11 @@ int ReconcileBody(const CommandContext& ctx, Database& db, ReportWriter& report,
 
   if (!cl.dry_run) WriteRunRows(db, run_id, report, summary);
   const core::Instant finished_at = WallNow();
-  WritePending(db, finished_at, report, summary);
+  auto ages = WritePending(db, finished_at, report, summary);
   const int exit_code = ExitCodeFor(stats, cl.strict);
   summary.exit_code = exit_code;
   summary.finished_at = finished_at;
-  report.Commit(core::RenderSummaryJson(summary));
+  CommitReport(report, summary, stats.latency, std::move(ages));
 
   if (!cl.dry_run) {
     db::RunFinishParams p{run_id, finished_at, CountsToJson(counts), std::string(StopReasonName(stats.stop)),

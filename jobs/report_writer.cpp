@@ -45,6 +45,24 @@ void WriteAll(int fd, const char* data, std::size_t size, const std::string& pat
   }
 }
 
+// Creates `path`, writes `text` and syncs it.
+void WriteWhole(const std::string& path, std::string_view text) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) Fail("create", path, errno);
+  try {
+    WriteAll(fd, text.data(), text.size(), path);
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
+  if (::fsync(fd) != 0) {
+    const int err = errno;
+    ::close(fd);
+    Fail("sync", path, err);
+  }
+  if (::close(fd) != 0) Fail("close", path, errno);
+}
+
 }  // namespace
 
 std::string ReportFolderName(core::Instant started_at, std::string_view run_id) {
@@ -130,7 +148,7 @@ void ReportWriter::RestartDiscrepancies() { Restart(kDiscrepancies); }
 void ReportWriter::RestartErrors() { Restart(kErrors); }
 void ReportWriter::RestartPending() { Restart(kPending); }
 
-std::string ReportWriter::Commit(std::string_view summary_json) {
+std::string ReportWriter::Commit(std::string_view summary_json, std::string_view summary_html) {
   for (File& f : files_) {
     Flush(f);
     if (::fsync(f.fd) != 0) Fail("sync", tmp_path_ + "/" + f.name, errno);
@@ -140,21 +158,8 @@ std::string ReportWriter::Commit(std::string_view summary_json) {
     }
     f.fd = -1;
   }
-  const std::string summary_path = tmp_path_ + "/" + std::string(core::kSummaryJson);
-  const int fd = ::open(summary_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) Fail("create", summary_path, errno);
-  try {
-    WriteAll(fd, summary_json.data(), summary_json.size(), summary_path);
-  } catch (...) {
-    ::close(fd);
-    throw;
-  }
-  if (::fsync(fd) != 0) {
-    const int err = errno;
-    ::close(fd);
-    Fail("sync", summary_path, err);
-  }
-  ::close(fd);
+  WriteWhole(tmp_path_ + "/" + std::string(core::kSummaryJson), summary_json);
+  WriteWhole(tmp_path_ + "/summary.html", summary_html);
   SyncPath(tmp_path_);
   // `report --run` may rewrite a folder that exists: move the old one aside first (rename cannot replace a
   // non-empty folder), so the final name only ever holds a complete set.

@@ -2,7 +2,8 @@
 // A run's report folder `<reports dir>/<name>/`, written so that nothing half-written is ever visible under a
 // final name: every file is written inside the hidden folder `<reports dir>/.<name>.tmp/`, fsync'd, and the
 // folder is renamed to `<name>` only when all five files are complete. Every failure to create, write, sync or
-// rename is JobError(kReports) (exit 5) naming the path and the cause.
+// rename is JobError(kReports) (exit 5) naming the path and the cause. summary.html is the same run for readers
+// who never open the CSV files.
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -39,9 +40,9 @@ class ReportWriter {
   std::int64_t errors() const { return files_[kErrors].rows; }
   std::int64_t pending() const { return files_[kPending].rows; }
 
-  // Writes summary.json, syncs and closes every file, renames the folder to its final name and syncs the
-  // reports folder. Returns the final folder's path.
-  std::string Commit(std::string_view summary_json);
+  // Writes summary.json and summary.html, syncs and closes every file, renames the folder to its final name and
+  // syncs the reports folder. Returns the final folder's path.
+  std::string Commit(std::string_view summary_json, std::string_view summary_html);
 
   // The path the folder will have once committed.
   const std::string& final_path() const { return final_path_; }

@@ -1,5 +1,7 @@
 #include "jobs/run_report.h"
 
+#include <climits>
+
 #include "core/json.h"
 
 namespace payrecon::jobs {
@@ -172,13 +174,35 @@ void WriteRunRows(Database& db, const std::string& run_id, ReportWriter& report,
   summary = std::move(counted);
 }
 
-void WritePending(Database& db, core::Instant now, ReportWriter& report, core::RunSummary& summary) {
+std::vector<core::AgeBucket> WritePending(Database& db, core::Instant now, ReportWriter& report,
+                                          core::RunSummary& summary) {
+  struct Bound {
+    const char* label;
+    std::int64_t below_s;
+  };
+  static constexpr Bound kBounds[] = {{"< 1 min", 60},         {"1-15 min", 900},          {"15-60 min", 3600},
+                                      {"1-24 h", 86400},       {"1-7 d", 7 * 86400},       {">= 7 d", INT64_MAX}};
+  std::vector<core::AgeBucket> ages;
   db.Retry("TransactionsForEachPending", [&](db::PgStore& store) {
     report.RestartPending();
-    store.TransactionsForEachPending(
-        [&](const core::Transaction& t) { report.Pending(core::PendingRowFrom(t, now)); });
+    ages.clear();
+    for (const Bound& b : kBounds) ages.push_back({b.label, 0});
+    store.TransactionsForEachPending([&](const core::Transaction& t) {
+      const core::PendingRow row = core::PendingRowFrom(t, now);
+      report.Pending(row);
+      std::size_t i = 0;
+      while (i + 1 < ages.size() && row.age_seconds >= kBounds[i].below_s) ++i;
+      ++ages[i].count;
+    });
   });
   summary.still_pending = report.pending();
+  return ages;
+}
+
+std::string CommitReport(ReportWriter& report, const core::RunSummary& summary, const core::LatencyHistogram& latency,
+                         std::vector<core::AgeBucket> pending_ages) {
+  core::HtmlSummaryInput html{summary, latency, std::move(pending_ages)};
+  return report.Commit(core::RenderSummaryJson(summary), core::RenderSummaryHtml(html));
 }
 
 }  // namespace payrecon::jobs

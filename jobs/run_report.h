@@ -5,6 +5,7 @@
 #include <map>
 #include <string>
 
+#include "core/html_summary.h"
 #include "core/report_rows.h"
 #include "jobs/database.h"
 #include "jobs/report_writer.h"
@@ -40,7 +41,13 @@ void CountError(core::RunSummary& s, const core::ErrorRow& row);
 // Writes the run's transitions, discrepancies and errors from the database into `report` (restarting a listing
 // after a reconnect) and counts them into `summary`.
 void WriteRunRows(Database& db, const std::string& run_id, ReportWriter& report, core::RunSummary& summary);
-// Writes every pending transaction as of `now` into pending.csv; sets summary.still_pending.
-void WritePending(Database& db, core::Instant now, ReportWriter& report, core::RunSummary& summary);
+// Writes every pending transaction as of `now` into pending.csv; sets summary.still_pending and returns their
+// count by age for summary.html.
+std::vector<core::AgeBucket> WritePending(Database& db, core::Instant now, ReportWriter& report,
+                                          core::RunSummary& summary);
+
+// summary.json and summary.html of a finished report, then Commit.
+std::string CommitReport(ReportWriter& report, const core::RunSummary& summary, const core::LatencyHistogram& latency,
+                         std::vector<core::AgeBucket> pending_ages);
 
 }  // namespace payrecon::jobs

@@ -258,6 +258,7 @@ RunStats Runner::Run() {
       if (r.record.check.latency_us > 0) {
         stats.latency_total_us += r.record.check.latency_us;
         stats.latency_max_us = std::max(stats.latency_max_us, r.record.check.latency_us);
+        stats.latency.Observe(r.record.check.latency_us);
       }
       if (r.release) {
         ++stats.released;

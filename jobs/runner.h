@@ -18,6 +18,7 @@
 
 #include "core/check.h"
 #include "core/decision.h"
+#include "core/metrics.h"
 #include "core/ports.h"
 #include "core/transaction.h"
 
@@ -100,6 +101,7 @@ struct RunStats {
   std::int64_t calls = 0;          // status calls made
   std::int64_t latency_total_us = 0;  // summed wall time of the calls
   std::int64_t latency_max_us = 0;
+  core::LatencyHistogram latency;     // of the calls made
   std::map<core::Kind, std::int64_t> by_kind;  // checked
   std::map<std::pair<core::Status, core::Status>, std::int64_t> by_transition;
   std::map<core::DiscrepancyCode, std::int64_t> by_discrepancy;

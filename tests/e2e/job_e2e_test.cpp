@@ -70,7 +70,8 @@ std::vector<TxnSpec> ManyCharges(int n, const std::string& prefix = "c") {
 }
 
 void CheckReportFolder(const std::string& dir) {
-  for (const char* name : {"transitions.csv", "discrepancies.csv", "errors.csv", "pending.csv", "summary.json"}) {
+  for (const char* name :
+       {"transitions.csv", "discrepancies.csv", "errors.csv", "pending.csv", "summary.json", "summary.html"}) {
     BOOST_TEST_CONTEXT(dir << "/" << name) { BOOST_TEST(fs::exists(dir + "/" + name)); }
   }
 }
@@ -708,8 +709,9 @@ BOOST_AUTO_TEST_CASE(no_half_written_report_is_ever_visible_under_its_final_name
       for (const auto& e : fs::directory_iterator(f.reports_dir, ec)) {
         const std::string name = e.path().filename().string();
         if (name.front() == '.') continue;
-        // A folder under its final name holds all five files, complete (summary.json last, parseable).
-        for (const char* file : {"transitions.csv", "discrepancies.csv", "errors.csv", "pending.csv", "summary.json"}) {
+        // A folder under its final name holds all six files, complete (summary.json parseable).
+        for (const char* file :
+             {"transitions.csv", "discrepancies.csv", "errors.csv", "pending.csv", "summary.json", "summary.html"}) {
           if (!fs::exists(e.path() / file)) problem = name + " lacks " + file;
         }
         std::string summary;
