@@ -25,8 +25,10 @@ core::Expected<Txn*> Store::Insert(Txn txn) {
   const bool generate = txn.amazon_txn_id.empty();
   for (int attempt = 0;; ++attempt) {
     if (generate) txn.amazon_txn_id = NewAmazonId(txn);
-    Shard& owner = shards_[ShardOf(txn.merchant, txn.merchant_txn_id)];
-    Shard& amazon = shards_[ShardOf(txn.merchant, txn.amazon_txn_id)];
+    const Key owner_key = MakeKey(txn.merchant, txn.merchant_txn_id);
+    const Key amazon_key = MakeKey(txn.merchant, txn.amazon_txn_id);
+    Shard& owner = shards_[ShardOf(owner_key)];
+    Shard& amazon = shards_[ShardOf(amazon_key)];
     std::unique_lock<std::mutex> l1(owner.mu, std::defer_lock);
     std::unique_lock<std::mutex> l2(amazon.mu, std::defer_lock);
     if (&owner == &amazon) {
@@ -34,24 +36,27 @@ core::Expected<Txn*> Store::Insert(Txn txn) {
     } else {
       std::lock(l1, l2);
     }
-    if (owner.by_merchant_id.contains(Key{txn.merchant, txn.merchant_txn_id})) {
+    if (owner.by_merchant_id.contains(owner_key)) {
       return core::Error{"duplicate merchant_txn_id \"" + txn.merchant_txn_id + "\""};
     }
-    if (amazon.by_amazon_id.contains(Key{txn.merchant, txn.amazon_txn_id})) {
+    if (amazon.by_amazon_id.contains(amazon_key)) {
       if (generate && attempt < 100) continue;
       return core::Error{"duplicate amazon_txn_id \"" + txn.amazon_txn_id + "\""};
     }
     Txn& stored = owner.records.emplace_back(std::move(txn));
-    owner.by_merchant_id.emplace(Key{stored.merchant, stored.merchant_txn_id}, &stored);
-    amazon.by_amazon_id.emplace(Key{stored.merchant, stored.amazon_txn_id}, &stored);
+    // The keys must view the stored record's strings, not the moved-from ones.
+    owner.by_merchant_id.emplace(Key{owner_key.hash, stored.merchant_txn_id, stored.merchant}, &stored);
+    amazon.by_amazon_id.emplace(Key{amazon_key.hash, stored.amazon_txn_id, stored.merchant}, &stored);
     size_.fetch_add(1);
     return &stored;
   }
 }
 
 void Store::Remove(Txn* txn) {
-  Shard& owner = shards_[ShardOf(txn->merchant, txn->merchant_txn_id)];
-  Shard& amazon = shards_[ShardOf(txn->merchant, txn->amazon_txn_id)];
+  const Key owner_key = MakeKey(txn->merchant, txn->merchant_txn_id);
+  const Key amazon_key = MakeKey(txn->merchant, txn->amazon_txn_id);
+  Shard& owner = shards_[ShardOf(owner_key)];
+  Shard& amazon = shards_[ShardOf(amazon_key)];
   std::unique_lock<std::mutex> l1(owner.mu, std::defer_lock);
   std::unique_lock<std::mutex> l2(amazon.mu, std::defer_lock);
   if (&owner == &amazon) {
@@ -60,8 +65,8 @@ void Store::Remove(Txn* txn) {
     std::lock(l1, l2);
   }
   if (txn->removed) return;
-  owner.by_merchant_id.erase(Key{txn->merchant, txn->merchant_txn_id});
-  amazon.by_amazon_id.erase(Key{txn->merchant, txn->amazon_txn_id});
+  owner.by_merchant_id.erase(owner_key);
+  amazon.by_amazon_id.erase(amazon_key);
   txn->removed = true;
   size_.fetch_sub(1);
 }
@@ -69,11 +74,12 @@ void Store::Remove(Txn* txn) {
 bool Store::WithTxn(std::uint16_t merchant, std::string_view id, bool by_amazon_id,
                     const std::function<void(Txn&)>& f) {
   Txn* found = nullptr;
-  Shard& first = shards_[ShardOf(merchant, id)];
+  const Key key = MakeKey(merchant, id);
+  Shard& first = shards_[ShardOf(key)];
   {
     std::lock_guard lock(first.mu);
     auto& index = by_amazon_id ? first.by_amazon_id : first.by_merchant_id;
-    const auto it = index.find(Key{merchant, id});
+    const auto it = index.find(key);
     if (it == index.end()) return false;
     found = it->second;
     if (!by_amazon_id) {
@@ -82,7 +88,7 @@ bool Store::WithTxn(std::uint16_t merchant, std::string_view id, bool by_amazon_
     }
   }
   // Ids never change after insertion, so the owner shard can be found without its lock.
-  Shard& owner = shards_[ShardOf(merchant, found->merchant_txn_id)];
+  Shard& owner = shards_[ShardOf(MakeKey(merchant, found->merchant_txn_id))];
   std::lock_guard lock(owner.mu);
   if (found->removed) return false;
   f(*found);

@@ -69,25 +69,28 @@ class Store {
   std::size_t size() const { return size_.load(); }
 
  private:
+  // The hash is computed once and stored: lookups compare it first, and the table never rehashes strings.
   struct Key {
-    std::uint16_t merchant;
+    std::size_t hash;
     std::string_view id;
-    bool operator==(const Key&) const = default;
+    std::uint16_t merchant;
+    bool operator==(const Key& o) const { return hash == o.hash && merchant == o.merchant && id == o.id; }
   };
   struct KeyHash {
-    std::size_t operator()(const Key& k) const noexcept {
-      return std::hash<std::string_view>()(k.id) ^ (static_cast<std::size_t>(k.merchant) * 0x9E3779B97F4A7C15ULL);
-    }
+    std::size_t operator()(const Key& k) const noexcept { return k.hash; }
   };
+  static Key MakeKey(std::uint16_t merchant, std::string_view id) {
+    return {std::hash<std::string_view>()(id) ^ (static_cast<std::size_t>(merchant) * 0x9E3779B97F4A7C15ULL), id,
+            merchant};
+  }
   struct Shard {
     mutable std::mutex mu;
     std::deque<Txn> records;
     std::unordered_map<Key, Txn*, KeyHash> by_merchant_id;
     std::unordered_map<Key, Txn*, KeyHash> by_amazon_id;
   };
-  static std::size_t ShardOf(std::uint16_t merchant, std::string_view id) {
-    return KeyHash()(Key{merchant, id}) % kShards;
-  }
+  // High bits pick the shard; the tables use the hash modulo a prime.
+  static std::size_t ShardOf(const Key& key) { return (key.hash >> 40) % kShards; }
   std::string NewAmazonId(const Txn& txn);
 
   std::uint64_t seed_;

@@ -345,17 +345,17 @@ BOOST_AUTO_TEST_CASE(a_final_status_is_never_overwritten) {
   BOOST_TEST(Scalar(*conn, "SELECT status FROM payrecon.transactions") == "CaptureApproved");
 }
 
-BOOST_AUTO_TEST_CASE(a_discrepancy_is_raised_once_while_open_and_again_after_resolution) {
+BOOST_AUTO_TEST_CASE(a_discrepancy_is_raised_once_while_open_and_after_resolution_only_when_facts_change) {
   TestDatabase tdb;
   auto conn = tdb.Connect();
   db::PgStore store(*conn);
   const auto id = InsertTransaction(*conn, {.merchant_txn_id = "c1"});
-  const auto check = [&](std::int64_t second) {
+  const auto check = [&](std::int64_t second, std::optional<core::Paise> gateway_amount = std::nullopt) {
     const auto claimed = store.TransactionsClaimDue(Claim("run-" + std::to_string(second), At(second)));
     BOOST_REQUIRE(claimed.size() == 1u);
     auto u = Keep(claimed[0], At(second + 1));
-    u.discrepancies.push_back({core::DiscrepancyCode::kNotFound, "unknown to the gateway", "", std::nullopt});
-    u.discrepancies.push_back({core::DiscrepancyCode::kNotFound, "listed twice", "", std::nullopt});
+    u.discrepancies.push_back({core::DiscrepancyCode::kNotFound, "unknown to the gateway", "", gateway_amount});
+    u.discrepancies.push_back({core::DiscrepancyCode::kNotFound, "listed twice", "", gateway_amount});
     const auto result = Apply(store, "run-" + std::to_string(second), At(second), {u});
     BOOST_REQUIRE(result.outcomes[0].applied);
     return result.outcomes[0].raised;
@@ -385,7 +385,15 @@ BOOST_AUTO_TEST_CASE(a_discrepancy_is_raised_once_while_open_and_again_after_res
   BOOST_TEST(!store.TransactionGet(id)->needs_review);
   BOOST_TEST(store.DiscrepanciesListOpen({}).empty());
 
-  BOOST_TEST(check(10).size() == 1u);  // raised again after resolution
+  // The resolution is in the audit trail, with who and why.
+  BOOST_TEST(Scalar(*conn, "SELECT actor || ': ' || note || ' ' || discrepancy_code FROM payrecon.transaction_events"
+                           " WHERE event_type = 'resolution'") == "ops@example: refunded by hand NOT_FOUND");
+
+  BOOST_TEST(check(10).empty());  // the same facts again: stays resolved
+  BOOST_TEST(Count(*conn, "SELECT count(*) FROM payrecon.discrepancies") == 1);
+  BOOST_TEST(!store.TransactionGet(id)->needs_review);
+
+  BOOST_TEST(check(20, 99).size() == 1u);  // a changed fact raises a new one
   BOOST_TEST(Count(*conn, "SELECT count(*) FROM payrecon.discrepancies") == 2);
   BOOST_TEST(Count(*conn, "SELECT count(*) FROM payrecon.transaction_events WHERE event_type = 'discrepancy'") == 2);
   BOOST_TEST(store.TransactionGet(id)->needs_review);
