@@ -9,6 +9,7 @@
 
 #include "core/json.h"
 #include "core/time.h"
+#include "db/migrate.h"
 #include "tests/e2e/job_fixture.h"
 
 using namespace payrecon;
@@ -55,6 +56,14 @@ core::JsonValue SandboxStats(JobFixture& f) {
 
 std::int64_t Count(JobFixture& f, const std::string& sql) { return std::stoll(f.Scalar(sql)); }
 
+// The schema version this payrecon embeds, and "[1,2,...,latest]".
+int Latest() { return db::EmbeddedMigrations().back().version; }
+std::string AllVersions() {
+  std::string s = "[";
+  for (const auto& m : db::EmbeddedMigrations()) s += (s.size() > 1 ? "," : "") + std::to_string(m.version);
+  return s + "]";
+}
+
 // `n` charges c0..c{n-1}: even ones approved at the gateway, odd ones still pending there.
 std::vector<TxnSpec> ManyCharges(int n, const std::string& prefix = "c") {
   std::vector<TxnSpec> v;
@@ -87,7 +96,8 @@ BOOST_AUTO_TEST_CASE(migrate_twice_is_a_noop_and_an_old_schema_exits_3) {
   const std::string before = f.SchemaDigest();
   ProcessResult r = f.Run({"migrate"});
   BOOST_TEST(r.exit_code == 0);
-  BOOST_TEST(r.out == "{\"from_version\":4,\"to_version\":4,\"applied\":[]}\n");
+  const std::string v = std::to_string(Latest());
+  BOOST_TEST(r.out == "{\"from_version\":" + v + ",\"to_version\":" + v + ",\"applied\":[]}\n");
   BOOST_TEST(f.SchemaDigest() == before);
 
   // A fresh database: migrate applies everything once, then nothing.
@@ -101,22 +111,23 @@ BOOST_AUTO_TEST_CASE(migrate_twice_is_a_noop_and_an_old_schema_exits_3) {
   r = f.Run({"run", "--config", cfg});
   BOOST_TEST(r.exit_code == 3);
   BOOST_TEST(r.out.empty());
-  BOOST_TEST(r.err.find("database schema is at version 0 but this payrecon needs version 4: run `payrecon migrate`") !=
-             std::string::npos);
+  BOOST_TEST(r.err.find("database schema is at version 0 but this payrecon needs version " + v +
+                        ": run `payrecon migrate`") != std::string::npos);
   r = f.Run({"migrate", "--config", cfg});
   BOOST_TEST(r.exit_code == 0);
-  BOOST_TEST(r.out == "{\"from_version\":0,\"to_version\":4,\"applied\":[1,2,3,4]}\n");
+  BOOST_TEST(r.out == "{\"from_version\":0,\"to_version\":" + v + ",\"applied\":" + AllVersions() + "}\n");
   r = f.Run({"migrate", "--config", cfg});
-  BOOST_TEST(r.out == "{\"from_version\":4,\"to_version\":4,\"applied\":[]}\n");
+  BOOST_TEST(r.out == "{\"from_version\":" + v + ",\"to_version\":" + v + ",\"applied\":[]}\n");
 
   // A schema one migration behind (as left by an older payrecon): every command but migrate refuses, exit 3.
-  f.conn->Execute("DELETE FROM payrecon.schema_migrations WHERE version = 4");
+  f.conn->Execute("DELETE FROM payrecon.schema_migrations WHERE version = " + v);
   for (std::vector<std::string> args : {std::vector<std::string>{"run"}, {"run", "--dry-run"},
                                         {"backfill", "--from", "2026-01-01", "--to", "2026-01-02"}}) {
     r = f.Run(args);
     BOOST_TEST_CONTEXT(args[0]) {
       BOOST_TEST(r.exit_code == 3);
-      BOOST_TEST(r.err.find("database schema is at version 3 but this payrecon needs version 4") != std::string::npos);
+      BOOST_TEST(r.err.find("database schema is at version " + std::to_string(Latest() - 1) +
+                            " but this payrecon needs version " + v) != std::string::npos);
     }
   }
   BOOST_TEST((!fs::exists(f.reports_dir) || fs::is_empty(f.reports_dir)));
