@@ -787,4 +787,57 @@ BOOST_AUTO_TEST_CASE(limit_and_deadline_bound_a_run) {
   BOOST_TEST(SandboxStats(f).Find("checks")->Find("total")->text() == "120");
 }
 
+// Database lost mid-run: the run reconnects with back-off and finishes; nothing is lost or recorded twice.
+BOOST_AUTO_TEST_CASE(database_connection_lost_mid_run_reconnects_and_finishes) {
+  const int n = 1000;
+  JobFixture f(JobSetup{ManyCharges(n), "  in_flight: 8\n  batch_size: 50\n", {"--faults", "{\"latency_ms\":20}"}});
+  auto p = f.Start({"run"});
+  f.WaitFor("some transitions", [&] {
+    return Count(f, "SELECT count(*) FROM payrecon.transaction_events WHERE event_type = 'transition'") >= 50;
+  });
+  const std::string killed = f.Scalar(
+      "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() "
+      "AND pid <> pg_backend_pid()");
+  BOOST_TEST(killed == "1");
+  const ProcessResult r = p->Wait();
+  BOOST_TEST(r.exit_code == 0);
+  BOOST_TEST(r.err.find("database connection re-established") != std::string::npos);
+  BOOST_TEST(Member(RunLine(r.out), "checked") == std::to_string(n));
+  BOOST_TEST(Count(f, "SELECT count(*) FROM payrecon.transactions WHERE status = 'CaptureApproved'") == n / 2);
+  BOOST_TEST(Count(f, "SELECT count(*) FROM payrecon.transaction_events WHERE event_type = 'transition'") == n / 2);
+  BOOST_TEST(Count(f, "SELECT count(*) FROM payrecon.transactions WHERE lease_run_id IS NOT NULL") == 0);
+}
+
+// Database lost for longer than the run may take: exit 3, its line printed, the database consistent.
+BOOST_AUTO_TEST_CASE(database_lost_past_the_deadline_exits_3_consistently) {
+  const int n = 1000;
+  JobFixture f(JobSetup{ManyCharges(n), "  in_flight: 4\n  batch_size: 50\n", {"--faults", "{\"latency_ms\":50}"}});
+  auto p = f.Start({"run", "--deadline", "1s"});
+  f.WaitFor("some transitions", [&] {
+    return Count(f, "SELECT count(*) FROM payrecon.transaction_events WHERE event_type = 'transition'") >= 10;
+  });
+  db::Connection admin(TestDatabaseUrl());
+  admin.Execute("ALTER DATABASE " + f.database.name() + " ALLOW_CONNECTIONS false");
+  admin.Execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + f.database.name() +
+                "' AND pid <> pg_backend_pid()");
+  const ProcessResult r = p->Wait(std::chrono::seconds(60));
+  admin.Execute("ALTER DATABASE " + f.database.name() + " ALLOW_CONNECTIONS true");
+  BOOST_TEST(r.exit_code == 3);
+  const core::JsonValue line = RunLine(r.out);
+  BOOST_TEST(Member(line, "exit_code") == "3");
+  BOOST_TEST(Member(line, "report_dir").empty());
+  f.conn = f.database.Connect();
+  // Consistent: every approved transaction has exactly one event, and nothing else moved.
+  const std::int64_t approved = Count(f, "SELECT count(*) FROM payrecon.transactions WHERE status = 'CaptureApproved'");
+  BOOST_TEST(approved < n / 2);
+  BOOST_TEST(Count(f, "SELECT count(*) FROM payrecon.transaction_events WHERE event_type = 'transition'") == approved);
+  // The next run (once the dead run's leases expire) finishes the work.
+  f.WaitFor("the leases to expire", [&] {
+    return Count(f, "SELECT count(*) FROM payrecon.transactions WHERE lease_until > now()") == 0;
+  }, std::chrono::seconds(30));
+  BOOST_TEST(f.Run({"run"}).exit_code == 0);
+  BOOST_TEST(Count(f, "SELECT count(*) FROM payrecon.transactions WHERE status = 'CaptureApproved'") == n / 2);
+  BOOST_TEST(Count(f, "SELECT count(*) FROM payrecon.transaction_events WHERE event_type = 'transition'") == n / 2);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
