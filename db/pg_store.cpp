@@ -255,6 +255,17 @@ std::int64_t PgStore::TransactionsCountPending() {
   return Int(r.get(), 0, 0);
 }
 
+std::int64_t PgStore::TransactionsCountWindow(const core::WindowClaimParams& params) {
+  const std::string from = Ms(params.created_from);
+  const std::string to = Ms(params.created_to);
+  const std::optional<std::string> kind =
+      params.kind ? std::optional<std::string>(core::KindName(*params.kind)) : std::nullopt;
+  const std::string after = std::to_string(params.after_id);
+  auto r = Exec(conn_, "TransactionsCountWindow", sql::kTransactionsCountWindow,
+                {from.c_str(), to.c_str(), OptionalText(kind), OptionalText(params.merchant_id), after.c_str()});
+  return Int(r.get(), 0, 0);
+}
+
 std::optional<core::Transaction> PgStore::TransactionGet(std::int64_t id) {
   const std::string text = std::to_string(id);
   auto r = Exec(conn_, "TransactionGet", sql::kTransactionGet, {text.c_str()});

@@ -165,6 +165,8 @@ class PgStore : public core::TransactionStore {
   // one at a time from one snapshot: memory does not grow with the backlog. `fn` must not use this connection.
   void TransactionsForEachPending(const std::function<void(const core::Transaction&)>& fn);
   std::int64_t TransactionsCountPending();
+  // How many transactions TransactionsListWindow would page through (any lease): backfill's progress line.
+  std::int64_t TransactionsCountWindow(const core::WindowClaimParams& params);
   std::optional<core::Transaction> TransactionGet(std::int64_t id);
   std::optional<core::Transaction> TransactionFind(const std::string& merchant_id, core::Kind kind,
                                                    const std::string& merchant_txn_id);

@@ -157,6 +157,12 @@ const char* const kTransactionsForEachPending =
     "SELECT " PR_TRANSACTION_COLUMNS " FROM payrecon.transactions t"
     " WHERE t.status IN " PR_PENDING " ORDER BY t.created_at, t.id";
 
+// $1 created_from, $2 created_to, $3 kind or NULL, $4 merchant_id or NULL, $5 after_id. For backfill's progress line.
+const char* const kTransactionsCountWindow =
+    "SELECT count(*) FROM payrecon.transactions t"
+    " WHERE t.created_at >= " PR_TS("$1") " AND t.created_at < " PR_TS("$2") " AND t.id > $5::bigint"
+    "   AND ($3::text IS NULL OR t.kind = $3::text) AND ($4::text IS NULL OR t.merchant_id = $4::text)";
+
 const char* const kTransactionsCountPending =
     "SELECT count(*) FROM payrecon.transactions WHERE status IN " PR_PENDING;
 

@@ -20,6 +20,7 @@ extern const char* const kTransactionsApply;
 extern const char* const kLeasesRelease;
 extern const char* const kTransactionsForEachPending;
 extern const char* const kTransactionsCountPending;
+extern const char* const kTransactionsCountWindow;
 extern const char* const kTransactionGet;
 extern const char* const kTransactionFind;
 extern const char* const kRunStart;

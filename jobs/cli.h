@@ -1,0 +1,42 @@
+#pragma once
+// The command line: `payrecon COMMAND [ARGS] --config FILE`. Parsing is strict: an unknown command or option,
+// a missing or repeated option, or a malformed value is a usage error (JobError with ExitCode::kUsage, exit 2).
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "core/time.h"
+
+namespace payrecon::jobs {
+
+enum class Command { kMigrate, kImport, kRun, kBackfill, kReport, kConfigCheck, kHelp, kVersion };
+
+struct CommandLine {
+  Command command = Command::kHelp;
+  std::string config_path;               // --config FILE (every command but help and version)
+  std::string import_path;               // import FILE.csv
+  std::optional<std::int64_t> limit;     // run --limit N (N >= 1)
+  std::optional<core::Millis> deadline;  // run/backfill --deadline DURATION
+  bool dry_run = false;                  // run/backfill --dry-run
+  bool strict = false;                   // run/backfill --strict: new discrepancies exit 1
+  std::optional<core::Instant> from;     // backfill --from (inclusive)
+  std::optional<core::Instant> to;       // backfill --to (exclusive; a plain date includes that whole day)
+  std::optional<core::Kind> kind;        // backfill --kind charge|refund|topup
+  std::optional<std::string> merchant;   // backfill --merchant M
+  std::optional<std::string> resume;     // backfill --resume RUN_ID
+  std::string run_id;                    // report --run RUN_ID
+};
+
+// Parses argv[1..]. Throws JobError(kUsage) whose message names the problem (e.g. "unknown option '--limt'").
+CommandLine ParseCommandLine(const std::vector<std::string>& args);
+
+// "90s", "15m", "2h", "1h30m", "500ms": a positive sum of integer amounts of h, m, s, ms.
+std::optional<core::Millis> ParseDuration(std::string_view text);
+
+// The help text printed by `payrecon help` and after usage errors.
+std::string_view UsageText();
+
+}  // namespace payrecon::jobs

@@ -1,0 +1,136 @@
+// `migrate`, `import`, `report --run` and `config check`.
+#include "jobs/commands.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <ostream>
+
+#include "config/render.h"
+#include "core/import_csv.h"
+#include "core/json.h"
+#include "db/import.h"
+#include "db/migrate.h"
+#include "jobs/database.h"
+#include "jobs/exit_code.h"
+#include "jobs/log.h"
+#include "jobs/report_writer.h"
+#include "jobs/run_report.h"
+
+namespace payrecon::jobs {
+
+namespace {
+
+core::Instant WallNow() {
+  return std::chrono::time_point_cast<core::Millis>(std::chrono::system_clock::now());
+}
+
+// At most this many problems of a rejected import are listed one per line; the rest are counted.
+constexpr std::size_t kMaxProblemsListed = 1000;
+
+}  // namespace
+
+int CommandMigrate(const CommandContext& ctx) {
+  db::Connection conn(ctx.settings.database.conninfo);
+  const db::MigrateResult r = db::Migrate(conn);
+  core::JsonValue o = core::JsonValue::Object();
+  o.Add("from_version", core::JsonValue::Number(std::to_string(r.from_version)));
+  o.Add("to_version", core::JsonValue::Number(std::to_string(r.to_version)));
+  core::JsonValue applied = core::JsonValue::Array();
+  for (int v : r.applied) applied.Push(core::JsonValue::Number(std::to_string(v)));
+  o.Add("applied", std::move(applied));
+  if (r.applied.empty()) {
+    LogInfo("schema is up to date at version " + std::to_string(r.to_version));
+  } else {
+    LogInfo("schema migrated from version " + std::to_string(r.from_version) + " to " +
+            std::to_string(r.to_version));
+  }
+  ctx.out << core::SerializeJson(o) << '\n' << std::flush;
+  return ToInt(ExitCode::kOk);
+}
+
+int CommandImport(const CommandContext& ctx) {
+  const std::string& path = ctx.command_line.import_path;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw JobError(ExitCode::kUsage, "cannot read import file \"" + path + "\": " + std::strerror(errno));
+  }
+  Database db(ctx.settings.database.conninfo);
+  db.RequireCurrentSchema();
+
+  // Rows stream into the database inside one transaction while the file is validated; any problem rolls it all
+  // back, so memory stays flat for large files and a bad file imports nothing.
+  db::TransactionsImporter importer(db.connection());
+  bool streaming = true;
+  core::ImportCsvParser parser([&](const core::ImportRow& row) {
+    if (streaming) importer.Add(row);
+  });
+  std::string chunk(1 << 16, '\0');
+  while (in) {
+    in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    const auto n = static_cast<std::size_t>(in.gcount());
+    if (n == 0) break;
+    parser.Feed(std::string_view(chunk.data(), n));
+    if (!parser.problems().empty()) streaming = false;  // the file is rejected: stop sending rows
+  }
+  if (in.bad()) throw JobError(ExitCode::kUsage, "cannot read import file \"" + path + "\": read error");
+  parser.Finish();
+
+  const auto& problems = parser.problems();
+  if (!problems.empty()) {
+    importer.Abort();
+    for (std::size_t i = 0; i < problems.size() && i < kMaxProblemsListed; ++i) {
+      LogError("import \"" + path + "\": " + problems[i].ToString());
+    }
+    if (problems.size() > kMaxProblemsListed) {
+      LogError("import \"" + path + "\": and " + std::to_string(problems.size() - kMaxProblemsListed) +
+               " more problems");
+    }
+    throw JobError(ExitCode::kUsage, "import file \"" + path + "\" rejected: " + std::to_string(problems.size()) +
+                                         " bad line(s); nothing imported");
+  }
+  const db::ImportResult r = importer.Commit(WallNow());
+  LogInfo("imported \"" + path + "\": " + std::to_string(r.inserted) + " inserted, " + std::to_string(r.skipped) +
+          " already present");
+  ctx.out << "{\"inserted\":" << r.inserted << ",\"skipped\":" << r.skipped << "}\n" << std::flush;
+  return ToInt(ExitCode::kOk);
+}
+
+int CommandReport(const CommandContext& ctx) {
+  const std::string& run_id = ctx.command_line.run_id;
+  Database db(ctx.settings.database.conninfo);
+  db.RequireCurrentSchema();
+  auto run = db.store().RunGet(run_id);
+  if (!run) throw JobError(ExitCode::kUsage, "run '" + run_id + "' not found");
+
+  ReportWriter report(ctx.settings.reports.dir, ReportFolderName(run->started_at, run_id));
+  core::RunSummary summary;
+  summary.run_id = run_id;
+  summary.mode = run->mode;
+  summary.dry_run = run->dry_run;
+  summary.report_dir = report.final_path();
+  summary.exit_code = run->exit_code.value_or(0);
+  summary.started_at = run->started_at;
+  summary.finished_at = run->finished_at.value_or(run->started_at);
+  const RunCounts counts = CountsFromJson(run->counts_json);
+  summary.checked = counts.checked;
+  summary.checked_by_kind = counts.checked_by_kind;
+  summary.gateway_calls = counts.gateway_calls;
+  summary.gateway_latency_total_us = counts.gateway_latency_total_us;
+  summary.gateway_latency_max_us = counts.gateway_latency_max_us;
+  WriteRunRows(db, run_id, report, summary);
+  // The calls' latencies are not kept per run: summary.html's latency chart is empty here.
+  auto ages = WritePending(db, WallNow(), report, summary);
+  const std::string dir = CommitReport(report, summary, core::LatencyHistogram(), std::move(ages));
+  LogInfo("reports of run '" + run_id + "' written to \"" + dir + "\"");
+  ctx.out << core::RenderRunLine(summary) << '\n' << std::flush;
+  return ToInt(ExitCode::kOk);
+}
+
+int CommandConfigCheck(const CommandContext& ctx) {
+  ctx.out << config::Render(ctx.settings) << std::flush;
+  return ToInt(ExitCode::kOk);
+}
+
+}  // namespace payrecon::jobs

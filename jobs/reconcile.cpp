@@ -1,0 +1,498 @@
+// `run` and `backfill`: wire the database, the gateway and the reports around the Runner.
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <ostream>
+#include <random>
+
+#include "core/json.h"
+#include "core/report_rows.h"
+#include "db/migrate.h"
+#include "gateway/merchants.h"
+#include "gateway/status_checker.h"
+#include "jobs/commands.h"
+#include "jobs/database.h"
+#include "jobs/exit_code.h"
+#include "jobs/log.h"
+#include "jobs/report_writer.h"
+#include "jobs/run_report.h"
+#include "jobs/runner.h"
+#include "jobs/sources.h"
+
+namespace payrecon::jobs {
+
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+// A database blip right at the deadline still gets this long to come back before the run gives up (exit 3).
+constexpr std::chrono::seconds kMinReconnectWindow{5};
+// Failed checks are written to run_errors in batches of this many.
+constexpr std::size_t kErrorBatch = 500;
+
+core::Instant WallNow() {
+  return std::chrono::time_point_cast<core::Millis>(std::chrono::system_clock::now());
+}
+
+std::string NewRunId() {
+  std::random_device rd;
+  std::array<unsigned char, 16> b{};
+  for (auto& x : b) x = static_cast<unsigned char>(rd() & 0xff);
+  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);  // UUID version 4
+  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);  // RFC 4122 variant
+  static const char* kHex = "0123456789abcdef";
+  std::string s;
+  for (std::size_t i = 0; i < b.size(); ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) s += '-';
+    s += kHex[b[i] >> 4];
+    s += kHex[b[i] & 0x0f];
+  }
+  return s;
+}
+
+std::string Hostname() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "";
+  return buf;
+}
+
+gateway::GatewayOptions GatewayOptionsFrom(const config::AmazonPaySettings& a) {
+  gateway::GatewayOptions o;
+  o.endpoint = a.endpoint;
+  o.signing_host = a.signing_host;
+  o.allow_insecure_http = a.allow_insecure_http;
+  o.ca_file = a.ca_file;
+  o.connect_timeout = a.connect_timeout;
+  o.read_timeout = a.read_timeout;
+  o.user_ip = a.user_ip;
+  o.user_agent = a.user_agent;
+  o.expires_seconds = a.expires;
+  return o;
+}
+
+// The backfill window as stored in the run's `arguments` (so --resume can continue the same window).
+struct Window {
+  core::Instant from{};
+  core::Instant to{};
+  std::optional<core::Kind> kind;
+  std::optional<std::string> merchant;
+};
+
+std::string ArgumentsJson(const CommandLine& cl, const std::optional<Window>& window, core::Millis deadline) {
+  core::JsonValue o = core::JsonValue::Object();
+  if (cl.limit) o.Add("limit", core::JsonValue::Number(std::to_string(*cl.limit)));
+  o.Add("deadline_ms", core::JsonValue::Number(std::to_string(deadline.count())));
+  o.Add("strict", core::JsonValue::Bool(cl.strict));
+  if (window) {
+    o.Add("from", core::JsonValue::String(core::FormatIso8601Millis(window->from)));
+    o.Add("to", core::JsonValue::String(core::FormatIso8601Millis(window->to)));
+    if (window->kind) o.Add("kind", core::JsonValue::String(std::string(core::KindName(*window->kind))));
+    if (window->merchant) o.Add("merchant", core::JsonValue::String(*window->merchant));
+  }
+  return core::SerializeJson(o);
+}
+
+Window WindowFromArguments(const std::string& run_id, const std::string& json) {
+  auto bad = [&](const std::string& why) {
+    return JobError(ExitCode::kUsage, "run '" + run_id + "' cannot be resumed: " + why);
+  };
+  auto parsed = core::ParseJson(json);
+  if (!parsed || !parsed->is_object()) throw bad("its arguments are not a JSON object");
+  Window w;
+  auto instant = [&](const char* key) {
+    const core::JsonValue* v = parsed->Find(key);
+    if (!v || v->type() != core::JsonValue::Type::kString) throw bad(std::string("no '") + key + "' in its arguments");
+    auto t = core::ParseIso8601(v->text());
+    if (!t) throw bad(std::string("bad '") + key + "' in its arguments");
+    return *t;
+  };
+  w.from = instant("from");
+  w.to = instant("to");
+  if (const core::JsonValue* k = parsed->Find("kind"); k && k->type() == core::JsonValue::Type::kString) {
+    w.kind = core::KindFromName(k->text());
+  }
+  if (const core::JsonValue* m = parsed->Find("merchant"); m && m->type() == core::JsonValue::Type::kString) {
+    w.merchant = m->text();
+  }
+  return w;
+}
+
+// The rows a checked transaction contributes to the reports, built from the decision (dry runs, where nothing
+// is in the database to read back).
+class DryRunRows : public RunObserver {
+ public:
+  DryRunRows(std::string run_id, ReportWriter& report, core::RunSummary& summary)
+      : run_id_(std::move(run_id)), report_(report), summary_(summary) {}
+
+  void OnChecked(const CheckRecord& rec, const core::UpdateOutcome& outcome) override {
+    const core::Transaction& t = rec.transaction;
+    const core::TransactionUpdate& u = rec.decision.update;
+    const std::string amazon_id = u.amazon_txn_id.empty() ? t.amazon_txn_id : u.amazon_txn_id;
+    if (outcome.applied && u.new_status) {
+      core::TransitionRow row;
+      row.run_id = run_id_;
+      row.kind = t.kind;
+      row.merchant_id = t.merchant_id;
+      row.merchant_txn_id = t.merchant_txn_id;
+      row.amazon_txn_id = amazon_id;
+      row.from_status = t.status;
+      row.to_status = *u.new_status;
+      row.amount = t.amount;
+      row.approved_amount = u.approved_amount ? u.approved_amount : t.approved_amount;
+      row.gateway_updated_at = u.gateway_updated_at ? u.gateway_updated_at : t.gateway_updated_at;
+      row.checked_at = rec.checked_at;
+      report_.Transition(row);
+      CountTransition(summary_, row);
+    }
+    for (core::DiscrepancyCode code : outcome.raised) {
+      for (const core::DiscrepancyRecord& d : u.discrepancies) {
+        if (d.code != code) continue;
+        core::DiscrepancyRow row;
+        row.run_id = run_id_;
+        row.kind = t.kind;
+        row.merchant_id = t.merchant_id;
+        row.merchant_txn_id = t.merchant_txn_id;
+        row.amazon_txn_id = amazon_id;
+        row.code = code;
+        row.local_status = t.status;
+        row.gateway_status = d.gateway_status;
+        row.local_amount = t.amount;
+        row.gateway_amount = d.gateway_amount;
+        row.detail = d.detail;
+        report_.Discrepancy(row);
+        CountDiscrepancy(summary_, row);
+        break;
+      }
+    }
+    if (rec.decision.error) {
+      core::ErrorRow row;
+      row.run_id = run_id_;
+      row.kind = t.kind;
+      row.merchant_id = t.merchant_id;
+      row.merchant_txn_id = t.merchant_txn_id;
+      row.error_class = *rec.decision.error;
+      row.http_status = rec.check.http_status;
+      row.gateway_code = rec.check.gateway_code;
+      row.message = rec.check.message;
+      row.attempts = t.error_count + 1;
+      if (!core::IsFinal(t.status)) row.next_check_at = u.next_check_at;
+      report_.Error(row);
+      CountError(summary_, row);
+    }
+  }
+
+ private:
+  std::string run_id_;
+  ReportWriter& report_;
+  core::RunSummary& summary_;
+};
+
+// Live runs: failed checks go to run_errors (the other rows are in the database already: events, discrepancies).
+class RunErrorRecorder : public RunObserver {
+ public:
+  RunErrorRecorder(std::string run_id, Database& db) : run_id_(std::move(run_id)), db_(db) {}
+
+  void OnChecked(const CheckRecord& rec, const core::UpdateOutcome&) override {
+    if (!rec.decision.error) return;
+    const core::Transaction& t = rec.transaction;
+    db::RunError e;
+    e.transaction_id = t.id;
+    e.error_class = std::string(core::CheckOutcomeName(*rec.decision.error));
+    e.http_status = rec.check.http_status;
+    e.gateway_code = rec.check.gateway_code;
+    e.message = rec.check.message;
+    e.attempts = t.error_count + 1;
+    if (!core::IsFinal(t.status)) e.next_check_at = rec.decision.update.next_check_at;
+    e.at = rec.checked_at;
+    pending_.push_back(std::move(e));
+    if (pending_.size() >= kErrorBatch) Flush();
+  }
+
+  void Flush() {
+    if (pending_.empty()) return;
+    db::RunErrorsParams p{run_id_, std::move(pending_)};
+    pending_.clear();
+    db_.Retry("RunErrorsRecord", [&](db::PgStore& store) { store.RunErrorsRecord(p); });
+  }
+
+ private:
+  std::string run_id_;
+  Database& db_;
+  std::vector<db::RunError> pending_;
+};
+
+// "backfill: 12000 done, 850/s, 00:14 left" on a terminal, rewritten in place.
+class ProgressLine {
+ public:
+  explicit ProgressLine(std::optional<std::int64_t> total) : total_(total), start_(SteadyClock::now()) {}
+  void Show(std::int64_t done) {
+    const double secs = std::chrono::duration<double>(SteadyClock::now() - start_).count();
+    const auto rate = secs > 0 ? static_cast<std::int64_t>(static_cast<double>(done) / secs) : 0;
+    std::string line = "\rbackfill: " + std::to_string(done);
+    if (total_) line += "/" + std::to_string(*total_);
+    line += " done, " + std::to_string(rate) + "/s";
+    if (total_ && rate > 0) {
+      const std::int64_t left = std::max<std::int64_t>(0, (*total_ - done) / rate);
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%02lld:%02lld", static_cast<long long>(left / 60),
+                    static_cast<long long>(left % 60));
+      line += ", ";
+      line += buf;
+      line += " left";
+    }
+    line += "   ";
+    std::fputs(line.c_str(), stderr);
+    std::fflush(stderr);
+    shown_ = true;
+  }
+  void End() {
+    if (shown_) std::fputs("\n", stderr);
+  }
+
+ private:
+  std::optional<std::int64_t> total_;
+  SteadyClock::time_point start_;
+  bool shown_ = false;
+};
+
+void FailedRunLine(const CommandContext& ctx, core::RunSummary summary, ExitCode code) {
+  summary.exit_code = ToInt(code);
+  summary.report_dir.clear();
+  ctx.out << core::RenderRunLine(summary) << '\n' << std::flush;
+}
+
+int ReconcileBody(const CommandContext& ctx, Database& db, ReportWriter& report, core::RunSummary& summary,
+                  const std::optional<Window>& window, std::int64_t resume_after_id, const RunCounts& prior,
+                  SteadyTime deadline, core::Millis budget, const std::shared_ptr<const gateway::Merchants>& merchants,
+                  const gateway::GatewayOptions& gateway_options);
+
+long PeakRssMiB() {
+  struct rusage ru {};
+  if (::getrusage(RUSAGE_SELF, &ru) != 0) return -1;
+  return ru.ru_maxrss / 1024;  // kilobytes on Linux
+}
+
+int ExitCodeFor(const RunStats& stats, bool strict) {
+  switch (stats.stop) {
+    case StopReason::kInterrupted: return ToInt(ExitCode::kInterrupted);
+    case StopReason::kAuth: return ToInt(ExitCode::kGateway);
+    case StopReason::kDone:
+    case StopReason::kLimit:
+    case StopReason::kDeadline: break;
+  }
+  return strict && stats.discrepancies > 0 ? ToInt(ExitCode::kNewDiscrepancies) : ToInt(ExitCode::kOk);
+}
+
+}  // namespace
+
+int CommandReconcile(const CommandContext& ctx) {
+  const CommandLine& cl = ctx.command_line;
+  const config::Settings& s = ctx.settings;
+  const bool backfill = cl.command == Command::kBackfill;
+  const std::string mode = backfill ? "backfill" : "run";
+  const core::Instant started_at = WallNow();
+  const core::Millis budget = cl.deadline.value_or(s.worker.deadline);
+  const auto deadline = SteadyClock::now() + budget;
+
+  // Everything that can refuse to start does so before anything changes: config, database, schema, reports.
+  auto merchants = [&] {
+    std::vector<gateway::MerchantCredentials> creds;
+    for (const auto& m : s.merchants) creds.push_back({m.merchant_id, m.access_key_id, m.secret_key});
+    return std::make_shared<const gateway::Merchants>(std::move(creds));
+  }();
+  const gateway::GatewayOptions gateway_options = GatewayOptionsFrom(s.amazonpay);
+  gateway::ValidateOptions(gateway_options);
+
+  Database db(s.database.conninfo);
+  db.RequireCurrentSchema();
+  db.SetGiveUp([deadline](SteadyTime first_failure) { return std::max(deadline, first_failure + kMinReconnectWindow); });
+
+  std::string run_id;
+  std::optional<Window> window;
+  std::int64_t resume_after_id = 0;
+  RunCounts prior;
+  if (cl.resume) {
+    if (cl.dry_run) throw JobError(ExitCode::kUsage, "option '--resume' cannot be combined with '--dry-run'");
+    run_id = *cl.resume;
+    auto run = db.Retry("RunGet", [&](db::PgStore& store) { return store.RunGet(run_id); });
+    if (!run) throw JobError(ExitCode::kUsage, "run '" + run_id + "' not found");
+    if (run->mode != "backfill" || run->dry_run) {
+      throw JobError(ExitCode::kUsage, "run '" + run_id + "' is not a backfill that changed the database");
+    }
+    window = WindowFromArguments(run_id, run->arguments_json);
+    if ((cl.from && *cl.from != window->from) || (cl.to && *cl.to != window->to) ||
+        (cl.kind && cl.kind != window->kind) || (cl.merchant && cl.merchant != window->merchant)) {
+      throw JobError(ExitCode::kUsage, "run '" + run_id + "' covers another window; leave out '--from', '--to', "
+                                       "'--kind' and '--merchant' or repeat them exactly");
+    }
+    resume_after_id = run->resume_after_id;
+    prior = CountsFromJson(run->counts_json);
+    LogInfo("resuming backfill '" + run_id + "' after transaction id " + std::to_string(resume_after_id));
+  } else {
+    run_id = NewRunId();
+    if (backfill) window = Window{*cl.from, *cl.to, cl.kind, cl.merchant};
+  }
+
+  ReportWriter report(s.reports.dir, ReportFolderName(started_at, run_id));
+  core::RunSummary summary;
+  summary.run_id = run_id;
+  summary.mode = mode;
+  summary.dry_run = cl.dry_run;
+  summary.report_dir = report.final_path();
+  summary.started_at = started_at;
+
+  // From here on the run has an id: a failure that ends it still prints its line (without reports).
+  try {
+    return ReconcileBody(ctx, db, report, summary, window, resume_after_id, prior, deadline, budget, merchants,
+                         gateway_options);
+  } catch (const core::StoreUnavailable&) {
+    FailedRunLine(ctx, summary, ExitCode::kDatabase);
+    throw;
+  } catch (const JobError& e) {
+    FailedRunLine(ctx, summary, e.code());
+    throw;
+  }
+}
+
+namespace {
+
+int ReconcileBody(const CommandContext& ctx, Database& db, ReportWriter& report, core::RunSummary& summary,
+                  const std::optional<Window>& window, std::int64_t resume_after_id, const RunCounts& prior,
+                  SteadyTime deadline, core::Millis budget, const std::shared_ptr<const gateway::Merchants>& merchants,
+                  const gateway::GatewayOptions& gateway_options) {
+  const CommandLine& cl = ctx.command_line;
+  const config::Settings& s = ctx.settings;
+  const bool backfill = cl.command == Command::kBackfill;
+  const std::string& mode = summary.mode;
+  const std::string& run_id = summary.run_id;
+  const core::Instant started_at = summary.started_at;
+  if (!cl.dry_run && !cl.resume) {
+    db::RunStartParams p{run_id, mode, ArgumentsJson(cl, window, budget), started_at, Hostname(), false};
+    db.Retry("RunStart", [&](db::PgStore& store) { store.RunStart(p); });
+  }
+  LogInfo(mode + (cl.dry_run ? " (dry run) '" : " '") + run_id + "' started; reports go to \"" +
+          report.final_path() + "\"");
+
+  // The source of work.
+  const core::Instant far_past = *core::ParseIso8601("1970-01-01T00:00:00Z");
+  const core::Instant far_future = *core::ParseIso8601("9999-01-01T00:00:00Z");
+  core::WindowClaimParams wp;
+  wp.run_id = run_id;
+  wp.lease = s.worker.lease;
+  wp.created_from = window ? window->from : far_past;
+  wp.created_to = window ? window->to : far_future;
+  wp.kind = window ? window->kind : std::nullopt;
+  wp.merchant_id = window ? window->merchant : std::nullopt;
+  wp.after_id = resume_after_id;
+
+  std::unique_ptr<WorkSource> source;
+  std::int64_t dry_cursor = 0;
+  if (cl.dry_run) {
+    // Read without claiming: pages of the window in id order; `run` keeps the pending ones due at its start.
+    source = std::make_unique<ReadOnlySource>([&, backfill](std::int64_t, int max) {
+      std::vector<core::Transaction> out;
+      while (out.empty()) {
+        core::WindowClaimParams p = wp;
+        p.now = WallNow();
+        p.limit = max;
+        p.after_id = dry_cursor;
+        auto page = db.Retry("TransactionsListWindow",
+                             [&](db::PgStore& store) { return store.TransactionsListWindow(p); });
+        if (page.empty()) break;
+        dry_cursor = page.back().id;
+        for (auto& t : page) {
+          if (backfill || (!core::IsFinal(t.status) && t.next_check_at <= started_at)) out.push_back(std::move(t));
+        }
+      }
+      return out;
+    });
+  } else if (backfill) {
+    source = std::make_unique<ClaimWindowSource>(db.transactions(), wp, [&](std::int64_t through) {
+      db::RunCheckpointParams p{run_id, through, CountsToJson(prior)};
+      db.Retry("RunCheckpoint", [&](db::PgStore& store) { store.RunCheckpoint(p); });
+    });
+  } else {
+    source = std::make_unique<ClaimDueSource>(db.transactions(), run_id, started_at, s.worker.lease);
+  }
+
+  DryRunRows dry_rows(run_id, report, summary);
+  RunErrorRecorder error_recorder(run_id, db);
+  const bool progress_line = backfill && ::isatty(STDERR_FILENO) == 1;
+  std::optional<std::int64_t> total;
+  if (progress_line) {
+    total = db.Retry("TransactionsCountWindow", [&](db::PgStore& store) { return store.TransactionsCountWindow(wp); });
+  }
+  ProgressLine progress(total);
+
+  RunnerOptions options;
+  options.batch_size = s.worker.batch_size;
+  options.in_flight = s.worker.in_flight;
+  options.max_rps = s.worker.max_rps;
+  options.limit = cl.limit;
+  options.deadline = deadline;
+  options.auth_failures_to_stop = s.worker.auth_failures_to_stop;
+  options.policy = s.worker.ToPolicy();
+
+  RunnerDeps deps;
+  deps.source = source.get();
+  deps.make_checker = [&]() -> std::unique_ptr<core::StatusChecker> {
+    return std::make_unique<gateway::GatewayStatusChecker>(gateway_options, merchants);
+  };
+  deps.merchant_configured = [&](std::string_view m) { return merchants->Find(m) != nullptr; };
+  deps.now = WallNow;
+  deps.seed = std::random_device{}();
+  deps.observer = cl.dry_run ? static_cast<RunObserver*>(&dry_rows) : &error_recorder;
+  deps.interrupt = &ctx.interrupt;
+  if (progress_line) deps.on_progress = [&](std::int64_t done) { progress.Show(done); };
+
+  const RunStats stats = Runner(options, deps).Run();
+  progress.End();
+  if (!cl.dry_run) error_recorder.Flush();
+
+  RunCounts counts = prior;
+  AddCounts(counts, CountsFrom(stats));
+  summary.checked = counts.checked;
+  summary.checked_by_kind = counts.checked_by_kind;
+  summary.gateway_calls = counts.gateway_calls;
+  summary.gateway_latency_total_us = counts.gateway_latency_total_us;
+  summary.gateway_latency_max_us = counts.gateway_latency_max_us;
+
+  if (!cl.dry_run) WriteRunRows(db, run_id, report, summary);
+  const core::Instant finished_at = WallNow();
+  auto ages = WritePending(db, finished_at, report, summary);
+  const int exit_code = ExitCodeFor(stats, cl.strict);
+  summary.exit_code = exit_code;
+  summary.finished_at = finished_at;
+  CommitReport(report, summary, stats.latency, std::move(ages));
+
+  if (!cl.dry_run) {
+    db::RunFinishParams p{run_id, finished_at, CountsToJson(counts), std::string(StopReasonName(stats.stop)),
+                          exit_code};
+    db.Retry("RunFinish", [&](db::PgStore& store) { store.RunFinish(p); });
+  }
+  switch (stats.stop) {
+    case StopReason::kInterrupted: LogWarn("interrupted by a signal: claims released, reports written"); break;
+    case StopReason::kAuth:
+      LogError("the gateway refused authentication " + std::to_string(s.worker.auth_failures_to_stop) +
+               " times in a row: check the merchants' access keys and secrets; stopped without spending attempts");
+      break;
+    case StopReason::kDeadline: LogWarn("deadline of " + std::to_string(budget.count() / 1000) + " s reached"); break;
+    case StopReason::kDone:
+    case StopReason::kLimit: break;
+  }
+  LogInfo(mode + " '" + run_id + "' finished: checked " + std::to_string(stats.checked) + ", transitions " +
+          std::to_string(stats.transitions) + ", discrepancies " + std::to_string(stats.discrepancies) +
+          ", errors " + std::to_string(stats.errors) + ", conflicts " + std::to_string(stats.conflicts) + " in " +
+          std::to_string(stats.elapsed.count()) + " ms; peak RSS " + std::to_string(PeakRssMiB()) + " MiB");
+  ctx.out << core::RenderRunLine(summary) << '\n' << std::flush;
+  return exit_code;
+}
+
+}  // namespace
+
+}  // namespace payrecon::jobs

@@ -1,0 +1,180 @@
+#include "jobs/report_writer.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <system_error>
+
+#include "jobs/exit_code.h"
+
+namespace payrecon::jobs {
+
+namespace {
+
+constexpr std::size_t kFlushAt = 1 << 16;
+
+[[noreturn]] void Fail(const std::string& what, const std::string& path, int err) {
+  throw JobError(ExitCode::kReports,
+                 "cannot " + what + " report path \"" + path + "\": " + std::strerror(err));
+}
+
+void SyncPath(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) Fail("open", path, errno);
+  if (::fsync(fd) != 0) {
+    const int err = errno;
+    ::close(fd);
+    Fail("sync", path, err);
+  }
+  ::close(fd);
+}
+
+void WriteAll(int fd, const char* data, std::size_t size, const std::string& path) {
+  while (size > 0) {
+    const ssize_t n = ::write(fd, data, size);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      Fail("write", path, errno);
+    }
+    data += n;
+    size -= static_cast<std::size_t>(n);
+  }
+}
+
+// Creates `path`, writes `text` and syncs it.
+void WriteWhole(const std::string& path, std::string_view text) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) Fail("create", path, errno);
+  try {
+    WriteAll(fd, text.data(), text.size(), path);
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
+  if (::fsync(fd) != 0) {
+    const int err = errno;
+    ::close(fd);
+    Fail("sync", path, err);
+  }
+  if (::close(fd) != 0) Fail("close", path, errno);
+}
+
+}  // namespace
+
+std::string ReportFolderName(core::Instant started_at, std::string_view run_id) {
+  return core::FormatAmzDate(started_at) + "-" + std::string(run_id);
+}
+
+ReportWriter::ReportWriter(std::string reports_dir, std::string name) : reports_dir_(std::move(reports_dir)) {
+  namespace fs = std::filesystem;
+  if (reports_dir_.empty()) reports_dir_ = ".";
+  tmp_path_ = reports_dir_ + "/." + name + ".tmp";
+  final_path_ = reports_dir_ + "/" + name;
+  std::error_code ec;
+  fs::create_directories(reports_dir_, ec);
+  if (ec) Fail("create", reports_dir_, ec.value());
+  fs::remove_all(tmp_path_, ec);
+  if (::mkdir(tmp_path_.c_str(), 0755) != 0) Fail("create", tmp_path_, errno);
+
+  const std::pair<std::string_view, std::string> specs[kFileCount] = {
+      {core::kTransitionsCsv, core::TransitionsHeader()},
+      {core::kDiscrepanciesCsv, core::DiscrepanciesHeader()},
+      {core::kErrorsCsv, core::ErrorsHeader()},
+      {core::kPendingCsv, core::PendingHeader()}};
+  for (int i = 0; i < kFileCount; ++i) {
+    files_[i].name = std::string(specs[i].first);
+    files_[i].header = specs[i].second;
+  }
+  for (File& f : files_) {
+    const std::string path = tmp_path_ + "/" + f.name;
+    f.fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (f.fd < 0) {
+      const int err = errno;
+      CloseAll();
+      fs::remove_all(tmp_path_, ec);
+      Fail("create", path, err);
+    }
+    f.buffer = f.header;
+  }
+}
+
+ReportWriter::~ReportWriter() {
+  CloseAll();
+  if (!committed_) {
+    std::error_code ec;
+    std::filesystem::remove_all(tmp_path_, ec);
+  }
+}
+
+void ReportWriter::CloseAll() noexcept {
+  for (File& f : files_) {
+    if (f.fd >= 0) ::close(f.fd);
+    f.fd = -1;
+  }
+}
+
+void ReportWriter::Flush(File& f) {
+  WriteAll(f.fd, f.buffer.data(), f.buffer.size(), tmp_path_ + "/" + f.name);
+  f.buffer.clear();
+}
+
+void ReportWriter::Append(Index i, const std::string& line) {
+  File& f = files_[i];
+  f.buffer += line;
+  ++f.rows;
+  if (f.buffer.size() >= kFlushAt) Flush(f);
+}
+
+void ReportWriter::Restart(Index i) {
+  File& f = files_[i];
+  const std::string path = tmp_path_ + "/" + f.name;
+  if (::ftruncate(f.fd, 0) != 0 || ::lseek(f.fd, 0, SEEK_SET) != 0) Fail("truncate", path, errno);
+  f.buffer = f.header;
+  f.rows = 0;
+}
+
+void ReportWriter::Transition(const core::TransitionRow& row) { Append(kTransitions, core::FormatTransition(row)); }
+void ReportWriter::Discrepancy(const core::DiscrepancyRow& row) {
+  Append(kDiscrepancies, core::FormatDiscrepancy(row));
+}
+void ReportWriter::Error(const core::ErrorRow& row) { Append(kErrors, core::FormatError(row)); }
+void ReportWriter::Pending(const core::PendingRow& row) { Append(kPending, core::FormatPending(row)); }
+void ReportWriter::RestartTransitions() { Restart(kTransitions); }
+void ReportWriter::RestartDiscrepancies() { Restart(kDiscrepancies); }
+void ReportWriter::RestartErrors() { Restart(kErrors); }
+void ReportWriter::RestartPending() { Restart(kPending); }
+
+std::string ReportWriter::Commit(std::string_view summary_json, std::string_view summary_html) {
+  for (File& f : files_) {
+    Flush(f);
+    if (::fsync(f.fd) != 0) Fail("sync", tmp_path_ + "/" + f.name, errno);
+    if (::close(f.fd) != 0) {
+      f.fd = -1;
+      Fail("close", tmp_path_ + "/" + f.name, errno);
+    }
+    f.fd = -1;
+  }
+  WriteWhole(tmp_path_ + "/" + std::string(core::kSummaryJson), summary_json);
+  WriteWhole(tmp_path_ + "/summary.html", summary_html);
+  SyncPath(tmp_path_);
+  // `report --run` may rewrite a folder that exists: move the old one aside first (rename cannot replace a
+  // non-empty folder), so the final name only ever holds a complete set.
+  std::error_code ec;
+  std::string old_path;
+  if (std::filesystem::exists(final_path_, ec)) {
+    old_path = tmp_path_ + ".old";
+    std::filesystem::remove_all(old_path, ec);
+    if (::rename(final_path_.c_str(), old_path.c_str()) != 0) Fail("replace", final_path_, errno);
+  }
+  if (::rename(tmp_path_.c_str(), final_path_.c_str()) != 0) Fail("rename", final_path_, errno);
+  committed_ = true;
+  if (!old_path.empty()) std::filesystem::remove_all(old_path, ec);
+  SyncPath(reports_dir_);
+  return final_path_;
+}
+
+}  // namespace payrecon::jobs

@@ -1,0 +1,208 @@
+#include "jobs/run_report.h"
+
+#include <climits>
+
+#include "core/json.h"
+
+namespace payrecon::jobs {
+
+namespace {
+std::int64_t IntMember(const core::JsonValue& obj, std::string_view key) {
+  const core::JsonValue* v = obj.Find(key);
+  if (!v || v->type() != core::JsonValue::Type::kNumber) return 0;
+  try {
+    return std::stoll(v->text());
+  } catch (...) {
+    return 0;
+  }
+}
+}  // namespace
+
+RunCounts CountsFrom(const RunStats& stats) {
+  RunCounts c;
+  c.checked = stats.checked;
+  c.checked_by_kind = stats.by_kind;
+  c.gateway_calls = stats.calls;
+  c.gateway_latency_total_us = stats.latency_total_us;
+  c.gateway_latency_max_us = stats.latency_max_us;
+  c.conflicts = stats.conflicts;
+  c.released = stats.released;
+  c.stop = std::string(StopReasonName(stats.stop));
+  return c;
+}
+
+void AddCounts(RunCounts& base, const RunCounts& more) {
+  base.checked += more.checked;
+  for (const auto& [k, n] : more.checked_by_kind) base.checked_by_kind[k] += n;
+  base.gateway_calls += more.gateway_calls;
+  base.gateway_latency_total_us += more.gateway_latency_total_us;
+  base.gateway_latency_max_us = std::max(base.gateway_latency_max_us, more.gateway_latency_max_us);
+  base.conflicts += more.conflicts;
+  base.released += more.released;
+  base.stop = more.stop;
+}
+
+std::string CountsToJson(const RunCounts& c) {
+  core::JsonValue by_kind = core::JsonValue::Object();
+  for (core::Kind k : core::kAllKinds) {
+    auto it = c.checked_by_kind.find(k);
+    by_kind.Add(std::string(core::KindName(k)),
+                core::JsonValue::Number(std::to_string(it == c.checked_by_kind.end() ? 0 : it->second)));
+  }
+  core::JsonValue obj = core::JsonValue::Object();
+  obj.Add("checked", core::JsonValue::Number(std::to_string(c.checked)));
+  obj.Add("checked_by_kind", std::move(by_kind));
+  obj.Add("gateway_calls", core::JsonValue::Number(std::to_string(c.gateway_calls)));
+  obj.Add("gateway_latency_total_us", core::JsonValue::Number(std::to_string(c.gateway_latency_total_us)));
+  obj.Add("gateway_latency_max_us", core::JsonValue::Number(std::to_string(c.gateway_latency_max_us)));
+  obj.Add("conflicts", core::JsonValue::Number(std::to_string(c.conflicts)));
+  obj.Add("released", core::JsonValue::Number(std::to_string(c.released)));
+  obj.Add("stop", core::JsonValue::String(c.stop));
+  return core::SerializeJson(obj);
+}
+
+RunCounts CountsFromJson(const std::string& json) {
+  RunCounts c;
+  auto parsed = core::ParseJson(json);
+  if (!parsed || !parsed->is_object()) return c;
+  const core::JsonValue& o = *parsed;
+  c.checked = IntMember(o, "checked");
+  if (const core::JsonValue* by_kind = o.Find("checked_by_kind")) {
+    for (core::Kind k : core::kAllKinds) {
+      if (auto n = IntMember(*by_kind, core::KindName(k))) c.checked_by_kind[k] = n;
+    }
+  }
+  c.gateway_calls = IntMember(o, "gateway_calls");
+  c.gateway_latency_total_us = IntMember(o, "gateway_latency_total_us");
+  c.gateway_latency_max_us = IntMember(o, "gateway_latency_max_us");
+  c.conflicts = IntMember(o, "conflicts");
+  c.released = IntMember(o, "released");
+  if (const core::JsonValue* stop = o.Find("stop"); stop && stop->type() == core::JsonValue::Type::kString) {
+    c.stop = stop->text();
+  }
+  return c;
+}
+
+void CountTransition(core::RunSummary& s, const core::TransitionRow& row) {
+  ++s.transitions;
+  ++s.transitions_by_status[{row.from_status, row.to_status}];
+}
+
+void CountDiscrepancy(core::RunSummary& s, const core::DiscrepancyRow& row) {
+  ++s.discrepancies;
+  ++s.discrepancies_by_code[row.code];
+}
+
+void CountError(core::RunSummary& s, const core::ErrorRow& row) {
+  ++s.errors;
+  ++s.errors_by_class[row.error_class];
+}
+
+namespace {
+std::optional<core::CheckOutcome> ErrorClassFromName(std::string_view name) {
+  for (core::CheckOutcome c : core::kErrorClasses) {
+    if (core::CheckOutcomeName(c) == name) return c;
+  }
+  return std::nullopt;
+}
+}  // namespace
+
+void WriteRunRows(Database& db, const std::string& run_id, ReportWriter& report, core::RunSummary& summary) {
+  core::RunSummary counted = summary;
+  db.Retry("RunTransitionsForEach", [&](db::PgStore& store) {
+    report.RestartTransitions();
+    counted.transitions = 0;
+    counted.transitions_by_status.clear();
+    store.RunTransitionsForEach(run_id, [&](const db::TransitionRow& r) {
+      core::TransitionRow row;
+      row.run_id = run_id;
+      row.kind = r.kind;
+      row.merchant_id = r.merchant_id;
+      row.merchant_txn_id = r.merchant_txn_id;
+      row.amazon_txn_id = r.amazon_txn_id;
+      row.from_status = r.from_status;
+      row.to_status = r.to_status;
+      row.amount = r.amount;
+      row.approved_amount = r.approved_amount;
+      row.gateway_updated_at = r.gateway_updated_at;
+      row.checked_at = r.checked_at;
+      report.Transition(row);
+      CountTransition(counted, row);
+    });
+  });
+  db.Retry("RunDiscrepanciesForEach", [&](db::PgStore& store) {
+    report.RestartDiscrepancies();
+    counted.discrepancies = 0;
+    counted.discrepancies_by_code.clear();
+    store.RunDiscrepanciesForEach(run_id, [&](const db::DiscrepancyRow& r) {
+      core::DiscrepancyRow row;
+      row.run_id = run_id;
+      row.kind = r.kind;
+      row.merchant_id = r.merchant_id;
+      row.merchant_txn_id = r.merchant_txn_id;
+      row.amazon_txn_id = r.amazon_txn_id;
+      row.code = r.code;
+      row.local_status = core::StatusFromName(r.local_status).value_or(core::PendingStatusOf(r.kind));
+      row.gateway_status = r.gateway_status;
+      row.local_amount = r.local_amount;
+      row.gateway_amount = r.gateway_amount;
+      row.detail = r.detail;
+      report.Discrepancy(row);
+      CountDiscrepancy(counted, row);
+    });
+  });
+  db.Retry("RunErrorsForEach", [&](db::PgStore& store) {
+    report.RestartErrors();
+    counted.errors = 0;
+    counted.errors_by_class.clear();
+    store.RunErrorsForEach(run_id, [&](const db::RunErrorRow& r) {
+      core::ErrorRow row;
+      row.run_id = run_id;
+      row.kind = r.kind;
+      row.merchant_id = r.merchant_id;
+      row.merchant_txn_id = r.merchant_txn_id;
+      row.error_class = ErrorClassFromName(r.error.error_class).value_or(core::CheckOutcome::kNetwork);
+      row.http_status = r.error.http_status;
+      row.gateway_code = r.error.gateway_code;
+      row.message = r.error.message;
+      row.attempts = r.error.attempts;
+      row.next_check_at = r.error.next_check_at;
+      report.Error(row);
+      CountError(counted, row);
+    });
+  });
+  summary = std::move(counted);
+}
+
+std::vector<core::AgeBucket> WritePending(Database& db, core::Instant now, ReportWriter& report,
+                                          core::RunSummary& summary) {
+  struct Bound {
+    const char* label;
+    std::int64_t below_s;
+  };
+  static constexpr Bound kBounds[] = {{"< 1 min", 60},         {"1-15 min", 900},          {"15-60 min", 3600},
+                                      {"1-24 h", 86400},       {"1-7 d", 7 * 86400},       {">= 7 d", INT64_MAX}};
+  std::vector<core::AgeBucket> ages;
+  db.Retry("TransactionsForEachPending", [&](db::PgStore& store) {
+    report.RestartPending();
+    ages.clear();
+    for (const Bound& b : kBounds) ages.push_back({b.label, 0});
+    store.TransactionsForEachPending([&](const core::Transaction& t) {
+      const core::PendingRow row = core::PendingRowFrom(t, now);
+      report.Pending(row);
+      std::size_t i = 0;
+      while (i + 1 < ages.size() && row.age_seconds >= kBounds[i].below_s) ++i;
+      ++ages[i].count;
+    });
+  });
+  summary.still_pending = report.pending();
+  return ages;
+}
+
+std::string CommitReport(ReportWriter& report, const core::RunSummary& summary, const core::LatencyHistogram& latency,
+                         std::vector<core::AgeBucket> pending_ages) {
+  core::HtmlSummaryInput html{summary, latency, std::move(pending_ages)};
+  return report.Commit(core::RenderSummaryJson(summary), core::RenderSummaryHtml(html));
+}
+
+}  // namespace payrecon::jobs

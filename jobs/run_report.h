@@ -1,0 +1,53 @@
+#pragma once
+// What a run's reports are made of, shared by `run`/`backfill` (at their end) and `report --run` (later): the
+// run's rows read back from the database, the pending listing, and the counts kept in the run's row.
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "core/html_summary.h"
+#include "core/report_rows.h"
+#include "jobs/database.h"
+#include "jobs/report_writer.h"
+#include "jobs/runner.h"
+
+namespace payrecon::jobs {
+
+// Counts that only the running job knows (checks made, gateway timings), stored as the run row's `counts` JSON
+// so `report --run` can rebuild summary.json.
+struct RunCounts {
+  std::int64_t checked = 0;
+  std::map<core::Kind, std::int64_t> checked_by_kind;
+  std::int64_t gateway_calls = 0;
+  std::int64_t gateway_latency_total_us = 0;
+  std::int64_t gateway_latency_max_us = 0;
+  std::int64_t conflicts = 0;
+  std::int64_t released = 0;
+  std::string stop;  // StopReasonName
+};
+
+RunCounts CountsFrom(const RunStats& stats);
+// Adds `more` to `base` (a resumed backfill accumulates).
+void AddCounts(RunCounts& base, const RunCounts& more);
+std::string CountsToJson(const RunCounts& counts);
+// Reads what CountsToJson wrote; unknown or missing members are zero ("{}" gives all zeros).
+RunCounts CountsFromJson(const std::string& json);
+
+// Fills the summary's per-row maps and totals as rows are written.
+void CountTransition(core::RunSummary& s, const core::TransitionRow& row);
+void CountDiscrepancy(core::RunSummary& s, const core::DiscrepancyRow& row);
+void CountError(core::RunSummary& s, const core::ErrorRow& row);
+
+// Writes the run's transitions, discrepancies and errors from the database into `report` (restarting a listing
+// after a reconnect) and counts them into `summary`.
+void WriteRunRows(Database& db, const std::string& run_id, ReportWriter& report, core::RunSummary& summary);
+// Writes every pending transaction as of `now` into pending.csv; sets summary.still_pending and returns their
+// count by age for summary.html.
+std::vector<core::AgeBucket> WritePending(Database& db, core::Instant now, ReportWriter& report,
+                                          core::RunSummary& summary);
+
+// summary.json and summary.html of a finished report, then Commit.
+std::string CommitReport(ReportWriter& report, const core::RunSummary& summary, const core::LatencyHistogram& latency,
+                         std::vector<core::AgeBucket> pending_ages);
+
+}  // namespace payrecon::jobs

@@ -1,0 +1,382 @@
+#include "jobs/runner.h"
+
+#include <algorithm>
+#include <cassert>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+
+#include "core/status.h"
+#include "jobs/bounded_queue.h"
+#include "jobs/exit_code.h"
+#include "jobs/rate_limiter.h"
+
+namespace payrecon::jobs {
+
+std::string_view StopReasonName(StopReason reason) {
+  switch (reason) {
+    case StopReason::kDone: return "done";
+    case StopReason::kLimit: return "limit";
+    case StopReason::kDeadline: return "deadline";
+    case StopReason::kInterrupted: return "interrupted";
+    case StopReason::kAuth: return "auth";
+  }
+  return "?";
+}
+
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+// The gateway adapter's answer for a merchant it holds no credentials for (no call was made).
+constexpr std::string_view kMerchantNotConfigured = "MerchantNotConfigured";
+constexpr std::chrono::milliseconds kDefaultRetryAfter{1000};
+constexpr std::chrono::milliseconds kCoordinatorTick{50};
+
+struct Result {
+  CheckRecord record;
+  bool checked = false;   // a decision exists (false: handed back before its check)
+  bool release = false;   // give the claim back instead of applying (not checked, or authentication refused)
+  // Authentication refused: the claim is kept until the run ends, so this run does not claim it again.
+  bool hold = false;
+};
+
+// State shared by the coordinating thread and the workers.
+struct Shared {
+  Shared(std::size_t capacity, double max_rps, int burst) : work(capacity), limiter(max_rps, burst) {}
+
+  BoundedQueue<core::Transaction> work;
+  RateLimiter limiter;
+  std::atomic<bool> stop{false};
+  std::atomic<int> consecutive_auth{0};
+  std::atomic<bool> auth_stop{false};
+  std::atomic<std::int64_t> calls{0};
+
+  std::mutex mu;
+  std::condition_variable results_ready;
+  std::vector<Result> results;        // guarded by mu
+  std::exception_ptr worker_error;    // guarded by mu
+
+  void Push(Result r) {
+    {
+      std::lock_guard lock(mu);
+      results.push_back(std::move(r));
+    }
+    results_ready.notify_one();
+  }
+};
+
+void WorkerLoop(Shared& shared, const RunnerOptions& options, const RunnerDeps& deps, int index) {
+  std::unique_ptr<core::StatusChecker> checker = deps.make_checker();
+  std::mt19937_64 rng(deps.seed + static_cast<std::uint64_t>(index));
+  while (auto txn = shared.work.Pop()) {
+    Result r;
+    r.record.transaction = std::move(*txn);
+    const core::Transaction& t = r.record.transaction;
+    if (shared.stop.load() || shared.auth_stop.load() || (deps.interrupt && deps.interrupt->load())) {
+      r.release = true;
+      shared.Push(std::move(r));
+      continue;
+    }
+    bool configured = !deps.merchant_configured || deps.merchant_configured(t.merchant_id);
+    if (configured) {
+      if (!shared.limiter.Acquire(shared.stop)) {
+        r.release = true;
+        shared.Push(std::move(r));
+        continue;
+      }
+      r.record.check = checker->StatusCheck(core::StatusQuery{t.merchant_id, t.kind, t.merchant_txn_id, false});
+      shared.calls.fetch_add(1);
+      const core::CheckResult& c = r.record.check;
+      if (c.outcome == core::CheckOutcome::kInvalidRequest && c.http_status == 0 &&
+          c.gateway_code == kMerchantNotConfigured) {
+        configured = false;
+      }
+    } else {
+      r.record.check.outcome = core::CheckOutcome::kInvalidRequest;
+      r.record.check.gateway_code = std::string(kMerchantNotConfigured);
+      r.record.check.message = "no credentials configured for merchant '" + t.merchant_id + "'";
+    }
+    const core::Instant now = deps.now();
+    core::DecisionInput input{t, r.record.check, now, static_cast<std::uint32_t>(rng()), configured};
+    r.record.decision = core::Decide(input, options.policy);
+    r.record.checked_at = now;
+    r.checked = true;
+    const core::Decision& d = r.record.decision;
+    if (d.slow_down) {
+      shared.limiter.SlowDown(d.retry_after_seconds ? std::chrono::milliseconds(*d.retry_after_seconds * 1000)
+                                                    : kDefaultRetryAfter);
+    }
+    if (d.auth_failure) {
+      // Not the transaction's fault: its attempts are not spent, its claim is given back when the run ends.
+      r.release = true;
+      r.hold = true;
+      if (shared.consecutive_auth.fetch_add(1) + 1 >= options.auth_failures_to_stop) shared.auth_stop = true;
+    } else if (r.record.check.http_status != 0) {
+      shared.consecutive_auth = 0;
+    }
+    shared.Push(std::move(r));
+  }
+}
+
+void Worker(Shared& shared, const RunnerOptions& options, const RunnerDeps& deps, int index) {
+  try {
+    WorkerLoop(shared, options, deps, index);
+  } catch (...) {
+    {
+      std::lock_guard lock(shared.mu);
+      if (!shared.worker_error) shared.worker_error = std::current_exception();
+    }
+    shared.stop = true;
+    shared.results_ready.notify_one();
+  }
+}
+
+// Which prefix of the handed-out ids is done, for backfill's --resume. Batches arrive in id order; an id is done
+// once its result is applied. A transaction handed back unchecked blocks progress from its batch on.
+class ProgressTracker {
+ public:
+  void OnBatch(const std::vector<core::Transaction>& batch) {
+    const std::uint64_t seq = front_seq_ + batches_.size();
+    std::int64_t max_id = 0;
+    for (const auto& t : batch) {
+      index_[t.id] = seq;
+      max_id = std::max(max_id, t.id);
+    }
+    batches_.push_back(Batch{max_id, static_cast<std::int64_t>(batch.size()), true});
+  }
+  void OnDone(std::int64_t id, bool completed) {
+    auto it = index_.find(id);
+    assert(it != index_.end());
+    Batch& b = batches_[it->second - front_seq_];
+    index_.erase(it);
+    --b.remaining;
+    if (!completed) b.complete = false;
+  }
+  // The highest id through which everything is done, when it moved since the last call.
+  std::optional<std::int64_t> Advance() {
+    std::optional<std::int64_t> moved;
+    while (!blocked_ && !batches_.empty() && batches_.front().remaining == 0) {
+      if (!batches_.front().complete) {
+        blocked_ = true;
+        break;
+      }
+      moved = batches_.front().max_id;
+      batches_.pop_front();
+      ++front_seq_;
+    }
+    return moved;
+  }
+
+ private:
+  struct Batch {
+    std::int64_t max_id;
+    std::int64_t remaining;
+    bool complete;
+  };
+  std::deque<Batch> batches_;
+  std::uint64_t front_seq_ = 0;
+  std::unordered_map<std::int64_t, std::uint64_t> index_;
+  bool blocked_ = false;
+};
+
+}  // namespace
+
+Runner::Runner(RunnerOptions options, RunnerDeps deps) : options_(std::move(options)), deps_(std::move(deps)) {
+  assert(deps_.source != nullptr);
+  assert(deps_.make_checker);
+  assert(deps_.now);
+  assert(options_.batch_size > 0 && options_.in_flight > 0);
+}
+
+RunStats Runner::Run() {
+  const auto started = SteadyClock::now();
+  const int batch = options_.batch_size;
+  const std::size_t max_outstanding = static_cast<std::size_t>(2 * batch + options_.in_flight);
+  const int burst = std::max(1, std::min(options_.in_flight, static_cast<int>(options_.max_rps / 10)));
+  Shared shared(max_outstanding, options_.max_rps, burst);
+
+  std::vector<std::thread> workers;
+  workers.reserve(static_cast<std::size_t>(options_.in_flight));
+  auto join_all = [&] {
+    shared.stop = true;
+    shared.work.Close();
+    for (auto& w : workers) {
+      if (w.joinable()) w.join();
+    }
+  };
+
+  RunStats stats;
+  ProgressTracker progress;
+  std::size_t outstanding = 0;  // handed out by the source, not yet applied or released
+  std::vector<Result> pending;  // results waiting to be applied
+  std::vector<std::int64_t> held;  // claims kept until the end of the run
+  bool claiming_done = false;
+  bool stopping = false;
+  auto last_apply = SteadyClock::now();
+  auto last_progress = SteadyClock::now();
+
+  auto flush = [&] {
+    std::vector<core::TransactionUpdate> updates;
+    std::vector<std::int64_t> release_ids;
+    for (const Result& r : pending) {
+      if (r.hold) {
+        held.push_back(r.record.transaction.id);
+      } else if (r.release) {
+        release_ids.push_back(r.record.transaction.id);
+      } else {
+        updates.push_back(r.record.decision.update);
+      }
+    }
+    const std::size_t applied_count = updates.size();
+    core::ApplyResult applied;
+    if (!updates.empty()) applied = deps_.source->Apply(std::move(updates), deps_.now());
+    if (applied.outcomes.size() != applied_count) {
+      throw JobError(ExitCode::kInternal, "the store answered " + std::to_string(applied.outcomes.size()) +
+                                              " outcomes for " + std::to_string(applied_count) + " updates");
+    }
+    if (!release_ids.empty()) deps_.source->Release(std::move(release_ids));
+
+    std::size_t k = 0;
+    for (const Result& r : pending) {
+      const core::Transaction& t = r.record.transaction;
+      core::UpdateOutcome outcome{t.id, false, {}};
+      if (!r.release) outcome = applied.outcomes[k++];
+      progress.OnDone(t.id, !r.release);
+      if (!r.checked) {
+        ++stats.released;
+        continue;
+      }
+      const core::Decision& d = r.record.decision;
+      ++stats.checked;
+      ++stats.by_kind[t.kind];
+      if (r.record.check.latency_us > 0) {
+        stats.latency_total_us += r.record.check.latency_us;
+        stats.latency_max_us = std::max(stats.latency_max_us, r.record.check.latency_us);
+        stats.latency.Observe(r.record.check.latency_us);
+      }
+      if (r.release) {
+        ++stats.released;
+      } else if (!outcome.applied) {
+        ++stats.conflicts;
+      } else if (d.update.new_status) {
+        ++stats.transitions;
+        ++stats.by_transition[{t.status, *d.update.new_status}];
+      }
+      for (core::DiscrepancyCode code : outcome.raised) {
+        ++stats.discrepancies;
+        ++stats.by_discrepancy[code];
+      }
+      if (d.error) {
+        ++stats.errors;
+        ++stats.by_error[*d.error];
+      }
+      if (d.stale) ++stats.stale;
+      if (deps_.observer) deps_.observer->OnChecked(r.record, outcome);
+    }
+    outstanding -= pending.size();
+    pending.clear();
+    if (auto through = progress.Advance()) deps_.source->Progress(*through);
+    last_apply = SteadyClock::now();
+  };
+
+  auto begin_stop = [&](StopReason reason) {
+    stopping = true;
+    stats.stop = reason;
+    shared.stop = true;
+    shared.work.Close();
+    for (core::Transaction& t : shared.work.Drain()) {
+      Result r;
+      r.record.transaction = std::move(t);
+      r.release = true;
+      pending.push_back(std::move(r));
+    }
+  };
+
+  try {
+    for (int i = 0; i < options_.in_flight; ++i) {
+      workers.emplace_back(Worker, std::ref(shared), std::cref(options_), std::cref(deps_), i);
+    }
+    for (;;) {
+      if (!stopping) {
+        if (deps_.interrupt && deps_.interrupt->load()) {
+          begin_stop(StopReason::kInterrupted);
+        } else if (shared.auth_stop.load()) {
+          begin_stop(StopReason::kAuth);
+        } else if (options_.deadline && SteadyClock::now() >= *options_.deadline) {
+          begin_stop(StopReason::kDeadline);
+        }
+      }
+
+      bool claimed_full = false;
+      if (!stopping && !claiming_done && outstanding + static_cast<std::size_t>(batch) <= max_outstanding) {
+        std::int64_t want = batch;
+        if (options_.limit) want = std::min(want, *options_.limit - stats.claimed);
+        std::vector<core::Transaction> got;
+        if (want > 0) got = deps_.source->Next(static_cast<int>(want), deps_.now());
+        if (got.empty()) {
+          claiming_done = true;
+          if (want <= 0) stats.stop = StopReason::kLimit;
+          shared.work.Close();
+        } else {
+          progress.OnBatch(got);
+          stats.claimed += static_cast<std::int64_t>(got.size());
+          outstanding += got.size();
+          claimed_full = static_cast<std::int64_t>(got.size()) == want;
+          for (core::Transaction& t : got) {
+            [[maybe_unused]] const bool pushed = shared.work.TryPush(std::move(t));
+            assert(pushed);  // capacity is max_outstanding
+          }
+          if (options_.limit && stats.claimed >= *options_.limit) {
+            claiming_done = true;
+            stats.stop = StopReason::kLimit;
+            shared.work.Close();
+          }
+        }
+      }
+
+      {
+        std::unique_lock lock(shared.mu);
+        const bool can_claim_more = claimed_full && outstanding + static_cast<std::size_t>(batch) <= max_outstanding;
+        if (!can_claim_more) {
+          shared.results_ready.wait_for(lock, kCoordinatorTick, [&] {
+            return shared.worker_error || shared.results.size() + pending.size() >= static_cast<std::size_t>(batch) ||
+                   ((claiming_done || stopping) && shared.results.size() + pending.size() == outstanding);
+          });
+        }
+        if (shared.worker_error) std::rethrow_exception(shared.worker_error);
+        for (Result& r : shared.results) pending.push_back(std::move(r));
+        shared.results.clear();
+      }
+
+      const bool finishing = claiming_done || stopping;
+      if (!pending.empty() &&
+          (pending.size() >= static_cast<std::size_t>(batch) || SteadyClock::now() - last_apply >= options_.apply_interval ||
+           (finishing && pending.size() == outstanding))) {
+        flush();
+      }
+      if (finishing && outstanding == 0) break;
+
+      if (deps_.on_progress && SteadyClock::now() - last_progress >= std::chrono::seconds(1)) {
+        deps_.on_progress(stats.checked);
+        last_progress = SteadyClock::now();
+      }
+    }
+    join_all();
+    if (!held.empty()) deps_.source->Release(std::move(held));
+  } catch (...) {
+    join_all();
+    throw;
+  }
+  if (deps_.on_progress) deps_.on_progress(stats.checked);
+  stats.calls = shared.calls.load();
+  stats.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - started);
+  return stats;
+}
+
+}  // namespace payrecon::jobs

@@ -1,0 +1,125 @@
+#pragma once
+// The reconciliation loop shared by `run` and `backfill`: one coordinating thread claims batches from a
+// WorkSource and applies decided results in batches; `in_flight` worker threads, each with its own
+// StatusChecker, make the checks under a process-wide rate limit. No database work happens on a worker thread
+// and no database transaction is open across a check. Memory is bounded by the number of claimed, unapplied
+// transactions (2 x batch_size + in_flight), whatever the backlog.
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/check.h"
+#include "core/decision.h"
+#include "core/metrics.h"
+#include "core/ports.h"
+#include "core/transaction.h"
+
+namespace payrecon::jobs {
+
+// Where the runner's transactions come from and where its results go. Called from the coordinating thread only.
+// Implementations translate store failures into core::StoreUnavailable (the run ends with exit 3).
+class WorkSource {
+ public:
+  virtual ~WorkSource() = default;
+  // The next at most `max` transactions to check (`now` is the wall clock); empty when there are no more.
+  virtual std::vector<core::Transaction> Next(int max, core::Instant now) = 0;
+  // Applies decided updates in one batch; one outcome per update, same order.
+  virtual core::ApplyResult Apply(std::vector<core::TransactionUpdate> updates, core::Instant now) = 0;
+  // Gives claimed transactions back unchanged (interrupted before or during their check).
+  virtual void Release(std::vector<std::int64_t> ids) = 0;
+  // Every transaction handed out with an id <= `id` is done (applied or found conflicting): backfill progress.
+  virtual void Progress(std::int64_t id) { (void)id; }
+};
+
+// One checked transaction, as the reports see it.
+struct CheckRecord {
+  core::Transaction transaction;  // as claimed
+  core::CheckResult check;        // empty (outcome kInvalidRequest, no HTTP status) when no call was made
+  core::Decision decision;
+  core::Instant checked_at{};
+};
+
+// Receives each checked transaction once its update is applied (or found conflicting), on the coordinating
+// thread, in apply order. May throw JobError (for example reports not writable); the run then stops.
+class RunObserver {
+ public:
+  virtual ~RunObserver() = default;
+  virtual void OnChecked(const CheckRecord& record, const core::UpdateOutcome& outcome) = 0;
+};
+
+enum class StopReason {
+  kDone,         // nothing left to claim
+  kLimit,        // --limit reached
+  kDeadline,     // --deadline reached
+  kInterrupted,  // SIGTERM / SIGINT
+  kAuth,         // several authentication failures in a row (exit 4)
+};
+std::string_view StopReasonName(StopReason reason);
+
+struct RunnerOptions {
+  int batch_size = 500;                 // transactions per claim and per apply
+  int in_flight = 16;                   // worker threads, one status call each
+  double max_rps = 0;                   // process-wide calls per second; 0: unlimited
+  std::optional<std::int64_t> limit;    // at most this many transactions handed out
+  std::optional<std::chrono::steady_clock::time_point> deadline;  // stop claiming then
+  int auth_failures_to_stop = 3;        // consecutive 401/403 answers that end the run
+  std::chrono::milliseconds apply_interval{200};  // results wait at most this long before being applied
+  core::Policy policy;
+};
+
+struct RunnerDeps {
+  WorkSource* source = nullptr;
+  // Makes one status checker per worker thread.
+  std::function<std::unique_ptr<core::StatusChecker>()> make_checker;
+  // Whether credentials exist for a merchant; a merchant without them is not called (MERCHANT_CONFIG).
+  std::function<bool(std::string_view merchant_id)> merchant_configured;
+  std::function<core::Instant()> now;   // the wall clock, passed into the decision
+  std::uint64_t seed = 0;               // jitter: worker i draws from mt19937_64(seed + i)
+  RunObserver* observer = nullptr;      // may be null
+  const std::atomic<bool>* interrupt = nullptr;  // set by the signal handler; may be null
+  // Called about once a second with the number of transactions done so far (backfill's progress line).
+  std::function<void(std::int64_t done)> on_progress;
+};
+
+struct RunStats {
+  std::int64_t claimed = 0;
+  std::int64_t checked = 0;        // results applied or found conflicting
+  std::int64_t transitions = 0;
+  std::int64_t discrepancies = 0;  // newly raised
+  std::int64_t errors = 0;         // checks that failed (errors.csv rows)
+  std::int64_t conflicts = 0;      // compare-and-set found another status: someone else moved it first
+  std::int64_t stale = 0;          // answers older than what was already applied
+  std::int64_t released = 0;       // handed back unchecked
+  std::int64_t calls = 0;          // status calls made
+  std::int64_t latency_total_us = 0;  // summed wall time of the calls
+  std::int64_t latency_max_us = 0;
+  core::LatencyHistogram latency;     // of the calls made
+  std::map<core::Kind, std::int64_t> by_kind;  // checked
+  std::map<std::pair<core::Status, core::Status>, std::int64_t> by_transition;
+  std::map<core::DiscrepancyCode, std::int64_t> by_discrepancy;
+  std::map<core::CheckOutcome, std::int64_t> by_error;
+  StopReason stop = StopReason::kDone;
+  std::chrono::milliseconds elapsed{0};
+};
+
+class Runner {
+ public:
+  Runner(RunnerOptions options, RunnerDeps deps);
+  // Runs to completion (see StopReason). Throws core::StoreUnavailable when the source fails and JobError from
+  // the observer; in both cases the workers are stopped and joined first and nothing in flight is applied.
+  RunStats Run();
+
+ private:
+  RunnerOptions options_;
+  RunnerDeps deps_;
+};
+
+}  // namespace payrecon::jobs

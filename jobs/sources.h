@@ -1,0 +1,63 @@
+#pragma once
+// The runner's work sources: claiming (run and backfill, with leases) and read-only (dry runs: nothing in the
+// database changes, not even a lease).
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/ports.h"
+#include "jobs/runner.h"
+
+namespace payrecon::jobs {
+
+// `run`: due pending transactions. Due means next_check_at <= the run's start, so a transaction this run
+// rescheduled is not checked twice by it; each claim's lease still lasts `lease` from the moment of the claim.
+class ClaimDueSource : public WorkSource {
+ public:
+  ClaimDueSource(core::TransactionStore& store, std::string run_id, core::Instant run_start, core::Millis lease);
+  std::vector<core::Transaction> Next(int max, core::Instant now) override;
+  core::ApplyResult Apply(std::vector<core::TransactionUpdate> updates, core::Instant now) override;
+  void Release(std::vector<std::int64_t> ids) override;
+
+ private:
+  core::TransactionStore& store_;
+  std::string run_id_;
+  core::Instant run_start_;
+  core::Millis lease_;
+};
+
+// `backfill`: every transaction created in a window, pending or final, in id order after `params.after_id`.
+// `save_progress` receives the id through which everything is done (stored in the run's row for --resume).
+class ClaimWindowSource : public WorkSource {
+ public:
+  ClaimWindowSource(core::TransactionStore& store, core::WindowClaimParams params,
+                    std::function<void(std::int64_t)> save_progress);
+  std::vector<core::Transaction> Next(int max, core::Instant now) override;
+  core::ApplyResult Apply(std::vector<core::TransactionUpdate> updates, core::Instant now) override;
+  void Release(std::vector<std::int64_t> ids) override;
+  void Progress(std::int64_t id) override;
+
+ private:
+  core::TransactionStore& store_;
+  core::WindowClaimParams params_;
+  std::function<void(std::int64_t)> save_progress_;
+};
+
+// Dry runs: pages through `list(after_id, max)` (transactions in id order, read without locking or claiming)
+// and applies nothing. Every update is reported as applied and every discrepancy it carries as raised (whether
+// one is already open is not looked up).
+class ReadOnlySource : public WorkSource {
+ public:
+  using Lister = std::function<std::vector<core::Transaction>(std::int64_t after_id, int max)>;
+  explicit ReadOnlySource(Lister list) : list_(std::move(list)) {}
+  std::vector<core::Transaction> Next(int max, core::Instant now) override;
+  core::ApplyResult Apply(std::vector<core::TransactionUpdate> updates, core::Instant now) override;
+  void Release(std::vector<std::int64_t> ids) override;
+
+ private:
+  Lister list_;
+  std::int64_t after_id_ = 0;
+};
+
+}  // namespace payrecon::jobs

@@ -1,0 +1,444 @@
+#include <boost/test/unit_test.hpp>
+
+#include <atomic>
+#include <thread>
+
+#include "jobs/exit_code.h"
+#include "jobs/reconnecting_store.h"
+#include "jobs/runner.h"
+#include "jobs/sources.h"
+#include "tests/unit/fake_store.h"
+
+using namespace payrecon;
+using payrecon::testing::FakeChecker;
+using payrecon::testing::FakeGateway;
+using payrecon::testing::FakeStore;
+
+namespace {
+
+const core::Instant kNow = *core::ParseIso8601("2026-01-01T00:00:00Z");
+
+core::Transaction Charge(std::int64_t id, core::Instant next_check_at = kNow - core::Millis{1000}) {
+  core::Transaction t;
+  t.id = id;
+  t.kind = core::Kind::kCharge;
+  t.merchant_id = "M1";
+  t.merchant_txn_id = "c" + std::to_string(id);
+  t.amount = 150000;
+  t.currency = "INR";
+  t.status = core::Status::kCapturePending;
+  t.created_at = kNow - core::Millis{60'000};
+  t.next_check_at = next_check_at;
+  return t;
+}
+
+core::CheckResult Observed(const std::string& txn_id, core::Status status, core::Paise amount = 150000) {
+  core::CheckResult r;
+  r.outcome = core::CheckOutcome::kObserved;
+  r.http_status = 200;
+  r.request_id = "req-" + txn_id;
+  r.observation.status_word = std::string(core::StatusName(status));
+  r.observation.status = status;
+  r.observation.merchant_txn_id = txn_id;
+  r.observation.amazon_txn_id = "P04-" + txn_id;
+  r.observation.requested_amount = amount;
+  if (status == core::Status::kCaptureApproved) r.observation.approved_amount = amount;
+  r.observation.currency = "INR";
+  r.latency_us = 100;
+  return r;
+}
+
+core::CheckResult Failure(core::CheckOutcome outcome, int http_status) {
+  core::CheckResult r;
+  r.outcome = outcome;
+  r.http_status = http_status;
+  r.message = "scripted";
+  return r;
+}
+
+// Even ids are approved at the gateway, odd ids still pending.
+core::CheckResult HalfApproved(const core::StatusQuery& q) {
+  const auto id = std::stoll(q.txn_id.substr(1));
+  return Observed(q.txn_id, id % 2 == 0 ? core::Status::kCaptureApproved : core::Status::kCapturePending);
+}
+
+class RecordingObserver : public jobs::RunObserver {
+ public:
+  void OnChecked(const jobs::CheckRecord& record, const core::UpdateOutcome& outcome) override {
+    std::lock_guard lock(mu);
+    records.push_back({record, outcome});
+  }
+  std::mutex mu;
+  std::vector<std::pair<jobs::CheckRecord, core::UpdateOutcome>> records;
+};
+
+struct Harness {
+  FakeStore store;
+  FakeGateway gateway{HalfApproved};
+  RecordingObserver observer;
+  std::atomic<bool> interrupt{false};
+  jobs::RunnerOptions options;
+
+  Harness() {
+    options.batch_size = 50;
+    options.in_flight = 4;
+    options.apply_interval = std::chrono::milliseconds(20);
+  }
+
+  jobs::RunnerDeps Deps(jobs::WorkSource& source) {
+    jobs::RunnerDeps d;
+    d.source = &source;
+    d.make_checker = [this] { return std::make_unique<FakeChecker>(gateway); };
+    d.now = [] { return kNow; };
+    d.seed = 7;
+    d.observer = &observer;
+    d.interrupt = &interrupt;
+    return d;
+  }
+
+  jobs::RunStats RunDue(const std::string& run_id = "run-1") {
+    jobs::ClaimDueSource source(store, run_id, kNow, core::Millis{300'000});
+    return jobs::Runner(options, Deps(source)).Run();
+  }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(runner)
+
+BOOST_AUTO_TEST_CASE(checks_each_due_transaction_once_and_applies_transitions) {
+  Harness h;
+  for (int id = 1; id <= 400; ++id) h.store.Add(Charge(id));
+  for (int id = 401; id <= 420; ++id) h.store.Add(Charge(id, kNow + core::Millis{60'000}));  // not due
+  const jobs::RunStats stats = h.RunDue();
+
+  BOOST_TEST(stats.claimed == 400);
+  BOOST_TEST(stats.checked == 400);
+  BOOST_TEST(stats.calls == 400);
+  BOOST_TEST(stats.transitions == 200);
+  BOOST_TEST(stats.conflicts == 0);
+  BOOST_TEST(stats.released == 0);
+  BOOST_TEST((stats.stop == jobs::StopReason::kDone));
+  BOOST_TEST(stats.by_kind.at(core::Kind::kCharge) == 400);
+  BOOST_TEST((stats.by_transition.at({core::Status::kCapturePending, core::Status::kCaptureApproved}) == 200));
+  BOOST_TEST(stats.latency_total_us == 400 * 100);
+  for (int id = 1; id <= 420; ++id) {
+    const std::string txn = "c" + std::to_string(id);
+    BOOST_TEST_CONTEXT(txn) {
+      BOOST_TEST(h.gateway.CallsFor(txn) == (id <= 400 ? 1 : 0));
+      const core::Transaction t = h.store.Get(id);
+      BOOST_TEST(h.store.LeaseOf(id).empty());
+      if (id > 400) {
+        BOOST_TEST(t.check_count == 0);
+      } else if (id % 2 == 0) {
+        BOOST_TEST((t.status == core::Status::kCaptureApproved));
+        BOOST_TEST(t.amazon_txn_id == "P04-" + txn);
+        BOOST_TEST(t.approved_amount.value_or(0) == 150000);
+      } else {
+        BOOST_TEST((t.status == core::Status::kCapturePending));
+        BOOST_TEST(t.check_count == 1);
+        BOOST_TEST((t.next_check_at == kNow + core::Millis{15'000}));
+      }
+    }
+  }
+  const auto events = h.store.events();
+  BOOST_TEST(events.size() == 200u);
+  BOOST_TEST(h.observer.records.size() == 400u);
+}
+
+BOOST_AUTO_TEST_CASE(a_transaction_rescheduled_by_this_run_is_not_checked_again_by_it) {
+  // Due means due at the run's start: the decision's next_check_at (kNow + 15 s) lies after it even when the
+  // wall clock moves on, so a long run does not loop over its own pending transactions.
+  Harness h;
+  for (int id = 1; id <= 30; ++id) h.store.Add(Charge(2 * id + 1));  // odd: stay pending
+  core::Instant wall = kNow;
+  jobs::ClaimDueSource source(h.store, "run-1", kNow, core::Millis{300'000});
+  jobs::RunnerDeps deps = h.Deps(source);
+  std::mutex mu;
+  deps.now = [&] {
+    std::lock_guard lock(mu);
+    wall += core::Millis{20'000};  // every call to the clock moves 20 s on
+    return wall;
+  };
+  const jobs::RunStats stats = jobs::Runner(h.options, deps).Run();
+  BOOST_TEST(stats.checked == 30);
+  BOOST_TEST(h.gateway.TotalCalls() == 30);
+}
+
+BOOST_AUTO_TEST_CASE(limit_bounds_the_transactions_handed_out) {
+  Harness h;
+  for (int id = 1; id <= 200; ++id) h.store.Add(Charge(id));
+  h.options.limit = 73;
+  const jobs::RunStats stats = h.RunDue();
+  BOOST_TEST(stats.claimed == 73);
+  BOOST_TEST(stats.checked == 73);
+  BOOST_TEST(h.gateway.TotalCalls() == 73);
+  BOOST_TEST((stats.stop == jobs::StopReason::kLimit));
+}
+
+BOOST_AUTO_TEST_CASE(two_runners_at_once_check_each_transaction_once) {
+  Harness h;
+  for (int id = 1; id <= 1000; ++id) h.store.Add(Charge(id));
+  jobs::RunStats a, b;
+  std::thread ta([&] { a = h.RunDue("run-a"); });
+  std::thread tb([&] { b = h.RunDue("run-b"); });
+  ta.join();
+  tb.join();
+  BOOST_TEST(a.checked + b.checked == 1000);
+  BOOST_TEST(a.transitions + b.transitions == 500);
+  for (int id = 1; id <= 1000; ++id) BOOST_TEST(h.gateway.CallsFor("c" + std::to_string(id)) == 1);
+  BOOST_TEST(h.store.events().size() == 500u);
+}
+
+BOOST_AUTO_TEST_CASE(interrupt_stops_claiming_and_releases_what_was_not_checked) {
+  Harness h;
+  for (int id = 1; id <= 500; ++id) h.store.Add(Charge(id));
+  std::atomic<int> calls{0};
+  FakeGateway gateway([&](const core::StatusQuery& q) {
+    if (++calls == 20) h.interrupt = true;  // the signal arrives during the 20th check
+    return HalfApproved(q);
+  });
+  jobs::ClaimDueSource source(h.store, "run-1", kNow, core::Millis{300'000});
+  jobs::RunnerDeps deps = h.Deps(source);
+  deps.make_checker = [&] { return std::make_unique<FakeChecker>(gateway); };
+  const jobs::RunStats stats = jobs::Runner(h.options, deps).Run();
+
+  BOOST_TEST((stats.stop == jobs::StopReason::kInterrupted));
+  BOOST_TEST(stats.checked >= 20);
+  BOOST_TEST(stats.checked <= 20 + h.options.in_flight);
+  BOOST_TEST(stats.checked + stats.released == stats.claimed);
+  BOOST_TEST(stats.claimed < 500);
+  int changed = 0;
+  for (int id = 1; id <= 500; ++id) {
+    BOOST_TEST(h.store.LeaseOf(id).empty());
+    if (h.store.Get(id).check_count > 0 || h.store.Get(id).status != core::Status::kCapturePending) ++changed;
+  }
+  BOOST_TEST(changed == stats.checked);
+}
+
+BOOST_AUTO_TEST_CASE(deadline_already_passed_claims_nothing) {
+  Harness h;
+  for (int id = 1; id <= 10; ++id) h.store.Add(Charge(id));
+  h.options.deadline = std::chrono::steady_clock::now();
+  const jobs::RunStats stats = h.RunDue();
+  BOOST_TEST((stats.stop == jobs::StopReason::kDeadline));
+  BOOST_TEST(stats.claimed == 0);
+  BOOST_TEST(h.gateway.TotalCalls() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(auth_failures_stop_the_run_without_spending_attempts) {
+  Harness h;
+  for (int id = 1; id <= 300; ++id) h.store.Add(Charge(id));
+  FakeGateway gateway([](const core::StatusQuery&) { return Failure(core::CheckOutcome::kAuth, 401); });
+  jobs::ClaimDueSource source(h.store, "run-1", kNow, core::Millis{300'000});
+  jobs::RunnerDeps deps = h.Deps(source);
+  deps.make_checker = [&] { return std::make_unique<FakeChecker>(gateway); };
+  const jobs::RunStats stats = jobs::Runner(h.options, deps).Run();
+
+  BOOST_TEST((stats.stop == jobs::StopReason::kAuth));
+  BOOST_TEST(gateway.TotalCalls() >= 3);
+  BOOST_TEST(gateway.TotalCalls() <= 3 + h.options.in_flight);
+  BOOST_TEST(stats.by_error.at(core::CheckOutcome::kAuth) == gateway.TotalCalls());
+  for (int id = 1; id <= 300; ++id) {
+    const core::Transaction t = h.store.Get(id);
+    BOOST_TEST(t.error_count == 0);
+    BOOST_TEST(t.check_count == 0);
+    BOOST_TEST((t.next_check_at == Charge(id).next_check_at));
+    BOOST_TEST(h.store.LeaseOf(id).empty());
+  }
+}
+
+BOOST_AUTO_TEST_CASE(an_answered_call_resets_the_auth_failure_count) {
+  Harness h;
+  for (int id = 1; id <= 100; ++id) h.store.Add(Charge(id));
+  // Every fourth call is refused: never three in a row with one worker.
+  std::atomic<int> n{0};
+  FakeGateway gateway([&](const core::StatusQuery& q) {
+    if (++n % 4 == 0) return Failure(core::CheckOutcome::kAuth, 403);
+    return HalfApproved(q);
+  });
+  h.options.in_flight = 1;
+  jobs::ClaimDueSource source(h.store, "run-1", kNow, core::Millis{300'000});
+  jobs::RunnerDeps deps = h.Deps(source);
+  deps.make_checker = [&] { return std::make_unique<FakeChecker>(gateway); };
+  const jobs::RunStats stats = jobs::Runner(h.options, deps).Run();
+  BOOST_TEST((stats.stop == jobs::StopReason::kDone));
+  BOOST_TEST(stats.errors == 25);
+  BOOST_TEST(stats.released == 25);
+}
+
+BOOST_AUTO_TEST_CASE(merchant_without_credentials_is_not_called) {
+  Harness h;
+  for (int id = 1; id <= 10; ++id) h.store.Add(Charge(id));
+  core::Transaction other = Charge(11);
+  other.merchant_id = "UNKNOWN";
+  h.store.Add(other);
+  jobs::ClaimDueSource source(h.store, "run-1", kNow, core::Millis{300'000});
+  jobs::RunnerDeps deps = h.Deps(source);
+  deps.merchant_configured = [](std::string_view m) { return m == "M1"; };
+  const jobs::RunStats stats = jobs::Runner(h.options, deps).Run();
+  BOOST_TEST(h.gateway.CallsFor("c11") == 0);
+  BOOST_TEST(stats.calls == 10);
+  BOOST_TEST(stats.by_discrepancy.at(core::DiscrepancyCode::kMerchantConfig) == 1);
+  BOOST_TEST(h.store.Get(11).needs_review);
+}
+
+BOOST_AUTO_TEST_CASE(discrepancies_are_raised_once_while_open) {
+  Harness h;
+  for (int id = 1; id <= 20; ++id) h.store.Add(Charge(2 * id + 1));
+  FakeGateway gateway([](const core::StatusQuery& q) { return Observed(q.txn_id, core::Status::kCapturePending, 99); });
+  auto run = [&](const std::string& run_id, core::Instant at) {
+    jobs::ClaimDueSource source(h.store, run_id, at, core::Millis{300'000});
+    jobs::RunnerDeps deps = h.Deps(source);
+    deps.make_checker = [&] { return std::make_unique<FakeChecker>(gateway); };
+    deps.now = [at] { return at; };
+    return jobs::Runner(h.options, deps).Run();
+  };
+  const jobs::RunStats first = run("run-1", kNow);
+  const jobs::RunStats second = run("run-2", kNow + core::Millis{3'600'000});
+  BOOST_TEST(first.discrepancies == 20);
+  BOOST_TEST(second.checked == 20);
+  BOOST_TEST(second.by_discrepancy.count(core::DiscrepancyCode::kAmountMismatch) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(dry_run_changes_nothing_and_reports_everything) {
+  Harness h;
+  for (int id = 1; id <= 120; ++id) h.store.Add(Charge(id));
+  jobs::ReadOnlySource source([&](std::int64_t after, int max) { return h.store.List(after, max); });
+  const jobs::RunStats stats = jobs::Runner(h.options, h.Deps(source)).Run();
+  BOOST_TEST(stats.checked == 120);
+  BOOST_TEST(stats.transitions == 60);
+  BOOST_TEST(h.store.events().empty());
+  BOOST_TEST(h.store.applies() == 0);
+  for (int id = 1; id <= 120; ++id) {
+    BOOST_TEST((h.store.Get(id).status == core::Status::kCapturePending));
+    BOOST_TEST(h.store.Get(id).check_count == 0);
+  }
+  BOOST_TEST(h.observer.records.size() == 120u);
+}
+
+BOOST_AUTO_TEST_CASE(backfill_verifies_final_rows_and_records_progress) {
+  Harness h;
+  for (int id = 1; id <= 90; ++id) {
+    core::Transaction t = Charge(id, kNow + core::Millis{3'600'000});  // not due: backfill checks anyway
+    if (id % 3 == 0) t.status = core::Status::kFailed;                 // final here, approved at the gateway
+    h.store.Add(t);
+  }
+  FakeGateway gateway([](const core::StatusQuery& q) { return Observed(q.txn_id, core::Status::kCaptureApproved); });
+  std::vector<std::int64_t> progress;
+  core::WindowClaimParams window;
+  window.run_id = "bf-1";
+  window.lease = core::Millis{300'000};
+  window.created_from = kNow - core::Millis{3'600'000};
+  window.created_to = kNow;
+  jobs::ClaimWindowSource source(h.store, window, [&](std::int64_t id) { progress.push_back(id); });
+  jobs::RunnerDeps deps = h.Deps(source);
+  deps.make_checker = [&] { return std::make_unique<FakeChecker>(gateway); };
+  h.options.batch_size = 20;
+  const jobs::RunStats stats = jobs::Runner(h.options, deps).Run();
+
+  BOOST_TEST(stats.checked == 90);
+  BOOST_TEST(stats.transitions == 60);
+  BOOST_TEST(stats.by_discrepancy.at(core::DiscrepancyCode::kStatusConflict) == 30);
+  for (int id = 3; id <= 90; id += 3) BOOST_TEST((h.store.Get(id).status == core::Status::kFailed));
+  BOOST_TEST(!progress.empty());
+  BOOST_TEST(progress.back() == 90);
+  BOOST_TEST(std::is_sorted(progress.begin(), progress.end()));
+}
+
+BOOST_AUTO_TEST_CASE(backfill_progress_stops_before_a_transaction_given_back) {
+  Harness h;
+  for (int id = 1; id <= 200; ++id) h.store.Add(Charge(id));
+  std::atomic<int> calls{0};
+  FakeGateway gateway([&](const core::StatusQuery& q) {
+    if (++calls == 25) h.interrupt = true;
+    return HalfApproved(q);
+  });
+  std::int64_t through = 0;
+  core::WindowClaimParams window;
+  window.run_id = "bf-1";
+  window.lease = core::Millis{300'000};
+  window.created_from = kNow - core::Millis{3'600'000};
+  window.created_to = kNow;
+  jobs::ClaimWindowSource source(h.store, window, [&](std::int64_t id) { through = id; });
+  jobs::RunnerDeps deps = h.Deps(source);
+  deps.make_checker = [&] { return std::make_unique<FakeChecker>(gateway); };
+  // One worker: by its 25th call at least three batches of 10 are claimed, and it starts no call after the
+  // signal, so some claimed transactions are handed back unchecked.
+  h.options.batch_size = 10;
+  h.options.in_flight = 1;
+  const jobs::RunStats stats = jobs::Runner(h.options, deps).Run();
+  BOOST_TEST((stats.stop == jobs::StopReason::kInterrupted));
+  BOOST_TEST(stats.checked == 25);
+  BOOST_TEST(stats.released >= 5);
+  // Everything up to the resume point was checked.
+  for (std::int64_t id = 1; id <= through; ++id) BOOST_TEST(gateway.CallsFor("c" + std::to_string(id)) == 1);
+  BOOST_TEST(through <= 25);
+  BOOST_TEST(through >= 20);
+}
+
+BOOST_AUTO_TEST_CASE(store_failure_propagates_after_workers_stop) {
+  Harness h;
+  for (int id = 1; id <= 100; ++id) h.store.Add(Charge(id));
+  jobs::ClaimDueSource source(h.store, "run-1", kNow, core::Millis{300'000});
+  h.store.FailNext(1);
+  BOOST_CHECK_THROW(jobs::Runner(h.options, h.Deps(source)).Run(), core::StoreUnavailable);
+}
+
+BOOST_AUTO_TEST_CASE(observer_failure_propagates) {
+  struct Failing : jobs::RunObserver {
+    void OnChecked(const jobs::CheckRecord&, const core::UpdateOutcome&) override {
+      throw jobs::JobError(jobs::ExitCode::kReports, "cannot write report");
+    }
+  } failing;
+  Harness h;
+  for (int id = 1; id <= 100; ++id) h.store.Add(Charge(id));
+  jobs::ClaimDueSource source(h.store, "run-1", kNow, core::Millis{300'000});
+  jobs::RunnerDeps deps = h.Deps(source);
+  deps.observer = &failing;
+  try {
+    jobs::Runner(h.options, deps).Run();
+    BOOST_FAIL("expected JobError");
+  } catch (const jobs::JobError& e) {
+    BOOST_TEST((e.code() == jobs::ExitCode::kReports));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(reconnecting_store_retries_until_the_database_is_back) {
+  Harness h;
+  for (int id = 1; id <= 100; ++id) h.store.Add(Charge(id));
+  // A store that fails its first two calls, then works: like a restarted server.
+  struct Proxy : core::TransactionStore {
+    explicit Proxy(FakeStore& s) : s_(s) {}
+    std::vector<core::Transaction> TransactionsClaimDue(const core::ClaimParams& p) override { return s_.TransactionsClaimDue(p); }
+    std::vector<core::Transaction> TransactionsClaimWindow(const core::WindowClaimParams& p) override { return s_.TransactionsClaimWindow(p); }
+    core::ApplyResult TransactionsApply(const core::ApplyParams& p) override { return s_.TransactionsApply(p); }
+    void LeasesRelease(const core::ReleaseParams& p) override { s_.LeasesRelease(p); }
+    FakeStore& s_;
+  };
+  int connects = 0;
+  jobs::ReconnectingStore store(
+      std::make_unique<Proxy>(h.store),
+      [&]() -> std::unique_ptr<core::TransactionStore> {
+        ++connects;
+        return std::make_unique<Proxy>(h.store);
+      },
+      [](auto first_failure) { return first_failure + std::chrono::seconds(30); });
+  h.store.FailNext(2);
+  jobs::ClaimDueSource source(store, "run-1", kNow, core::Millis{300'000});
+  const jobs::RunStats stats = jobs::Runner(h.options, h.Deps(source)).Run();
+  BOOST_TEST(stats.checked == 100);
+  BOOST_TEST(connects == 2);
+  BOOST_TEST(store.reconnects() == 2);
+}
+
+BOOST_AUTO_TEST_CASE(reconnecting_store_gives_up_at_its_deadline) {
+  FakeStore fake;
+  fake.FailNext(1000);
+  jobs::ReconnectingStore store(
+      nullptr, [&]() -> std::unique_ptr<core::TransactionStore> { throw core::StoreUnavailable("refused"); },
+      [](auto first_failure) { return first_failure + std::chrono::milliseconds(250); });
+  BOOST_CHECK_THROW(store.LeasesRelease(core::ReleaseParams{"r", {1}}), core::StoreUnavailable);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
