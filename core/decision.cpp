@@ -252,8 +252,12 @@ Decision Decide(const DecisionInput& in, const Policy& policy) {
       d.retry_after_seconds = check.retry_after_seconds;
       if (pending) {
         // Without Retry-After, wait one error back-off step so the run does not re-claim it at once.
+        // Capped: Retry-After comes unsigned and must not park a transaction for ever (or overflow).
         const Millis wait =
-            check.retry_after_seconds ? Millis{*check.retry_after_seconds * 1000} : policy.error_backoff_base;
+            check.retry_after_seconds
+                ? std::min(Millis{std::clamp<std::int64_t>(*check.retry_after_seconds, 0, 86400) * 1000},
+                           policy.error_backoff_max)
+                : policy.error_backoff_base;
         u.next_check_at = std::max(t.next_check_at, in.now + wait);
       }
       return d;

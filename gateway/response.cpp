@@ -1,5 +1,7 @@
 #include "gateway/response.h"
 
+#include <algorithm>
+
 #include <array>
 #include <charconv>
 
@@ -116,13 +118,15 @@ std::optional<std::int64_t> ParseRetryAfter(std::string_view value, core::Instan
   if (value.front() >= '0' && value.front() <= '9') {
     std::int64_t seconds = 0;
     const auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
-    if (ec != std::errc() || p != value.data() + value.size()) return std::nullopt;
-    return seconds;
+    if (p != value.data() + value.size()) return std::nullopt;
+    if (ec == std::errc::result_out_of_range) return kMaxRetryAfterSeconds;
+    if (ec != std::errc()) return std::nullopt;
+    return std::min(seconds, kMaxRetryAfterSeconds);
   }
   const auto when = ParseHttpDate(value);
   if (!when) return std::nullopt;
   const auto delta = std::chrono::ceil<std::chrono::seconds>(*when - now).count();
-  return delta > 0 ? delta : 0;
+  return std::clamp<std::int64_t>(delta, 0, kMaxRetryAfterSeconds);
 }
 
 core::CheckResult Classify(const Exchange& exchange, const BodyReader& read_body) {

@@ -71,8 +71,12 @@ std::string CanonicalResponseText(std::string_view method, std::string_view host
 // YYYYMMDDTHHMMSSZ, makes the signature kWrong.
 void InspectResponse(Exchange& exchange, std::string_view method, std::string_view host_path, const Signer& signer);
 
+// Retry-After is unsigned on 429/503 (a proxy may send anything): longer waits are cut to this. [unknown]
+inline constexpr std::int64_t kMaxRetryAfterSeconds = 3600;
+
 // Retry-After as seconds from `now`: delta-seconds ("120") or an HTTP-date ("Wed, 21 Oct 2015 07:28:00 GMT",
-// RFC 9110 IMF-fixdate); a date in the past gives 0. nullopt for anything else.
+// RFC 9110 IMF-fixdate); a date in the past gives 0, more than kMaxRetryAfterSeconds gives that. nullopt for
+// anything else.
 std::optional<std::int64_t> ParseRetryAfter(std::string_view value, core::Instant now);
 
 // Reads a verified 2xx body. Returns an error message (the result becomes kMalformed) or nullopt when the

@@ -179,6 +179,15 @@ BOOST_AUTO_TEST_CASE(error_backoff_doubles_with_jitter_then_check_failing) {
              "CapturePending->same next=+3600s checks=0 errors=5 [CHECK_FAILING] error=HTTP_5XX");
 }
 
+BOOST_AUTO_TEST_CASE(retry_after_is_honoured_but_capped) {
+  const Transaction t = Txn(Kind::kCharge, Status::kCapturePending);
+  CheckResult c = Failed(CheckOutcome::kRateLimited, 429);
+  c.retry_after_seconds = 120;
+  BOOST_TEST(Run(t, c) == "CapturePending->same next=+120s checks=0 errors=0 [] error=RATE_LIMITED free slow");
+  c.retry_after_seconds = 9'999'999'999'999LL;
+  BOOST_TEST(Run(t, c) == "CapturePending->same next=+1800s checks=0 errors=0 [] error=RATE_LIMITED free slow");
+}
+
 BOOST_AUTO_TEST_CASE(not_found_after_grace) {
   Transaction t = Txn(Kind::kCharge, Status::kCapturePending);
   t.created_at = kNow - Seconds{1801};

@@ -121,6 +121,10 @@ BOOST_AUTO_TEST_CASE(retry_after_forms) {
   const core::Instant now = At("20151021T072800Z");
   BOOST_TEST(*gateway::ParseRetryAfter("120", now) == 120);
   BOOST_TEST(*gateway::ParseRetryAfter(" 0 ", now) == 0);
+  // Huge values (unsigned, from any proxy) are capped, never overflow.
+  BOOST_TEST(*gateway::ParseRetryAfter("3153600000", now) == gateway::kMaxRetryAfterSeconds);
+  BOOST_TEST(*gateway::ParseRetryAfter("99999999999999999999999", now) == gateway::kMaxRetryAfterSeconds);
+  BOOST_TEST(*gateway::ParseRetryAfter("Fri, 21 Oct 2095 07:28:45 GMT", now) == gateway::kMaxRetryAfterSeconds);
   BOOST_TEST(*gateway::ParseRetryAfter("Wed, 21 Oct 2015 07:28:45 GMT", now) == 45);
   BOOST_TEST(*gateway::ParseRetryAfter("Wed, 21 Oct 2015 07:00:00 GMT", now) == 0);  // in the past
   BOOST_TEST(!gateway::ParseRetryAfter("", now).has_value());
@@ -129,7 +133,7 @@ BOOST_AUTO_TEST_CASE(retry_after_forms) {
   BOOST_TEST(!gateway::ParseRetryAfter("soon", now).has_value());
   BOOST_TEST(!gateway::ParseRetryAfter("Wed, 21 Foo 2015 07:28:00 GMT", now).has_value());
   BOOST_TEST(!gateway::ParseRetryAfter("Wednesday, 21-Oct-15 07:28:00 GMT", now).has_value());
-  BOOST_TEST(!gateway::ParseRetryAfter("99999999999999999999999", now).has_value());
+  BOOST_TEST(!gateway::ParseRetryAfter("99999999999999999999999x", now).has_value());
   const auto r = [&] {
     Exchange e = Answer(503, "", SignatureCheck::kMissing);
     e.headers.retry_after = "Wed, 21 Oct 2015 07:29:00 GMT";
