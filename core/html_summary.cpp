@@ -43,7 +43,11 @@ std::string Num(std::int64_t n) {
 }
 
 std::string MsText(std::int64_t us) {
-  // Microseconds as milliseconds with one decimal.
+  // Microseconds as milliseconds with one decimal, or as seconds from one second up.
+  if (us >= 1'000'000) {
+    const std::int64_t tenths = (us + 50'000) / 100'000;
+    return std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + " s";
+  }
   const std::int64_t tenths = (us + 50) / 100;
   return std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + " ms";
 }

@@ -53,7 +53,7 @@ BOOST_AUTO_TEST_CASE(shows_the_figures) {
   const std::string html = RenderSummaryHtml(Sample());
   for (const char* expected : {"12,345", "transactions checked", "321", "CapturePending \u2192 CaptureApproved",
                                "AMOUNT_MISMATCH", "STUCK_PENDING", "TIMEOUT", "&lt; 1 min", "2 calls", "12.3 s",
-                               "exit 0", "p99 &gt; 10000.0 ms"}) {
+                               "exit 0", "p99 &gt; 10.0 s", "mean 10.0 s", "\u2264 2.5 ms", "\u2264 2.5 s"}) {
     BOOST_TEST(html.find(expected) != std::string::npos, expected);
   }
   HtmlSummaryInput dry = Sample();
