@@ -14,7 +14,7 @@ header p{margin:0;color:#c9d1dc}
 .ok{background:#1e8e3e;color:#fff}.warn{background:#f29900;color:#1d2330}.bad{background:#d93025;color:#fff}
 .dry{background:#8ab4f8;color:#1d2330}
 main{padding:24px 32px;max-width:1100px}
-.cards{display:grid;grid-template-columns:repeat(5,1fr);gap:12px;margin-bottom:24px}
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(160px,1fr));gap:12px;margin-bottom:24px}
 .card{background:#fff;border-radius:8px;padding:14px 16px;box-shadow:0 1px 2px rgba(0,0,0,.08)}
 .card .n{font-size:28px;font-weight:700}.card .l{color:#5f6b7a;font-size:13px}
 section{background:#fff;border-radius:8px;padding:16px 20px;margin-bottom:20px;box-shadow:0 1px 2px rgba(0,0,0,.08)}
@@ -24,6 +24,11 @@ td,th{padding:5px 8px;border-bottom:1px solid #e6e8eb;text-align:left}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .muted{color:#5f6b7a}
 svg text{font:12px system-ui,sans-serif;fill:#1d2330}
+.intro{margin:0 0 18px;color:#3c4757}
+p.none{margin:4px 0;color:#1e8e3e;font-weight:600}
+td.code{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:13px;white-space:nowrap}
+table.compact{width:auto;margin-top:10px}
+code{background:#eef0f3;padding:1px 4px;border-radius:3px;font-size:13px}
 )";
 
 std::string Num(std::int64_t n) {
@@ -38,7 +43,11 @@ std::string Num(std::int64_t n) {
 }
 
 std::string MsText(std::int64_t us) {
-  // Microseconds as milliseconds with one decimal.
+  // Microseconds as milliseconds with one decimal, or as seconds from one second up.
+  if (us >= 1'000'000) {
+    const std::int64_t tenths = (us + 50'000) / 100'000;
+    return std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + " s";
+  }
   const std::int64_t tenths = (us + 50) / 100;
   return std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + " ms";
 }
@@ -68,8 +77,70 @@ std::string BarChart(const std::vector<std::pair<std::string, std::int64_t>>& ro
   return s;
 }
 
-std::string Card(std::int64_t n, const char* label) {
-  return "<div class=\"card\"><div class=\"n\">" + Num(n) + "</div><div class=\"l\">" + label + "</div></div>";
+std::string Card(const char* id, std::int64_t n, const char* label) {
+  return "<div class=\"card\" id=\"card-" + std::string(id) + "\"><div class=\"n\">" + Num(n) +
+         "</div><div class=\"l\">" + label + "</div></div>";
+}
+
+// Mirrors the exit code table of jobs/exit_code.h (and README): the page says what the number means.
+const char* ExitMeaning(int code) {
+  switch (code) {
+    case 0: return "completed";
+    case 1: return "completed, new discrepancies (--strict)";
+    case 2: return "usage or configuration error";
+    case 3: return "database failure";
+    case 4: return "gateway refused authentication";
+    case 5: return "reports not writable";
+    case 6: return "interrupted, will continue next run";
+    default: return "internal error";
+  }
+}
+
+const char* KindPlural(Kind kind) {
+  switch (kind) {
+    case Kind::kCharge: return "charges";
+    case Kind::kRefund: return "refunds";
+    case Kind::kTopup: return "top-ups";
+  }
+  return "";
+}
+
+const char* DiscrepancyMeaning(DiscrepancyCode code) {
+  switch (code) {
+    case DiscrepancyCode::kAmountMismatch:
+      return "The gateway reports a different amount than we hold (requested, approved or refunded).";
+    case DiscrepancyCode::kCurrencyMismatch: return "The gateway reports a different currency than we hold.";
+    case DiscrepancyCode::kNotFound:
+      return "The gateway does not know this transaction, long after it was created here.";
+    case DiscrepancyCode::kCheckFailing:
+      return "Checks of this transaction keep failing (timeouts, server errors); it is re-checked hourly.";
+    case DiscrepancyCode::kSignatureInvalid:
+      return "An answer's signature was missing or wrong, so it was not trusted and nothing was applied.";
+    case DiscrepancyCode::kStuckPending:
+      return "Still pending well past the time such a transaction normally settles.";
+    case DiscrepancyCode::kStatusConflict:
+      return "Final here with one status, the gateway says another; ours was not overwritten.";
+    case DiscrepancyCode::kUnknownStatus: return "The gateway answered with a status word payrecon does not know.";
+    case DiscrepancyCode::kMerchantConfig:
+      return "The merchant's credentials are missing from the configuration or were refused by the gateway.";
+  }
+  return "";
+}
+
+const char* ErrorMeaning(CheckOutcome outcome) {
+  switch (outcome) {
+    case CheckOutcome::kTimeout: return "The gateway did not answer in time.";
+    case CheckOutcome::kNetwork: return "No connection to the gateway (refused, reset, DNS or TLS failure).";
+    case CheckOutcome::kHttp5xx: return "The gateway had a server error.";
+    case CheckOutcome::kRateLimited: return "The gateway asked us to slow down; payrecon did.";
+    case CheckOutcome::kAuth: return "The gateway refused our credentials.";
+    case CheckOutcome::kMalformed: return "The answer could not be read (cut off or not the expected JSON).";
+    case CheckOutcome::kBadSignature: return "The answer's signature was missing or wrong.";
+    case CheckOutcome::kInvalidRequest: return "The gateway rejected the request (e.g. unknown merchant).";
+    case CheckOutcome::kObserved:
+    case CheckOutcome::kNotFound: break;
+  }
+  return "";
 }
 
 }  // namespace
@@ -100,25 +171,37 @@ std::string RenderSummaryHtml(const HtmlSummaryInput& in) {
   h += "<title>payrecon run " + HtmlEscape(s.run_id) + "</title><style>" + kStyle + "</style></head><body>";
   h += "<header><h1>Reconciliation run <span id=\"run-id\">" + HtmlEscape(s.run_id) + "</span>";
   h += "<span class=\"badge " + std::string(state_class) + "\" id=\"exit-code\">exit " + std::to_string(s.exit_code) +
-       "</span>";
+       ": " + ExitMeaning(s.exit_code) + "</span>";
   if (s.dry_run) h += "<span class=\"badge dry\" id=\"dry-run\">DRY RUN: nothing was changed</span>";
-  h += "</h1><p>" + HtmlEscape(s.mode) + " &middot; started " + FormatIso8601(s.started_at) + " &middot; finished " +
-       FormatIso8601(s.finished_at) + " &middot; " + Num(elapsed_ms / 1000) + "." +
-       std::to_string(elapsed_ms % 1000 / 100) + " s</p></header><main>";
+  h += "</h1><p>" + HtmlEscape(s.mode == "backfill" ? "backfill (re-check of a time window)" : s.mode) +
+       " &middot; started " + FormatIso8601(s.started_at) + " &middot; finished " + FormatIso8601(s.finished_at) +
+       " &middot; " + Num(elapsed_ms / 1000) + "." + std::to_string(elapsed_ms % 1000 / 100) + " s</p></header><main>";
+
+  h += "<p class=\"intro\">payrecon asked Amazon Pay for the current status of each of our pending payments, "
+       "refunds and top-ups that was due for a check, recorded every status change, and flagged what a person "
+       "should look at. All times are UTC.</p>";
 
   h += "<div class=\"cards\" id=\"totals\">";
-  h += Card(s.checked, "transactions checked");
-  h += Card(s.transitions, s.dry_run ? "status changes (would be)" : "status changes applied");
-  h += Card(s.discrepancies, "discrepancies to review");
-  h += Card(s.errors, "failed checks");
-  h += Card(s.still_pending, "still pending");
+  h += Card("checked", s.checked, "transactions checked");
+  h += Card("transitions", s.transitions, s.dry_run ? "status changes (would be)" : "status changes applied");
+  h += Card("discrepancies", s.discrepancies, "discrepancies to review");
+  h += Card("errors", s.errors, "failed checks");
+  h += Card("pending", s.still_pending, "still pending");
   h += "</div>";
 
-  // Checks by kind.
-  h += "<section id=\"checks\"><h2>Checks by kind</h2><table><tr><th>kind</th><th class=\"num\">checked</th></tr>";
+  // What each check came to: exclusive outcomes that add up to the checks made.
+  const std::int64_t unchanged = std::max<std::int64_t>(0, s.checked - s.transitions - s.errors);
+  h += "<section id=\"outcomes\"><h2>What the checks found</h2><p class=\"muted\">Every check ends one of three "
+       "ways: the gateway reported a final status that we recorded, it confirmed what we already had (for example "
+       "still pending), or the check itself failed and will be retried.</p>" +
+       BarChart({{s.dry_run ? "status would change" : "status changed", s.transitions},
+                 {"answered, no change", unchanged},
+                 {"check failed", s.errors}},
+                "#1a73e8", "outcomes of the checks") +
+       "<table class=\"compact\"><tr><th>kind</th><th class=\"num\">checked</th></tr>";
   for (Kind k : kAllKinds) {
     const auto it = s.checked_by_kind.find(k);
-    h += "<tr><td>" + std::string(KindName(k)) + "</td><td class=\"num\">" +
+    h += "<tr><td>" + std::string(KindPlural(k)) + "</td><td class=\"num\">" +
          Num(it == s.checked_by_kind.end() ? 0 : it->second) + "</td></tr>";
   }
   h += "</table></section>";
@@ -128,32 +211,55 @@ std::string RenderSummaryHtml(const HtmlSummaryInput& in) {
   for (const auto& [ft, n] : s.transitions_by_status) {
     changes.emplace_back(std::string(StatusName(ft.first)) + " \u2192 " + std::string(StatusName(ft.second)), n);
   }
-  h += "<section id=\"changes\"><h2>Status changes</h2>" + BarChart(changes, "#1e8e3e", "status changes") +
-       "</section>";
+  h += "<section id=\"changes\"><h2>Status changes</h2><p class=\"muted\">Pending transactions the gateway has "
+       "settled: from our status to the gateway's final one. Details per transaction: transitions.csv.</p>";
+  h += changes.empty() ? "<p class=\"none\">No status changed in this run.</p>"
+                       : BarChart(changes, "#1e8e3e", "status changes");
+  h += "</section>";
 
   // Discrepancies by code, with what each means.
-  std::vector<std::pair<std::string, std::int64_t>> codes;
-  for (DiscrepancyCode c : kAllDiscrepancyCodes) {
-    const auto it = s.discrepancies_by_code.find(c);
-    const std::int64_t n = it == s.discrepancies_by_code.end() ? 0 : it->second;
-    if (n > 0) codes.emplace_back(std::string(DiscrepancyCodeName(c)), n);
+  h += "<section id=\"discrepancies\"><h2>Discrepancies raised</h2><p class=\"muted\">Things a person must look "
+       "at: payrecon never changes a final status or an amount on its own. Each one stays open until it is "
+       "resolved with <code>payrecon discrepancies resolve</code>. Details per transaction: discrepancies.csv.</p>";
+  if (s.discrepancies == 0) {
+    h += "<p class=\"none\">No discrepancies were raised in this run.</p>";
+  } else {
+    h += "<table><tr><th>code</th><th class=\"num\">raised</th><th>what it means</th></tr>";
+    for (DiscrepancyCode c : kAllDiscrepancyCodes) {
+      const auto it = s.discrepancies_by_code.find(c);
+      const std::int64_t n = it == s.discrepancies_by_code.end() ? 0 : it->second;
+      if (n == 0) continue;
+      const std::string name(DiscrepancyCodeName(c));
+      h += "<tr id=\"code-" + name + "\"><td class=\"code\">" + name + "</td><td class=\"num\">" + Num(n) +
+           "</td><td>" + DiscrepancyMeaning(c) + "</td></tr>";
+    }
+    h += "</table>";
   }
-  h += "<section id=\"discrepancies\"><h2>Discrepancies raised (see discrepancies.csv)</h2>" +
-       BarChart(codes, "#d93025", "discrepancies by code") + "</section>";
+  h += "</section>";
 
-  std::vector<std::pair<std::string, std::int64_t>> errors;
-  for (CheckOutcome c : kErrorClasses) {
-    const auto it = s.errors_by_class.find(c);
-    const std::int64_t n = it == s.errors_by_class.end() ? 0 : it->second;
-    if (n > 0) errors.emplace_back(std::string(CheckOutcomeName(c)), n);
+  h += "<section id=\"errors\"><h2>Failed checks</h2><p class=\"muted\">Checks that got no usable answer. The "
+       "transaction stays as it was and is checked again later, with growing pauses. Details: errors.csv.</p>";
+  if (s.errors == 0) {
+    h += "<p class=\"none\">Every check got an answer.</p>";
+  } else {
+    h += "<table><tr><th>class</th><th class=\"num\">checks</th><th>what it means</th></tr>";
+    for (CheckOutcome c : kErrorClasses) {
+      const auto it = s.errors_by_class.find(c);
+      const std::int64_t n = it == s.errors_by_class.end() ? 0 : it->second;
+      if (n == 0) continue;
+      h += "<tr><td class=\"code\">" + std::string(CheckOutcomeName(c)) + "</td><td class=\"num\">" + Num(n) +
+           "</td><td>" + ErrorMeaning(c) + "</td></tr>";
+    }
+    h += "</table>";
   }
-  h += "<section id=\"errors\"><h2>Failed checks by class (see errors.csv)</h2>" +
-       BarChart(errors, "#f29900", "errors by class") + "</section>";
+  h += "</section>";
 
   std::vector<std::pair<std::string, std::int64_t>> ages;
   for (const AgeBucket& b : in.pending_ages) ages.emplace_back(b.label, b.count);
-  h += "<section id=\"pending\"><h2>Still pending, by age (see pending.csv)</h2>" +
-       BarChart(ages, "#1a73e8", "pending by age") + "</section>";
+  h += "<section id=\"pending\"><h2>Still pending, by age</h2><p class=\"muted\">Every transaction still pending "
+       "after this run (not only those checked in it), by time since it was created. Old ones deserve a look: "
+       "charges normally settle within minutes. The list: pending.csv.</p>" +
+       BarChart(ages, "#f29900", "pending by age") + "</section>";
 
   // Gateway latency distribution.
   std::vector<std::pair<std::string, std::int64_t>> lat;
@@ -163,8 +269,9 @@ std::string RenderSummaryHtml(const HtmlSummaryInput& in) {
     lat.emplace_back(label, static_cast<std::int64_t>(in.latency.counts()[i]));
   }
   const std::uint64_t calls = in.latency.count();
-  h += "<section id=\"latency\"><h2>Gateway latency</h2><p class=\"muted\">" + Num(static_cast<std::int64_t>(calls)) +
-       " calls";
+  h += "<section id=\"latency\"><h2>Gateway response time</h2><p class=\"muted\">How long Amazon Pay took to answer "
+       "each status call, by bucket.</p><p id=\"latency-stats\">" +
+       Num(static_cast<std::int64_t>(calls)) + " calls";
   if (calls > 0) {
     const auto quantile = [&](std::uint64_t num, std::uint64_t den) {
       const std::int64_t bound = in.latency.QuantileUpperBoundUs(num, den);
@@ -173,9 +280,13 @@ std::string RenderSummaryHtml(const HtmlSummaryInput& in) {
     h += " &middot; mean " + MsText(in.latency.sum_us() / static_cast<std::int64_t>(calls)) + " &middot; p50 " +
          quantile(1, 2) + " &middot; p99 " + quantile(99, 100);
   }
-  h += "</p>" + BarChart(lat, "#7b1fa2", "gateway latency") + "</section>";
+  h += "</p>";
+  h += calls == 0 ? "<p class=\"none\">No gateway calls were recorded for this run.</p>"
+                  : BarChart(lat, "#7b1fa2", "gateway latency");
+  h += "</section>";
 
-  h += "<p class=\"muted\">Report folder: " + HtmlEscape(s.report_dir) + "</p></main></body></html>\n";
+  h += "<p class=\"muted\">Report folder: " + HtmlEscape(s.report_dir) +
+       " &middot; summary.json has these figures for programs.</p></main></body></html>\n";
   return h;
 }
 

@@ -29,6 +29,19 @@ void LatencyHistogram::Merge(const LatencyHistogram& other) {
   sum_us_ += other.sum_us_;
 }
 
+std::optional<LatencyHistogram> LatencyHistogram::FromCounts(std::vector<std::int64_t> bounds_us,
+                                                             std::vector<std::uint64_t> counts, std::int64_t sum_us) {
+  if (counts.size() != bounds_us.size() + 1) return std::nullopt;
+  for (std::size_t i = 1; i < bounds_us.size(); ++i) {
+    if (bounds_us[i] <= bounds_us[i - 1]) return std::nullopt;
+  }
+  LatencyHistogram h(std::move(bounds_us));
+  h.counts_ = std::move(counts);
+  for (std::uint64_t n : h.counts_) h.count_ += n;
+  h.sum_us_ = sum_us;
+  return h;
+}
+
 std::int64_t LatencyHistogram::QuantileUpperBoundUs(std::uint64_t num, std::uint64_t den) const {
   if (count_ == 0 || den == 0) return 0;
   std::uint64_t seen = 0;

@@ -3,6 +3,7 @@
 // Pushgateway by jobs/. Pure formatting: values come in, text goes out.
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -20,6 +21,10 @@ class LatencyHistogram {
   explicit LatencyHistogram(std::vector<std::int64_t> bounds_us = DefaultBoundsUs());
   void Observe(std::int64_t micros);
   void Merge(const LatencyHistogram& other);  // requires equal bounds
+  // A histogram rebuilt from what counts() and sum_us() gave (e.g. stored with a run): nullopt unless `counts` has
+  // one entry more than `bounds_us` (the +Inf bucket) and the bounds ascend strictly.
+  static std::optional<LatencyHistogram> FromCounts(std::vector<std::int64_t> bounds_us,
+                                                    std::vector<std::uint64_t> counts, std::int64_t sum_us);
   const std::vector<std::int64_t>& bounds_us() const { return bounds_us_; }
   const std::vector<std::uint64_t>& counts() const { return counts_; }  // per bucket, not cumulative; +Inf last
   std::uint64_t count() const { return count_; }

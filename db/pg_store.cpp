@@ -406,6 +406,24 @@ std::vector<DiscrepancyRow> PgStore::DiscrepanciesListOpen(const DiscrepanciesOp
   return out;
 }
 
+std::vector<DiscrepancyRow> PgStore::DiscrepanciesListAll(const DiscrepanciesAllParams& params) {
+  const std::optional<std::string> code =
+      params.code ? std::optional<std::string>(core::DiscrepancyCodeName(*params.code)) : std::nullopt;
+  const std::string limit = std::to_string(params.limit);
+  auto r = Exec(conn_, "DiscrepanciesListAll", sql::kDiscrepanciesListAll, {OptionalText(code), limit.c_str()});
+  std::vector<DiscrepancyRow> out;
+  const int n = PQntuples(r.get());
+  for (int i = 0; i < n; ++i) out.push_back(ReadDiscrepancy(r.get(), i));
+  return out;
+}
+
+std::optional<DiscrepancyRow> PgStore::DiscrepancyGet(std::int64_t id) {
+  const std::string id_text = std::to_string(id);
+  auto r = Exec(conn_, "DiscrepancyGet", sql::kDiscrepancyGet, {id_text.c_str()});
+  if (PQntuples(r.get()) == 0) return std::nullopt;
+  return ReadDiscrepancy(r.get(), 0);
+}
+
 bool PgStore::DiscrepancyResolve(const DiscrepancyResolveParams& params) {
   const std::string id = std::to_string(params.discrepancy_id);
   const std::string now = Ms(params.now);

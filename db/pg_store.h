@@ -125,6 +125,11 @@ struct DiscrepanciesOpenParams {
   int limit = 1000;
 };
 
+struct DiscrepanciesAllParams {
+  std::optional<core::DiscrepancyCode> code;    // only this code
+  int limit = 1000;
+};
+
 struct DiscrepancyResolveParams {
   std::int64_t discrepancy_id = 0;
   core::Instant now{};
@@ -196,6 +201,10 @@ class PgStore : public core::TransactionStore {
 
   // Open discrepancies, oldest first.
   std::vector<DiscrepancyRow> DiscrepanciesListOpen(const DiscrepanciesOpenParams& params);
+  // Open and resolved discrepancies, newest first (in the order they were raised, reversed).
+  std::vector<DiscrepancyRow> DiscrepanciesListAll(const DiscrepanciesAllParams& params);
+  // One discrepancy, open or resolved; nullopt when no such id.
+  std::optional<DiscrepancyRow> DiscrepancyGet(std::int64_t id);
   // Resolves an open discrepancy and clears the transaction's needs_review when none stays open.
   // Returns false when it does not exist or is already resolved.
   bool DiscrepancyResolve(const DiscrepancyResolveParams& params);

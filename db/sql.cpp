@@ -226,6 +226,19 @@ const char* const kDiscrepanciesListOpen =
     "   AND ($2::bigint IS NULL OR d.opened_at < " PR_TS("$2") ")"
     " ORDER BY d.opened_at, d.id LIMIT $3";
 
+// $1 code or NULL, $2 limit. Open and resolved, newest first: ids grow as discrepancies are raised, and the
+// primary key serves the order.
+const char* const kDiscrepanciesListAll =
+    "SELECT " PR_DISCREPANCY_COLUMNS
+    " FROM payrecon.discrepancies d JOIN payrecon.transactions t ON t.id = d.transaction_id"
+    " WHERE ($1::text IS NULL OR d.code = $1::text)"
+    " ORDER BY d.id DESC LIMIT $2";
+
+const char* const kDiscrepancyGet =
+    "SELECT " PR_DISCREPANCY_COLUMNS
+    " FROM payrecon.discrepancies d JOIN payrecon.transactions t ON t.id = d.transaction_id"
+    " WHERE d.id = $1::bigint";
+
 // $1 discrepancy id, $2 now, $3 resolved_by, $4 note. The EXISTS sees the snapshot before the CTE's update,
 // hence `d.id <> $1`.
 const char* const kDiscrepancyResolve =

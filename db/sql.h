@@ -32,6 +32,8 @@ extern const char* const kRunTransitionsForEach;
 extern const char* const kRunDiscrepanciesForEach;
 extern const char* const kRunErrorsForEach;
 extern const char* const kDiscrepanciesListOpen;
+extern const char* const kDiscrepanciesListAll;
+extern const char* const kDiscrepancyGet;
 extern const char* const kDiscrepancyResolve;
 
 // import.cpp

@@ -10,6 +10,7 @@
 #include "gateway/options.h"
 #include "jobs/cli.h"
 #include "jobs/commands.h"
+#include "jobs/discrepancies.h"
 #include "jobs/exit_code.h"
 #include "jobs/log.h"
 #include "jobs/signals.h"
@@ -41,6 +42,8 @@ int Dispatch(const CommandLine& cl, std::ostream& out) {
     case Command::kBackfill: return CommandReconcile(ctx);
     case Command::kReport: return CommandReport(ctx);
     case Command::kConfigCheck: return CommandConfigCheck(ctx);
+    case Command::kDiscrepanciesList: return CommandDiscrepanciesList(ctx);
+    case Command::kDiscrepanciesResolve: return CommandDiscrepanciesResolve(ctx);
     case Command::kHelp:
     case Command::kVersion: break;
   }

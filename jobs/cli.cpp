@@ -24,6 +24,10 @@ constexpr std::string_view kUsage =
     "                                re-check every transaction created in the window, pending or final\n"
     "  report --run RUN_ID           write a run's reports again from the database\n"
     "  config check                  validate the configuration and print it with secrets masked\n"
+    "  discrepancies list [--open] [--code CODE] [--limit N] [--format table|csv|json]\n"
+    "                                discrepancies, newest first (--open: only open ones, oldest first)\n"
+    "  discrepancies resolve ID --note TEXT [--by NAME]\n"
+    "                                mark one resolved (by defaults to $USER); recorded in the audit trail\n"
     "  help, version\n"
     "\n"
     "DURATION: 500ms, 90s, 15m, 2h (one number, one unit). DATE: 2026-01-31 (a whole UTC day) or an ISO 8601 time with a zone.\n"
@@ -76,6 +80,7 @@ CommandLine ParseCommandLine(const std::vector<std::string>& args) {
   if (args.empty()) Usage("missing command");
   std::size_t i = 0;
   const std::string& word = args[i++];
+  std::string name = word;  // the command as error messages name it
   std::vector<OptionSpec> allowed{{"--config", true}};
   std::size_t positionals = 0;
   if (word == "help" || word == "--help" || word == "-h") {
@@ -100,6 +105,21 @@ CommandLine ParseCommandLine(const std::vector<std::string>& args) {
   } else if (word == "report") {
     cl.command = Command::kReport;
     allowed.push_back({"--run", true});
+  } else if (word == "discrepancies") {
+    const std::string sub = i < args.size() ? args[i] : std::string();
+    name += " " + sub;
+    if (sub == "list") {
+      cl.command = Command::kDiscrepanciesList;
+      allowed.insert(allowed.end(), {{"--code", true}, {"--open", false}, {"--limit", true}, {"--format", true}});
+    } else if (sub == "resolve") {
+      cl.command = Command::kDiscrepanciesResolve;
+      allowed.insert(allowed.end(), {{"--note", true}, {"--by", true}});
+      positionals = 1;
+    } else {
+      Usage(sub.empty() ? "'discrepancies' needs 'list' or 'resolve'"
+                        : "unknown command 'discrepancies " + sub + "' (expected 'list' or 'resolve')");
+    }
+    ++i;
   } else if (word == "config") {
     if (i >= args.size() || args[i] != "check") Usage("unknown command 'config" + (i < args.size() ? " " + args[i] : std::string()) + "' (did you mean 'config check'?)");
     ++i;
@@ -126,7 +146,7 @@ CommandLine ParseCommandLine(const std::vector<std::string>& args) {
     for (const auto& s : allowed) {
       if (s.name == arg) spec = &s;
     }
-    if (!spec) Usage("unknown option '" + arg + "' for '" + word + "'");
+    if (!spec) Usage("unknown option '" + arg + "' for '" + name + "'");
     if (!seen.insert(arg).second) Usage("option '" + arg + "' given twice");
     if (spec->takes_value) {
       if (!value) {
@@ -168,6 +188,26 @@ CommandLine ParseCommandLine(const std::vector<std::string>& args) {
       cl.resume = *value;
     } else if (arg == "--run") {
       cl.run_id = *value;
+    } else if (arg == "--code") {
+      cl.code = core::DiscrepancyCodeFromName(*value);
+      if (!cl.code) {
+        std::string known;
+        for (core::DiscrepancyCode c : core::kAllDiscrepancyCodes) {
+          known += (known.empty() ? "" : ", ") + std::string(core::DiscrepancyCodeName(c));
+        }
+        Usage("option '--code': unknown discrepancy code '" + *value + "' (expected one of " + known + ")");
+      }
+    } else if (arg == "--open") {
+      cl.open_only = true;
+    } else if (arg == "--format") {
+      if (*value == "table") cl.format = ListFormat::kTable;
+      else if (*value == "csv") cl.format = ListFormat::kCsv;
+      else if (*value == "json") cl.format = ListFormat::kJson;
+      else Usage("option '--format': expected table, csv or json, got '" + *value + "'");
+    } else if (arg == "--note") {
+      cl.note = *value;
+    } else if (arg == "--by") {
+      cl.by = *value;
     }
   }
 
@@ -180,6 +220,14 @@ CommandLine ParseCommandLine(const std::vector<std::string>& args) {
     Usage("option '--config' is required");
   }
   if (cl.command == Command::kReport && cl.run_id.empty()) Usage("option '--run' is required");
+  if (cl.command == Command::kDiscrepanciesResolve) {
+    if (positional.empty()) Usage("'discrepancies resolve' needs a discrepancy ID");
+    auto id = ParseInt(positional[0]);
+    if (!id || *id < 1) Usage("'discrepancies resolve': expected a discrepancy ID (a positive integer), got '" +
+                              positional[0] + "'");
+    cl.discrepancy_id = *id;
+    if (cl.note.empty()) Usage("option '--note' is required");
+  }
   if (cl.command == Command::kBackfill) {
     if (!cl.resume && (!cl.from || !cl.to)) Usage("options '--from' and '--to' are required (or '--resume')");
     if (cl.from.has_value() != cl.to.has_value()) Usage("options '--from' and '--to' go together");

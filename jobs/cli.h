@@ -9,10 +9,17 @@
 
 #include "core/status.h"
 #include "core/time.h"
+#include "core/transaction.h"
 
 namespace payrecon::jobs {
 
-enum class Command { kMigrate, kImport, kRun, kBackfill, kReport, kConfigCheck, kHelp, kVersion };
+enum class Command {
+  kMigrate, kImport, kRun, kBackfill, kReport, kConfigCheck, kDiscrepanciesList, kDiscrepanciesResolve, kHelp,
+  kVersion
+};
+
+// How `discrepancies list` prints: an aligned table for people, CSV or JSON lines for programs.
+enum class ListFormat { kTable, kCsv, kJson };
 
 struct CommandLine {
   Command command = Command::kHelp;
@@ -28,6 +35,14 @@ struct CommandLine {
   std::optional<std::string> merchant;   // backfill --merchant M
   std::optional<std::string> resume;     // backfill --resume RUN_ID
   std::string run_id;                    // report --run RUN_ID
+  // discrepancies list [--code C] [--open] [--limit N] [--format table|csv|json]
+  std::optional<core::DiscrepancyCode> code;
+  bool open_only = false;
+  ListFormat format = ListFormat::kTable;
+  // discrepancies resolve ID --note TEXT [--by NAME]
+  std::int64_t discrepancy_id = 0;
+  std::string note;
+  std::optional<std::string> by;
 };
 
 // Parses argv[1..]. Throws JobError(kUsage) whose message names the problem (e.g. "unknown option '--limt'").

@@ -120,9 +120,9 @@ int CommandReport(const CommandContext& ctx) {
   summary.gateway_latency_total_us = counts.gateway_latency_total_us;
   summary.gateway_latency_max_us = counts.gateway_latency_max_us;
   WriteRunRows(db, run_id, report, summary);
-  // The calls' latencies are not kept per run: summary.html's latency chart is empty here.
   auto ages = WritePending(db, WallNow(), report, summary);
-  const std::string dir = CommitReport(report, summary, core::LatencyHistogram(), std::move(ages));
+  // Runs recorded before the latency buckets were stored draw an empty latency chart.
+  const std::string dir = CommitReport(report, summary, counts.latency, std::move(ages));
   LogInfo("reports of run '" + run_id + "' written to \"" + dir + "\"");
   ctx.out << core::RenderRunLine(summary) << '\n' << std::flush;
   return ToInt(ExitCode::kOk);

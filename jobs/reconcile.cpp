@@ -468,7 +468,7 @@ int ReconcileBody(const CommandContext& ctx, Database& db, ReportWriter& report,
   const int exit_code = ExitCodeFor(stats, cl.strict);
   summary.exit_code = exit_code;
   summary.finished_at = finished_at;
-  CommitReport(report, summary, stats.latency, std::move(ages));
+  CommitReport(report, summary, counts.latency, std::move(ages));  // a resumed backfill's too
 
   if (!cl.dry_run) {
     db::RunFinishParams p{run_id, finished_at, CountsToJson(counts), std::string(StopReasonName(stats.stop)),

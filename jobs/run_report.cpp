@@ -1,6 +1,10 @@
 #include "jobs/run_report.h"
 
+#include <charconv>
 #include <climits>
+#include <optional>
+#include <type_traits>
+#include <vector>
 
 #include "core/json.h"
 
@@ -16,6 +20,34 @@ std::int64_t IntMember(const core::JsonValue& obj, std::string_view key) {
     return 0;
   }
 }
+
+// Non-negative integers of a JSON array, or nullopt.
+template <class T>
+std::optional<std::vector<T>> IntArray(const core::JsonValue* v) {
+  if (!v || v->type() != core::JsonValue::Type::kArray) return std::nullopt;
+  std::vector<T> out;
+  for (const core::JsonValue& item : v->items()) {
+    if (item.type() != core::JsonValue::Type::kNumber) return std::nullopt;
+    T n{};
+    const std::string& t = item.text();
+    auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), n);
+    if (ec != std::errc() || ptr != t.data() + t.size()) return std::nullopt;
+    if constexpr (std::is_signed_v<T>) {
+      if (n < 0) return std::nullopt;
+    }
+    out.push_back(n);
+  }
+  return out;
+}
+
+std::optional<core::LatencyHistogram> LatencyFromJson(const core::JsonValue* v) {
+  if (!v || !v->is_object()) return std::nullopt;
+  auto bounds = IntArray<std::int64_t>(v->Find("bounds_us"));
+  auto counts = IntArray<std::uint64_t>(v->Find("counts"));
+  if (!bounds || !counts) return std::nullopt;
+  return core::LatencyHistogram::FromCounts(std::move(*bounds), std::move(*counts), IntMember(*v, "sum_us"));
+}
+
 }  // namespace
 
 RunCounts CountsFrom(const RunStats& stats) {
@@ -28,6 +60,7 @@ RunCounts CountsFrom(const RunStats& stats) {
   c.conflicts = stats.conflicts;
   c.released = stats.released;
   c.stop = std::string(StopReasonName(stats.stop));
+  c.latency = stats.latency;
   return c;
 }
 
@@ -40,6 +73,12 @@ void AddCounts(RunCounts& base, const RunCounts& more) {
   base.conflicts += more.conflicts;
   base.released += more.released;
   base.stop = more.stop;
+  // Counts stored by a payrecon with other bucket bounds cannot be added up: the newer ones are kept.
+  if (base.latency.bounds_us() == more.latency.bounds_us()) {
+    base.latency.Merge(more.latency);
+  } else {
+    base.latency = more.latency;
+  }
 }
 
 std::string CountsToJson(const RunCounts& c) {
@@ -58,6 +97,15 @@ std::string CountsToJson(const RunCounts& c) {
   obj.Add("conflicts", core::JsonValue::Number(std::to_string(c.conflicts)));
   obj.Add("released", core::JsonValue::Number(std::to_string(c.released)));
   obj.Add("stop", core::JsonValue::String(c.stop));
+  core::JsonValue bounds = core::JsonValue::Array();
+  for (std::int64_t b : c.latency.bounds_us()) bounds.Push(core::JsonValue::Number(std::to_string(b)));
+  core::JsonValue buckets = core::JsonValue::Array();
+  for (std::uint64_t n : c.latency.counts()) buckets.Push(core::JsonValue::Number(std::to_string(n)));
+  core::JsonValue latency = core::JsonValue::Object();
+  latency.Add("bounds_us", std::move(bounds));
+  latency.Add("counts", std::move(buckets));
+  latency.Add("sum_us", core::JsonValue::Number(std::to_string(c.latency.sum_us())));
+  obj.Add("gateway_latency_histogram", std::move(latency));
   return core::SerializeJson(obj);
 }
 
@@ -80,6 +128,7 @@ RunCounts CountsFromJson(const std::string& json) {
   if (const core::JsonValue* stop = o.Find("stop"); stop && stop->type() == core::JsonValue::Type::kString) {
     c.stop = stop->text();
   }
+  if (auto latency = LatencyFromJson(o.Find("gateway_latency_histogram"))) c.latency = std::move(*latency);
   return c;
 }
 

@@ -24,13 +24,15 @@ struct RunCounts {
   std::int64_t conflicts = 0;
   std::int64_t released = 0;
   std::string stop;  // StopReasonName
+  core::LatencyHistogram latency;  // the calls' latency buckets, so `report --run` can draw them again
 };
 
 RunCounts CountsFrom(const RunStats& stats);
 // Adds `more` to `base` (a resumed backfill accumulates).
 void AddCounts(RunCounts& base, const RunCounts& more);
 std::string CountsToJson(const RunCounts& counts);
-// Reads what CountsToJson wrote; unknown or missing members are zero ("{}" gives all zeros).
+// Reads what CountsToJson wrote; unknown or missing members are zero ("{}" gives all zeros; a missing or
+// malformed latency histogram gives an empty one).
 RunCounts CountsFromJson(const std::string& json);
 
 // Fills the summary's per-row maps and totals as rows are written.

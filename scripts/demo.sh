@@ -2,7 +2,8 @@
 # The demo: payrecon on a throwaway PostgreSQL and payrecon-sandbox, on a scenario of 10,000+ transactions that
 # covers every outcome. Installs and builds what is missing (scripts/setup.sh), starts both servers, imports the
 # transactions, runs `payrecon run` and then `payrecon backfill` (final rows that conflict with the gateway),
-# prints the summaries and where the reports are, and stops everything it started.
+# lists the oldest open discrepancies, prints the summaries and where the reports are (summary.html is the page to
+# open), and stops everything it started.
 #   DEMO_COUNT=N            transactions in the scenario (default 10000)
 #   DEMO_DIR=dir            where the configuration and reports stay (default demo-output/ in the repository)
 set -euo pipefail
@@ -105,6 +106,9 @@ backfill_line=$("$payrecon" backfill --from "$(date -u -d '-1 day' +%Y-%m-%d)" -
 backfill_rc=$?
 set -e
 echo "$backfill_line"
+
+step "payrecon discrepancies list --open --limit 10 (the work queue, oldest first)"
+"$payrecon" discrepancies list --open --limit 10 --config "$out/payrecon.yaml"
 
 report_dir() { sed -n 's/.*"report_dir":"\([^"]*\)".*/\1/p' <<<"$1"; }
 run_dir=$(report_dir "$run_line")

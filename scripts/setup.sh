@@ -13,6 +13,7 @@ packages=(
   postgresql-15 postgresql-client-15 openssl
   clang-14 libclang-rt-14-dev
   wrk hyperfine
+  chromium fonts-dejavu-core   # the e2e test renders summary.html in headless Chromium
 )
 
 missing=()

@@ -421,6 +421,58 @@ BOOST_AUTO_TEST_CASE(resolving_one_of_two_keeps_needs_review) {
   BOOST_TEST(store.TransactionGet(id)->needs_review);  // STUCK_PENDING is still open
 }
 
+BOOST_AUTO_TEST_CASE(listing_all_discrepancies_includes_resolved_ones_newest_first) {
+  TestDatabase tdb;
+  auto conn = tdb.Connect();
+  db::PgStore store(*conn);
+  InsertTransaction(*conn, {.merchant_txn_id = "c1"});
+  InsertTransaction(*conn, {.merchant_txn_id = "c2"});
+  const auto claimed = store.TransactionsClaimDue(Claim("run-a", At(0)));
+  BOOST_REQUIRE(claimed.size() == 2u);
+  std::vector<core::TransactionUpdate> updates;
+  for (const auto& t : claimed) {
+    auto u = Keep(t, At(1));
+    u.discrepancies.push_back({core::DiscrepancyCode::kStuckPending, "pending too long", "", std::nullopt});
+    if (t.merchant_txn_id == "c2") {
+      u.discrepancies.push_back({core::DiscrepancyCode::kAmountMismatch, "requestedAmount 1600.00 differs",
+                                 "CapturePending", 160000});
+    }
+    updates.push_back(u);
+  }
+  Apply(store, "run-a", At(0), updates);
+
+  const auto all = store.DiscrepanciesListAll({});
+  BOOST_REQUIRE(all.size() == 3u);
+  BOOST_TEST(all[0].id > all[1].id);
+  BOOST_TEST(all[1].id > all[2].id);
+  const auto amount = store.DiscrepanciesListAll({.code = core::DiscrepancyCode::kAmountMismatch});
+  BOOST_REQUIRE(amount.size() == 1u);
+  BOOST_TEST(amount[0].merchant_txn_id == "c2");
+  BOOST_TEST(amount[0].gateway_status == "CapturePending");
+  BOOST_TEST(amount[0].gateway_amount.value_or(-1) == 160000);
+  BOOST_TEST(store.DiscrepanciesListAll({.limit = 2}).size() == 2u);
+
+  BOOST_TEST(store.DiscrepancyResolve({amount[0].id, At(7), "ops@example", "customer paid 1600.00"}));
+  const auto resolved = store.DiscrepancyGet(amount[0].id);
+  BOOST_REQUIRE(resolved.has_value());
+  BOOST_TEST(resolved->resolved_at.has_value());
+  BOOST_TEST((*resolved->resolved_at == At(7)));
+  BOOST_TEST(resolved->resolved_by == "ops@example");
+  BOOST_TEST(resolved->resolution_note == "customer paid 1600.00");
+  BOOST_TEST(resolved->code == core::DiscrepancyCode::kAmountMismatch);
+  BOOST_TEST(!store.DiscrepancyGet(amount[0].id + 1000).has_value());
+
+  // The open list drops it, the full list keeps it.
+  BOOST_TEST(store.DiscrepanciesListOpen({}).size() == 2u);
+  const auto after = store.DiscrepanciesListAll({.code = core::DiscrepancyCode::kAmountMismatch});
+  BOOST_REQUIRE(after.size() == 1u);
+  BOOST_TEST(after[0].resolved_by == "ops@example");
+  const auto open_one = store.DiscrepancyGet(all[2].id);
+  BOOST_REQUIRE(open_one.has_value());
+  BOOST_TEST(!open_one->resolved_at.has_value());
+  BOOST_TEST(open_one->resolved_by.empty());
+}
+
 BOOST_AUTO_TEST_CASE(events_are_append_only) {
   TestDatabase tdb;
   auto conn = tdb.Connect();

@@ -53,12 +53,47 @@ BOOST_AUTO_TEST_CASE(shows_the_figures) {
   const std::string html = RenderSummaryHtml(Sample());
   for (const char* expected : {"12,345", "transactions checked", "321", "CapturePending \u2192 CaptureApproved",
                                "AMOUNT_MISMATCH", "STUCK_PENDING", "TIMEOUT", "&lt; 1 min", "2 calls", "12.3 s",
-                               "exit 0", "p99 &gt; 10000.0 ms"}) {
+                               "exit 0", "p99 &gt; 10.0 s", "mean 10.0 s", "\u2264 2.5 ms", "\u2264 2.5 s"}) {
     BOOST_TEST(html.find(expected) != std::string::npos, expected);
   }
   HtmlSummaryInput dry = Sample();
   dry.summary.dry_run = true;
   BOOST_TEST(RenderSummaryHtml(dry).find("DRY RUN") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(explains_what_it_shows) {
+  const std::string html = RenderSummaryHtml(Sample());
+  // Checks by outcome add up to the checks made: 321 changed, 2 failed, the rest answered without a change.
+  for (const char* expected :
+       {"id=\"card-checked\"><div class=\"n\">12,345</div>", "id=\"card-pending\"><div class=\"n\">99</div>",
+        ">status changed</text>", ">answered, no change</text>", ">12,022</text>", ">check failed</text>",
+        "<td>charges</td><td class=\"num\">12,000</td>", "<td>top-ups</td><td class=\"num\">0</td>",
+        "<tr id=\"code-AMOUNT_MISMATCH\"><td class=\"code\">AMOUNT_MISMATCH</td><td class=\"num\">3</td>"
+        "<td>The gateway reports a different amount than we hold (requested, approved or refunded).</td></tr>",
+        "<tr id=\"code-STUCK_PENDING\"><td class=\"code\">STUCK_PENDING</td><td class=\"num\">1</td>",
+        "The gateway did not answer in time.", "exit 0: completed", "payrecon discrepancies resolve"}) {
+    BOOST_TEST(html.find(expected) != std::string::npos, expected);
+  }
+  // Codes that were not raised are not listed.
+  BOOST_TEST(html.find("code-NOT_FOUND") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_quiet_run_says_so) {
+  HtmlSummaryInput in = Sample();
+  in.summary.transitions = 0;
+  in.summary.transitions_by_status.clear();
+  in.summary.discrepancies = 0;
+  in.summary.discrepancies_by_code.clear();
+  in.summary.errors = 0;
+  in.summary.errors_by_class.clear();
+  in.summary.exit_code = 6;
+  in.latency = LatencyHistogram();
+  const std::string html = RenderSummaryHtml(in);
+  for (const char* expected : {"No status changed in this run.", "No discrepancies were raised in this run.",
+                               "Every check got an answer.", "No gateway calls were recorded for this run.",
+                               "0 calls", "exit 6: interrupted"}) {
+    BOOST_TEST(html.find(expected) != std::string::npos, expected);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(escape) { BOOST_TEST(HtmlEscape("<a href='x'>&\"") == "&lt;a href=&#39;x&#39;&gt;&amp;&quot;"); }
