@@ -7,6 +7,7 @@
 #include <exception>
 #include <mutex>
 #include <random>
+#include <set>
 #include <thread>
 #include <unordered_map>
 #include <utility>
@@ -46,16 +47,56 @@ struct Result {
   bool hold = false;
 };
 
+// A claimed transaction and the time after which it must not be checked any more (its lease may be gone).
+struct Claimed {
+  core::Transaction transaction;
+  std::optional<SteadyClock::time_point> valid_until;
+};
+
+// 401/403 streaks per merchant: one merchant's revoked key must not stop the others' reconciliation.
+class AuthTracker {
+ public:
+  AuthTracker(int threshold, int merchant_count) : threshold_(threshold), merchant_count_(merchant_count) {}
+
+  bool Refused(const std::string& merchant_id) {
+    std::lock_guard lock(mu_);
+    return refused_.count(merchant_id) > 0;
+  }
+  // Counts a refusal; true when the whole run should stop.
+  bool OnRefused(const std::string& merchant_id) {
+    std::lock_guard lock(mu_);
+    if (++streak_[merchant_id] >= threshold_) refused_.insert(merchant_id);
+    return !refused_.empty() && (merchant_count_ <= 0 || static_cast<int>(refused_.size()) >= merchant_count_);
+  }
+  void OnAnswered(const std::string& merchant_id) {
+    std::lock_guard lock(mu_);
+    streak_[merchant_id] = 0;
+  }
+  std::vector<std::string> RefusedMerchants() {
+    std::lock_guard lock(mu_);
+    return {refused_.begin(), refused_.end()};
+  }
+
+ private:
+  const int threshold_;
+  const int merchant_count_;
+  std::mutex mu_;
+  std::unordered_map<std::string, int> streak_;
+  std::set<std::string> refused_;
+};
+
 // State shared by the coordinating thread and the workers.
 struct Shared {
-  Shared(std::size_t capacity, double max_rps, int burst) : work(capacity), limiter(max_rps, burst) {}
+  Shared(std::size_t capacity, double max_rps, int burst, int auth_threshold, int merchant_count)
+      : work(capacity), limiter(max_rps, burst), auth(auth_threshold, merchant_count) {}
 
-  BoundedQueue<core::Transaction> work;
+  BoundedQueue<Claimed> work;
   RateLimiter limiter;
+  AuthTracker auth;
   std::atomic<bool> stop{false};
-  std::atomic<int> consecutive_auth{0};
   std::atomic<bool> auth_stop{false};
   std::atomic<std::int64_t> calls{0};
+  std::atomic<std::int64_t> expired{0};
 
   std::mutex mu;
   std::condition_variable results_ready;
@@ -74,18 +115,32 @@ struct Shared {
 void WorkerLoop(Shared& shared, const RunnerOptions& options, const RunnerDeps& deps, int index) {
   std::unique_ptr<core::StatusChecker> checker = deps.make_checker();
   std::mt19937_64 rng(deps.seed + static_cast<std::uint64_t>(index));
-  while (auto txn = shared.work.Pop()) {
+  while (auto claimed = shared.work.Pop()) {
     Result r;
-    r.record.transaction = std::move(*txn);
+    r.record.transaction = std::move(claimed->transaction);
     const core::Transaction& t = r.record.transaction;
     if (shared.stop.load() || shared.auth_stop.load() || (deps.interrupt && deps.interrupt->load())) {
       r.release = true;
       shared.Push(std::move(r));
       continue;
     }
+    if (shared.auth.Refused(t.merchant_id)) {
+      // The merchant's credentials were refused: keep the claim until the run ends, spend nothing.
+      r.release = true;
+      r.hold = true;
+      shared.Push(std::move(r));
+      continue;
+    }
     bool configured = !deps.merchant_configured || deps.merchant_configured(t.merchant_id);
     if (configured) {
       if (!shared.limiter.Acquire(shared.stop)) {
+        r.release = true;
+        shared.Push(std::move(r));
+        continue;
+      }
+      if (claimed->valid_until && SteadyClock::now() > *claimed->valid_until) {
+        // Waited too long (rate limiting, a slow gateway): another run may own it by now.
+        shared.expired.fetch_add(1);
         r.release = true;
         shared.Push(std::move(r));
         continue;
@@ -116,9 +171,9 @@ void WorkerLoop(Shared& shared, const RunnerOptions& options, const RunnerDeps& 
       // Not the transaction's fault: its attempts are not spent, its claim is given back when the run ends.
       r.release = true;
       r.hold = true;
-      if (shared.consecutive_auth.fetch_add(1) + 1 >= options.auth_failures_to_stop) shared.auth_stop = true;
+      if (shared.auth.OnRefused(t.merchant_id)) shared.auth_stop = true;
     } else if (r.record.check.http_status != 0) {
-      shared.consecutive_auth = 0;
+      shared.auth.OnAnswered(t.merchant_id);
     }
     shared.Push(std::move(r));
   }
@@ -199,7 +254,7 @@ RunStats Runner::Run() {
   const int batch = options_.batch_size;
   const std::size_t max_outstanding = static_cast<std::size_t>(2 * batch + options_.in_flight);
   const int burst = std::max(1, std::min(options_.in_flight, static_cast<int>(options_.max_rps / 10)));
-  Shared shared(max_outstanding, options_.max_rps, burst);
+  Shared shared(max_outstanding, options_.max_rps, burst, options_.auth_failures_to_stop, options_.merchant_count);
 
   std::vector<std::thread> workers;
   workers.reserve(static_cast<std::size_t>(options_.in_flight));
@@ -290,9 +345,9 @@ RunStats Runner::Run() {
     stats.stop = reason;
     shared.stop = true;
     shared.work.Close();
-    for (core::Transaction& t : shared.work.Drain()) {
+    for (Claimed& c : shared.work.Drain()) {
       Result r;
-      r.record.transaction = std::move(t);
+      r.record.transaction = std::move(c.transaction);
       r.release = true;
       pending.push_back(std::move(r));
     }
@@ -328,8 +383,10 @@ RunStats Runner::Run() {
           stats.claimed += static_cast<std::int64_t>(got.size());
           outstanding += got.size();
           claimed_full = static_cast<std::int64_t>(got.size()) == want;
+          std::optional<SteadyClock::time_point> valid_until;
+          if (options_.claim_valid_for) valid_until = SteadyClock::now() + *options_.claim_valid_for;
           for (core::Transaction& t : got) {
-            [[maybe_unused]] const bool pushed = shared.work.TryPush(std::move(t));
+            [[maybe_unused]] const bool pushed = shared.work.TryPush(Claimed{std::move(t), valid_until});
             assert(pushed);  // capacity is max_outstanding
           }
           if (options_.limit && stats.claimed >= *options_.limit) {
@@ -375,6 +432,8 @@ RunStats Runner::Run() {
   }
   if (deps_.on_progress) deps_.on_progress(stats.checked);
   stats.calls = shared.calls.load();
+  stats.expired_claims = shared.expired.load();
+  stats.auth_refused = shared.auth.RefusedMerchants();
   stats.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - started);
   return stats;
 }

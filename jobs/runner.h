@@ -60,7 +60,7 @@ enum class StopReason {
   kLimit,        // --limit reached
   kDeadline,     // --deadline reached
   kInterrupted,  // SIGTERM / SIGINT
-  kAuth,         // several authentication failures in a row (exit 4)
+  kAuth,         // every configured merchant's credentials refused (exit 4)
 };
 std::string_view StopReasonName(StopReason reason);
 
@@ -70,7 +70,14 @@ struct RunnerOptions {
   double max_rps = 0;                   // process-wide calls per second; 0: unlimited
   std::optional<std::int64_t> limit;    // at most this many transactions handed out
   std::optional<std::chrono::steady_clock::time_point> deadline;  // stop claiming then
-  int auth_failures_to_stop = 3;        // consecutive 401/403 answers that end the run
+  // Consecutive 401/403 answers for one merchant after which its credentials count as refused for the rest of
+  // the run: its transactions are given back unchecked, their attempts not spent.
+  int auth_failures_to_stop = 3;
+  // Configured merchants. The run stops early (exit 4) once every one of them is refused; 0: once any is.
+  int merchant_count = 0;
+  // A claim is checked only within this time of being claimed; after that its lease may have expired and another
+  // run may hold it, so it is given back unchecked. nullopt: no limit (dry runs hold no leases).
+  std::optional<std::chrono::milliseconds> claim_valid_for;
   std::chrono::milliseconds apply_interval{200};  // results wait at most this long before being applied
   core::Policy policy;
 };
@@ -106,6 +113,8 @@ struct RunStats {
   std::map<std::pair<core::Status, core::Status>, std::int64_t> by_transition;
   std::map<core::DiscrepancyCode, std::int64_t> by_discrepancy;
   std::map<core::CheckOutcome, std::int64_t> by_error;
+  std::vector<std::string> auth_refused;  // merchants whose credentials the gateway refused (exit 4 at the end)
+  std::int64_t expired_claims = 0;        // given back unchecked because their lease was about to run out
   StopReason stop = StopReason::kDone;
   std::chrono::milliseconds elapsed{0};
 };

@@ -248,6 +248,53 @@ BOOST_AUTO_TEST_CASE(auth_failures_stop_the_run_without_spending_attempts) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(one_merchants_refused_key_does_not_stop_the_others) {
+  Harness h;
+  for (int id = 1; id <= 200; ++id) {
+    core::Transaction t = Charge(id);
+    if (id % 2 == 0) t.merchant_id = "REVOKED";
+    h.store.Add(t);
+  }
+  FakeGateway gateway([](const core::StatusQuery& q) {
+    if (q.merchant_id == "REVOKED") return Failure(core::CheckOutcome::kAuth, 401);
+    return HalfApproved(q);
+  });
+  h.options.merchant_count = 2;
+  jobs::ClaimDueSource source(h.store, "run-1", kNow, core::Millis{300'000});
+  jobs::RunnerDeps deps = h.Deps(source);
+  deps.make_checker = [&] { return std::make_unique<FakeChecker>(gateway); };
+  const jobs::RunStats stats = jobs::Runner(h.options, deps).Run();
+
+  BOOST_TEST((stats.stop == jobs::StopReason::kDone));
+  BOOST_TEST(stats.auth_refused == std::vector<std::string>{"REVOKED"}, boost::test_tools::per_element());
+  // The refused merchant was asked only until its streak ended; the other merchant was fully reconciled.
+  BOOST_TEST(stats.by_error.at(core::CheckOutcome::kAuth) <= 3 + h.options.in_flight);
+  for (int id = 1; id <= 200; ++id) {
+    const core::Transaction t = h.store.Get(id);
+    BOOST_TEST(h.store.LeaseOf(id).empty());
+    if (id % 2 == 0) {
+      BOOST_TEST(t.check_count == 0);
+      BOOST_TEST(t.error_count == 0);
+    } else {
+      BOOST_TEST(t.check_count == 1);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(claims_held_past_their_validity_are_given_back_unchecked) {
+  Harness h;
+  for (int id = 1; id <= 50; ++id) h.store.Add(Charge(id));
+  h.options.claim_valid_for = std::chrono::milliseconds{0};
+  jobs::ClaimDueSource source(h.store, "run-1", kNow, core::Millis{300'000});
+  jobs::RunnerDeps deps = h.Deps(source);
+  deps.make_checker = [&] { return std::make_unique<FakeChecker>(h.gateway); };
+  const jobs::RunStats stats = jobs::Runner(h.options, deps).Run();
+  BOOST_TEST(h.gateway.TotalCalls() == 0);
+  BOOST_TEST(stats.expired_claims == 50);
+  BOOST_TEST(stats.released == 50);
+  for (int id = 1; id <= 50; ++id) BOOST_TEST(h.store.LeaseOf(id).empty());
+}
+
 BOOST_AUTO_TEST_CASE(an_answered_call_resets_the_auth_failure_count) {
   Harness h;
   for (int id = 1; id <= 100; ++id) h.store.Add(Charge(id));
