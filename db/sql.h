@@ -33,6 +33,8 @@ extern const char* const kRunDiscrepanciesForEach;
 extern const char* const kRunErrorsForEach;
 extern const char* const kDiscrepanciesListOpen;
 extern const char* const kDiscrepancyResolve;
+extern const char* const kDiscrepanciesCountOpen;
+extern const char* const kTransactionsPendingAges;
 
 // import.cpp
 extern const char* const kImportCreateTemp;

@@ -25,6 +25,9 @@ constexpr std::string_view kUsage =
     "  config check                  validate the configuration and print it with secrets masked\n"
     "  help, version\n"
     "\n"
+    "every command takes --log-format json|text (default: json unless stderr is a terminal) and\n"
+    "--log-level debug|info|warn|error (default info)\n"
+    "\n"
     "DURATION: 90s, 15m, 2h, 1h30m, 500ms. DATE: 2026-01-31 (a whole UTC day) or an ISO 8601 time with a zone.\n"
     "exit codes: 0 done, 1 new discrepancies with --strict, 2 usage/configuration/input, 3 database,\n"
     "            4 gateway unusable, 5 reports not writable, 6 interrupted by a signal, 70 internal error\n";
@@ -129,6 +132,7 @@ CommandLine ParseCommandLine(const std::vector<std::string>& args) {
   } else {
     Usage("unknown command '" + word + "'");
   }
+  allowed.insert(allowed.end(), {{"--log-format", true}, {"--log-level", true}});
 
   std::set<std::string> seen;
   std::vector<std::string> positional;
@@ -186,6 +190,12 @@ CommandLine ParseCommandLine(const std::vector<std::string>& args) {
       cl.resume = *value;
     } else if (arg == "--run") {
       cl.run_id = *value;
+    } else if (arg == "--log-format") {
+      cl.log_format = LogFormatFromName(*value);
+      if (!cl.log_format) Usage("option '--log-format': expected json or text, got '" + *value + "'");
+    } else if (arg == "--log-level") {
+      cl.log_level = LogLevelFromName(*value);
+      if (!cl.log_level) Usage("option '--log-level': expected debug, info, warn or error, got '" + *value + "'");
     }
   }
 

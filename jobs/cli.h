@@ -9,6 +9,7 @@
 
 #include "core/status.h"
 #include "core/time.h"
+#include "jobs/log.h"
 
 namespace payrecon::jobs {
 
@@ -28,6 +29,8 @@ struct CommandLine {
   std::optional<std::string> merchant;   // backfill --merchant M
   std::optional<std::string> resume;     // backfill --resume RUN_ID
   std::string run_id;                    // report --run RUN_ID
+  std::optional<LogFormat> log_format;   // --log-format json|text (every command)
+  std::optional<LogLevel> log_level;     // --log-level debug|info|warn|error (every command)
 };
 
 // Parses argv[1..]. Throws JobError(kUsage) whose message names the problem (e.g. "unknown option '--limt'").
