@@ -4,6 +4,7 @@
 #include <limits>
 #include <set>
 
+#include "core/duration.h"
 #include "jobs/exit_code.h"
 
 namespace payrecon::jobs {
@@ -28,7 +29,7 @@ constexpr std::string_view kUsage =
     "every command takes --log-format json|text (default: json unless stderr is a terminal) and\n"
     "--log-level debug|info|warn|error (default info)\n"
     "\n"
-    "DURATION: 90s, 15m, 2h, 1h30m, 500ms. DATE: 2026-01-31 (a whole UTC day) or an ISO 8601 time with a zone.\n"
+    "DURATION: 500ms, 90s, 15m, 2h (one number, one unit). DATE: 2026-01-31 (a whole UTC day) or an ISO 8601 time with a zone.\n"
     "exit codes: 0 done, 1 new discrepancies with --strict, 2 usage/configuration/input, 3 database,\n"
     "            4 gateway unusable, 5 reports not writable, 6 interrupted by a signal, 70 internal error\n";
 
@@ -72,29 +73,6 @@ struct OptionSpec {
 }  // namespace
 
 std::string_view UsageText() { return kUsage; }
-
-std::optional<core::Millis> ParseDuration(std::string_view text) {
-  if (text.empty()) return std::nullopt;
-  core::Millis total{0};
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const std::size_t start = i;
-    while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
-    if (i == start || i - start > 9) return std::nullopt;
-    auto n = ParseInt(text.substr(start, i - start));
-    if (!n) return std::nullopt;
-    const std::size_t unit_start = i;
-    while (i < text.size() && (text[i] < '0' || text[i] > '9')) ++i;
-    const std::string_view unit = text.substr(unit_start, i - unit_start);
-    if (unit == "h") total += std::chrono::hours{*n};
-    else if (unit == "m") total += std::chrono::minutes{*n};
-    else if (unit == "s") total += std::chrono::seconds{*n};
-    else if (unit == "ms") total += core::Millis{*n};
-    else return std::nullopt;
-  }
-  if (total <= core::Millis{0}) return std::nullopt;
-  return total;
-}
 
 CommandLine ParseCommandLine(const std::vector<std::string>& args) {
   CommandLine cl;
@@ -171,8 +149,12 @@ CommandLine ParseCommandLine(const std::vector<std::string>& args) {
       if (!n || *n < 1) Usage("option '--limit': expected a positive integer, got '" + *value + "'");
       cl.limit = *n;
     } else if (arg == "--deadline") {
-      cl.deadline = ParseDuration(*value);
-      if (!cl.deadline) Usage("option '--deadline': invalid duration '" + *value + "' (e.g. 90s, 15m, 1h30m)");
+      // The configuration's duration grammar (core/duration.h), so --deadline and worker.* read alike.
+      const auto deadline = core::ParseDuration(*value);
+      if (!deadline || deadline->count() <= 0) {
+        Usage("option '--deadline': invalid duration '" + *value + "' (a positive whole number with a unit: 500ms, 90s, 15m, 2h)");
+      }
+      cl.deadline = *deadline;
     } else if (arg == "--dry-run") {
       cl.dry_run = true;
     } else if (arg == "--strict") {

@@ -36,9 +36,6 @@ struct CommandLine {
 // Parses argv[1..]. Throws JobError(kUsage) whose message names the problem (e.g. "unknown option '--limt'").
 CommandLine ParseCommandLine(const std::vector<std::string>& args);
 
-// "90s", "15m", "2h", "1h30m", "500ms": a positive sum of integer amounts of h, m, s, ms.
-std::optional<core::Millis> ParseDuration(std::string_view text);
-
 // The help text printed by `payrecon help` and after usage errors.
 std::string_view UsageText();
 
