@@ -535,4 +535,25 @@ BOOST_AUTO_TEST_CASE(pushgateway_receives_the_runs_metrics) {
   BOOST_TEST(warned);
 }
 
+// The alert rules the README suggests are valid Prometheus rules over these metrics' names.
+BOOST_AUTO_TEST_CASE(readme_alert_rules_pass_promtool) {
+  const std::string readme = ReadFile(std::string(PAYRECON_TESTDATA_DIR) + "/../../README.md");
+  const std::size_t start = readme.find("groups:\n  - name: payrecon\n");
+  BOOST_REQUIRE(start != std::string::npos);
+  const std::string rules = readme.substr(start, readme.find("```", start) - start);
+  for (const char* metric : {"payrecon_last_success_timestamp_seconds", "payrecon_run_exit_code",
+                             "payrecon_open_discrepancies", "payrecon_oldest_pending_age_seconds",
+                             "payrecon_gateway_latency_seconds_bucket"}) {
+    BOOST_TEST_CONTEXT(metric) { BOOST_TEST(rules.find(metric) != std::string::npos); }
+  }
+  TempDir dir;
+  const std::string file = dir.Write("rules.yml", rules);
+  BOOST_REQUIRE_MESSAGE(fs::exists(kPromtool), kPromtool << " is missing: run scripts/setup.sh");
+  const std::string out = dir.path() + "/out.txt";
+  const int status = std::system((std::string(kPromtool) + " check rules '" + file + "' > '" + out + "' 2>&1").c_str());
+  BOOST_TEST(WIFEXITED(status));
+  BOOST_TEST(WEXITSTATUS(status) == 0, ReadFile(out));
+  BOOST_TEST(ReadFile(out).find("SUCCESS: 6 rules found") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
