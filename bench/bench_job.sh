@@ -91,7 +91,8 @@ YAML
   t1=$(date +%s%N)
   local checked rss
   checked=$(sed -n 's/.*"checked":\([0-9]*\).*/\1/p' <<<"$line")
-  rss=$(sed -n 's/.*peak RSS \([0-9]*\) MiB.*/\1/p' "$work/run.err")
+  # The end line's peak_rss_mib (JSON logs: stderr is a file); older builds wrote "peak RSS N MiB".
+  rss=$(sed -n -e 's/.*"peak_rss_mib":\([0-9]*\).*/\1/p' -e 's/.*peak RSS \([0-9]*\) MiB.*/\1/p' "$work/run.err")
   psql -q "$db_uri" -c "DROP DATABASE $db" >/dev/null
   rm -rf "$work/reports"
   echo "$(( checked * 1000000000 / (t1 - t0) )) $rss $checked"

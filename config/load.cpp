@@ -243,12 +243,13 @@ class Loader {
       Problem("configuration", "must be a mapping of sections, got " + std::string(KindOf(root)));
       Throw();
     }
-    const Section top = Open(root, "", {"database", "amazonpay", "merchants", "worker", "reports"});
+    const Section top = Open(root, "", {"database", "amazonpay", "merchants", "worker", "reports", "metrics"});
     Database(Get(top, "database"), settings.database);
     AmazonPay(Get(top, "amazonpay"), settings.amazonpay);
     Merchants(Get(top, "merchants"), settings.merchants);
     Worker(Get(top, "worker"), settings.worker, settings.amazonpay);
     Reports(Get(top, "reports"), settings.reports);
+    Metrics(Get(top, "metrics"), settings.metrics);
     Throw();
     return settings;
   }
@@ -682,7 +683,7 @@ class Loader {
                            {"batch_size", "in_flight", "max_rps", "lease", "pending_ladder", "pending_after_ladder",
                             "error_backoff_base", "error_backoff_max", "error_limit", "failing_recheck",
                             "not_found_grace", "charge_stuck_after", "refund_stuck_after", "auth_failures_to_stop",
-                            "deadline"});
+                            "deadline", "progress_interval"});
     constexpr core::Millis kDay = hours{24};
     ReadInt(Get(s, "batch_size"), 1, 10000, out.batch_size);
     ReadInt(Get(s, "in_flight"), 1, 1024, out.in_flight);
@@ -730,6 +731,7 @@ class Loader {
     ReadDuration(Get(s, "refund_stuck_after"), minutes{1}, kDay * 30, out.refund_stuck_after);
     ReadInt(Get(s, "auth_failures_to_stop"), 1, 100, out.auth_failures_to_stop);
     ReadDuration(Get(s, "deadline"), seconds{1}, kDay * 7, out.deadline);
+    ReadDuration(Get(s, "progress_interval"), seconds{1}, hours{1}, out.progress_interval);
   }
 
   void Reports(const Field& f, ReportsSettings& out) {
@@ -744,6 +746,59 @@ class Loader {
       out.dir = d;
     }
     out.dir = Resolve(out.dir);
+  }
+
+  void Metrics(const Field& f, MetricsSettings& out) {
+    const Section s =
+        Open(f.present ? f.node : YAML::Node(), "metrics", {"textfile", "pushgateway_url", "job", "instance", "push_timeout"});
+    const Field textfile = Get(s, "textfile");
+    std::string path;
+    if (ReadString(textfile, path)) {
+      if (path.empty()) {
+        Problem(textfile.path, "must not be empty (leave the key out to write no textfile)");
+      } else if (path.back() == '/') {
+        Problem(textfile.path, "must be a file, not a folder, got " + Quoted(path));
+      } else {
+        out.textfile = Resolve(path);
+      }
+    }
+    const Field url = Get(s, "pushgateway_url");
+    std::string u;
+    if (ReadString(url, u)) {
+      std::string_view rest = u;
+      if (rest.rfind("http://", 0) == 0) {
+        rest.remove_prefix(7);
+      } else if (rest.rfind("https://", 0) == 0) {
+        rest.remove_prefix(8);
+      } else {
+        rest = {};
+      }
+      const std::string_view host_port = rest.substr(0, rest.find('/'));
+      if (rest.empty() || host_port.empty()) {
+        Problem(url.path, "must be an http(s) URL like \"http://pushgateway:9091\", got " + Quoted(u));
+      } else if (host_port.find('@') != std::string_view::npos) {
+        // Credentials never go in the configuration file.
+        Problem(url.path, "must not contain user information (\"user@\")");
+      } else if (u.find_first_of("?# ") != std::string::npos) {
+        Problem(url.path, "must not have a query, fragment or spaces, got " + Quoted(u));
+      } else {
+        while (!u.empty() && u.back() == '/') u.pop_back();
+        out.pushgateway_url = u;
+      }
+    }
+    const auto label = [&](const char* key, std::string& value) {
+      const Field field = Get(s, key);
+      std::string v;
+      if (!ReadString(field, v)) return;
+      if (v.empty() || v.size() > 128 || !AllUnreserved(v)) {
+        Problem(field.path, "must be 1-128 characters of A-Z a-z 0-9 - _ . ~, got " + Quoted(v));
+      } else {
+        value = v;
+      }
+    };
+    label("job", out.job);
+    label("instance", out.instance);
+    ReadDuration(Get(s, "push_timeout"), core::Millis{100}, seconds{60}, out.push_timeout);
   }
 
   const Environment& env_;

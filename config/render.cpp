@@ -64,10 +64,20 @@ std::string Render(const Settings& s) {
   out << YAML::Key << "refund_stuck_after" << YAML::Value << D(w.refund_stuck_after);
   out << YAML::Key << "auth_failures_to_stop" << YAML::Value << w.auth_failures_to_stop;
   out << YAML::Key << "deadline" << YAML::Value << D(w.deadline);
+  out << YAML::Key << "progress_interval" << YAML::Value << D(w.progress_interval);
   out << YAML::EndMap;
 
   out << YAML::Key << "reports" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "dir" << YAML::Value << s.reports.dir;
+  out << YAML::EndMap;
+
+  const MetricsSettings& m = s.metrics;
+  out << YAML::Key << "metrics" << YAML::Value << YAML::BeginMap;
+  if (!m.textfile.empty()) out << YAML::Key << "textfile" << YAML::Value << m.textfile;
+  if (!m.pushgateway_url.empty()) out << YAML::Key << "pushgateway_url" << YAML::Value << m.pushgateway_url;
+  out << YAML::Key << "job" << YAML::Value << m.job;
+  if (!m.instance.empty()) out << YAML::Key << "instance" << YAML::Value << m.instance;
+  out << YAML::Key << "push_timeout" << YAML::Value << D(m.push_timeout);
   out << YAML::EndMap;
 
   out << YAML::EndMap;

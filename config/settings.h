@@ -110,6 +110,9 @@ struct WorkerSettings {
   int auth_failures_to_stop = 3;
   // deadline: how long `run` and `backfill` may take when --deadline is not given. Default 10m, range 1s-7d.
   Millis deadline = minutes{10};
+  // progress_interval: how often `run` and `backfill` log a progress line (counts so far, rate). Default 10s,
+  // range 1s-1h.
+  Millis progress_interval = seconds{10};
 
   // The policy knobs as core's decision logic takes them.
   core::Policy ToPolicy() const;
@@ -122,12 +125,32 @@ struct ReportsSettings {
   std::string dir = "reports";
 };
 
+// `metrics`: what `run` and `backfill` leave for Prometheus at their end (dry runs leave nothing).
+struct MetricsSettings {
+  // textfile: a file to write the run's metrics to in the Prometheus text format, for node_exporter's textfile
+  // collector (a `*.prom` file in its folder). Replaced atomically (temporary file in the same folder, fsync,
+  // rename). Default empty: none. A relative path is taken from the configuration file's folder.
+  std::string textfile;
+  // pushgateway_url: a Pushgateway's base URL, "http(s)://host[:port][/prefix]", no user info, query or
+  // fragment; a trailing "/" is dropped. Each run pushes to <url>/metrics/job/<job>/instance/<instance>/mode/<mode>.
+  // Default empty: no push.
+  std::string pushgateway_url;
+  // job: the Pushgateway's job label. Default "payrecon"; 1-128 characters of A-Z a-z 0-9 - _ . ~.
+  std::string job = "payrecon";
+  // instance: the Pushgateway's instance label. Default empty: the host name at run time; else 1-128 characters
+  // of A-Z a-z 0-9 - _ . ~.
+  std::string instance;
+  // push_timeout: connect and answer limit of the push. Default 5s, range 100ms-60s.
+  Millis push_timeout = seconds{5};
+};
+
 struct Settings {
   DatabaseSettings database;
   AmazonPaySettings amazonpay;
   std::vector<MerchantSettings> merchants;  // at least one
   WorkerSettings worker;
   ReportsSettings reports;
+  MetricsSettings metrics;
 
   // The merchant with this id, or nullptr (a transaction of an unconfigured merchant is MERCHANT_CONFIG).
   const MerchantSettings* FindMerchant(std::string_view merchant_id) const;

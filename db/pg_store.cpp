@@ -432,4 +432,46 @@ bool PgStore::DiscrepancyResolve(const DiscrepancyResolveParams& params) {
   return PQntuples(r.get()) == 1;
 }
 
+std::vector<std::pair<core::DiscrepancyCode, std::int64_t>> PgStore::DiscrepanciesCountOpen() {
+  auto r = Exec(conn_, "DiscrepanciesCountOpen", sql::kDiscrepanciesCountOpen, {});
+  std::vector<std::pair<core::DiscrepancyCode, std::int64_t>> out;
+  const int n = PQntuples(r.get());
+  for (int i = 0; i < n; ++i) {
+    const auto code = core::DiscrepancyCodeFromName(Text(r.get(), i, 0));
+    assert(code && "the code check constraint admits only known codes");
+    if (code) out.emplace_back(*code, Int(r.get(), i, 1));
+  }
+  return out;
+}
+
+std::vector<PendingAges> PgStore::TransactionsPendingAges(const PendingAgesParams& params) {
+  assert(!params.bounds.empty());
+  const std::string now = Ms(params.now);
+  std::string bounds = "{";
+  for (std::size_t i = 0; i < params.bounds.size(); ++i) {
+    if (i) bounds += ',';
+    bounds += std::to_string(params.bounds[i].count());
+  }
+  bounds += '}';
+  auto r = Exec(conn_, "TransactionsPendingAges", sql::kTransactionsPendingAges, {now.c_str(), bounds.c_str()});
+  std::vector<PendingAges> out;
+  const int n = PQntuples(r.get());
+  for (int i = 0; i < n; ++i) {
+    const core::Kind kind = KindOf(Text(r.get(), i, 0));
+    if (out.empty() || out.back().kind != kind) {
+      PendingAges a;
+      a.kind = kind;
+      a.counts.assign(params.bounds.size() + 1, 0);
+      a.oldest_created_at = Time(r.get(), i, 3);
+      out.push_back(std::move(a));
+    }
+    PendingAges& a = out.back();
+    const auto bucket = static_cast<std::size_t>(Int(r.get(), i, 1));
+    assert(bucket < a.counts.size());
+    a.counts[std::min(bucket, a.counts.size() - 1)] += Int(r.get(), i, 2);
+    a.oldest_created_at = std::min(a.oldest_created_at, Time(r.get(), i, 3));
+  }
+  return out;
+}
+
 }  // namespace payrecon::db

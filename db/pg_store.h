@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/ports.h"
@@ -137,6 +138,21 @@ struct DiscrepancyResolveParams {
   std::string note;
 };
 
+// ---- metrics ----
+
+// Pending transactions counted by age (now - created_at) against ascending bounds: bucket 0 is younger than
+// bounds[0], bucket i is [bounds[i-1], bounds[i]), the last is at least bounds.back().
+struct PendingAgesParams {
+  core::Instant now{};
+  std::vector<core::Millis> bounds;  // ascending, not empty
+};
+
+struct PendingAges {
+  core::Kind kind = core::Kind::kCharge;
+  std::vector<std::int64_t> counts;  // bounds.size() + 1 buckets
+  core::Instant oldest_created_at{};  // meaningful when any count is non-zero
+};
+
 class PgStore : public core::TransactionStore {
  public:
   explicit PgStore(Connection& conn) : conn_(conn) {}
@@ -208,6 +224,13 @@ class PgStore : public core::TransactionStore {
   // Resolves an open discrepancy and clears the transaction's needs_review when none stays open.
   // Returns false when it does not exist or is already resolved.
   bool DiscrepancyResolve(const DiscrepancyResolveParams& params);
+
+  // ---- metrics (one aggregate query each) ----
+
+  // Open discrepancies per code; codes with none are left out.
+  std::vector<std::pair<core::DiscrepancyCode, std::int64_t>> DiscrepanciesCountOpen();
+  // Pending transactions per kind by age; kinds with none pending are left out.
+  std::vector<PendingAges> TransactionsPendingAges(const PendingAgesParams& params);
 
  private:
   Connection& conn_;

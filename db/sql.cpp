@@ -256,6 +256,16 @@ const char* const kDiscrepancyResolve =
     "   WHERE d.transaction_id = t.id AND d.resolved_at IS NULL AND d.id <> $1::bigint)"
     " FROM r WHERE t.id = r.transaction_id RETURNING t.id";
 
+const char* const kDiscrepanciesCountOpen =
+    "SELECT code, count(*) FROM payrecon.discrepancies WHERE resolved_at IS NULL GROUP BY code ORDER BY code";
+
+// $1 now (ms), $2 ascending age bounds in ms as a bigint array. width_bucket gives 0 below the first bound and i
+// for [bound i, bound i+1).
+const char* const kTransactionsPendingAges =
+    "SELECT kind, width_bucket($1::bigint - " PR_MS("created_at") ", $2::bigint[]) AS bucket, count(*),"
+    " min(" PR_MS("created_at") ")"
+    " FROM payrecon.transactions WHERE status IN " PR_PENDING " GROUP BY 1, 2 ORDER BY 1, 2";
+
 const char* const kImportCreateTemp =
     "CREATE TEMP TABLE payrecon_import ("
     "  line bigint, kind text, merchant_id text, merchant_txn_id text, amazon_txn_id text,"

@@ -35,6 +35,8 @@ extern const char* const kDiscrepanciesListOpen;
 extern const char* const kDiscrepanciesListAll;
 extern const char* const kDiscrepancyGet;
 extern const char* const kDiscrepancyResolve;
+extern const char* const kDiscrepanciesCountOpen;
+extern const char* const kTransactionsPendingAges;
 
 // import.cpp
 extern const char* const kImportCreateTemp;

@@ -54,12 +54,15 @@ int Dispatch(const CommandLine& cl, std::ostream& out) {
 
 int Main(const std::vector<std::string>& args, std::ostream& out) {
   try {
-    return Dispatch(ParseCommandLine(args), out);
+    const CommandLine cl = ParseCommandLine(args);
+    if (cl.log_format) SetLogFormat(*cl.log_format);
+    if (cl.log_level) SetLogLevel(*cl.log_level);
+    return Dispatch(cl, out);
   } catch (const JobError& e) {
     LogError(e.what());
     if (e.code() == ExitCode::kUsage && e.what() == std::string_view(e.what()) &&
         std::string_view(e.what()).find("option") != std::string_view::npos) {
-      std::cerr << "run 'payrecon help' for usage\n";
+      LogInfo("run 'payrecon help' for usage");
     }
     return ToInt(e.code());
   } catch (const config::ConfigError& e) {

@@ -30,6 +30,9 @@ constexpr std::string_view kUsage =
     "                                mark one resolved (by defaults to $USER); recorded in the audit trail\n"
     "  help, version\n"
     "\n"
+    "every command takes --log-format json|text (default: json unless stderr is a terminal) and\n"
+    "--log-level debug|info|warn|error (default info)\n"
+    "\n"
     "DURATION: 500ms, 90s, 15m, 2h (one number, one unit). DATE: 2026-01-31 (a whole UTC day) or an ISO 8601 time with a zone.\n"
     "exit codes: 0 done, 1 new discrepancies with --strict, 2 usage/configuration/input, 3 database,\n"
     "            4 gateway unusable, 5 reports not writable, 6 interrupted by a signal, 70 internal error\n";
@@ -127,6 +130,7 @@ CommandLine ParseCommandLine(const std::vector<std::string>& args) {
   } else {
     Usage("unknown command '" + word + "'");
   }
+  allowed.insert(allowed.end(), {{"--log-format", true}, {"--log-level", true}});
 
   std::set<std::string> seen;
   std::vector<std::string> positional;
@@ -208,6 +212,12 @@ CommandLine ParseCommandLine(const std::vector<std::string>& args) {
       cl.note = *value;
     } else if (arg == "--by") {
       cl.by = *value;
+    } else if (arg == "--log-format") {
+      cl.log_format = LogFormatFromName(*value);
+      if (!cl.log_format) Usage("option '--log-format': expected json or text, got '" + *value + "'");
+    } else if (arg == "--log-level") {
+      cl.log_level = LogLevelFromName(*value);
+      if (!cl.log_level) Usage("option '--log-level': expected debug, info, warn or error, got '" + *value + "'");
     }
   }
 

@@ -10,6 +10,7 @@
 #include "core/status.h"
 #include "core/time.h"
 #include "core/transaction.h"
+#include "jobs/log.h"
 
 namespace payrecon::jobs {
 
@@ -43,6 +44,8 @@ struct CommandLine {
   std::int64_t discrepancy_id = 0;
   std::string note;
   std::optional<std::string> by;
+  std::optional<LogFormat> log_format;   // --log-format json|text (every command)
+  std::optional<LogLevel> log_level;     // --log-level debug|info|warn|error (every command)
 };
 
 // Parses argv[1..]. Throws JobError(kUsage) whose message names the problem (e.g. "unknown option '--limt'").

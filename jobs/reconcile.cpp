@@ -14,11 +14,13 @@
 #include "core/report_rows.h"
 #include "db/migrate.h"
 #include "gateway/merchants.h"
+#include "gateway/options.h"
 #include "gateway/status_checker.h"
 #include "jobs/commands.h"
 #include "jobs/database.h"
 #include "jobs/exit_code.h"
 #include "jobs/log.h"
+#include "jobs/metrics_output.h"
 #include "jobs/report_writer.h"
 #include "jobs/run_report.h"
 #include "jobs/runner.h"
@@ -260,6 +262,47 @@ class ProgressLine {
   bool shown_ = false;
 };
 
+// What the metrics of a run are made of, filled in as the run gets there.
+struct RunOutcome {
+  std::optional<RunStats> stats;
+  std::optional<DatabaseGauges> database;
+  bool dry_run = false;
+};
+
+// The periodic progress line of the logs: every `interval`, the counts so far and the rate; with a known total
+// (backfill), the share done and the time left.
+class ProgressLog {
+ public:
+  ProgressLog(std::string mode, core::Millis interval, std::optional<std::int64_t> total)
+      : mode_(std::move(mode)), interval_(interval), total_(total), start_(SteadyClock::now()), last_(start_) {}
+  void Maybe(const RunStats& s) {
+    const auto now = SteadyClock::now();
+    if (now - last_ < interval_) return;
+    last_ = now;
+    const auto elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - start_).count();
+    const std::int64_t rate = elapsed_ms > 0 ? s.checked * 1000 / elapsed_ms : 0;
+    LogFields f = {{"mode", mode_},
+                   {"checked", s.checked},
+                   {"transitions", s.transitions},
+                   {"discrepancies", s.discrepancies},
+                   {"errors", s.errors},
+                   {"rate_per_s", rate},
+                   {"elapsed_s", static_cast<std::int64_t>(elapsed_ms / 1000)}};
+    if (total_) {
+      f.emplace_back("total", *total_);
+      if (rate > 0) f.emplace_back("left_s", std::max<std::int64_t>(0, (*total_ - s.checked) / rate));
+    }
+    LogInfo(mode_ + " progress", f);
+  }
+
+ private:
+  std::string mode_;
+  core::Millis interval_;
+  std::optional<std::int64_t> total_;
+  SteadyClock::time_point start_;
+  SteadyClock::time_point last_;
+};
+
 void FailedRunLine(const CommandContext& ctx, core::RunSummary summary, ExitCode code) {
   summary.exit_code = ToInt(code);
   summary.report_dir.clear();
@@ -269,7 +312,7 @@ void FailedRunLine(const CommandContext& ctx, core::RunSummary summary, ExitCode
 int ReconcileBody(const CommandContext& ctx, Database& db, ReportWriter& report, core::RunSummary& summary,
                   const std::optional<Window>& window, std::int64_t resume_after_id, const RunCounts& prior,
                   SteadyTime deadline, core::Millis budget, const std::shared_ptr<const gateway::Merchants>& merchants,
-                  const gateway::GatewayOptions& gateway_options);
+                  const gateway::GatewayOptions& gateway_options, RunOutcome& outcome);
 
 long PeakRssMiB() {
   struct rusage ru {};
@@ -277,7 +320,9 @@ long PeakRssMiB() {
   return ru.ru_maxrss / 1024;  // kilobytes on Linux
 }
 
-int ExitCodeFor(const RunStats& stats, bool strict) {
+// `discrepancies` is the run's count as recorded (read back from the database for a live run, so a retried apply
+// whose first reply was lost still counts what it raised).
+int ExitCodeFor(const RunStats& stats, std::int64_t discrepancies, bool strict) {
   switch (stats.stop) {
     case StopReason::kInterrupted: return ToInt(ExitCode::kInterrupted);
     case StopReason::kAuth: return ToInt(ExitCode::kGateway);
@@ -285,12 +330,16 @@ int ExitCodeFor(const RunStats& stats, bool strict) {
     case StopReason::kLimit:
     case StopReason::kDeadline: break;
   }
-  return strict && stats.discrepancies > 0 ? ToInt(ExitCode::kNewDiscrepancies) : ToInt(ExitCode::kOk);
+  // Some merchants' credentials were refused while the others were reconciled: still an unusable gateway.
+  if (!stats.auth_refused.empty()) return ToInt(ExitCode::kGateway);
+  return strict && discrepancies > 0 ? ToInt(ExitCode::kNewDiscrepancies) : ToInt(ExitCode::kOk);
 }
 
 }  // namespace
 
-int CommandReconcile(const CommandContext& ctx) {
+namespace {
+
+int Reconcile(const CommandContext& ctx, RunOutcome& outcome) {
   const CommandLine& cl = ctx.command_line;
   const config::Settings& s = ctx.settings;
   const bool backfill = cl.command == Command::kBackfill;
@@ -337,6 +386,7 @@ int CommandReconcile(const CommandContext& ctx) {
     run_id = NewRunId();
     if (backfill) window = Window{*cl.from, *cl.to, cl.kind, cl.merchant};
   }
+  SetLogRunId(run_id);
 
   ReportWriter report(s.reports.dir, ReportFolderName(started_at, run_id));
   core::RunSummary summary;
@@ -349,7 +399,7 @@ int CommandReconcile(const CommandContext& ctx) {
   // From here on the run has an id: a failure that ends it still prints its line (without reports).
   try {
     return ReconcileBody(ctx, db, report, summary, window, resume_after_id, prior, deadline, budget, merchants,
-                         gateway_options);
+                         gateway_options, outcome);
   } catch (const core::StoreUnavailable&) {
     FailedRunLine(ctx, summary, ExitCode::kDatabase);
     throw;
@@ -359,12 +409,70 @@ int CommandReconcile(const CommandContext& ctx) {
   }
 }
 
+// The exit code app.cpp maps the current exception to.
+int ExitCodeOfCurrentException() {
+  try {
+    throw;
+  } catch (const JobError& e) {
+    return ToInt(e.code());
+  } catch (const core::StoreUnavailable&) {
+    return ToInt(ExitCode::kDatabase);
+  } catch (const gateway::InvalidOptions&) {
+    return ToInt(ExitCode::kUsage);
+  } catch (...) {
+    return ToInt(ExitCode::kInternal);
+  }
+}
+
+}  // namespace
+
+int CommandReconcile(const CommandContext& ctx) {
+  const std::string mode = ctx.command_line.command == Command::kBackfill ? "backfill" : "run";
+  const core::Instant started_at = WallNow();
+  const auto started = SteadyClock::now();
+  RunOutcome outcome;
+  outcome.dry_run = ctx.command_line.dry_run;
+  const auto publish = [&](int exit_code) {
+    const config::MetricsSettings& m = ctx.settings.metrics;
+    if (m.textfile.empty() && m.pushgateway_url.empty()) return;
+    if (outcome.dry_run) {
+      // A dry run changes nothing, so it reports nothing: its figures would replace the last real run's.
+      LogInfo("dry run: no metrics written or pushed");
+      return;
+    }
+    RunMetricsInput in;
+    in.mode = mode;
+    in.exit_code = exit_code;
+    in.finished_at = WallNow();
+    in.duration = std::chrono::duration_cast<core::Millis>(SteadyClock::now() - started);
+    in.stats = outcome.stats ? &*outcome.stats : nullptr;
+    in.database = outcome.database;
+    PublishRunMetrics(m, in);
+  };
+  int exit_code = 0;
+  try {
+    exit_code = Reconcile(ctx, outcome);
+  } catch (...) {
+    const int code = ExitCodeOfCurrentException();
+    const RunStats none;
+    const RunStats& st = outcome.stats ? *outcome.stats : none;
+    LogError(mode + " failed", {{"mode", mode},
+                                {"exit_code", static_cast<std::int64_t>(code)},
+                                {"checked", st.checked},
+                                {"elapsed_ms", static_cast<std::int64_t>((WallNow() - started_at).count())}});
+    publish(code);
+    throw;
+  }
+  publish(exit_code);
+  return exit_code;
+}
+
 namespace {
 
 int ReconcileBody(const CommandContext& ctx, Database& db, ReportWriter& report, core::RunSummary& summary,
                   const std::optional<Window>& window, std::int64_t resume_after_id, const RunCounts& prior,
                   SteadyTime deadline, core::Millis budget, const std::shared_ptr<const gateway::Merchants>& merchants,
-                  const gateway::GatewayOptions& gateway_options) {
+                  const gateway::GatewayOptions& gateway_options, RunOutcome& outcome) {
   const CommandLine& cl = ctx.command_line;
   const config::Settings& s = ctx.settings;
   const bool backfill = cl.command == Command::kBackfill;
@@ -375,8 +483,16 @@ int ReconcileBody(const CommandContext& ctx, Database& db, ReportWriter& report,
     db::RunStartParams p{run_id, mode, ArgumentsJson(cl, window, budget), started_at, Hostname(), false};
     db.Retry("RunStart", [&](db::PgStore& store) { store.RunStart(p); });
   }
-  LogInfo(mode + (cl.dry_run ? " (dry run) '" : " '") + run_id + "' started; reports go to \"" +
-          report.final_path() + "\"");
+  {
+    LogFields f = {{"mode", mode}, {"dry_run", cl.dry_run}, {"report_dir", report.final_path()}};
+    if (window) {
+      f.emplace_back("from", core::FormatIso8601Millis(window->from));
+      f.emplace_back("to", core::FormatIso8601Millis(window->to));
+    }
+    if (cl.limit) f.emplace_back("limit", *cl.limit);
+    f.emplace_back("deadline_s", static_cast<std::int64_t>(budget.count() / 1000));
+    LogInfo(mode + (cl.dry_run ? " (dry run)" : "") + " started", f);
+  }
 
   // The source of work.
   const core::Instant far_past = *core::ParseIso8601("1970-01-01T00:00:00Z");
@@ -422,12 +538,15 @@ int ReconcileBody(const CommandContext& ctx, Database& db, ReportWriter& report,
 
   DryRunRows dry_rows(run_id, report, summary);
   RunErrorRecorder error_recorder(run_id, db);
-  const bool progress_line = backfill && ::isatty(STDERR_FILENO) == 1;
+  // The in-place bar only on a terminal showing text logs; the progress log line always.
+  const bool progress_line =
+      backfill && ::isatty(STDERR_FILENO) == 1 && CurrentLogFormat() == LogFormat::kText;
   std::optional<std::int64_t> total;
-  if (progress_line) {
+  if (backfill) {
     total = db.Retry("TransactionsCountWindow", [&](db::PgStore& store) { return store.TransactionsCountWindow(wp); });
   }
   ProgressLine progress(total);
+  ProgressLog progress_log(mode, s.worker.progress_interval, total);
 
   RunnerOptions options;
   options.batch_size = s.worker.batch_size;
@@ -436,6 +555,12 @@ int ReconcileBody(const CommandContext& ctx, Database& db, ReportWriter& report,
   options.limit = cl.limit;
   options.deadline = deadline;
   options.auth_failures_to_stop = s.worker.auth_failures_to_stop;
+  options.merchant_count = static_cast<int>(s.merchants.size());
+  // A claim is only checked while its lease still covers a whole call (and its one retry on a stale connection).
+  if (!cl.dry_run) {
+    const auto call = 2 * (s.amazonpay.connect_timeout + s.amazonpay.read_timeout);
+    options.claim_valid_for = std::max(std::chrono::milliseconds{0}, s.worker.lease - call);
+  }
   options.policy = s.worker.ToPolicy();
 
   RunnerDeps deps;
@@ -448,9 +573,12 @@ int ReconcileBody(const CommandContext& ctx, Database& db, ReportWriter& report,
   deps.seed = std::random_device{}();
   deps.observer = cl.dry_run ? static_cast<RunObserver*>(&dry_rows) : &error_recorder;
   deps.interrupt = &ctx.interrupt;
-  if (progress_line) deps.on_progress = [&](std::int64_t done) { progress.Show(done); };
+  deps.on_progress = [&](const RunStats& so_far) {
+    if (progress_line) progress.Show(so_far.checked);
+    progress_log.Maybe(so_far);
+  };
 
-  const RunStats stats = Runner(options, deps).Run();
+  const RunStats& stats = outcome.stats.emplace(Runner(options, deps).Run());
   progress.End();
   if (!cl.dry_run) error_recorder.Flush();
 
@@ -465,7 +593,7 @@ int ReconcileBody(const CommandContext& ctx, Database& db, ReportWriter& report,
   if (!cl.dry_run) WriteRunRows(db, run_id, report, summary);
   const core::Instant finished_at = WallNow();
   auto ages = WritePending(db, finished_at, report, summary);
-  const int exit_code = ExitCodeFor(stats, cl.strict);
+  const int exit_code = ExitCodeFor(stats, summary.discrepancies, cl.strict);
   summary.exit_code = exit_code;
   summary.finished_at = finished_at;
   CommitReport(report, summary, counts.latency, std::move(ages));  // a resumed backfill's too
@@ -474,6 +602,16 @@ int ReconcileBody(const CommandContext& ctx, Database& db, ReportWriter& report,
     db::RunFinishParams p{run_id, finished_at, CountsToJson(counts), std::string(StopReasonName(stats.stop)),
                           exit_code};
     db.Retry("RunFinish", [&](db::PgStore& store) { store.RunFinish(p); });
+  }
+  for (const std::string& m : stats.auth_refused) {
+    LogError("the gateway refused merchant '" + m + "' " + std::to_string(s.worker.auth_failures_to_stop) +
+             " times in a row: its transactions were given back unchecked, attempts not spent; check its access key"
+             " and secret");
+  }
+  if (stats.expired_claims > 0) {
+    LogWarn(std::to_string(stats.expired_claims) +
+            " claims waited longer than their lease allows and were given back unchecked: raise worker.lease or"
+            " lower worker.batch_size");
   }
   switch (stats.stop) {
     case StopReason::kInterrupted: LogWarn("interrupted by a signal: claims released, reports written"); break;
@@ -485,10 +623,33 @@ int ReconcileBody(const CommandContext& ctx, Database& db, ReportWriter& report,
     case StopReason::kDone:
     case StopReason::kLimit: break;
   }
-  LogInfo(mode + " '" + run_id + "' finished: checked " + std::to_string(stats.checked) + ", transitions " +
-          std::to_string(stats.transitions) + ", discrepancies " + std::to_string(stats.discrepancies) +
-          ", errors " + std::to_string(stats.errors) + ", conflicts " + std::to_string(stats.conflicts) + " in " +
-          std::to_string(stats.elapsed.count()) + " ms; peak RSS " + std::to_string(PeakRssMiB()) + " MiB");
+  if (!cl.dry_run && (!s.metrics.textfile.empty() || !s.metrics.pushgateway_url.empty())) {
+    // Gauges of the whole database for the metrics; a failure here costs those gauges, never the run.
+    try {
+      DatabaseGauges g;
+      g.now = WallNow();
+      db.Retry("DiscrepanciesCountOpen", [&](db::PgStore& store) { g.open_discrepancies = store.DiscrepanciesCountOpen(); });
+      db.Retry("TransactionsPendingAges", [&](db::PgStore& store) {
+        g.pending = store.TransactionsPendingAges({g.now, PendingAgeBounds()});
+      });
+      outcome.database = std::move(g);
+    } catch (const core::StoreUnavailable& e) {
+      LogWarn(std::string("metrics: database gauges not read: ") + e.what());
+    }
+  }
+  LogInfo(mode + " finished", {{"mode", mode},
+                               {"exit_code", static_cast<std::int64_t>(exit_code)},
+                               {"stop", std::string(StopReasonName(stats.stop))},
+                               {"checked", stats.checked},
+                               {"transitions", stats.transitions},
+                               {"discrepancies", stats.discrepancies},
+                               {"errors", stats.errors},
+                               {"conflicts", stats.conflicts},
+                               {"released", stats.released},
+                               {"calls", stats.calls},
+                               {"still_pending", summary.still_pending},
+                               {"elapsed_ms", static_cast<std::int64_t>(stats.elapsed.count())},
+                               {"peak_rss_mib", static_cast<std::int64_t>(PeakRssMiB())}});
   ctx.out << core::RenderRunLine(summary) << '\n' << std::flush;
   return exit_code;
 }

@@ -310,6 +310,7 @@ RunStats Runner::Run() {
       const core::Decision& d = r.record.decision;
       ++stats.checked;
       ++stats.by_kind[t.kind];
+      ++stats.by_kind_outcome[static_cast<std::size_t>(t.kind)][static_cast<std::size_t>(r.record.check.outcome)];
       if (r.record.check.latency_us > 0) {
         stats.latency_total_us += r.record.check.latency_us;
         stats.latency_max_us = std::max(stats.latency_max_us, r.record.check.latency_us);
@@ -322,6 +323,7 @@ RunStats Runner::Run() {
       } else if (d.update.new_status) {
         ++stats.transitions;
         ++stats.by_transition[{t.status, *d.update.new_status}];
+        ++stats.by_kind_transition[{t.kind, t.status, *d.update.new_status}];
       }
       for (core::DiscrepancyCode code : outcome.raised) {
         ++stats.discrepancies;
@@ -420,7 +422,7 @@ RunStats Runner::Run() {
       if (finishing && outstanding == 0) break;
 
       if (deps_.on_progress && SteadyClock::now() - last_progress >= std::chrono::seconds(1)) {
-        deps_.on_progress(stats.checked);
+        deps_.on_progress(stats);
         last_progress = SteadyClock::now();
       }
     }
@@ -430,11 +432,11 @@ RunStats Runner::Run() {
     join_all();
     throw;
   }
-  if (deps_.on_progress) deps_.on_progress(stats.checked);
   stats.calls = shared.calls.load();
   stats.expired_claims = shared.expired.load();
   stats.auth_refused = shared.auth.RefusedMerchants();
   stats.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - started);
+  if (deps_.on_progress) deps_.on_progress(stats);
   return stats;
 }
 

@@ -4,6 +4,7 @@
 // StatusChecker, make the checks under a process-wide rate limit. No database work happens on a worker thread
 // and no database transaction is open across a check. Memory is bounded by the number of claimed, unapplied
 // transactions (2 x batch_size + in_flight), whatever the backlog.
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -13,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -64,6 +66,9 @@ enum class StopReason {
 };
 std::string_view StopReasonName(StopReason reason);
 
+// The number of core::CheckOutcome values (kObserved .. kMalformed).
+inline constexpr std::size_t kCheckOutcomeCount = static_cast<std::size_t>(core::CheckOutcome::kMalformed) + 1;
+
 struct RunnerOptions {
   int batch_size = 500;                 // transactions per claim and per apply
   int in_flight = 16;                   // worker threads, one status call each
@@ -82,6 +87,8 @@ struct RunnerOptions {
   core::Policy policy;
 };
 
+struct RunStats;
+
 struct RunnerDeps {
   WorkSource* source = nullptr;
   // Makes one status checker per worker thread.
@@ -92,8 +99,8 @@ struct RunnerDeps {
   std::uint64_t seed = 0;               // jitter: worker i draws from mt19937_64(seed + i)
   RunObserver* observer = nullptr;      // may be null
   const std::atomic<bool>* interrupt = nullptr;  // set by the signal handler; may be null
-  // Called about once a second with the number of transactions done so far (backfill's progress line).
-  std::function<void(std::int64_t done)> on_progress;
+  // Called about once a second, and once at the end, with the counts so far (progress lines).
+  std::function<void(const RunStats& so_far)> on_progress;
 };
 
 struct RunStats {
@@ -115,6 +122,10 @@ struct RunStats {
   std::map<core::CheckOutcome, std::int64_t> by_error;
   std::vector<std::string> auth_refused;  // merchants whose credentials the gateway refused (exit 4 at the end)
   std::int64_t expired_claims = 0;        // given back unchecked because their lease was about to run out
+  // Checked transactions by kind and check outcome (a merchant without credentials counts as INVALID_REQUEST):
+  // a fixed table, so the count per check is one increment.
+  std::array<std::array<std::int64_t, kCheckOutcomeCount>, std::size(core::kAllKinds)> by_kind_outcome{};
+  std::map<std::tuple<core::Kind, core::Status, core::Status>, std::int64_t> by_kind_transition;
   StopReason stop = StopReason::kDone;
   std::chrono::milliseconds elapsed{0};
 };

@@ -14,6 +14,7 @@ packages=(
   clang-14 libclang-rt-14-dev
   wrk hyperfine
   chromium fonts-dejavu-core   # the e2e test renders summary.html in headless Chromium
+  prometheus prometheus-pushgateway
 )
 
 missing=()
@@ -27,8 +28,26 @@ if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   export DEBIAN_FRONTEND=noninteractive
-  $sudo apt-get update -qq
-  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # prometheus and prometheus-pushgateway are installed for their binaries (promtool and a Pushgateway the tests
+  # start themselves); policy-rc.d 101 keeps their postinst scripts from starting services during the install.
+  policy=/usr/sbin/policy-rc.d
+  own_policy=0
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+    $sudo chmod 755 "$policy"
+    own_policy=1
+  fi
+  log=$(mktemp /tmp/payrecon-setup.XXXXXX)
+  rc=0
+  { $sudo apt-get update -qq && $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1 ||
+    rc=$?
+  [ "$own_policy" = 1 ] && $sudo rm -f "$policy"
+  if [ "$rc" != 0 ]; then
+    cat "$log" >&2
+    rm -f "$log"
+    exit "$rc"
+  fi
+  rm -f "$log"
 fi
 
 [ "${PAYRECON_SKIP_BUILD:-0}" = 1 ] && exit 0

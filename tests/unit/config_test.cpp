@@ -104,6 +104,12 @@ BOOST_AUTO_TEST_CASE(defaults_fill_everything_but_merchants) {
   BOOST_TEST((w.refund_stuck_after == hours{48}));
   BOOST_TEST(w.auth_failures_to_stop == 3);
   BOOST_TEST((w.deadline == minutes{10}));
+  BOOST_TEST((w.progress_interval == seconds{10}));
+  BOOST_TEST(s.metrics.textfile == "");
+  BOOST_TEST(s.metrics.pushgateway_url == "");
+  BOOST_TEST(s.metrics.job == "payrecon");
+  BOOST_TEST(s.metrics.instance == "");
+  BOOST_TEST((s.metrics.push_timeout == seconds{5}));
   BOOST_TEST(s.reports.dir == kDir + "/reports");
   BOOST_TEST(s.FindMerchant("M1") == &s.merchants[0]);
   BOOST_TEST(s.FindMerchant("M2") == nullptr);
@@ -503,10 +509,47 @@ BOOST_AUTO_TEST_CASE(render_masks_secrets) {
              "  refund_stuck_after: 2d\n"
              "  auth_failures_to_stop: 3\n"
              "  deadline: 10m\n"
+             "  progress_interval: 10s\n"
              "reports:\n"
-             "  dir: /var/lib/payrecon/reports\n");
+             "  dir: /var/lib/payrecon/reports\n"
+             "metrics:\n"
+             "  job: payrecon\n"
+             "  push_timeout: 5s\n");
   BOOST_TEST(text.find("env-secret-m1") == std::string::npos);
   BOOST_TEST(text.find("file-secret-lf") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(metrics_section) {
+  const Settings s = LoadFromString(std::string(kMerchant) +
+                                        "metrics:\n  textfile: prom/payrecon.prom\n"
+                                        "  pushgateway_url: http://127.0.0.1:9091/prefix/\n"
+                                        "  job: recon\n  instance: worker-1\n  push_timeout: 250ms\n",
+                                    TestEnv(), kDir);
+  BOOST_TEST(s.metrics.textfile == kDir + "/prom/payrecon.prom");
+  BOOST_TEST(s.metrics.pushgateway_url == "http://127.0.0.1:9091/prefix");
+  BOOST_TEST(s.metrics.job == "recon");
+  BOOST_TEST(s.metrics.instance == "worker-1");
+  BOOST_TEST((s.metrics.push_timeout == core::Millis{250}));
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"textfile: \"\"", "metrics.textfile: must not be empty (leave the key out to write no textfile)"},
+      {"textfile: /var/lib/prom/", "metrics.textfile: must be a file, not a folder, got \"/var/lib/prom/\""},
+      {"pushgateway_url: pushgateway:9091",
+       "metrics.pushgateway_url: must be an http(s) URL like \"http://pushgateway:9091\", got \"pushgateway:9091\""},
+      {"pushgateway_url: http://",
+       "metrics.pushgateway_url: must be an http(s) URL like \"http://pushgateway:9091\", got \"http://\""},
+      {"pushgateway_url: http://user:pw@pg:9091", "metrics.pushgateway_url: must not contain user information (\"user@\")"},
+      {"pushgateway_url: http://pg:9091/?x=1",
+       "metrics.pushgateway_url: must not have a query, fragment or spaces, got \"http://pg:9091/?x=1\""},
+      {"job: \"a/b\"", "metrics.job: must be 1-128 characters of A-Z a-z 0-9 - _ . ~, got \"a/b\""},
+      {"instance: \"\"", "metrics.instance: must be 1-128 characters of A-Z a-z 0-9 - _ . ~, got \"\""},
+      {"push_timeout: 2m", "metrics.push_timeout: must be between 100ms and 1m, got 2m"},
+      {"bogus: 1", "metrics.bogus: unknown key"},
+  };
+  for (const auto& [yaml, problem] : cases) {
+    BOOST_TEST_CONTEXT(yaml) { BOOST_TEST(OneProblem(std::string(kMerchant) + "metrics:\n  " + yaml + "\n") == problem); }
+  }
+  BOOST_TEST(OneProblem(std::string(kMerchant) + "worker:\n  progress_interval: 0s\n") ==
+             "worker.progress_interval: must be between 1s and 1h, got 0s");
 }
 
 BOOST_AUTO_TEST_CASE(render_round_trips_without_the_mask_lines) {

@@ -1,0 +1,183 @@
+#include "jobs/metrics_output.h"
+
+#include <Poco/Exception.h>
+#include <Poco/Net/Context.h>
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/HTTPSClientSession.h>
+#include <Poco/Net/RejectCertificateHandler.h>
+#include <Poco/Net/SSLManager.h>
+#include <Poco/StreamCopier.h>
+#include <Poco/URI.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+
+#include "jobs/log.h"
+
+namespace payrecon::jobs {
+
+namespace {
+
+std::runtime_error OsError(const std::string& what, const std::string& path) {
+  return std::runtime_error(what + " \"" + path + "\": " + std::strerror(errno));
+}
+
+// Closes the descriptor and removes the temporary file unless released.
+struct TempFile {
+  int fd = -1;
+  std::string path;
+  bool keep = false;
+  ~TempFile() {
+    if (fd >= 0) ::close(fd);
+    if (!keep && !path.empty()) ::unlink(path.c_str());
+  }
+};
+
+Poco::Timespan ToTimespan(core::Millis ms) {
+  return Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(ms.count()) * 1000);
+}
+
+std::string ReadIfExists(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return "";
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+std::string HostName() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "unknown";
+  return buf;
+}
+
+void WriteFileAtomically(const std::string& path, std::string_view text) {
+  const std::filesystem::path target(path);
+  const std::string dir = target.has_parent_path() ? target.parent_path().string() : ".";
+  std::random_device rd;
+  TempFile tmp;
+  // A leading dot: node_exporter's textfile collector reads *.prom only, so the half-written file is never read.
+  tmp.path = dir + "/." + target.filename().string() + "." + std::to_string(rd()) + ".tmp";
+  tmp.fd = ::open(tmp.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (tmp.fd < 0) {
+    const std::string failed = tmp.path;
+    tmp.path.clear();
+    throw OsError("cannot create", failed);
+  }
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(tmp.fd, text.data() + done, text.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw OsError("cannot write", tmp.path);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(tmp.fd) != 0) throw OsError("cannot fsync", tmp.path);
+  if (::close(tmp.fd) != 0) {
+    tmp.fd = -1;
+    throw OsError("cannot close", tmp.path);
+  }
+  tmp.fd = -1;
+  if (::rename(tmp.path.c_str(), path.c_str()) != 0) throw OsError("cannot rename to", path);
+  tmp.keep = true;
+  // The rename itself is durable once the folder is synced.
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+}
+
+std::string PushUrl(const config::MetricsSettings& settings, std::string_view instance, std::string_view mode) {
+  return settings.pushgateway_url + "/metrics/job/" + settings.job + "/instance/" + std::string(instance) +
+         "/mode/" + std::string(mode);
+}
+
+PushResult PushMetrics(const std::string& url, bool replace, const std::string& body, core::Millis timeout) {
+  PushResult result;
+  try {
+    const Poco::URI uri(url);
+    std::unique_ptr<Poco::Net::HTTPClientSession> session;
+    if (uri.getScheme() == "https") {
+      static std::once_flag once;
+      std::call_once(once, [] { Poco::Net::initializeSSL(); });
+      Poco::Net::Context::Params params;
+      params.loadDefaultCAs = true;
+      params.verificationMode = Poco::Net::Context::VERIFY_STRICT;
+      Poco::Net::Context::Ptr context = new Poco::Net::Context(Poco::Net::Context::TLSV1_2_CLIENT_USE, params);
+      context->enableExtendedCertificateVerification(true);
+      context->setInvalidCertificateHandler(new Poco::Net::RejectCertificateHandler(false));
+      session = std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort(), context);
+    } else {
+      session = std::make_unique<Poco::Net::HTTPClientSession>(uri.getHost(), uri.getPort());
+    }
+    session->setTimeout(ToTimespan(timeout), ToTimespan(timeout), ToTimespan(timeout));
+    Poco::Net::HTTPRequest request(replace ? Poco::Net::HTTPRequest::HTTP_PUT : Poco::Net::HTTPRequest::HTTP_POST,
+                                   uri.getPathEtc(), Poco::Net::HTTPMessage::HTTP_1_1);
+    request.setContentType("text/plain; version=0.0.4");
+    request.setContentLength(static_cast<std::streamsize>(body.size()));
+    session->sendRequest(request) << body;
+    Poco::Net::HTTPResponse response;
+    std::istream& in = session->receiveResponse(response);
+    std::string answer;
+    Poco::StreamCopier::copyToString(in, answer, 4096);
+    result.http_status = static_cast<int>(response.getStatus());
+    if (result.http_status < 200 || result.http_status > 299) {
+      if (answer.size() > 300) answer.resize(300);
+      while (!answer.empty() && (answer.back() == '\n' || answer.back() == '\r')) answer.pop_back();
+      result.error = "HTTP " + std::to_string(result.http_status) + (answer.empty() ? "" : ": " + answer);
+    }
+  } catch (const Poco::Exception& e) {
+    result.error = e.displayText();
+  } catch (const std::exception& e) {
+    result.error = e.what();
+  }
+  return result;
+}
+
+void PublishRunMetrics(const config::MetricsSettings& settings, const RunMetricsInput& input) {
+  if (settings.textfile.empty() && settings.pushgateway_url.empty()) return;
+  const bool success = IsSuccessfulExit(input.exit_code);
+  std::string text;
+  try {
+    text = RenderRunMetrics(input);
+  } catch (const std::exception& e) {
+    LogWarn(std::string("metrics not written: ") + e.what());
+    return;
+  }
+  if (!settings.textfile.empty()) {
+    try {
+      const std::string merged = MergeExposition(ReadIfExists(settings.textfile), text, input.mode, success);
+      WriteFileAtomically(settings.textfile, merged);
+      LogDebug("metrics written to \"" + settings.textfile + "\"");
+    } catch (const std::exception& e) {
+      LogWarn(std::string("metrics textfile not written: ") + e.what(), {{"textfile", settings.textfile}});
+    }
+  }
+  if (!settings.pushgateway_url.empty()) {
+    const std::string instance = settings.instance.empty() ? HostName() : settings.instance;
+    const std::string url = PushUrl(settings, instance, input.mode);
+    const PushResult r = PushMetrics(url, success, text, settings.push_timeout);
+    if (r.error.empty()) {
+      LogDebug("metrics pushed to \"" + url + "\"");
+    } else {
+      LogWarn("metrics push failed: " + r.error, {{"url", url}});
+    }
+  }
+}
+
+}  // namespace payrecon::jobs

@@ -1,0 +1,36 @@
+#pragma once
+// Where a run's metrics go: node_exporter's textfile collector (a file replaced atomically) and/or a Pushgateway
+// (HTTP PUT, or POST after a failed run so the previous last-success time survives). Metrics never fail a run:
+// problems are logged as warnings.
+#include <string>
+#include <string_view>
+
+#include "config/settings.h"
+#include "jobs/run_metrics.h"
+
+namespace payrecon::jobs {
+
+// Replaces `path` with `text`: a temporary file in the same folder, fsync, rename, fsync of the folder, so a
+// reader sees the old or the new content, never a mix. Throws std::runtime_error naming the path and the OS reason.
+void WriteFileAtomically(const std::string& path, std::string_view text);
+
+// <pushgateway_url>/metrics/job/<job>/instance/<instance>/mode/<mode> (every part is unreserved characters).
+std::string PushUrl(const config::MetricsSettings& settings, std::string_view instance, std::string_view mode);
+
+struct PushResult {
+  int http_status = 0;  // 0 when no answer arrived
+  std::string error;    // empty on success (a 2xx answer)
+};
+
+// Sends `body` (text exposition format) with PUT (`replace`: the group's metrics become exactly these) or POST
+// (metrics of the same names are replaced, others kept). Connect and answer each limited by `timeout`. Never throws.
+PushResult PushMetrics(const std::string& url, bool replace, const std::string& body, core::Millis timeout);
+
+// Publishes a finished run's metrics as configured (nothing when neither textfile nor pushgateway_url is set).
+// A successful run replaces its mode's metrics; a failed one keeps what it does not report. Never throws.
+void PublishRunMetrics(const config::MetricsSettings& settings, const RunMetricsInput& input);
+
+// The host name, or "unknown".
+std::string HostName();
+
+}  // namespace payrecon::jobs

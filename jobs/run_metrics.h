@@ -1,0 +1,55 @@
+#pragma once
+// The Prometheus metrics of one `run` or `backfill` (README "Logs and metrics"), rendered with core::MetricsText,
+// and the merge rule shared by the textfile and the Pushgateway: a run replaces its own mode's samples, a failed
+// run keeps what it cannot say (the last success time, database gauges it could not read). Pure functions.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/time.h"
+#include "core/transaction.h"
+#include "db/pg_store.h"
+#include "jobs/runner.h"
+
+namespace payrecon::jobs {
+
+// Upper bounds of the pending-age buckets: 1 minute, 15 minutes, 1 hour, 1 day, 7 days (then "older").
+const std::vector<core::Millis>& PendingAgeBounds();
+// The `age` label of each bucket: "0-1m", "1m-15m", "15m-1h", "1h-1d", "1d-7d", "7d+".
+const std::vector<std::string>& PendingAgeLabels();
+
+// What the database said at the end of the run.
+struct DatabaseGauges {
+  core::Instant now{};
+  std::vector<std::pair<core::DiscrepancyCode, std::int64_t>> open_discrepancies;
+  std::vector<db::PendingAges> pending;  // bucketed by PendingAgeBounds()
+};
+
+struct RunMetricsInput {
+  std::string mode;                 // "run" or "backfill": the `mode` label of every sample
+  int exit_code = 0;
+  core::Instant finished_at{};
+  core::Millis duration{0};
+  const RunStats* stats = nullptr;  // null: the run ended before it checked anything (all counts zero)
+  std::optional<DatabaseGauges> database;  // nullopt: not read (database unavailable)
+};
+
+// Exit 0 and 1 are successes (1 is --strict with new discrepancies: the run itself worked).
+inline bool IsSuccessfulExit(int exit_code) { return exit_code == 0 || exit_code == 1; }
+
+// Exposition text of one run. Every sample carries `mode`; per-run counters list every kind / outcome / class /
+// code with zeros, so a family is always complete. payrecon_last_success_timestamp_seconds only on success.
+std::string RenderRunMetrics(const RunMetricsInput& input);
+
+// Merges `fresh` (one run's text, every sample labelled mode="<mode>") into `previous` (text written earlier by
+// this function or RenderRunMetrics). Samples of other modes are kept. Of this mode: with `replace_mode` (a
+// successful run) only `fresh` remains; without, families absent from `fresh` keep their previous samples
+// (Pushgateway PUT vs POST). A family whose type changed loses its previous samples. Lines of `previous` that are
+// not HELP, TYPE or samples are dropped.
+std::string MergeExposition(std::string_view previous, std::string_view fresh, std::string_view mode,
+                            bool replace_mode);
+
+}  // namespace payrecon::jobs
