@@ -556,9 +556,10 @@ int ReconcileBody(const CommandContext& ctx, Database& db, ReportWriter& report,
   options.deadline = deadline;
   options.auth_failures_to_stop = s.worker.auth_failures_to_stop;
   options.merchant_count = static_cast<int>(s.merchants.size());
-  // A claim is only checked while its lease still covers a whole call (and its one retry on a stale connection).
+  // A claim is only checked while its lease still covers a whole call (a retry on a stale keep-alive connection
+  // may run past it; the compare-and-set on the lease keeps that from being recorded twice).
   if (!cl.dry_run) {
-    const auto call = 2 * (s.amazonpay.connect_timeout + s.amazonpay.read_timeout);
+    const auto call = s.amazonpay.connect_timeout + s.amazonpay.read_timeout;
     options.claim_valid_for = std::max(std::chrono::milliseconds{0}, s.worker.lease - call);
   }
   options.policy = s.worker.ToPolicy();
