@@ -162,8 +162,16 @@ core::CheckResult GetStatus(Client& client, const Merchant& merchant, const Stat
     // The signed text does not cover the query, so a verified answer about another transaction is refused here.
     const bool by_amazon = request.id_type == TxnIdType::kAmazonTxnId;
     const std::string& answered = by_amazon ? o->amazon_txn_id : o->merchant_txn_id;
-    if (!answered.empty() && answered != request.txn_id) {
+    if (answered.empty()) {
+      return std::string("response does not name the transaction (no ") +
+             (by_amazon ? "amazonChargeId/amazonRefundId" : "chargeId/refundId") + ")";
+    }
+    if (answered != request.txn_id) {
       return "response is about '" + answered + "', not the requested '" + request.txn_id + "'";
+    }
+    if (const JsonValue* mid = body.Find("merchantId");
+        mid != nullptr && mid->type() == JsonValue::Type::kString && mid->text() != merchant.merchant_id()) {
+      return "response is for merchant '" + mid->text() + "', not '" + merchant.merchant_id() + "'";
     }
     observation = std::move(o).value();
     return std::nullopt;

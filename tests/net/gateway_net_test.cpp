@@ -383,6 +383,22 @@ BOOST_AUTO_TEST_CASE(verified_answer_about_another_transaction_is_malformed) {
   BOOST_TEST(core::CheckOutcomeName(other_amazon.outcome) == "MALFORMED");
 }
 
+BOOST_AUTO_TEST_CASE(verified_answer_that_names_no_transaction_or_another_merchant_is_malformed) {
+  SignedServer server(kSecret, kSigningHost, [](const ServerRequest& req) {
+    if (req.uri.find("txnId=A") != std::string::npos) {
+      return Json(200, R"({"status":"CaptureApproved","requestedAmount":"1.00","currencyCode":"INR"})");
+    }
+    return Json(200, R"({"merchantId":"OTHER","chargeId":"B","status":"CaptureApproved","currencyCode":"INR"})");
+  });
+  Client client(Local(server.port()), Pinned);
+  const auto a = StatusOf(client, core::Kind::kCharge, "A");
+  BOOST_TEST(core::CheckOutcomeName(a.outcome) == "MALFORMED");
+  BOOST_TEST(a.message == "response does not name the transaction (no chargeId/refundId)");
+  const auto b = StatusOf(client, core::Kind::kCharge, "B");
+  BOOST_TEST(core::CheckOutcomeName(b.outcome) == "MALFORMED");
+  BOOST_TEST(b.message == "response is for merchant 'OTHER', not '" + std::string(kMid) + "'");
+}
+
 BOOST_AUTO_TEST_CASE(wrong_signature_is_bad_signature) {
   SignedServer server(kSecret, kSigningHost,
                       [](const ServerRequest&) { return Json(200, kChargeStatusBody, ServerReply::Sign::kWrongKey); });
