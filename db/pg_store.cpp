@@ -22,6 +22,12 @@ using internal::Time;
 
 namespace {
 
+// Milliseconds since the epoch for an array parameter; nullopt stays NULL.
+std::optional<std::int64_t> MsOrNull(const std::optional<core::Instant>& t) {
+  if (!t) return std::nullopt;
+  return t->time_since_epoch().count();
+}
+
 core::Kind KindOf(std::string_view word) {
   const auto kind = core::KindFromName(word);
   assert(kind && "the kind check constraint admits only known kinds");
@@ -173,22 +179,10 @@ core::ApplyResult PgStore::TransactionsApply(const core::ApplyParams& params) {
     next_check.Add(u.next_check_at.time_since_epoch().count());
     check_count.Add(static_cast<std::int64_t>(u.check_count));
     error_count.Add(static_cast<std::int64_t>(u.error_count));
-    if (u.last_error.empty()) {
-      last_error.AddNull();
-    } else {
-      last_error.AddText(u.last_error);
-    }
-    if (u.amazon_txn_id.empty()) {
-      amazon.AddNull();
-    } else {
-      amazon.AddText(u.amazon_txn_id);
-    }
+    last_error.AddTextOrNull(u.last_error);
+    amazon.AddTextOrNull(u.amazon_txn_id);
     approved.Add(u.approved_amount);
-    if (u.gateway_updated_at) {
-      gateway_updated.Add(u.gateway_updated_at->time_since_epoch().count());
-    } else {
-      gateway_updated.AddNull();
-    }
+    gateway_updated.Add(MsOrNull(u.gateway_updated_at));
     request_id.AddText(u.request_id);
     digest.AddText(u.response_digest);
     has_discrepancy.Add(!u.discrepancies.empty());
@@ -198,11 +192,7 @@ core::ApplyResult PgStore::TransactionsApply(const core::ApplyParams& params) {
       d_ids.Add(u.id);
       d_code.AddText(core::DiscrepancyCodeName(d.code));
       d_detail.AddText(d.detail);
-      if (d.gateway_status.empty()) {
-        d_gateway_status.AddNull();
-      } else {
-        d_gateway_status.AddText(d.gateway_status);
-      }
+      d_gateway_status.AddTextOrNull(d.gateway_status);
       d_gateway_amount.Add(d.gateway_amount);
     }
   }
@@ -334,11 +324,7 @@ void PgStore::RunErrorsRecord(const RunErrorsParams& params) {
     codes.AddText(e.gateway_code);
     messages.AddText(e.message);
     attempts.Add(static_cast<std::int64_t>(e.attempts));
-    if (e.next_check_at) {
-      next_check.Add(e.next_check_at->time_since_epoch().count());
-    } else {
-      next_check.AddNull();
-    }
+    next_check.Add(MsOrNull(e.next_check_at));
     at.Add(e.at.time_since_epoch().count());
   }
   Exec(conn_, "RunErrorsRecord", sql::kRunErrorsRecord,

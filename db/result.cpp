@@ -125,6 +125,14 @@ void ArrayText::AddText(std::string_view v) {
   s_ += '"';
 }
 
+void ArrayText::AddTextOrNull(std::string_view v) {
+  if (v.empty()) {
+    AddNull();
+  } else {
+    AddText(v);
+  }
+}
+
 void ArrayText::AddNull() {
   Sep();
   s_ += "NULL";

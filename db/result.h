@@ -50,6 +50,7 @@ class ArrayText {
   void Add(std::optional<std::int64_t> v);
   void Add(bool v);
   void AddText(std::string_view v);  // text is made valid UTF-8 without NUL bytes
+  void AddTextOrNull(std::string_view v);  // empty text is stored as NULL
   void AddNull();
   const char* c_str();
 
