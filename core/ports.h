@@ -62,6 +62,9 @@ struct DiscrepancyRecord {
   std::string detail;
   std::string gateway_status;           // the gateway's word, empty when none
   std::optional<Paise> gateway_amount;
+  // Raised again, facts unchanged, once the last one for (transaction, code) was resolved at least this long
+  // ago (STUCK_PENDING: still pending long after someone looked). nullopt: only when the facts change.
+  std::optional<Millis> repeat_after;
 };
 
 // What a check of one claimed transaction changes. Applied with compare-and-set on (id, expected_status);

@@ -160,7 +160,7 @@ core::ApplyResult PgStore::TransactionsApply(const core::ApplyParams& params) {
 
   internal::ArrayText ids, expected, new_status, next_check, check_count, error_count, last_error, amazon,
       approved, gateway_updated, request_id, digest, has_discrepancy;
-  internal::ArrayText d_ids, d_code, d_detail, d_gateway_status, d_gateway_amount;
+  internal::ArrayText d_ids, d_code, d_detail, d_gateway_status, d_gateway_amount, d_repeat;
   std::unordered_map<std::int64_t, std::size_t> index;  // id -> position in the batch
   index.reserve(params.updates.size());
   for (std::size_t i = 0; i < params.updates.size(); ++i) {
@@ -194,6 +194,7 @@ core::ApplyResult PgStore::TransactionsApply(const core::ApplyParams& params) {
       d_detail.AddText(d.detail);
       d_gateway_status.AddTextOrNull(d.gateway_status);
       d_gateway_amount.Add(d.gateway_amount);
+      d_repeat.Add(d.repeat_after ? std::optional<std::int64_t>(d.repeat_after->count()) : std::nullopt);
     }
   }
   const std::string now = Ms(params.now);
@@ -202,7 +203,7 @@ core::ApplyResult PgStore::TransactionsApply(const core::ApplyParams& params) {
                  next_check.c_str(), check_count.c_str(), error_count.c_str(), last_error.c_str(), amazon.c_str(),
                  approved.c_str(), gateway_updated.c_str(), request_id.c_str(), digest.c_str(),
                  has_discrepancy.c_str(), d_ids.c_str(), d_code.c_str(), d_detail.c_str(),
-                 d_gateway_status.c_str(), d_gateway_amount.c_str()});
+                 d_gateway_status.c_str(), d_gateway_amount.c_str(), d_repeat.c_str()});
   const int n = PQntuples(r.get());
   // Newly opened discrepancies are reported in the order the update listed them.
   std::vector<std::vector<core::DiscrepancyCode>> opened(params.updates.size());
@@ -312,6 +313,22 @@ std::optional<Run> PgStore::RunGet(const std::string& run_id) {
   run.dry_run = Bool(p, 0, 9);
   run.resume_after_id = Int(p, 0, 10);
   return run;
+}
+
+std::vector<std::string> PgStore::RunsMarkAbandoned(core::Instant now, core::Millis grace,
+                                                    const std::optional<std::string>& run_id) {
+  const std::string now_ms = Ms(now);
+  const std::string grace_ms = std::to_string(grace.count());
+  auto r = Exec(conn_, "RunsMarkAbandoned", sql::kRunsMarkAbandoned,
+                {now_ms.c_str(), grace_ms.c_str(), run_id ? run_id->c_str() : nullptr});
+  std::vector<std::string> ids;
+  for (int row = 0; row < PQntuples(r.get()); ++row) ids.emplace_back(Text(r.get(), row, 0));
+  return ids;
+}
+
+std::int64_t PgStore::LeasesReleaseRun(const std::string& run_id) {
+  auto r = Exec(conn_, "LeasesReleaseRun", sql::kLeasesReleaseRun, {run_id.c_str()});
+  return std::stoll(std::string(PQcmdTuples(r.get())));
 }
 
 void PgStore::RunErrorsRecord(const RunErrorsParams& params) {

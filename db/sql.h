@@ -43,4 +43,8 @@ extern const char* const kImportCreateTemp;
 extern const char* const kImportCopy;
 extern const char* const kImportInsert;
 
+// pg_store.cpp: failure paths
+extern const char* const kLeasesReleaseRun;
+extern const char* const kRunsMarkAbandoned;
+
 }  // namespace payrecon::db::sql

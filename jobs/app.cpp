@@ -3,6 +3,7 @@
 #include <exception>
 #include <iostream>
 #include <new>
+#include <string>
 
 #include "config/load.h"
 #include "core/ports.h"
@@ -23,7 +24,7 @@ namespace payrecon::jobs {
 
 namespace {
 
-int Dispatch(const CommandLine& cl, std::ostream& out) {
+int Dispatch(const CommandLine& cl, const std::atomic<bool>& interrupt, std::ostream& out) {
   if (cl.command == Command::kHelp) {
     out << UsageText();
     return ToInt(ExitCode::kOk);
@@ -33,7 +34,11 @@ int Dispatch(const CommandLine& cl, std::ostream& out) {
     return ToInt(ExitCode::kOk);
   }
   const config::Settings settings = config::Load(cl.config_path, config::ProcessEnvironment());
-  const std::atomic<bool>& interrupt = InstallStopSignals();
+  if (interrupt.load()) {
+    // Stopped while starting up: nothing has changed yet, and the exit code says so like any other stop.
+    throw JobError(ExitCode::kInterrupted,
+                   "interrupted by signal " + std::to_string(StopSignal()) + " before the command started");
+  }
   const CommandContext ctx{cl, settings, interrupt, out};
   switch (cl.command) {
     case Command::kMigrate: return CommandMigrate(ctx);
@@ -53,11 +58,14 @@ int Dispatch(const CommandLine& cl, std::ostream& out) {
 }  // namespace
 
 int Main(const std::vector<std::string>& args, std::ostream& out) {
+  // First of all: a SIGTERM from a supervisor that arrives while the configuration loads must still end the
+  // process with the documented exit 6, not with the default action's 143.
+  const std::atomic<bool>& interrupt = InstallStopSignals();
   try {
     const CommandLine cl = ParseCommandLine(args);
     if (cl.log_format) SetLogFormat(*cl.log_format);
     if (cl.log_level) SetLogLevel(*cl.log_level);
-    return Dispatch(cl, out);
+    return Dispatch(cl, interrupt, out);
   } catch (const JobError& e) {
     LogError(e.what());
     if (e.code() == ExitCode::kUsage && e.what() == std::string_view(e.what()) &&

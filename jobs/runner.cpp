@@ -36,7 +36,6 @@ using SteadyClock = std::chrono::steady_clock;
 
 // The gateway adapter's answer for a merchant it holds no credentials for (no call was made).
 constexpr std::string_view kMerchantNotConfigured = "MerchantNotConfigured";
-constexpr std::chrono::milliseconds kDefaultRetryAfter{1000};
 constexpr std::chrono::milliseconds kCoordinatorTick{50};
 
 struct Result {
@@ -87,8 +86,9 @@ class AuthTracker {
 
 // State shared by the coordinating thread and the workers.
 struct Shared {
-  Shared(std::size_t capacity, double max_rps, int burst, int auth_threshold, int merchant_count)
-      : work(capacity), limiter(max_rps, burst), auth(auth_threshold, merchant_count) {}
+  Shared(std::size_t capacity, double max_rps, int burst, ThrottleOptions throttle, int auth_threshold,
+         int merchant_count)
+      : work(capacity), limiter(max_rps, burst, throttle), auth(auth_threshold, merchant_count) {}
 
   BoundedQueue<Claimed> work;
   RateLimiter limiter;
@@ -147,6 +147,12 @@ void WorkerLoop(Shared& shared, const RunnerOptions& options, const RunnerDeps& 
       }
       r.record.check = checker->StatusCheck(core::StatusQuery{t.merchant_id, t.kind, t.merchant_txn_id, false});
       shared.calls.fetch_add(1);
+      {
+        const core::CheckResult& c = r.record.check;
+        std::optional<std::chrono::milliseconds> retry_after;
+        if (c.retry_after_seconds) retry_after = std::chrono::seconds(std::max<std::int64_t>(0, *c.retry_after_seconds));
+        shared.limiter.Answered(c.outcome == core::CheckOutcome::kRateLimited, retry_after);
+      }
       const core::CheckResult& c = r.record.check;
       if (c.outcome == core::CheckOutcome::kInvalidRequest && c.http_status == 0 &&
           c.gateway_code == kMerchantNotConfigured) {
@@ -163,10 +169,6 @@ void WorkerLoop(Shared& shared, const RunnerOptions& options, const RunnerDeps& 
     r.record.checked_at = now;
     r.checked = true;
     const core::Decision& d = r.record.decision;
-    if (d.slow_down) {
-      shared.limiter.SlowDown(d.retry_after_seconds ? std::chrono::milliseconds(*d.retry_after_seconds * 1000)
-                                                    : kDefaultRetryAfter);
-    }
     if (d.auth_failure) {
       // Not the transaction's fault: its attempts are not spent, its claim is given back when the run ends.
       r.release = true;
@@ -254,7 +256,11 @@ RunStats Runner::Run() {
   const int batch = options_.batch_size;
   const std::size_t max_outstanding = static_cast<std::size_t>(2 * batch + options_.in_flight);
   const int burst = std::max(1, std::min(options_.in_flight, static_cast<int>(options_.max_rps / 10)));
-  Shared shared(max_outstanding, options_.max_rps, burst, options_.auth_failures_to_stop, options_.merchant_count);
+  ThrottleOptions throttle;
+  throttle.retry_after_max = options_.retry_after_max;
+  throttle.deadline = options_.deadline;
+  Shared shared(max_outstanding, options_.max_rps, burst, throttle, options_.auth_failures_to_stop,
+                options_.merchant_count);
 
   std::vector<std::thread> workers;
   workers.reserve(static_cast<std::size_t>(options_.in_flight));
@@ -266,7 +272,8 @@ RunStats Runner::Run() {
     }
   };
 
-  RunStats stats;
+  RunStats& stats = stats_;
+  stats = RunStats();
   ProgressTracker progress;
   std::size_t outstanding = 0;  // handed out by the source, not yet applied or released
   std::vector<Result> pending;  // results waiting to be applied
@@ -340,6 +347,15 @@ RunStats Runner::Run() {
     pending.clear();
     if (auto through = progress.Advance()) deps_.source->Progress(*through);
     last_apply = SteadyClock::now();
+  };
+
+  auto finish_stats = [&] {
+    stats.calls = shared.calls.load();
+    stats.expired_claims = shared.expired.load();
+    stats.throttled = shared.limiter.throttled();
+    stats.throttle_paused = shared.limiter.paused_total();
+    stats.auth_refused = shared.auth.RefusedMerchants();
+    stats.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - started);
   };
 
   auto begin_stop = [&](StopReason reason) {
@@ -430,12 +446,11 @@ RunStats Runner::Run() {
     if (!held.empty()) deps_.source->Release(std::move(held));
   } catch (...) {
     join_all();
+    // What was applied before the failure is real work: the caller reports it (stats()) with the failure.
+    finish_stats();
     throw;
   }
-  stats.calls = shared.calls.load();
-  stats.expired_claims = shared.expired.load();
-  stats.auth_refused = shared.auth.RefusedMerchants();
-  stats.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - started);
+  finish_stats();
   if (deps_.on_progress) deps_.on_progress(stats);
   return stats;
 }
