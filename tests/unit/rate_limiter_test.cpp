@@ -108,7 +108,7 @@ BOOST_AUTO_TEST_CASE(most_answers_throttled_pauses_everyone_for_the_capped_retry
   jobs::ThrottleOptions o;
   o.retry_after_max = std::chrono::seconds(60);
   RateSchedule s(0, 1, o);
-  for (int i = 0; i < 8; ++i) s.Answered(kT0, i % 2 == 0, std::chrono::seconds(3600));
+  for (int i = 0; i < 8; ++i) s.Answered(kT0, i % 2 == 1, std::chrono::seconds(3600));
   BOOST_TEST(Ms(s.paused_until()) == 60'000);
   o.deadline = kT0 + std::chrono::seconds(5);
   RateSchedule d(0, 1, o);

@@ -3,7 +3,10 @@
 #include <atomic>
 #include <thread>
 
+#include "db/connection.h"
+#include "jobs/database.h"
 #include "jobs/exit_code.h"
+#include "jobs/retry.h"
 #include "jobs/reconnecting_store.h"
 #include "jobs/runner.h"
 #include "jobs/sources.h"
@@ -486,6 +489,99 @@ BOOST_AUTO_TEST_CASE(reconnecting_store_gives_up_at_its_deadline) {
       nullptr, [&]() -> std::unique_ptr<core::TransactionStore> { throw core::StoreUnavailable("refused"); },
       [](auto first_failure) { return first_failure + std::chrono::milliseconds(250); });
   BOOST_CHECK_THROW(store.LeasesRelease(core::ReleaseParams{"r", {1}}), core::StoreUnavailable);
+}
+
+// A stop request while the database is away ends the wait at once (exit 6), instead of retrying until the
+// give-up time: a supervisor's SIGTERM must be honoured during an outage.
+BOOST_AUTO_TEST_CASE(a_stop_request_ends_the_wait_for_the_database) {
+  std::atomic<bool> interrupt{false};
+  jobs::RetryPolicy policy;
+  policy.give_up_at = [](auto first_failure) { return first_failure + std::chrono::hours(1); };
+  policy.interrupt = &interrupt;
+  int attempts = 0;
+  try {
+    jobs::RetryWhileUnavailable("TransactionsApply", policy,
+                                [&](const core::StoreUnavailable&) {
+                                  if (attempts == 3) interrupt = true;  // the signal arrives during the outage
+                                },
+                                [&]() -> int {
+                                  ++attempts;
+                                  throw core::StoreUnavailable("server closed the connection unexpectedly");
+                                });
+    BOOST_FAIL("expected JobError");
+  } catch (const jobs::JobError& e) {
+    BOOST_TEST((e.code() == jobs::ExitCode::kInterrupted));
+    BOOST_TEST(std::string(e.what()) ==
+               "interrupted by a signal while the database was unavailable during 'TransactionsApply': server "
+               "closed the connection unexpectedly");
+  }
+  BOOST_TEST(attempts == 3);
+}
+
+// What was applied before the store failed is reported with the failure, not lost.
+BOOST_AUTO_TEST_CASE(counts_so_far_survive_a_store_failure) {
+  Harness h;
+  for (int id = 1; id <= 400; ++id) h.store.Add(Charge(id));
+  struct FailAfter : jobs::RunObserver {
+    explicit FailAfter(FakeStore& s) : store(s) {}
+    void OnChecked(const jobs::CheckRecord&, const core::UpdateOutcome&) override {
+      if (++seen == 100) store.FailNext(1'000'000);  // the database goes away for good
+    }
+    FakeStore& store;
+    int seen = 0;
+  } observer(h.store);
+  h.options.batch_size = 50;
+  jobs::ClaimDueSource source(h.store, "run-1", kNow, core::Millis{300'000});
+  jobs::RunnerDeps deps = h.Deps(source);
+  deps.observer = &observer;
+  jobs::Runner runner(h.options, deps);
+  BOOST_CHECK_THROW(runner.Run(), core::StoreUnavailable);
+  BOOST_TEST(runner.stats().checked >= 100);
+  BOOST_TEST(runner.stats().transitions == static_cast<std::int64_t>(h.store.events().size()));
+  BOOST_TEST(runner.stats().transitions >= 50);
+  BOOST_TEST(runner.stats().calls >= runner.stats().checked);
+}
+
+// A deadlock (40P01) or serialization failure (40001) is retried on the same connection; other query errors are
+// not retried at all.
+BOOST_AUTO_TEST_CASE(deadlocks_and_serialization_failures_are_retried_without_reconnecting) {
+  BOOST_TEST(jobs::Database::IsTransient(db::QueryError("deadlock detected", "40P01")));
+  BOOST_TEST(jobs::Database::IsTransient(db::QueryError("could not serialize access", "40001")));
+  BOOST_TEST(!jobs::Database::IsTransient(db::QueryError("duplicate key", "23505")));
+  BOOST_TEST(!jobs::Database::NeedsReconnect(db::QueryError("deadlock detected", "40P01")));
+  struct Deadlocking : core::TransactionStore {
+    std::vector<core::Transaction> TransactionsClaimDue(const core::ClaimParams&) override { return {}; }
+    std::vector<core::Transaction> TransactionsClaimWindow(const core::WindowClaimParams&) override { return {}; }
+    core::ApplyResult TransactionsApply(const core::ApplyParams&) override {
+      if (++calls <= 2) throw db::QueryError("deadlock detected", calls == 1 ? "40P01" : "40001");
+      return {};
+    }
+    void LeasesRelease(const core::ReleaseParams&) override {}
+    int calls = 0;
+  };
+  auto first = std::make_unique<Deadlocking>();
+  Deadlocking* store = first.get();
+  int connects = 0;
+  jobs::ReconnectingStore retrying(
+      std::move(first),
+      [&]() -> std::unique_ptr<core::TransactionStore> {
+        ++connects;
+        return std::make_unique<Deadlocking>();
+      },
+      [](auto first_failure) { return first_failure + std::chrono::seconds(30); }, &jobs::Database::IsTransient);
+  (void)retrying.TransactionsApply(core::ApplyParams{"r", kNow, {}});
+  BOOST_TEST(store->calls == 3);
+  BOOST_TEST(connects == 0);
+  struct Broken : Deadlocking {
+    core::ApplyResult TransactionsApply(const core::ApplyParams&) override {
+      ++calls;
+      throw db::QueryError("duplicate key", "23505");
+    }
+  };
+  jobs::ReconnectingStore not_retried(std::make_unique<Broken>(), nullptr,
+                                      [](auto first_failure) { return first_failure + std::chrono::seconds(30); },
+                                      &jobs::Database::IsTransient);
+  BOOST_CHECK_THROW(not_retried.TransactionsApply(core::ApplyParams{"r", kNow, {}}), db::QueryError);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
