@@ -33,6 +33,7 @@ int Dispatch(const CommandLine& cl, const std::atomic<bool>& interrupt, std::ost
     out << "payrecon " << PAYRECON_VERSION << '\n';
     return ToInt(ExitCode::kOk);
   }
+  const CommandSpec& spec = SpecOf(cl.command);
   const config::Settings settings = config::Load(cl.config_path, config::ProcessEnvironment());
   if (interrupt.load()) {
     // Stopped while starting up: nothing has changed yet, and the exit code says so like any other stop.
@@ -40,19 +41,7 @@ int Dispatch(const CommandLine& cl, const std::atomic<bool>& interrupt, std::ost
                    "interrupted by signal " + std::to_string(StopSignal()) + " before the command started");
   }
   const CommandContext ctx{cl, settings, interrupt, out};
-  switch (cl.command) {
-    case Command::kMigrate: return CommandMigrate(ctx);
-    case Command::kImport: return CommandImport(ctx);
-    case Command::kRun:
-    case Command::kBackfill: return CommandReconcile(ctx);
-    case Command::kReport: return CommandReport(ctx);
-    case Command::kConfigCheck: return CommandConfigCheck(ctx);
-    case Command::kDiscrepanciesList: return CommandDiscrepanciesList(ctx);
-    case Command::kDiscrepanciesResolve: return CommandDiscrepanciesResolve(ctx);
-    case Command::kHelp:
-    case Command::kVersion: break;
-  }
-  return ToInt(ExitCode::kInternal);
+  return spec.handler(ctx);
 }
 
 }  // namespace
