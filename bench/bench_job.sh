@@ -4,12 +4,18 @@
 # imported, one `payrecon run` timed from start to exit (claims, signed calls, verification, batched applies,
 # reports and the pending listing included). Prints a table of medians: transactions per second and peak RSS.
 #   BENCH_COUNT=100000  BENCH_RUNS=3  PAYRECON_BUILD_DIR=build
+# `bench_job.sh throttle` instead measures throttling (BENCH_COUNT defaults to 20000): the same run without
+# faults, then with 4% of status answers 429 or 503 carrying `Retry-After: 1`, and the share of throughput kept.
 # Cases: no sandbox latency with 16 and 64 requests in flight; 50 ms sandbox latency with 64 in flight (ideal
 # 64 / 0.05 s = 1,280/s); and the memory check: peak RSS with a tenth of the backlog.
 set -euo pipefail
+mode=${1:-all}
+case "$mode" in all|throttle) ;; *) echo "usage: bench_job.sh [throttle]" >&2; exit 2 ;; esac
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${PAYRECON_BUILD_DIR:-$root/build}
-count=${BENCH_COUNT:-100000}
+default_count=100000
+[ "$mode" = throttle ] && default_count=20000
+count=${BENCH_COUNT:-$default_count}
 runs=${BENCH_RUNS:-3}
 payrecon=$build/jobs/payrecon
 sandbox_bin=$build/sandbox/payrecon-sandbox
@@ -43,12 +49,12 @@ merchants:
 YAML
 export BENCH_SECRET_MID1=BENCH_SECRET_ONE
 
-# start_sandbox LATENCY_MS: the sandbox with the big scenario (the small one is its prefix).
+# start_sandbox LATENCY_MS [RULES_JSON]: the sandbox with the big scenario (the small one is its prefix).
 start_sandbox() {
   stop_sandbox
   : >"$work/sandbox.out"
   "$sandbox_bin" --merchants "$work/merchants.yaml" --scenario "$work/big/scenario.csv" --port 0 \
-    --faults "{\"latency_ms\":$1}" >"$work/sandbox.out" 2>"$work/sandbox.err" &
+    --faults "{\"latency_ms\":$1,\"rules\":${2:-[]}}" >"$work/sandbox.out" 2>"$work/sandbox.err" &
   sandbox_pid=$!
   port=""
   for _ in $(seq 1 600); do
@@ -100,10 +106,11 @@ YAML
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : int((a[NR / 2] + a[NR / 2 + 1]) / 2)}'; }
 
-# case LABEL LATENCY IN_FLIGHT DATA_DIR IDEAL
+# case LABEL LATENCY IN_FLIGHT DATA_DIR IDEAL [RULES_JSON]; sets last_rate to the median rate
 results=()
+last_rate=0
 bench_case() {
-  start_sandbox "$2"
+  start_sandbox "$2" "${6:-[]}"
   local rates=() rsses=() checked=0 r
   for _ in $(seq 1 "$runs"); do
     read -r rate rss checked < <(one_run "$1" "$3" "$4")
@@ -115,7 +122,25 @@ bench_case() {
   mrss=$(printf '%s\n' "${rsses[@]}" | median)
   [ "$5" != "-" ] && ideal_pct="$(( mrate * 100 / $5 ))%"
   results+=("$(printf '| %-38s | %7s | %6s | %5s | %7s | %12s |' "$1" "$checked" "$mrate" "$5" "$ideal_pct" "$mrss")")
+  last_rate=$mrate
 }
+
+if [ "$mode" = throttle ]; then
+  echo "bench: throttling, $count due transactions, $runs runs per case, $(nproc) cores" >&2
+  # The first rule that fires wins: 2% 429, then 2.0408% of the rest 503 = 4% of all answers.
+  throttle_rules='[{"fault":"http429:1","probability":"0.02","endpoint":"status"},{"fault":"http503:1","probability":"0.020408","endpoint":"status"}]'
+  bench_case "no faults, 16 in flight" 0 16 "$work/big" -
+  clean=$last_rate
+  bench_case "4% 429/503 Retry-After: 1, 16 in flight" 0 16 "$work/big" - "$throttle_rules"
+  throttled=$last_rate
+  echo
+  echo "| case                                   | checked |  txn/s | ideal | % ideal | peak RSS MiB |"
+  echo "|----------------------------------------|---------|--------|-------|---------|--------------|"
+  printf '%s\n' "${results[@]}"
+  echo
+  echo "throughput kept under throttling: $(( throttled * 100 / clean ))% (medians of $runs runs)"
+  exit 0
+fi
 
 echo "bench: $count due transactions, $runs runs per case, $(nproc) cores" >&2
 bench_case "no latency, 16 in flight" 0 16 "$work/big" -

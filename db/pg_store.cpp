@@ -130,9 +130,12 @@ std::vector<core::Transaction> PgStore::TransactionsClaimWindow(const core::Wind
   const std::optional<std::string> kind =
       params.kind ? std::optional<std::string>(core::KindName(*params.kind)) : std::nullopt;
   const std::string after = std::to_string(params.after_id);
+  internal::ArrayText only;
+  for (std::int64_t id : params.only_ids) only.Add(id);
   auto r = Exec(conn_, "TransactionsClaimWindow", sql::kTransactionsClaimWindow,
                 {params.run_id.c_str(), now.c_str(), until.c_str(), limit.c_str(), from.c_str(), to.c_str(),
-                 OptionalText(kind), OptionalText(params.merchant_id), after.c_str()});
+                 OptionalText(kind), OptionalText(params.merchant_id), after.c_str(),
+                 params.only_ids.empty() ? nullptr : only.c_str()});
   auto out = ReadTransactions(r.get());
   std::sort(out.begin(), out.end(),
             [](const core::Transaction& a, const core::Transaction& b) { return a.id < b.id; });
@@ -313,6 +316,37 @@ std::optional<Run> PgStore::RunGet(const std::string& run_id) {
   run.dry_run = Bool(p, 0, 9);
   run.resume_after_id = Int(p, 0, 10);
   return run;
+}
+
+std::vector<std::int64_t> PgStore::LeasesRenew(const core::RenewParams& params) {
+  if (params.ids.empty()) return {};
+  internal::ArrayText ids;
+  for (std::int64_t id : params.ids) ids.Add(id);
+  const std::string now = Ms(params.now);
+  const std::string until = Ms(params.now + params.lease);
+  auto r = Exec(conn_, "LeasesRenew", sql::kLeasesRenew, {params.run_id.c_str(), ids.c_str(), now.c_str(), until.c_str()});
+  std::vector<std::int64_t> out;
+  for (int row = 0; row < PQntuples(r.get()); ++row) out.push_back(Int(r.get(), row, 0));
+  return out;
+}
+
+std::vector<std::int64_t> PgStore::TransactionsHeldInWindow(const core::WindowHeldParams& params) {
+  const core::WindowClaimParams& w = params.window;
+  const std::string from = Ms(w.created_from);
+  const std::string to = Ms(w.created_to);
+  const std::optional<std::string> kind =
+      w.kind ? std::optional<std::string>(core::KindName(*w.kind)) : std::nullopt;
+  const std::string after = std::to_string(w.after_id);
+  const std::optional<std::string> through =
+      params.through ? std::optional<std::string>(std::to_string(*params.through)) : std::nullopt;
+  internal::ArrayText claimed;
+  for (std::int64_t id : params.claimed) claimed.Add(id);
+  auto r = Exec(conn_, "TransactionsHeldInWindow", sql::kTransactionsHeldInWindow,
+                {from.c_str(), to.c_str(), OptionalText(kind), OptionalText(w.merchant_id), after.c_str(),
+                 OptionalText(through), claimed.c_str()});
+  std::vector<std::int64_t> ids;
+  for (int row = 0; row < PQntuples(r.get()); ++row) ids.push_back(Int(r.get(), row, 0));
+  return ids;
 }
 
 std::vector<std::string> PgStore::RunsMarkAbandoned(core::Instant now, core::Millis grace,

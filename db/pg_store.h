@@ -175,6 +175,10 @@ class PgStore : public core::TransactionStore {
   core::ApplyResult TransactionsApply(const core::ApplyParams& params) override;
   // Clears this run's leases on the given ids; rows leased by another run are untouched.
   void LeasesRelease(const core::ReleaseParams& params) override;
+  // Ids of window rows another run held when a claim passed over them, in id order.
+  std::vector<std::int64_t> TransactionsHeldInWindow(const core::WindowHeldParams& params) override;
+  // Extends this run's live leases among the ids to now + lease; returns the ids extended.
+  std::vector<std::int64_t> LeasesRenew(const core::RenewParams& params) override;
 
   // ---- read-only (dry runs, reports, tests) ----
 

@@ -60,7 +60,8 @@ const char* const kTransactionsListDue =
     " ORDER BY t.next_check_at, t.id LIMIT $2";
 
 // $1 run_id, $2 now, $3 lease_until, $4 limit, $5 created_from, $6 created_to, $7 kind or NULL,
-// $8 merchant_id or NULL, $9 after_id. The run's own live leases count as free: `--resume` after a crash.
+// $8 merchant_id or NULL, $9 after_id, $10 only these ids or NULL. The run's own live leases count as free:
+// `--resume` after a crash.
 const char* const kTransactionsClaimWindow =
     "UPDATE payrecon.transactions t SET lease_run_id = $1, lease_until = " PR_TS("$3")
     " WHERE t.id = ANY(ARRAY("
@@ -68,6 +69,7 @@ const char* const kTransactionsClaimWindow =
     "  WHERE c.created_at >= " PR_TS("$5") " AND c.created_at < " PR_TS("$6") " AND c.id > $9::bigint"
     "    AND ($7::text IS NULL OR c.kind = $7::text) AND ($8::text IS NULL OR c.merchant_id = $8::text)"
     "    AND (c.lease_until IS NULL OR c.lease_until < " PR_TS("$2") " OR c.lease_run_id = $1)"
+    "    AND ($10::bigint[] IS NULL OR c.id = ANY($10::bigint[]))"
     "  ORDER BY c.id LIMIT $4 FOR UPDATE SKIP LOCKED))"
     " RETURNING " PR_TRANSACTION_COLUMNS;
 
@@ -315,5 +317,20 @@ const char* const kRunsMarkAbandoned =
     "   AND NOT EXISTS (SELECT 1 FROM payrecon.transactions t"
     "                   WHERE t.lease_run_id = r.id AND t.lease_until >= " PR_TS("$1") ")"
     " RETURNING r.id";
+
+// $1 created_from, $2 created_to, $3 kind or NULL, $4 merchant_id or NULL, $5 after_id, $6 through or NULL,
+// $7 claimed ids. The window rows a claim passed over: another run held them.
+const char* const kTransactionsHeldInWindow =
+    "SELECT t.id FROM payrecon.transactions t"
+    " WHERE t.created_at >= " PR_TS("$1") " AND t.created_at < " PR_TS("$2") " AND t.id > $5::bigint"
+    "   AND ($6::bigint IS NULL OR t.id <= $6::bigint) AND NOT (t.id = ANY($7::bigint[]))"
+    "   AND ($3::text IS NULL OR t.kind = $3::text) AND ($4::text IS NULL OR t.merchant_id = $4::text)"
+    " ORDER BY t.id";
+
+// $1 run_id, $2 ids, $3 now, $4 new lease_until. Only this run's claims that are still live.
+const char* const kLeasesRenew =
+    "UPDATE payrecon.transactions SET lease_until = " PR_TS("$4")
+    " WHERE id = ANY($2::bigint[]) AND lease_run_id = $1 AND lease_until >= " PR_TS("$3")
+    " RETURNING id";
 
 }  // namespace payrecon::db::sql

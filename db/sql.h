@@ -46,5 +46,7 @@ extern const char* const kImportInsert;
 // pg_store.cpp: failure paths
 extern const char* const kLeasesReleaseRun;
 extern const char* const kRunsMarkAbandoned;
+extern const char* const kTransactionsHeldInWindow;
+extern const char* const kLeasesRenew;
 
 }  // namespace payrecon::db::sql

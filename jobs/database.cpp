@@ -18,6 +18,10 @@ class Forwarding : public core::TransactionStore {
   }
   core::ApplyResult TransactionsApply(const core::ApplyParams& p) override { return store_.TransactionsApply(p); }
   void LeasesRelease(const core::ReleaseParams& p) override { store_.LeasesRelease(p); }
+  std::vector<std::int64_t> LeasesRenew(const core::RenewParams& p) override { return store_.LeasesRenew(p); }
+  std::vector<std::int64_t> TransactionsHeldInWindow(const core::WindowHeldParams& p) override {
+    return store_.TransactionsHeldInWindow(p);
+  }
 
  private:
   db::PgStore& store_;

@@ -585,6 +585,7 @@ int ReconcileBody(const CommandContext& ctx, Database& db, ReportWriter& report,
   wp.after_id = resume_after_id;
 
   std::unique_ptr<WorkSource> source;
+  ClaimWindowSource* window_source = nullptr;  // backfill: rows other runs held
   std::int64_t dry_cursor = 0;
   if (cl.dry_run) {
     // Read without claiming: pages of the window in id order; `run` keeps the pending ones due at its start.
@@ -606,10 +607,12 @@ int ReconcileBody(const CommandContext& ctx, Database& db, ReportWriter& report,
       return out;
     });
   } else if (backfill) {
-    source = std::make_unique<ClaimWindowSource>(db.transactions(), wp, [&](std::int64_t through) {
+    auto claiming = std::make_unique<ClaimWindowSource>(db.transactions(), wp, [&](std::int64_t through) {
       db::RunCheckpointParams p{run_id, through, CountsToJson(prior)};
       db.Retry("RunCheckpoint", [&](db::PgStore& store) { store.RunCheckpoint(p); });
     });
+    window_source = claiming.get();
+    source = std::move(claiming);
   } else {
     source = std::make_unique<ClaimDueSource>(db.transactions(), run_id, started_at, s.worker.lease);
   }
@@ -699,6 +702,11 @@ int ReconcileBody(const CommandContext& ctx, Database& db, ReportWriter& report,
     LogWarn(std::to_string(stats.expired_claims) +
             " claims waited longer than their lease allows and were given back unchecked: raise worker.lease or"
             " lower worker.batch_size");
+  }
+  if (window_source && window_source->unverified() > 0) {
+    LogWarn(std::to_string(window_source->unverified()) + " transactions of the window were held by another run "
+                "until the end and are not verified: 'backfill --resume " + run_id + "' checks them",
+            {{"unverified", static_cast<std::int64_t>(window_source->unverified())}});
   }
   if (stats.throttled > 0) {
     const LogFields f = {{"throttled", stats.throttled},

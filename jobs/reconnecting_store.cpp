@@ -49,4 +49,13 @@ void ReconnectingStore::LeasesRelease(const core::ReleaseParams& params) {
   WithRetry("LeasesRelease", [&](core::TransactionStore& s) { s.LeasesRelease(params); });
 }
 
+std::vector<std::int64_t> ReconnectingStore::LeasesRenew(const core::RenewParams& params) {
+  return WithRetry("LeasesRenew", [&](core::TransactionStore& s) { return s.LeasesRenew(params); });
+}
+
+std::vector<std::int64_t> ReconnectingStore::TransactionsHeldInWindow(const core::WindowHeldParams& params) {
+  return WithRetry("TransactionsHeldInWindow",
+                   [&](core::TransactionStore& s) { return s.TransactionsHeldInWindow(params); });
+}
+
 }  // namespace payrecon::jobs

@@ -32,6 +32,8 @@ class ReconnectingStore : public core::TransactionStore {
   std::vector<core::Transaction> TransactionsClaimWindow(const core::WindowClaimParams& params) override;
   core::ApplyResult TransactionsApply(const core::ApplyParams& params) override;
   void LeasesRelease(const core::ReleaseParams& params) override;
+  std::vector<std::int64_t> TransactionsHeldInWindow(const core::WindowHeldParams& params) override;
+  std::vector<std::int64_t> LeasesRenew(const core::RenewParams& params) override;
 
   int reconnects() const { return reconnects_; }
 

@@ -10,6 +10,8 @@
 #include <set>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
+#include <memory>
 #include <utility>
 
 #include "core/status.h"
@@ -46,10 +48,21 @@ struct Result {
   bool hold = false;
 };
 
+// When the claims of one batch stop being valid (steady clock ticks), shared by its queue entries and moved
+// later by each lease renewal.
+using ValidUntil = std::shared_ptr<std::atomic<SteadyClock::rep>>;
+
 // A claimed transaction and the time after which it must not be checked any more (its lease may be gone).
 struct Claimed {
   core::Transaction transaction;
-  std::optional<SteadyClock::time_point> valid_until;
+  ValidUntil valid_until;  // null: no limit
+};
+
+// The leases of one claimed batch, renewed while some of it still waits for its check.
+struct BatchLease {
+  ValidUntil valid_until;
+  std::vector<std::int64_t> ids;
+  SteadyClock::time_point renew_at;
 };
 
 // 401/403 streaks per merchant: one merchant's revoked key must not stop the others' reconciliation.
@@ -138,7 +151,8 @@ void WorkerLoop(Shared& shared, const RunnerOptions& options, const RunnerDeps& 
         shared.Push(std::move(r));
         continue;
       }
-      if (claimed->valid_until && SteadyClock::now() > *claimed->valid_until) {
+      if (claimed->valid_until &&
+          SteadyClock::now() > SteadyClock::time_point(SteadyClock::duration(claimed->valid_until->load()))) {
         // Waited too long (rate limiting, a slow gateway): another run may own it by now.
         shared.expired.fetch_add(1);
         r.release = true;
@@ -278,6 +292,8 @@ RunStats Runner::Run() {
   std::size_t outstanding = 0;  // handed out by the source, not yet applied or released
   std::vector<Result> pending;  // results waiting to be applied
   std::vector<std::int64_t> held;  // claims kept until the end of the run
+  std::deque<BatchLease> leases;   // batches whose claims may still need renewing
+  std::unordered_set<std::int64_t> waiting;  // handed out, no result back yet
   bool claiming_done = false;
   bool stopping = false;
   auto last_apply = SteadyClock::now();
@@ -349,6 +365,31 @@ RunStats Runner::Run() {
     last_apply = SteadyClock::now();
   };
 
+  // Claims still waiting for their check get their leases extended half-way through their validity, so a long
+  // queue (rate limiting, a slow gateway) does not lose them to another run or give them back unchecked.
+  auto renew_leases = [&] {
+    const auto now = SteadyClock::now();
+    for (auto it = leases.begin(); it != leases.end();) {
+      std::erase_if(it->ids, [&](std::int64_t id) { return waiting.count(id) == 0; });
+      if (it->ids.empty()) {
+        it = leases.erase(it);
+        continue;
+      }
+      if (now >= it->renew_at) {
+        const std::size_t want = it->ids.size();
+        const std::size_t renewed = deps_.source->Renew(it->ids, deps_.now()).size();
+        if (renewed == want) {
+          it->valid_until->store((now + *options_.claim_valid_for).time_since_epoch().count());
+          it->renew_at = now + *options_.claim_valid_for / 2;
+          stats.renewed += static_cast<std::int64_t>(renewed);
+        } else {
+          it->renew_at = SteadyClock::time_point::max();  // some were lost: let the batch expire as claimed
+        }
+      }
+      ++it;
+    }
+  };
+
   auto finish_stats = [&] {
     stats.calls = shared.calls.load();
     stats.expired_claims = shared.expired.load();
@@ -367,6 +408,7 @@ RunStats Runner::Run() {
       Result r;
       r.record.transaction = std::move(c.transaction);
       r.release = true;
+      waiting.erase(r.record.transaction.id);
       pending.push_back(std::move(r));
     }
   };
@@ -400,9 +442,17 @@ RunStats Runner::Run() {
           progress.OnBatch(got);
           stats.claimed += static_cast<std::int64_t>(got.size());
           outstanding += got.size();
+          for (const core::Transaction& t : got) waiting.insert(t.id);
           claimed_full = static_cast<std::int64_t>(got.size()) == want;
-          std::optional<SteadyClock::time_point> valid_until;
-          if (options_.claim_valid_for) valid_until = SteadyClock::now() + *options_.claim_valid_for;
+          ValidUntil valid_until;
+          if (options_.claim_valid_for) {
+            const auto now = SteadyClock::now();
+            valid_until = std::make_shared<std::atomic<SteadyClock::rep>>(
+                (now + *options_.claim_valid_for).time_since_epoch().count());
+            BatchLease lease{valid_until, {}, now + *options_.claim_valid_for / 2};
+            for (const core::Transaction& t : got) lease.ids.push_back(t.id);
+            leases.push_back(std::move(lease));
+          }
           for (core::Transaction& t : got) {
             [[maybe_unused]] const bool pushed = shared.work.TryPush(Claimed{std::move(t), valid_until});
             assert(pushed);  // capacity is max_outstanding
@@ -425,7 +475,10 @@ RunStats Runner::Run() {
           });
         }
         if (shared.worker_error) std::rethrow_exception(shared.worker_error);
-        for (Result& r : shared.results) pending.push_back(std::move(r));
+        for (Result& r : shared.results) {
+          waiting.erase(r.record.transaction.id);
+          pending.push_back(std::move(r));
+        }
         shared.results.clear();
       }
 
@@ -436,6 +489,7 @@ RunStats Runner::Run() {
         flush();
       }
       if (finishing && outstanding == 0) break;
+      if (!stopping) renew_leases();
 
       if (deps_.on_progress && SteadyClock::now() - last_progress >= std::chrono::seconds(1)) {
         deps_.on_progress(stats);

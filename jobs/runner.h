@@ -39,6 +39,12 @@ class WorkSource {
   virtual void Release(std::vector<std::int64_t> ids) = 0;
   // Every transaction handed out with an id <= `id` is done (applied or found conflicting): backfill progress.
   virtual void Progress(std::int64_t id) { (void)id; }
+  // Extends the leases of claims still waiting for their check; returns the ids extended. Sources without
+  // leases (dry runs) have nothing to extend and return them all.
+  virtual std::vector<std::int64_t> Renew(std::vector<std::int64_t> ids, core::Instant now) {
+    (void)now;
+    return ids;
+  }
 };
 
 // One checked transaction, as the reports see it.
@@ -124,6 +130,7 @@ struct RunStats {
   std::map<core::CheckOutcome, std::int64_t> by_error;
   std::vector<std::string> auth_refused;  // merchants whose credentials the gateway refused (exit 4 at the end)
   std::int64_t expired_claims = 0;        // given back unchecked because their lease was about to run out
+  std::int64_t renewed = 0;               // claim leases extended while they waited
   std::int64_t throttled = 0;             // 429/503 answers
   std::chrono::milliseconds throttle_paused{0};  // how long every worker was held back by them
   // Checked transactions by kind and check outcome (a merchant without credentials counts as INVALID_REQUEST):

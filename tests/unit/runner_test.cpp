@@ -464,6 +464,10 @@ BOOST_AUTO_TEST_CASE(reconnecting_store_retries_until_the_database_is_back) {
     std::vector<core::Transaction> TransactionsClaimWindow(const core::WindowClaimParams& p) override { return s_.TransactionsClaimWindow(p); }
     core::ApplyResult TransactionsApply(const core::ApplyParams& p) override { return s_.TransactionsApply(p); }
     void LeasesRelease(const core::ReleaseParams& p) override { s_.LeasesRelease(p); }
+    std::vector<std::int64_t> TransactionsHeldInWindow(const core::WindowHeldParams& p) override {
+      return s_.TransactionsHeldInWindow(p);
+    }
+    std::vector<std::int64_t> LeasesRenew(const core::RenewParams& p) override { return s_.LeasesRenew(p); }
     FakeStore& s_;
   };
   int connects = 0;
@@ -557,6 +561,8 @@ BOOST_AUTO_TEST_CASE(deadlocks_and_serialization_failures_are_retried_without_re
       return {};
     }
     void LeasesRelease(const core::ReleaseParams&) override {}
+    std::vector<std::int64_t> TransactionsHeldInWindow(const core::WindowHeldParams&) override { return {}; }
+    std::vector<std::int64_t> LeasesRenew(const core::RenewParams&) override { return {}; }
     int calls = 0;
   };
   auto first = std::make_unique<Deadlocking>();
@@ -582,6 +588,67 @@ BOOST_AUTO_TEST_CASE(deadlocks_and_serialization_failures_are_retried_without_re
                                       [](auto first_failure) { return first_failure + std::chrono::seconds(30); },
                                       &jobs::Database::IsTransient);
   BOOST_CHECK_THROW(not_retried.TransactionsApply(core::ApplyParams{"r", kNow, {}}), db::QueryError);
+}
+
+// Backfill meets rows another run holds: it does not skip them for good. They are claimed again once the scan is
+// through; a row still held then is reported unverified and the resume point stays before it.
+BOOST_AUTO_TEST_CASE(backfill_revisits_rows_another_run_held_and_never_resumes_past_them) {
+  core::WindowClaimParams window;
+  window.run_id = "bf-1";
+  window.lease = core::Millis{300'000};
+  window.created_from = kNow - core::Millis{3'600'000};
+  window.created_to = kNow;
+  for (bool freed : {true, false}) {
+    BOOST_TEST_CONTEXT("freed " << freed) {
+      Harness h;
+      for (int id = 1; id <= 100; ++id) h.store.Add(Charge(id));
+      h.store.Lease(10, "other", kNow + core::Millis{60'000});
+      h.store.Lease(20, "other", kNow + core::Millis{60'000});
+      struct Frees : jobs::RunObserver {
+        void OnChecked(const jobs::CheckRecord&, const core::UpdateOutcome&) override {
+          if (++seen == 90 && freed) store->LeasesRelease(core::ReleaseParams{"other", {10, 20}});
+        }
+        FakeStore* store = nullptr;
+        bool freed = false;
+        int seen = 0;
+      } frees;
+      frees.store = &h.store;
+      frees.freed = freed;
+      std::int64_t through = 0;
+      jobs::ClaimWindowSource source(h.store, window, [&](std::int64_t id) { through = id; });
+      jobs::RunnerDeps deps = h.Deps(source);
+      deps.observer = &frees;
+      h.options.batch_size = 10;
+      const jobs::RunStats stats = jobs::Runner(h.options, deps).Run();
+      if (freed) {
+        BOOST_TEST(stats.checked == 100);
+        BOOST_TEST(h.gateway.CallsFor("c10") == 1);
+        BOOST_TEST(h.gateway.CallsFor("c20") == 1);
+        BOOST_TEST(source.unverified() == 0u);
+        BOOST_TEST(through == 100);
+      } else {
+        BOOST_TEST(stats.checked == 98);
+        BOOST_TEST(h.gateway.CallsFor("c10") == 0);
+        BOOST_TEST(source.unverified() == 2u);
+        BOOST_TEST(through == 9);  // --resume starts at the first row this run could not verify
+      }
+    }
+  }
+}
+
+// Claims queued behind a slow rate keep their leases: the coordinator renews them half-way through their
+// validity, so none is given back unchecked (before renewal, every claim still queued after 1.5 s was).
+BOOST_AUTO_TEST_CASE(long_held_claims_have_their_leases_renewed) {
+  Harness h;
+  for (int id = 1; id <= 40; ++id) h.store.Add(Charge(id));
+  h.options.in_flight = 1;
+  h.options.max_rps = 10;  // 40 checks take about 4 s
+  h.options.claim_valid_for = std::chrono::milliseconds{1500};
+  const jobs::RunStats stats = h.RunDue();
+  BOOST_TEST(stats.expired_claims == 0);
+  BOOST_TEST(stats.checked == 40);
+  BOOST_TEST(stats.renewed > 0);
+  BOOST_TEST(h.store.renewals() == stats.renewed);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
