@@ -86,7 +86,10 @@ std::vector<std::int64_t> ClaimWindowSource::Renew(std::vector<std::int64_t> ids
 }
 
 void ClaimWindowSource::Progress(std::int64_t id) {
-  // Never past a row that is still unverified: --resume starts after the resume point.
+  // Never past a row that is still unverified: --resume starts after the resume point. Batches of revisited
+  // rows report their own (lower) ids: the highest id reported so far is what the resume point may reach.
+  done_through_ = std::max(done_through_, id);
+  id = done_through_;
   if (!held_.empty()) id = std::min(id, *held_.begin() - 1);
   if (!revisiting_.empty()) id = std::min(id, *revisiting_.begin() - 1);
   if (id <= saved_) return;

@@ -56,6 +56,7 @@ class ClaimWindowSource : public WorkSource {
   std::set<std::int64_t> held_;        // passed over, not claimed yet
   std::set<std::int64_t> revisiting_;  // claimed on the second pass, not applied yet
   std::int64_t saved_ = 0;             // the last resume point saved
+  std::int64_t done_through_ = 0;      // the highest id the runner reported done through
 };
 
 // Dry runs: pages through `list(after_id, max)` (transactions in id order, read without locking or claiming)
