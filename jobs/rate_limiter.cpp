@@ -87,12 +87,14 @@ void RateSchedule::Answered(TimePoint now, bool throttled, std::optional<Duratio
     if (max_rps_ > 0) {
       ceiling_ = max_rps_;
     } else {
-      // No configured limit: the ceiling is the rate calls were starting at, from the last whole window or, in
-      // the first one, from this window so far.
+      // No configured limit: the ceiling is the rate calls were starting at, from the last whole window or from
+      // this window so far, whichever is higher. Early in a window the sample is small and a generous estimate is
+      // the safe side: an underestimate would cap the run far below what the gateway takes, while an overestimate
+      // only costs a window or two of decreases.
       const double window_s = std::chrono::duration<double>(kThrottleWindow).count();
       double measured = last_window_starts_ >= 0 ? static_cast<double>(last_window_starts_) / window_s : 0;
       const double so_far_s =
-          std::max(0.1, std::chrono::duration<double>(now - window_start_).count());
+          std::max(0.01, std::chrono::duration<double>(now - window_start_).count());
       measured = std::max(measured, static_cast<double>(starts_) / so_far_s);
       ceiling_ = std::max(kMinFloorRps, measured);
     }
