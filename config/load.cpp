@@ -235,7 +235,8 @@ core::Expected<bool> ConninfoHasPassword(std::string_view text, int depth = 0) {
 
 class Loader {
  public:
-  Loader(const Environment& env, std::string base_dir) : env_(env), base_dir_(std::move(base_dir)) {}
+  Loader(const Environment& env, std::string base_dir, bool read_secrets)
+      : env_(env), base_dir_(std::move(base_dir)), read_secrets_(read_secrets) {}
 
   Settings Run(const YAML::Node& root) {
     Settings settings;
@@ -636,6 +637,7 @@ class Loader {
                       "the value is not shown in case it is the secret itself");
       return;
     }
+    if (!read_secrets_) return;
     const std::string name = shown ? "environment variable " + Quoted(m.secret_key_env)
                                    : std::string("the environment variable (name not shown: it has lowercase "
                                                  "letters, so it might be the secret itself)");
@@ -657,6 +659,7 @@ class Loader {
       return;
     }
     m.secret_key_file = Resolve(path);
+    if (!read_secrets_) return;
     const std::string name = LooksLikePath(path) ? "file " + Quoted(m.secret_key_file)
                                                  : std::string("the file (name not shown: it has no \"/\" or \".\", "
                                                                "so it might be the secret itself)");
@@ -803,6 +806,7 @@ class Loader {
 
   const Environment& env_;
   std::string base_dir_;
+  bool read_secrets_;
   std::vector<std::string> problems_;
   std::vector<std::size_t> merchant_index_;  // the list position of each entry of `out`, for duplicate messages
 };
@@ -817,7 +821,7 @@ std::string JoinLines(const std::vector<std::string>& lines) {
 }
 
 Settings LoadYaml(std::string_view yaml, const Environment& env, const std::string& base_dir,
-                  const std::string& where) {
+                  const std::string& where, bool read_secrets) {
   YAML::Node root;
   try {
     root = YAML::Load(std::string(yaml));
@@ -825,7 +829,7 @@ Settings LoadYaml(std::string_view yaml, const Environment& env, const std::stri
     throw ConfigError({where + ": invalid YAML at line " + std::to_string(e.mark.line + 1) + ", column " +
                        std::to_string(e.mark.column + 1) + ": " + e.msg});
   }
-  Loader loader(env, base_dir);
+  Loader loader(env, base_dir, read_secrets);
   try {
     return loader.Run(root);
   } catch (const YAML::Exception& e) {
@@ -855,17 +859,20 @@ Environment MapEnvironment(std::map<std::string, std::string, std::less<>> varia
   };
 }
 
-Settings Load(const std::string& path, const Environment& env) {
+Settings Load(const std::string& path, const Environment& env, const LoadOptions& options) {
+  const std::string where =
+      "config file " + Quoted(path) + (options.origin.empty() ? std::string() : " (" + options.origin + ")");
   std::string error;
   // 1 MiB is far beyond any real configuration; the limit keeps a mistaken path (a log file) from being slurped.
   const std::optional<std::string> text = ReadSmallFile(path, 1 << 20, error);
-  if (!text) throw ConfigError({"config file " + Quoted(path) + ": cannot read: " + error});
+  if (!text) throw ConfigError({where + ": cannot read: " + error});
   const std::string base_dir = std::filesystem::path(path).parent_path().string();
-  return LoadYaml(*text, env, base_dir, "config file " + Quoted(path));
+  return LoadYaml(*text, env, base_dir, where, options.read_secrets);
 }
 
-Settings LoadFromString(std::string_view yaml, const Environment& env, const std::string& base_dir) {
-  return LoadYaml(yaml, env, base_dir, "configuration");
+Settings LoadFromString(std::string_view yaml, const Environment& env, const std::string& base_dir,
+                        const LoadOptions& options) {
+  return LoadYaml(yaml, env, base_dir, "configuration", options.read_secrets);
 }
 
 }  // namespace payrecon::config
