@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -88,15 +89,15 @@ std::vector<YAML::Node> Kustomize(const std::string& dir) {
   return docs;
 }
 
-// The pod spec of a workload (Pod, Job, CronJob, Deployment, StatefulSet, DaemonSet), or a null node.
-YAML::Node PodSpecOf(const YAML::Node& doc) {
+// The pod spec of a workload (Pod, Job, CronJob, Deployment, StatefulSet, DaemonSet), or nullopt.
+std::optional<YAML::Node> PodSpecOf(const YAML::Node& doc) {
   const std::string kind = doc["kind"].as<std::string>();
   if (kind == "Pod") return doc["spec"];
   if (kind == "CronJob") return doc["spec"]["jobTemplate"]["spec"]["template"]["spec"];
   if (kind == "Job" || kind == "Deployment" || kind == "StatefulSet" || kind == "DaemonSet" || kind == "ReplicaSet") {
     return doc["spec"]["template"]["spec"];
   }
-  return YAML::Node();
+  return std::nullopt;
 }
 
 bool IsTrue(const YAML::Node& n) { return n && n.IsScalar() && n.as<std::string>() == "true"; }
@@ -199,8 +200,9 @@ BOOST_AUTO_TEST_CASE(rendered_pods_meet_the_restricted_profile) {
   int pods = 0;
   for (const char* dir : {"kubernetes", "kubernetes/migrate"}) {
     for (const YAML::Node& doc : Kustomize(dir)) {
-      const YAML::Node pod = PodSpecOf(doc);
-      if (!pod) continue;
+      const std::optional<YAML::Node> spec = PodSpecOf(doc);
+      if (!spec) continue;
+      const YAML::Node pod = *spec;
       ++pods;
       BOOST_TEST_CONTEXT(doc["kind"].as<std::string>() << " " << doc["metadata"]["name"].as<std::string>()) {
         const auto problems = RestrictedProblems(pod);
@@ -240,7 +242,7 @@ BOOST_AUTO_TEST_CASE(secrets_and_ca_are_mounted_files) {
   for (const char* dir : {"kubernetes", "kubernetes/migrate"}) {
     for (const YAML::Node& doc : Kustomize(dir)) {
       if (doc["kind"].as<std::string>() == "ConfigMap") configmaps[doc["metadata"]["name"].as<std::string>()] = doc;
-      if (PodSpecOf(doc)) pods.push_back(PodSpecOf(doc));
+      if (const auto spec = PodSpecOf(doc)) pods.push_back(*spec);
     }
   }
   BOOST_REQUIRE(configmaps.count("payrecon-config") == 1u);
