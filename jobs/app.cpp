@@ -32,22 +32,11 @@ int Dispatch(const CommandLine& cl, std::ostream& out) {
     out << "payrecon " << PAYRECON_VERSION << '\n';
     return ToInt(ExitCode::kOk);
   }
+  const CommandSpec& spec = SpecOf(cl.command);
   const config::Settings settings = config::Load(cl.config_path, config::ProcessEnvironment());
   const std::atomic<bool>& interrupt = InstallStopSignals();
   const CommandContext ctx{cl, settings, interrupt, out};
-  switch (cl.command) {
-    case Command::kMigrate: return CommandMigrate(ctx);
-    case Command::kImport: return CommandImport(ctx);
-    case Command::kRun:
-    case Command::kBackfill: return CommandReconcile(ctx);
-    case Command::kReport: return CommandReport(ctx);
-    case Command::kConfigCheck: return CommandConfigCheck(ctx);
-    case Command::kDiscrepanciesList: return CommandDiscrepanciesList(ctx);
-    case Command::kDiscrepanciesResolve: return CommandDiscrepanciesResolve(ctx);
-    case Command::kHelp:
-    case Command::kVersion: break;
-  }
-  return ToInt(ExitCode::kInternal);
+  return spec.handler(ctx);
 }
 
 }  // namespace
