@@ -175,11 +175,15 @@ BOOST_AUTO_TEST_CASE(example_file_loads_cleanly) {
 BOOST_AUTO_TEST_CASE(deployed_configmap_loads_cleanly) {
   // The Kubernetes ConfigMap embeds the production configuration; it must pass the same validation.
   const YAML::Node cm = YAML::LoadFile(std::string(PAYRECON_TESTDATA_DIR) + "/../../deploy/kubernetes/configmap.yaml");
-  const std::string embedded = cm["data"]["payrecon.yaml"].as<std::string>();
-  const Settings s =
-      LoadFromString(embedded, MapEnvironment({{"AMAZONPAY_SECRET_A2XMNOQAN8MC64", "from-the-secret"}}), "");
+  // Its merchant keys are files of a mounted Secret: read here from a folder standing in for the mount.
+  std::string embedded = cm["data"]["payrecon.yaml"].as<std::string>();
+  const std::string mount = "/var/run/secrets/payrecon/merchants/";
+  BOOST_REQUIRE(embedded.find(mount) != std::string::npos);
+  embedded.replace(embedded.find(mount), mount.size(), kDir + "/k8s-merchant-keys/");
+  const Settings s = LoadFromString(embedded, MapEnvironment({}), "");
   BOOST_REQUIRE(s.merchants.size() == 1u);
-  BOOST_TEST(s.merchants[0].secret_key.Reveal() == "from-the-secret");
+  BOOST_TEST(s.merchants[0].secret_key.Reveal() == "from-the-secret-volume");
+  BOOST_TEST(!s.metrics.pushgateway_url.empty());
   BOOST_TEST(s.reports.dir == "/var/lib/payrecon/reports");
 }
 
