@@ -13,6 +13,7 @@
 #include "gateway/response.h"
 #include "gateway/status_checker.h"
 #include "tests/net/test_server.h"
+#include "tests/support/gateway_requests.h"
 
 using namespace payrecon;
 using core::CheckOutcome;
@@ -96,7 +97,7 @@ BOOST_AUTO_TEST_CASE(good_signed_status_response_is_observed) {
   BOOST_TEST(r.request_id == "24db7636-2d3e-401d-b5a3-7791a94d537c");
   // The digest is over the canonical response text Amazon's pages print
   // (tests/testdata/seed002_status_response.txt), byte for byte.
-  BOOST_TEST(r.response_digest == gateway::Sha256Hex(Testdata("seed002_status_response.txt")));
+  BOOST_TEST(r.response_digest == signing::Sha256Hex(Testdata("seed002_status_response.txt")));
   BOOST_TEST(r.observation.status_word == "CaptureApproved");
   BOOST_TEST((r.observation.status == core::Status::kCaptureApproved));
   BOOST_TEST(r.observation.merchant_txn_id == "test12345k121wseddwr");
@@ -165,7 +166,7 @@ BOOST_AUTO_TEST_CASE(vector_v3_response_verifies_over_the_wire) {
   BOOST_TEST(r.value->priority == 0);
   BOOST_TEST(r.value->total_balance == 726350);
   BOOST_TEST(r.value->redeemable_balance == 726350);
-  BOOST_TEST(r.check.response_digest == gateway::Sha256Hex(Testdata("seed002_balance_response.txt")));
+  BOOST_TEST(r.check.response_digest == signing::Sha256Hex(Testdata("seed002_balance_response.txt")));
   BOOST_TEST(server.requests().at(0).uri ==
              "/v1/payments/instruments?accessToken=Atza%7CIwEB&instrumentTypes=AmazonPayBalance&merchantId=AZ4WQCLDT2DF0");
 }
@@ -516,10 +517,7 @@ BOOST_AUTO_TEST_CASE(charge_posts_a_json_body_of_strings) {
   o.expires_seconds = 300;
   Client client(o, Pinned);
   const Merchant merchant = TestMerchant();
-  gateway::ChargeRequest req;
-  req.amount = 10000;
-  req.charge_id = "K3AJFQODGD";
-  req.reference_id = "ref_01";
+  gateway::ChargeRequest req = testing::ChargeOf(10000, "K3AJFQODGD", "ref_01");
   req.access_token = "Atza|IwEB";
   req.callback_url = "http://ar-deepthi.com/amazonpay/thankyou.php";
   req.note_to_customer = "testingsellerNote";
@@ -555,11 +553,8 @@ BOOST_AUTO_TEST_CASE(refund_accepts_number_amounts) {
   });
   Client client(Local(server.port()), Pinned);
   const Merchant merchant = TestMerchant();
-  gateway::RefundRequest req;
-  req.amount = 1;
-  req.refund_id = "1M4CVMGAX6";
-  req.charge_id = "P04-9627949-2839206";
-  req.charge_id_type = gateway::TxnIdType::kAmazonTxnId;
+  gateway::RefundRequest req =
+      testing::RefundOf(1, "1M4CVMGAX6", "P04-9627949-2839206", gateway::TxnIdType::kAmazonTxnId);
   req.soft_descriptor = "refunded";
   const auto r = gateway::Refund(client, merchant, req);
   BOOST_TEST(core::CheckOutcomeName(r.check.outcome) == "OBSERVED");
@@ -582,11 +577,7 @@ BOOST_AUTO_TEST_CASE(topup_and_its_errors_share_the_classification) {
   });
   Client client(Local(server.port()), Pinned);
   const Merchant merchant = TestMerchant();
-  gateway::TopupRequest req;
-  req.amount = 300;
-  req.charge_id = "YD25LQMCW0";
-  req.reference_id = "tnp_ref_21";
-  req.access_token = "Atza|x";
+  gateway::TopupRequest req = testing::TopupOf(300, "YD25LQMCW0", "tnp_ref_21");
   req.callback_url = "http://ar-deepthi.com/amazonpay/thankyou.php";
   const auto ok = gateway::Topup(client, merchant, req);
   BOOST_TEST(core::CheckOutcomeName(ok.check.outcome) == "OBSERVED");
