@@ -177,7 +177,7 @@ BOOST_AUTO_TEST_CASE(inspect_checks_algorithm_and_date_before_signature) {
 // The signature covers x-amz-date, so a verified answer dated far from our clock is an old answer replayed (or a
 // server whose clock is off): not trusted, a signature failure with the reason.
 BOOST_AUTO_TEST_CASE(verified_answer_dated_beyond_the_skew_is_a_bad_signature) {
-  const gateway::Signer signer(core::Secret("S"));
+  const signing::Signer signer(core::Secret("S"));
   const std::string body = R"({"status":"Approved"})";
   const auto signed_at = [&](const std::string& date) {
     Exchange e = Answer(200, body, SignatureCheck::kMissing);
@@ -185,7 +185,7 @@ BOOST_AUTO_TEST_CASE(verified_answer_dated_beyond_the_skew_is_a_bad_signature) {
     e.headers.request_id = "r";
     e.headers.has_signature = true;
     e.headers.signature = signer.Sign(
-        gateway::CanonicalResponseText("GET", "h/p", "AWS4-HMAC-SHA384", date, "r", core::ParseJson(body).value()),
+        signing::CanonicalResponseText("GET", "h/p", "AWS4-HMAC-SHA384", date, "r", core::ParseJson(body).value()),
         date);
     e.received_at = core::ParseAmzDate("20260101T001000Z").value();
     gateway::InspectResponse(e, "GET", "h/p", signer);
