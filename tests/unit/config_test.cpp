@@ -420,7 +420,8 @@ BOOST_AUTO_TEST_CASE(conninfo_is_checked_by_libpq) {
         "host=db dbname='host=db PASSWORD=hunter2'", "password="}) {
     BOOST_TEST(problem(conninfo) == rejected, conninfo);
   }
-  BOOST_TEST(problem("host=db bogus=1") == "database.conninfo: not a libpq connection string: unknown keyword \"bogus\"");
+  BOOST_TEST(problem("host=db bogus=1") ==
+             "database.conninfo: not a libpq connection string: unknown keyword \"bogus\"");
   BOOST_TEST(problem("postgresql://db/payrecon?bogus=1") ==
              "database.conninfo: not a libpq connection string: unknown keyword \"bogus\"");
   BOOST_TEST(problem("host=db SSLMODE=require") ==
