@@ -128,8 +128,11 @@ started=$SECONDS
 for target in sandbox production; do
   tag=$image
   [ "$target" = sandbox ] && tag=$sandbox_image
+  # --label as well as the build arguments: buildah's layer cache keys a LABEL step on its unexpanded text, so a
+  # cached runtime stage would keep an earlier build's revision.
   podman build --isolation=chroot --network=host --pull=never --target "$target" \
     --build-arg PAYRECON_GIT_COMMIT="$commit" --build-arg PAYRECON_VERSION="$version" \
+    --label org.opencontainers.image.revision="$commit" --label org.opencontainers.image.version="$version" \
     -f "$root/deploy/Dockerfile" -t "$tag" "$root" >"$work/build-$target.log" 2>&1 ||
     { tail -n 40 "$work/build-$target.log" >&2; fail "podman build --target $target"; }
 done
@@ -150,6 +153,8 @@ mounted_images+=("$sandbox_image")
 [ -x "$mnt/usr/local/bin/payrecon" ] || fail "no /usr/local/bin/payrecon in the image"
 [ ! -e "$mnt/usr/local/bin/payrecon-sandbox" ] || fail "the production image contains payrecon-sandbox"
 [ -x "$smnt/usr/local/bin/payrecon-sandbox" ] || fail "no payrecon-sandbox in the sandbox image"
+[ -s "$mnt/usr/local/share/man/man1/payrecon.1.gz" ] || fail "no man page in the image"
+[ -s "$mnt/usr/share/bash-completion/completions/payrecon" ] || fail "no bash completion in the image"
 if readelf -S "$mnt/usr/local/bin/payrecon" | grep -Eq '\.(symtab|debug_info)'; then fail "payrecon is not stripped"; fi
 say "production image: $(($(inspect "$image" '{{.Size}}') / 1048576)) MiB;" \
   "sandbox image: $(($(inspect "$sandbox_image" '{{.Size}}') / 1048576)) MiB;" \
