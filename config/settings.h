@@ -37,8 +37,9 @@ struct AmazonPaySettings {
   std::string endpoint_scheme = "https";
   std::string endpoint_host = "amazonpay.amazon.in";
   int endpoint_port = 443;
-  // signing_host: the host written into the signed canonical text (SPEC.md §1.7): differs from the endpoint's host
-  // behind a proxy or with the local sandbox. Default: endpoint_host. A host name, no scheme, port or path.
+  // signing_host: the host written into the signed canonical text (docs/amazon-pay-protocol.md §1.1): differs from the
+  // endpoint's host behind a proxy or with the local sandbox. Default: endpoint_host. A host name, no scheme, port or
+  // path.
   std::string signing_host = "amazonpay.amazon.in";
   // allow_insecure_http: whether an "http://" endpoint is accepted (local sandbox only). Default false.
   bool allow_insecure_http = false;
@@ -54,7 +55,8 @@ struct AmazonPaySettings {
   // user_agent: x-amz-user-agent; 1-64 characters of A-Z a-z 0-9 - _ . ~ (signed header values stay unreserved).
   // Default "payrecon".
   std::string user_agent = "payrecon";
-  // expires: x-amz-expires, seconds a signature stays valid. Default 900, range 300-900 (SPEC.md §1.4).
+  // expires: x-amz-expires, seconds a signature stays valid. Default 900, range 300-900
+  // (docs/amazon-pay-protocol.md §1.4).
   int expires = 900;
 };
 
@@ -132,13 +134,15 @@ struct MetricsSettings {
   // rename). Default empty: none. A relative path is taken from the configuration file's folder.
   std::string textfile;
   // pushgateway_url: a Pushgateway's base URL, "http(s)://host[:port][/prefix]", no user info, query or
-  // fragment; a trailing "/" is dropped. Each run pushes to <url>/metrics/job/<job>/instance/<instance>/mode/<mode>.
+  // fragment; a trailing "/" is dropped. Each run pushes to <url>/metrics/job/<job>/mode/<mode>, or with
+  // `instance` set to <url>/metrics/job/<job>/instance/<instance>/mode/<mode>.
   // Default empty: no push.
   std::string pushgateway_url;
   // job: the Pushgateway's job label. Default "payrecon"; 1-128 characters of A-Z a-z 0-9 - _ . ~.
   std::string job = "payrecon";
-  // instance: the Pushgateway's instance label. Default empty: the host name at run time; else 1-128 characters
-  // of A-Z a-z 0-9 - _ . ~.
+  // instance: the Pushgateway's instance label, part of the grouping key. Default empty: no instance in the key,
+  // so every run of a deployment replaces one group. Set a stable name per replica (never a pod or host name that
+  // changes per run); 1-128 characters of A-Z a-z 0-9 - _ . ~.
   std::string instance;
   // push_timeout: connect and answer limit of the push. Default 5s, range 100ms-60s.
   Millis push_timeout = seconds{5};

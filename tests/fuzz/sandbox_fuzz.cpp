@@ -16,13 +16,13 @@
 #include <string>
 #include <vector>
 
-#include "core/canonical.h"
 #include "core/json.h"
 #include "core/time.h"
-#include "gateway/signer.h"
 #include "sandbox/merchants.h"
 #include "sandbox/sandbox.h"
 #include "sandbox/scenario.h"
+#include "signing/canonical.h"
+#include "signing/signer.h"
 
 using namespace payrecon;
 
@@ -86,13 +86,13 @@ void Requests(FuzzedDataProvider& in) {
                                                                0, std::size(kPaths) - 1)];
     r.host = in.ConsumeBool() ? "amazonpay.amazon.in" : in.ConsumeRandomLengthString(16);
     const bool sign = in.ConsumeBool();
-    std::vector<core::Pair> query;
+    std::vector<signing::Pair> query;
     if (sign || in.ConsumeBool()) {
       const int n = in.ConsumeIntegralInRange<int>(0, 5);
       for (int k = 0; k < n; ++k) query.push_back({Key(in), Value(in)});
       for (const auto& p : query) {
         if (!r.query.empty()) r.query += '&';
-        r.query += core::PercentEncode(p.key) + "=" + core::PercentEncode(p.value);
+        r.query += signing::PercentEncode(p.key) + "=" + signing::PercentEncode(p.value);
       }
     } else {
       r.query = in.ConsumeRandomLengthString(48);
@@ -108,19 +108,19 @@ void Requests(FuzzedDataProvider& in) {
       const bool second = in.ConsumeBool();
       const std::string merchant_id = second ? "MID2" : "MID1";
       const std::string amz_date = core::FormatAmzDate(core::Instant(core::Millis(sandbox::SandboxClock::RealNowMs())));
-      const gateway::RequestSigningHeaders h{merchant_id, amz_date, in.PickValueInArray({"900", "0", "99999"}),
+      const signing::RequestSigningHeaders h{merchant_id, amz_date, in.PickValueInArray({"900", "0", "99999"}),
                                              "Server", "payrecon", "127.0.0.1"};
-      const std::vector<core::Pair> header_pairs = gateway::SignedHeaderPairs(h);
-      std::vector<core::Pair> body_pairs;
+      const std::vector<signing::Pair> header_pairs = signing::SignedHeaderPairs(h);
+      std::vector<signing::Pair> body_pairs;
       if (r.method == "POST") {
-        if (auto json = core::ParseJson(r.body); json.ok()) body_pairs = core::BodyPairs(*json);
+        if (auto json = core::ParseJson(r.body); json.ok()) body_pairs = signing::BodyPairs(*json);
       }
-      const std::string canonical = core::CanonicalText(
-          {r.method, r.host + r.path, query, header_pairs, r.method == "POST" ? body_pairs : std::vector<core::Pair>{}});
-      const gateway::Signer signer(core::Secret(second ? "FUZZ_SECRET_TWO" : "FUZZ_SECRET_ONE"));
+      const std::string canonical = signing::CanonicalText(
+          {r.method, r.host + r.path, query, header_pairs, r.method == "POST" ? body_pairs : std::vector<signing::Pair>{}});
+      const signing::Signer signer(core::Secret(second ? "FUZZ_SECRET_TWO" : "FUZZ_SECRET_ONE"));
       for (const auto& p : header_pairs) r.headers.emplace_back(p.key, p.value);
       r.headers.emplace_back("authorization",
-                             gateway::AuthorizationHeader(second ? "KEY2" : "KEY1", signer.Sign(canonical, amz_date)));
+                             signing::AuthorizationHeader(second ? "KEY2" : "KEY1", signer.Sign(canonical, amz_date)));
     }
 
     const sandbox::HttpReply reply = box.Handle(r);
