@@ -43,7 +43,7 @@ struct Result {
   CheckRecord record;
   bool checked = false;   // a decision exists (false: handed back before its check)
   bool release = false;   // give the claim back instead of applying (not checked, or authentication refused)
-  // Authentication refused: the claim is kept until the run ends, so this run does not claim it again.
+  // Authentication refused or the claim expired: kept until the run ends, so this run does not claim it again.
   bool hold = false;
 };
 
@@ -139,9 +139,11 @@ void WorkerLoop(Shared& shared, const RunnerOptions& options, const RunnerDeps& 
         continue;
       }
       if (claimed->valid_until && SteadyClock::now() > *claimed->valid_until) {
-        // Waited too long (rate limiting, a slow gateway): another run may own it by now.
+        // Waited too long (rate limiting, a slow gateway): another run may own it by now. Kept until the run
+        // ends rather than released now: a released row is due again, and this run would claim it once more.
         shared.expired.fetch_add(1);
         r.release = true;
+        r.hold = true;
         shared.Push(std::move(r));
         continue;
       }

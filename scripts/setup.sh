@@ -4,6 +4,8 @@
 #   PAYRECON_WERROR=ON|OFF   warnings as errors (default ON)
 #   PAYRECON_BUILD_DIR=dir   build directory (default build)
 #   PAYRECON_SKIP_BUILD=1    install packages only
+#   PAYRECON_CMAKE_ARGS=...  more configure arguments (scripts/test.sh's sanitizer and fuzz builds)
+#   PAYRECON_BUILD_TARGETS=  targets to build (default: all)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
@@ -58,5 +60,9 @@ fi
 
 build=${PAYRECON_BUILD_DIR:-$root/build}
 jobs=$(nproc 2>/dev/null || echo 2)
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPAYRECON_WERROR="${PAYRECON_WERROR:-ON}" >/dev/null
-cmake --build "$build" -j "$jobs"
+# shellcheck disable=SC2086 # PAYRECON_CMAKE_ARGS and PAYRECON_BUILD_TARGETS are word lists
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPAYRECON_WERROR="${PAYRECON_WERROR:-ON}" \
+  ${PAYRECON_CMAKE_ARGS:-} >/dev/null
+targets=()
+for t in ${PAYRECON_BUILD_TARGETS:-}; do targets+=(--target "$t"); done
+cmake --build "$build" -j "$jobs" "${targets[@]}"

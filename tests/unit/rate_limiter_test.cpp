@@ -1,5 +1,9 @@
 #include <boost/test/unit_test.hpp>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include "jobs/rate_limiter.h"
 
 using payrecon::jobs::RateSchedule;
@@ -57,6 +61,35 @@ BOOST_AUTO_TEST_CASE(rate_recovers_by_a_tenth_per_calm_second) {
   BOOST_TEST(s.current_rps() == 60);
   (void)s.Reserve(kT0 + milliseconds(10000));
   BOOST_TEST(s.current_rps() == 100);
+}
+
+// The blocking form, shared by worker threads (also run under ThreadSanitizer).
+BOOST_AUTO_TEST_CASE(unlimited_acquire_from_many_threads_never_blocks) {
+  payrecon::jobs::RateLimiter limiter(0);
+  const std::atomic<bool> stop{false};
+  std::atomic<int> granted{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] {
+      for (int k = 0; k < 500; ++k) granted += limiter.Acquire(stop) ? 1 : 0;
+    });
+  }
+  for (auto& t : threads) t.join();
+  BOOST_TEST(granted.load() == 8 * 500);
+}
+
+BOOST_AUTO_TEST_CASE(acquire_during_a_pause_gives_up_when_stopped) {
+  payrecon::jobs::RateLimiter limiter(100);
+  limiter.SlowDown(std::chrono::hours(1));
+  std::atomic<bool> stop{false};
+  std::atomic<int> refused{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&] { refused += limiter.Acquire(stop) ? 0 : 1; });
+  }
+  stop = true;  // whether the workers are waiting already or not yet: none may start a call
+  for (auto& t : threads) t.join();
+  BOOST_TEST(refused.load() == 4);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
