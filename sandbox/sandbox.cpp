@@ -10,6 +10,7 @@
 #include "core/json.h"
 #include "core/money.h"
 #include "core/time.h"
+#include "env/clock.h"
 #include "sandbox/scenario.h"
 #include "signing/canonical.h"
 #include "signing/signer.h"
@@ -116,10 +117,7 @@ const std::string* HttpRequest::Header(std::string_view lowercase_name) const {
   return nullptr;
 }
 
-std::int64_t SandboxClock::RealNowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+std::int64_t SandboxClock::RealNowMs() { return env::WallNow().time_since_epoch().count(); }
 
 // One API request while it is handled.
 struct Sandbox::Call {
