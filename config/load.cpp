@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "core/duration.h"
+#include "env/environment.h"
 
 namespace payrecon::config {
 namespace {
@@ -822,11 +823,7 @@ ConfigError::ConfigError(std::vector<std::string> problems)
     : std::runtime_error(JoinLines(problems)), problems_(std::move(problems)) {}
 
 Environment ProcessEnvironment() {
-  return [](std::string_view name) -> std::optional<std::string> {
-    const char* value = std::getenv(std::string(name).c_str());
-    if (value == nullptr) return std::nullopt;
-    return std::string(value);
-  };
+  return [](std::string_view name) { return env::GetEnv(name); };
 }
 
 Environment MapEnvironment(std::map<std::string, std::string, std::less<>> variables) {

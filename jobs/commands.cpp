@@ -12,6 +12,7 @@
 #include "core/json.h"
 #include "db/import.h"
 #include "db/migrate.h"
+#include "env/clock.h"
 #include "jobs/database.h"
 #include "jobs/exit_code.h"
 #include "jobs/log.h"
@@ -21,10 +22,6 @@
 namespace payrecon::jobs {
 
 namespace {
-
-core::Instant WallNow() {
-  return std::chrono::time_point_cast<core::Millis>(std::chrono::system_clock::now());
-}
 
 // At most this many problems of a rejected import are listed one per line; the rest are counted.
 constexpr std::size_t kMaxProblemsListed = 1000;
@@ -90,7 +87,7 @@ int CommandImport(const CommandContext& ctx) {
     throw JobError(ExitCode::kUsage, "import file \"" + path + "\" rejected: " + std::to_string(problems.size()) +
                                          " bad line(s); nothing imported");
   }
-  const db::ImportResult r = importer.Commit(WallNow());
+  const db::ImportResult r = importer.Commit(env::WallNow());
   LogInfo("imported \"" + path + "\": " + std::to_string(r.inserted) + " inserted, " + std::to_string(r.skipped) +
           " already present");
   ctx.out << "{\"inserted\":" << r.inserted << ",\"skipped\":" << r.skipped << "}\n" << std::flush;
@@ -120,7 +117,7 @@ int CommandReport(const CommandContext& ctx) {
   summary.gateway_latency_total_us = counts.gateway_latency_total_us;
   summary.gateway_latency_max_us = counts.gateway_latency_max_us;
   WriteRunRows(db, run_id, report, summary);
-  auto ages = WritePending(db, WallNow(), report, summary);
+  auto ages = WritePending(db, env::WallNow(), report, summary);
   // Runs recorded before the latency buckets were stored draw an empty latency chart.
   const std::string dir = CommitReport(report, summary, counts.latency, std::move(ages));
   LogInfo("reports of run '" + run_id + "' written to \"" + dir + "\"");

@@ -13,6 +13,8 @@
 #include "core/json.h"
 #include "core/report_rows.h"
 #include "db/migrate.h"
+#include "env/clock.h"
+#include "env/host.h"
 #include "gateway/merchants.h"
 #include "gateway/options.h"
 #include "gateway/status_checker.h"
@@ -37,10 +39,6 @@ constexpr std::chrono::seconds kMinReconnectWindow{5};
 // Failed checks are written to run_errors in batches of this many.
 constexpr std::size_t kErrorBatch = 500;
 
-core::Instant WallNow() {
-  return std::chrono::time_point_cast<core::Millis>(std::chrono::system_clock::now());
-}
-
 std::string NewRunId() {
   std::random_device rd;
   std::array<unsigned char, 16> b{};
@@ -55,12 +53,6 @@ std::string NewRunId() {
     s += kHex[b[i] & 0x0f];
   }
   return s;
-}
-
-std::string Hostname() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof buf - 1) != 0) return "";
-  return buf;
 }
 
 gateway::GatewayOptions GatewayOptionsFrom(const config::AmazonPaySettings& a) {
@@ -344,7 +336,7 @@ int Reconcile(const CommandContext& ctx, RunOutcome& outcome) {
   const config::Settings& s = ctx.settings;
   const bool backfill = cl.command == Command::kBackfill;
   const std::string mode = backfill ? "backfill" : "run";
-  const core::Instant started_at = WallNow();
+  const core::Instant started_at = env::WallNow();
   const core::Millis budget = cl.deadline.value_or(s.worker.deadline);
   const auto deadline = SteadyClock::now() + budget;
 
@@ -428,7 +420,7 @@ int ExitCodeOfCurrentException() {
 
 int CommandReconcile(const CommandContext& ctx) {
   const std::string mode = ctx.command_line.command == Command::kBackfill ? "backfill" : "run";
-  const core::Instant started_at = WallNow();
+  const core::Instant started_at = env::WallNow();
   const auto started = SteadyClock::now();
   RunOutcome outcome;
   outcome.dry_run = ctx.command_line.dry_run;
@@ -443,7 +435,7 @@ int CommandReconcile(const CommandContext& ctx) {
     RunMetricsInput in;
     in.mode = mode;
     in.exit_code = exit_code;
-    in.finished_at = WallNow();
+    in.finished_at = env::WallNow();
     in.duration = std::chrono::duration_cast<core::Millis>(SteadyClock::now() - started);
     in.stats = outcome.stats ? &*outcome.stats : nullptr;
     in.database = outcome.database;
@@ -459,7 +451,7 @@ int CommandReconcile(const CommandContext& ctx) {
     LogError(mode + " failed", {{"mode", mode},
                                 {"exit_code", static_cast<std::int64_t>(code)},
                                 {"checked", st.checked},
-                                {"elapsed_ms", static_cast<std::int64_t>((WallNow() - started_at).count())}});
+                                {"elapsed_ms", static_cast<std::int64_t>((env::WallNow() - started_at).count())}});
     publish(code);
     throw;
   }
@@ -480,7 +472,7 @@ int ReconcileBody(const CommandContext& ctx, Database& db, ReportWriter& report,
   const std::string& run_id = summary.run_id;
   const core::Instant started_at = summary.started_at;
   if (!cl.dry_run && !cl.resume) {
-    db::RunStartParams p{run_id, mode, ArgumentsJson(cl, window, budget), started_at, Hostname(), false};
+    db::RunStartParams p{run_id, mode, ArgumentsJson(cl, window, budget), started_at, env::HostName(), false};
     db.Retry("RunStart", [&](db::PgStore& store) { store.RunStart(p); });
   }
   {
@@ -514,7 +506,7 @@ int ReconcileBody(const CommandContext& ctx, Database& db, ReportWriter& report,
       std::vector<core::Transaction> out;
       while (out.empty()) {
         core::WindowClaimParams p = wp;
-        p.now = WallNow();
+        p.now = env::WallNow();
         p.limit = max;
         p.after_id = dry_cursor;
         auto page = db.Retry("TransactionsListWindow",
@@ -570,7 +562,7 @@ int ReconcileBody(const CommandContext& ctx, Database& db, ReportWriter& report,
     return std::make_unique<gateway::GatewayStatusChecker>(gateway_options, merchants);
   };
   deps.merchant_configured = [&](std::string_view m) { return merchants->Find(m) != nullptr; };
-  deps.now = WallNow;
+  deps.now = env::WallNow;
   deps.seed = std::random_device{}();
   deps.observer = cl.dry_run ? static_cast<RunObserver*>(&dry_rows) : &error_recorder;
   deps.interrupt = &ctx.interrupt;
@@ -592,7 +584,7 @@ int ReconcileBody(const CommandContext& ctx, Database& db, ReportWriter& report,
   summary.gateway_latency_max_us = counts.gateway_latency_max_us;
 
   if (!cl.dry_run) WriteRunRows(db, run_id, report, summary);
-  const core::Instant finished_at = WallNow();
+  const core::Instant finished_at = env::WallNow();
   auto ages = WritePending(db, finished_at, report, summary);
   const int exit_code = ExitCodeFor(stats, summary.discrepancies, cl.strict);
   summary.exit_code = exit_code;
@@ -628,7 +620,7 @@ int ReconcileBody(const CommandContext& ctx, Database& db, ReportWriter& report,
     // Gauges of the whole database for the metrics; a failure here costs those gauges, never the run.
     try {
       DatabaseGauges g;
-      g.now = WallNow();
+      g.now = env::WallNow();
       db.Retry("DiscrepanciesCountOpen", [&](db::PgStore& store) { g.open_discrepancies = store.DiscrepanciesCountOpen(); });
       db.Retry("TransactionsPendingAges", [&](db::PgStore& store) {
         g.pending = store.TransactionsPendingAges({g.now, PendingAgeBounds()});

@@ -238,7 +238,7 @@ BOOST_AUTO_TEST_CASE(expired_signature_is_authorization_expired) {
   auto options = f.Options();
   options.expires_seconds = 300;
   // Signed 300 + 60 + 5 seconds ago: past x-amz-expires and the skew allowance.
-  auto client = f.MakeClient(options, [] { return gateway::SystemNow() - std::chrono::seconds(365); });
+  auto client = f.MakeClient(options, [] { return env::WallNow() - std::chrono::seconds(365); });
   const gateway::Merchant mid1(testing::Mid1());
   const auto r = Status(client, mid1, "order-1");
   BOOST_TEST(r.outcome == CheckOutcome::kAuth);
@@ -246,7 +246,7 @@ BOOST_AUTO_TEST_CASE(expired_signature_is_authorization_expired) {
   BOOST_TEST(r.gateway_code == "AuthorizationExpired");
 
   // Within the allowance it is accepted.
-  auto fresh = f.MakeClient(options, [] { return gateway::SystemNow() - std::chrono::seconds(330); });
+  auto fresh = f.MakeClient(options, [] { return env::WallNow() - std::chrono::seconds(330); });
   BOOST_TEST(Status(fresh, mid1, "order-1").outcome == CheckOutcome::kObserved);
 }
 
