@@ -92,31 +92,37 @@ slim_down() {
 started=$SECONDS
 base_tar=$cache/debian-bookworm-minbase.tar
 slim_tar=$cache/debian-bookworm-minbase-slim.tar
-if ! podman image exists localhost/debian:bookworm || ! podman image exists localhost/debian:bookworm-slim; then
-  mkdir -p "$cache"
-  if [ ! -s "$base_tar" ] || [ ! -s "$slim_tar" ]; then
-    tmp=$(mktemp -d "$cache/debootstrap.XXXXXX")
-    if [ -s "$base_tar" ]; then
-      mkdir "$tmp/root"
-      tar -C "$tmp/root" -xf "$base_tar"
-    else
-      mirror=${PAYRECON_DEBIAN_MIRROR:-$(debian_mirror | head -n 1)}
-      [ -n "$mirror" ] || fail "no bookworm mirror found in /etc/apt (set PAYRECON_DEBIAN_MIRROR)"
-      say "debootstrap --variant=minbase bookworm from $mirror (cached in $cache afterwards)"
-      debootstrap --variant=minbase bookworm "$tmp/root" "$mirror" >"$tmp/log" 2>&1 ||
-        { tail -20 "$tmp/log" >&2; rm -rf "$tmp"; fail "debootstrap"; }
-      rm -rf "$tmp"/root/var/cache/apt/archives/*.deb "$tmp"/root/var/lib/apt/lists/*
-      tar -C "$tmp/root" -cf "$base_tar.part" .
-      mv "$base_tar.part" "$base_tar"
-    fi
-    slim_down "$tmp/root"
-    tar -C "$tmp/root" -cf "$slim_tar.part" .
-    mv "$slim_tar.part" "$slim_tar"
-    rm -rf "$tmp"
+mkdir -p "$cache"
+if [ ! -s "$base_tar" ] || [ ! -s "$slim_tar" ]; then
+  tmp=$(mktemp -d "$cache/debootstrap.XXXXXX")
+  if [ -s "$base_tar" ]; then
+    mkdir "$tmp/root"
+    tar -C "$tmp/root" -xf "$base_tar"
+  else
+    mirror=${PAYRECON_DEBIAN_MIRROR:-$(debian_mirror | head -n 1)}
+    [ -n "$mirror" ] || fail "no bookworm mirror found in /etc/apt (set PAYRECON_DEBIAN_MIRROR)"
+    say "debootstrap --variant=minbase bookworm from $mirror (cached in $cache afterwards)"
+    debootstrap --variant=minbase bookworm "$tmp/root" "$mirror" >"$tmp/log" 2>&1 ||
+      { tail -20 "$tmp/log" >&2; rm -rf "$tmp"; fail "debootstrap"; }
+    rm -rf "$tmp"/root/var/cache/apt/archives/*.deb "$tmp"/root/var/lib/apt/lists/*
+    tar -C "$tmp/root" -cf "$base_tar.part" .
+    mv "$base_tar.part" "$base_tar"
   fi
-  podman import --quiet "$base_tar" localhost/debian:bookworm >/dev/null
-  podman import --quiet "$slim_tar" localhost/debian:bookworm-slim >/dev/null
+  slim_down "$tmp/root"
+  tar -C "$tmp/root" -cf "$slim_tar.part" .
+  mv "$slim_tar.part" "$slim_tar"
+  rm -rf "$tmp"
 fi
+# The tags are shared by everything on this machine that uses podman: trust them only while they name the images
+# this script imported (their ids are kept beside the tarballs), else import again (a few seconds; a new import
+# has a new id, so the image layers above it are rebuilt).
+for pair in "bookworm:$base_tar" "bookworm-slim:$slim_tar"; do
+  name=localhost/debian:${pair%%:*}
+  tarball=${pair#*:}
+  if [ "$(podman image inspect --format '{{.Id}}' "$name" 2>/dev/null)" != "$(cat "$tarball.id" 2>/dev/null)" ]; then
+    podman import --quiet "$tarball" "$name" | sed "s/^sha256://" >"$tarball.id"
+  fi
+done
 podman tag localhost/debian:bookworm docker.io/library/debian:bookworm
 podman tag localhost/debian:bookworm-slim docker.io/library/debian:bookworm-slim
 say "base image ready ($((SECONDS - started)) s)"
