@@ -235,7 +235,8 @@ core::Expected<bool> ConninfoHasPassword(std::string_view text, int depth = 0) {
 
 class Loader {
  public:
-  Loader(const Environment& env, std::string base_dir) : env_(env), base_dir_(std::move(base_dir)) {}
+  Loader(const Environment& env, std::string base_dir, Secrets secrets)
+      : env_(env), base_dir_(std::move(base_dir)), secrets_(secrets) {}
 
   Settings Run(const YAML::Node& root) {
     Settings settings;
@@ -639,6 +640,7 @@ class Loader {
     const std::string name = shown ? "environment variable " + Quoted(m.secret_key_env)
                                    : std::string("the environment variable (name not shown: it has lowercase "
                                                  "letters, so it might be the secret itself)");
+    if (secrets_ == Secrets::kSkip) return;
     const std::optional<std::string> value = env_(m.secret_key_env);
     if (!value) {
       Problem(f.path, name + " is not set");
@@ -660,6 +662,7 @@ class Loader {
     const std::string name = LooksLikePath(path) ? "file " + Quoted(m.secret_key_file)
                                                  : std::string("the file (name not shown: it has no \"/\" or \".\", "
                                                                "so it might be the secret itself)");
+    if (secrets_ == Secrets::kSkip) return;
     std::string error;
     std::optional<std::string> data = ReadSmallFile(m.secret_key_file, kMaxSecretFileBytes, error);
     if (!data) {
@@ -735,7 +738,17 @@ class Loader {
   }
 
   void Reports(const Field& f, ReportsSettings& out) {
-    const Section s = Open(f.present ? f.node : YAML::Node(), "reports", {"dir"});
+    const Section s = Open(f.present ? f.node : YAML::Node(), "reports", {"dir", "pending_limit", "keep"});
+    ReadInt(Get(s, "pending_limit"), 0, 10'000'000, out.pending_limit);
+    const Field keep = Get(s, "keep");
+    core::Millis k{};
+    if (ReadDuration(keep, core::Millis{0}, hours{24 * 3650}, k)) {
+      if (k.count() != 0 && k < hours{1}) {
+        Problem(keep.path, "must be 0s (keep every run folder) or between 1h and 3650d, got " + core::FormatDuration(k));
+      } else {
+        out.keep = k;
+      }
+    }
     const Field dir = Get(s, "dir");
     std::string d;
     if (ReadString(dir, d)) {
@@ -803,6 +816,7 @@ class Loader {
 
   const Environment& env_;
   std::string base_dir_;
+  Secrets secrets_;
   std::vector<std::string> problems_;
   std::vector<std::size_t> merchant_index_;  // the list position of each entry of `out`, for duplicate messages
 };
@@ -817,7 +831,7 @@ std::string JoinLines(const std::vector<std::string>& lines) {
 }
 
 Settings LoadYaml(std::string_view yaml, const Environment& env, const std::string& base_dir,
-                  const std::string& where) {
+                  const std::string& where, Secrets secrets) {
   YAML::Node root;
   try {
     root = YAML::Load(std::string(yaml));
@@ -825,7 +839,7 @@ Settings LoadYaml(std::string_view yaml, const Environment& env, const std::stri
     throw ConfigError({where + ": invalid YAML at line " + std::to_string(e.mark.line + 1) + ", column " +
                        std::to_string(e.mark.column + 1) + ": " + e.msg});
   }
-  Loader loader(env, base_dir);
+  Loader loader(env, base_dir, secrets);
   try {
     return loader.Run(root);
   } catch (const YAML::Exception& e) {
@@ -855,17 +869,18 @@ Environment MapEnvironment(std::map<std::string, std::string, std::less<>> varia
   };
 }
 
-Settings Load(const std::string& path, const Environment& env) {
+Settings Load(const std::string& path, const Environment& env, Secrets secrets) {
   std::string error;
   // 1 MiB is far beyond any real configuration; the limit keeps a mistaken path (a log file) from being slurped.
   const std::optional<std::string> text = ReadSmallFile(path, 1 << 20, error);
   if (!text) throw ConfigError({"config file " + Quoted(path) + ": cannot read: " + error});
   const std::string base_dir = std::filesystem::path(path).parent_path().string();
-  return LoadYaml(*text, env, base_dir, "config file " + Quoted(path));
+  return LoadYaml(*text, env, base_dir, "config file " + Quoted(path), secrets);
 }
 
-Settings LoadFromString(std::string_view yaml, const Environment& env, const std::string& base_dir) {
-  return LoadYaml(yaml, env, base_dir, "configuration");
+Settings LoadFromString(std::string_view yaml, const Environment& env, const std::string& base_dir,
+                        Secrets secrets) {
+  return LoadYaml(yaml, env, base_dir, "configuration", secrets);
 }
 
 }  // namespace payrecon::config

@@ -153,9 +153,13 @@ const char* const kLeasesRelease =
     "UPDATE payrecon.transactions SET lease_run_id = NULL, lease_until = NULL"
     " WHERE id = ANY($2::bigint[]) AND lease_run_id = $1";
 
+// $1 kind or NULL, $2 created before (ms), $3 limit or NULL (all). The order and predicate are those of the
+// transactions_pending_created index.
 const char* const kTransactionsForEachPending =
     "SELECT " PR_TRANSACTION_COLUMNS " FROM payrecon.transactions t"
-    " WHERE t.status IN " PR_PENDING " ORDER BY t.created_at, t.id";
+    " WHERE t.status IN " PR_PENDING " AND t.created_at < " PR_TS("$2")
+    "   AND ($1::text IS NULL OR t.kind = $1::text)"
+    " ORDER BY t.created_at, t.id LIMIT $3::bigint";
 
 // $1 created_from, $2 created_to, $3 kind or NULL, $4 merchant_id or NULL, $5 after_id. For backfill's progress line.
 const char* const kTransactionsCountWindow =
@@ -280,5 +284,17 @@ const char* const kImportInsert =
     "        status, " PR_TS("created_ms") ", " PR_TS("$1") ", " PR_TS("created_ms")
     " FROM payrecon_import ORDER BY line"
     " ON CONFLICT (merchant_id, kind, merchant_txn_id) DO NOTHING";
+
+// $1 before (ms). Errors of runs started before it that are finished; then those runs. Open runs (no
+// finished_at) keep their errors: a crashed backfill can still be resumed and reported.
+const char* const kHistoryPrune =
+    "WITH old AS ("
+    "  SELECT id FROM payrecon.runs WHERE started_at < " PR_TS("$1") " AND finished_at IS NOT NULL"
+    "), errors AS ("
+    "  DELETE FROM payrecon.run_errors e USING old WHERE e.run_id = old.id RETURNING 1"
+    "), runs AS ("
+    "  DELETE FROM payrecon.runs r USING old WHERE r.id = old.id RETURNING 1"
+    ")"
+    " SELECT (SELECT count(*) FROM runs), (SELECT count(*) FROM errors)";
 
 }  // namespace payrecon::db::sql

@@ -37,6 +37,7 @@ extern const char* const kDiscrepancyGet;
 extern const char* const kDiscrepancyResolve;
 extern const char* const kDiscrepanciesCountOpen;
 extern const char* const kTransactionsPendingAges;
+extern const char* const kHistoryPrune;
 
 // import.cpp
 extern const char* const kImportCreateTemp;

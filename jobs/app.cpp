@@ -9,6 +9,8 @@
 #include "db/migrate.h"
 #include "gateway/options.h"
 #include "jobs/cli.h"
+#include "jobs/command_pending.h"
+#include "jobs/command_prune.h"
 #include "jobs/commands.h"
 #include "jobs/discrepancies.h"
 #include "jobs/exit_code.h"
@@ -32,7 +34,10 @@ int Dispatch(const CommandLine& cl, std::ostream& out) {
     out << "payrecon " << PAYRECON_VERSION << '\n';
     return ToInt(ExitCode::kOk);
   }
-  const config::Settings settings = config::Load(cl.config_path, config::ProcessEnvironment());
+  // `pending` and `prune` never call the gateway: they run without merchant secrets.
+  const bool no_gateway = cl.command == Command::kPending || cl.command == Command::kPrune;
+  const config::Settings settings = config::Load(cl.config_path, config::ProcessEnvironment(),
+                                                 no_gateway ? config::Secrets::kSkip : config::Secrets::kRead);
   const std::atomic<bool>& interrupt = InstallStopSignals();
   const CommandContext ctx{cl, settings, interrupt, out};
   switch (cl.command) {
@@ -44,6 +49,8 @@ int Dispatch(const CommandLine& cl, std::ostream& out) {
     case Command::kConfigCheck: return CommandConfigCheck(ctx);
     case Command::kDiscrepanciesList: return CommandDiscrepanciesList(ctx);
     case Command::kDiscrepanciesResolve: return CommandDiscrepanciesResolve(ctx);
+    case Command::kPending: return CommandPending(ctx);
+    case Command::kPrune: return CommandPrune(ctx);
     case Command::kHelp:
     case Command::kVersion: break;
   }

@@ -28,6 +28,9 @@ constexpr std::string_view kUsage =
     "                                discrepancies, newest first (--open: only open ones, oldest first)\n"
     "  discrepancies resolve ID --note TEXT [--by NAME]\n"
     "                                mark one resolved (by defaults to $USER); recorded in the audit trail\n"
+    "  pending [--format csv|json] [--kind K] [--older-than DURATION]\n"
+    "                                every pending transaction, oldest first (CSV as pending.csv, or JSON lines)\n"
+    "  prune --older-than DURATION   delete runs and their errors older than DURATION (never audit events)\n"
     "  help, version\n"
     "\n"
     "every command takes --log-format json|text (default: json unless stderr is a terminal) and\n"
@@ -123,6 +126,13 @@ CommandLine ParseCommandLine(const std::vector<std::string>& args) {
                         : "unknown command 'discrepancies " + sub + "' (expected 'list' or 'resolve')");
     }
     ++i;
+  } else if (word == "pending") {
+    cl.command = Command::kPending;
+    cl.format = ListFormat::kCsv;
+    allowed.insert(allowed.end(), {{"--format", true}, {"--kind", true}, {"--older-than", true}});
+  } else if (word == "prune") {
+    cl.command = Command::kPrune;
+    allowed.push_back({"--older-than", true});
   } else if (word == "config") {
     if (i >= args.size() || args[i] != "check") Usage("unknown command 'config" + (i < args.size() ? " " + args[i] : std::string()) + "' (did you mean 'config check'?)");
     ++i;
@@ -208,6 +218,10 @@ CommandLine ParseCommandLine(const std::vector<std::string>& args) {
       else if (*value == "csv") cl.format = ListFormat::kCsv;
       else if (*value == "json") cl.format = ListFormat::kJson;
       else Usage("option '--format': expected table, csv or json, got '" + *value + "'");
+    } else if (arg == "--older-than") {
+      const auto age = core::ParseDuration(*value);
+      if (!age) Usage("option '--older-than': " + age.error());
+      cl.older_than = *age;
     } else if (arg == "--note") {
       cl.note = *value;
     } else if (arg == "--by") {
@@ -238,6 +252,10 @@ CommandLine ParseCommandLine(const std::vector<std::string>& args) {
     cl.discrepancy_id = *id;
     if (cl.note.empty()) Usage("option '--note' is required");
   }
+  if (cl.command == Command::kPending && cl.format == ListFormat::kTable) {
+    Usage("option '--format': expected csv or json, got 'table'");
+  }
+  if (cl.command == Command::kPrune && !cl.older_than) Usage("option '--older-than' is required");
   if (cl.command == Command::kBackfill) {
     if (!cl.resume && (!cl.from || !cl.to)) Usage("options '--from' and '--to' are required (or '--resume')");
     if (cl.from.has_value() != cl.to.has_value()) Usage("options '--from' and '--to' go together");

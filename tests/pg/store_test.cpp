@@ -553,11 +553,11 @@ BOOST_AUTO_TEST_CASE(pending_listing_streams_every_pending_row) {
   InsertTransaction(*conn, {.kind = "refund", .merchant_txn_id = "r1", .status = "Pending", .created_at = At(30),
                             .parent = "p1"});
   std::vector<std::string> seen;
-  store.TransactionsForEachPending([&](const core::Transaction& t) { seen.push_back(t.merchant_txn_id); });
+  store.TransactionsForEachPending({}, [&](const core::Transaction& t) { seen.push_back(t.merchant_txn_id); });
   BOOST_TEST(seen == (std::vector<std::string>{"p1", "p2", "r1"}), boost::test_tools::per_element());
   BOOST_TEST(store.TransactionsCountPending() == 3);
   // A callback that throws leaves the connection usable.
-  BOOST_CHECK_THROW(store.TransactionsForEachPending([](const core::Transaction&) { throw std::runtime_error("x"); }),
+  BOOST_CHECK_THROW(store.TransactionsForEachPending({}, [](const core::Transaction&) { throw std::runtime_error("x"); }),
                     std::runtime_error);
   BOOST_TEST(store.TransactionsCountPending() == 3);
   const auto found = store.TransactionFind("M1", core::Kind::kRefund, "r1");
