@@ -276,6 +276,17 @@ const char* const kImportCreateTemp =
     "  parent_merchant_txn_id text, amount_paise bigint, currency text, status text, created_ms bigint"
     ") ON COMMIT DROP";
 const char* const kImportCopy = "COPY payrecon_import FROM STDIN";
+const char* const kImportTempBuffers = "SET LOCAL temp_buffers = '256MB'";
+const char* const kImportWorkMem = "SET LOCAL work_mem = '256MB'";
+const char* const kImportAnalyze = "ANALYZE payrecon.transactions";
+// $1 now. New rows are due at their created_at. The same rows as kImportInsert when none exists yet; fails with
+// a unique violation (23505) otherwise.
+const char* const kImportInsertNew =
+    "INSERT INTO payrecon.transactions (kind, merchant_id, merchant_txn_id, amazon_txn_id, parent_merchant_txn_id,"
+    "  amount_paise, currency, status, created_at, updated_at, next_check_at)"
+    " SELECT kind, merchant_id, merchant_txn_id, amazon_txn_id, parent_merchant_txn_id, amount_paise, currency,"
+    "        status, " PR_TS("created_ms") ", " PR_TS("$1") ", " PR_TS("created_ms")
+    " FROM payrecon_import ORDER BY line";
 // $1 now. New rows are due at their created_at.
 const char* const kImportInsert =
     "INSERT INTO payrecon.transactions (kind, merchant_id, merchant_txn_id, amazon_txn_id, parent_merchant_txn_id,"
