@@ -9,8 +9,6 @@
 #include "db/migrate.h"
 #include "gateway/options.h"
 #include "jobs/cli.h"
-#include "jobs/command_pending.h"
-#include "jobs/command_prune.h"
 #include "jobs/commands.h"
 #include "jobs/discrepancies.h"
 #include "jobs/exit_code.h"
@@ -34,27 +32,12 @@ int Dispatch(const CommandLine& cl, std::ostream& out) {
     out << "payrecon " << PAYRECON_VERSION << '\n';
     return ToInt(ExitCode::kOk);
   }
-  // `pending` and `prune` never call the gateway: they run without merchant secrets.
-  const bool no_gateway = cl.command == Command::kPending || cl.command == Command::kPrune;
+  const CommandSpec& spec = SpecOf(cl.command);
   const config::Settings settings = config::Load(cl.config_path, config::ProcessEnvironment(),
-                                                 no_gateway ? config::Secrets::kSkip : config::Secrets::kRead);
+                                                 spec.needs_gateway ? config::Secrets::kRead : config::Secrets::kSkip);
   const std::atomic<bool>& interrupt = InstallStopSignals();
   const CommandContext ctx{cl, settings, interrupt, out};
-  switch (cl.command) {
-    case Command::kMigrate: return CommandMigrate(ctx);
-    case Command::kImport: return CommandImport(ctx);
-    case Command::kRun:
-    case Command::kBackfill: return CommandReconcile(ctx);
-    case Command::kReport: return CommandReport(ctx);
-    case Command::kConfigCheck: return CommandConfigCheck(ctx);
-    case Command::kDiscrepanciesList: return CommandDiscrepanciesList(ctx);
-    case Command::kDiscrepanciesResolve: return CommandDiscrepanciesResolve(ctx);
-    case Command::kPending: return CommandPending(ctx);
-    case Command::kPrune: return CommandPrune(ctx);
-    case Command::kHelp:
-    case Command::kVersion: break;
-  }
-  return ToInt(ExitCode::kInternal);
+  return spec.handler(ctx);
 }
 
 }  // namespace

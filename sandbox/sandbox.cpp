@@ -25,7 +25,7 @@ constexpr std::string_view kSignedHeaderNames[] = {"x-amz-algorithm", "x-amz-cli
                                                    "x-amz-user-ip"};
 constexpr std::string_view kInvalidSignature = "Specified signature is invalid.";
 
-// Ineligibility codes and the reasons Amazon's page shows for them (seed 001).
+// Ineligibility codes and the reasons Amazon's page shows for them (docs/amazon-pay-protocol.md §4).
 struct Ineligibility {
   std::string_view code;
   std::string_view reason;
@@ -291,6 +291,7 @@ static HttpReply FinishReply(int status, JsonValue body, const FaultSpec& fault,
 }
 
 HttpReply Sandbox::HandleApi(const HttpRequest& request, Endpoint endpoint) {
+  stats_.Arrived();
   Call call{request, endpoint,
             (options_.signing_host.empty() ? request.host : options_.signing_host) + request.path,
             nullptr, {}, {}, {}, {}};
@@ -739,6 +740,7 @@ JsonValue Sandbox::StatsJson() {
   JsonValue root = JsonValue::Object();
   root.Add("requests", stats_.RequestsJson());
   root.Add("signature_failures", Num(static_cast<std::int64_t>(stats_.signature_failures())));
+  root.Add("rate", stats_.RateJson());
   root.Add("transactions", Num(static_cast<std::int64_t>(store_.size())));
   root.Add("checks", std::move(checks));
   root.Add("checked_more_than_once", std::move(more_list));
