@@ -8,6 +8,8 @@ namespace payrecon::jobs {
 namespace {
 using std::chrono::duration_cast;
 constexpr std::chrono::seconds kRecoveryStep{1};
+// The window within which at most the rate's worth of calls start: a second, plus room for the calls' travel.
+constexpr std::chrono::milliseconds kWindow{1010};
 }  // namespace
 
 RateSchedule::RateSchedule(double max_rps, int burst)
@@ -29,6 +31,12 @@ RateSchedule::TimePoint RateSchedule::Reserve(TimePoint now) {
   const auto interval = duration_cast<Duration>(std::chrono::duration<double>(1.0 / rate_));
   // GCRA: next_free_ is the theoretical start of the next call; idling earns at most `burst_` calls at once.
   start = std::max(start, next_free_ - interval * (burst_ - 1));
+  // The sliding window: the call `per_window` starts back must be a whole window earlier.
+  const auto per_window = static_cast<std::size_t>(std::max(1.0, rate_));
+  while (recent_.size() > per_window) recent_.pop_front();
+  if (recent_.size() == per_window) start = std::max(start, recent_.front() + kWindow);
+  recent_.push_back(start);
+  if (recent_.size() > per_window) recent_.pop_front();
   next_free_ = std::max(next_free_, start) + interval;
   return start;
 }
