@@ -15,6 +15,7 @@ packages=(
   wrk hyperfine
   chromium fonts-dejavu-core   # the e2e test renders summary.html in headless Chromium
   prometheus prometheus-pushgateway
+  podman debootstrap kubectl systemd logrotate   # deploy/: the image test, kustomize renders, unit and log checks
   help2man   # the man page is generated from `payrecon --help` at build time
 )
 
