@@ -41,6 +41,17 @@ RateSchedule::TimePoint RateSchedule::Reserve(TimePoint now) {
   return start;
 }
 
+RateSchedule::TimePoint RateSchedule::Admit(TimePoint now) {
+  if (rate_ <= 0) return now;
+  // Threads wake late on a busy machine: reservations kept the spacing, this keeps the window on the actual starts.
+  const auto per_window = static_cast<std::size_t>(std::max(1.0, rate_));
+  while (started_.size() > per_window) started_.pop_front();
+  if (started_.size() == per_window && now < started_.front() + kWindow) return started_.front() + kWindow;
+  started_.push_back(now);
+  if (started_.size() > per_window) started_.pop_front();
+  return now;
+}
+
 void RateSchedule::SlowDown(TimePoint now, Duration pause) {
   const bool already_paused = now < paused_until_;
   paused_until_ = std::max(paused_until_, now + pause);
@@ -60,7 +71,12 @@ bool RateLimiter::Acquire(const std::atomic<bool>& stop) {
   for (;;) {
     if (stop.load(std::memory_order_relaxed)) return false;
     const auto now = Clock::now();
-    if (now >= start) return true;
+    if (now >= start) {
+      std::lock_guard lock(mu_);
+      start = schedule_.Admit(now);
+      if (start <= now) return true;
+      continue;
+    }
     std::this_thread::sleep_for(std::min<Clock::duration>(start - now, std::chrono::milliseconds(50)));
   }
 }

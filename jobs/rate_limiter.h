@@ -23,6 +23,10 @@ class RateSchedule {
 
   // Reserves the next call slot for a caller arriving at `now`; returns when that call may start (>= now).
   TimePoint Reserve(TimePoint now);
+  // A caller whose reserved start has come asks to go at `now` (it may wake late, after later reservations):
+  // returns `now` and records the start when fewer than the rate's worth of calls actually started within the
+  // window before it; otherwise the time to ask again, recording nothing.
+  TimePoint Admit(TimePoint now);
   // A rate-limited answer at `now`: no call starts before now + pause; the rate halves at most once per pause.
   void SlowDown(TimePoint now, Duration pause);
 
@@ -39,7 +43,8 @@ class RateSchedule {
   TimePoint paused_until_{};
   TimePoint last_change_{};
   bool slowed_ = false;
-  std::deque<TimePoint> recent_;  // the latest starts, at most the rate's worth, oldest first
+  std::deque<TimePoint> recent_;  // the latest reserved starts, at most the rate's worth, oldest first
+  std::deque<TimePoint> started_;  // the latest admitted starts, likewise
 };
 
 // The thread-safe, blocking form used by the workers.

@@ -56,6 +56,27 @@ BOOST_AUTO_TEST_CASE(no_window_of_a_second_holds_more_than_the_rate_whatever_the
   BOOST_TEST(total_ms <= 8000 * 1010 / 300 + 20 * 500);
 }
 
+BOOST_AUTO_TEST_CASE(late_wakers_cannot_push_a_window_over_the_rate) {
+  // 300 callers reserved for the first second all wake late, at 0.9 s, together with the next second's callers
+  // waking on time: only what the window allows goes; the rest are told when to ask again.
+  RateSchedule s(300, 30);
+  std::vector<RateSchedule::TimePoint> reserved;
+  for (int i = 0; i < 600; ++i) reserved.push_back(s.Reserve(kT0));
+  int admitted_early = 0;
+  for (int i = 0; i < 300; ++i) admitted_early += s.Admit(kT0 + milliseconds(900)) == kT0 + milliseconds(900);
+  BOOST_TEST(admitted_early == 300);
+  int admitted_next = 0;
+  RateSchedule::TimePoint retry{};
+  for (int i = 300; i < 600; ++i) {
+    const auto at = std::max(reserved[static_cast<std::size_t>(i)], kT0 + milliseconds(1000));
+    const auto got = s.Admit(at);
+    if (got == at) ++admitted_next; else retry = got;
+  }
+  BOOST_TEST(admitted_next == 0);
+  BOOST_TEST(Ms(retry) == 1910);  // a whole window (1 s + 10 ms) after the late burst began
+  BOOST_TEST((s.Admit(kT0 + milliseconds(1910)) == kT0 + milliseconds(1910)));
+}
+
 BOOST_AUTO_TEST_CASE(unlimited_never_waits_except_for_retry_after) {
   RateSchedule s(0);
   for (int i = 0; i < 5; ++i) BOOST_TEST(Ms(s.Reserve(kT0)) == 0);
