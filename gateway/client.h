@@ -16,10 +16,10 @@ namespace payrecon::gateway {
 // One API call before signing. Values are raw (unencoded); the client encodes the query and writes the body as a
 // JSON object whose members are all strings, in the order given.
 struct Request {
-  std::string_view method = "GET";  // "GET" or "POST"
-  std::string path;                 // "/v1/payments/charge"
-  std::vector<signing::Pair> query;    // GET only
-  std::vector<signing::Pair> body;     // POST only
+  std::string_view method = "GET";   // "GET" or "POST"
+  std::string path;                  // "/v1/payments/charge"
+  std::vector<signing::Pair> query;  // GET only
+  std::vector<signing::Pair> body;   // POST only
 };
 
 // What the client put on the wire, for tests and diagnostics (the Authorization value carries no secret).

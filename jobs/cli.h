@@ -138,5 +138,8 @@ std::string UsageText();
 std::string CommandUsageText(std::string_view name);
 // The bash completion script (deploy/completion/payrecon.bash), generated from the table.
 std::string BashCompletion();
+// The man page's COMMANDS section as a help2man include file (`[COMMANDS]` then roff): every command's usage,
+// description and options, so that `man payrecon` holds what `payrecon help COMMAND` prints.
+std::string ManCommandsSection();
 
 }  // namespace payrecon::jobs

@@ -11,7 +11,9 @@
 //      gateway: then its configuration is loaded without merchant secrets, so it runs where they are not mounted.
 //   4. Write the handler `int CommandX(const CommandContext&)` (jobs/commands.h).
 //   5. Regenerate the bash completion: `build/jobs/payrecon completion bash > deploy/completion/payrecon.bash`
-//      (a unit test fails until it matches the table).
+//      (a unit test fails until it matches the table). The man page regenerates itself at build time.
+//   6. A command that calls the gateway also goes into the list of tests/unit/cli_test.cpp's
+//      only_gateway_commands_read_secrets, which guards that no other command reads merchant secrets.
 #include <charconv>
 
 #include "core/duration.h"

@@ -15,9 +15,11 @@ packages=(
   wrk hyperfine
   chromium fonts-dejavu-core   # the e2e test renders summary.html in headless Chromium
   prometheus prometheus-pushgateway
-  podman debootstrap kubectl systemd logrotate   # deploy/: the image test, kustomize renders, unit and log checks
+  podman debootstrap systemd logrotate   # deploy/: the image test, the unit's security score, logrotate's check
   help2man   # the man page is generated from `payrecon --help` at build time
 )
+# `kubectl kustomize` renders deploy/kubernetes in the tests: Debian's kubernetes-client unless a kubectl exists.
+command -v kubectl >/dev/null || packages+=(kubernetes-client)
 
 missing=()
 for p in "${packages[@]}"; do
