@@ -106,7 +106,7 @@ one_run() {
   checked=$(sed -n 's/.*"checked":\([0-9]*\).*/\1/p' <<<"$line")
   # The end line's peak_rss_mib (JSON logs: stderr is a file); older builds wrote "peak RSS N MiB".
   rss=$(sed -n -e 's/.*"peak_rss_mib":\([0-9]*\).*/\1/p' -e 's/.*peak RSS \([0-9]*\) MiB.*/\1/p' "$work/run.err")
-  cpu_us=$(awk -v n="$checked" '{printf "%d", n > 0 ? ($1 + $2) * 1000000 / n : 0}' "$work/cpu.txt")
+  cpu_us=$(awk -v n="$checked" '{printf "%d", (n > 0 ? ($1 + $2) * 1000000 / n : 0)}' "$work/cpu.txt")
   psql -q "$db_uri" -c "DROP DATABASE $db" >/dev/null
   rm -rf "$work/reports"
   echo "$(( checked * 1000000000 / (t1 - t0) )) $rss $checked $cpu_us"
@@ -138,7 +138,7 @@ bench_case() {
     local brate bcpu
     brate=$(printf '%s\n' "${brates[@]}" | median)
     bcpu=$(printf '%s\n' "${bcpus[@]}" | median)
-    ratio=$(awk -v a="$mrate" -v b="$brate" 'BEGIN {printf b > 0 ? "%.2fx" : "-", a / b}')
+    ratio=$(awk -v a="$mrate" -v b="$brate" 'BEGIN {if (b > 0) printf "%.2fx", a / b; else printf "-"}')
     bline=" $brate/s, $bcpu us"
   fi
   results+=("$(printf '| %-38s | %7s | %6s | %5s | %7s | %6s | %12s | %-18s | %6s |' "$1" "$checked" "$mrate" "$5" \
