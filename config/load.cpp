@@ -717,7 +717,17 @@ class Loader {
   }
 
   void Reports(const Field& f, ReportsSettings& out) {
-    const Section s = Open(f.present ? f.node : YAML::Node(), "reports", {"dir"});
+    const Section s = Open(f.present ? f.node : YAML::Node(), "reports", {"dir", "pending_limit", "keep"});
+    ReadInt(Get(s, "pending_limit"), 0, 10'000'000, out.pending_limit);
+    const Field keep = Get(s, "keep");
+    core::Millis k{};
+    if (ReadDuration(keep, core::Millis{0}, hours{24 * 3650}, k)) {
+      if (k.count() != 0 && k < hours{1}) {
+        Problem(keep.path, "must be 0s (keep every run folder) or between 1h and 3650d, got " + core::FormatDuration(k));
+      } else {
+        out.keep = k;
+      }
+    }
     const Field dir = Get(s, "dir");
     std::string d;
     if (ReadString(dir, d)) {

@@ -168,6 +168,15 @@ std::string FormatPending(const PendingRow& row) {
   return r.Line();
 }
 
+namespace {
+// 1234567 -> "1.234567": seconds as an exact decimal, no floating point.
+std::string MicrosAsSeconds(std::int64_t us) {
+  if (us < 0) us = 0;
+  std::string frac = std::to_string(us % 1000000);
+  return std::to_string(us / 1000000) + "." + std::string(6 - frac.size(), '0') + frac;
+}
+}  // namespace
+
 std::string RenderSummaryJson(const RunSummary& s) {
   JsonValue totals = JsonValue::Object();
   totals.Add("checked", Int(s.checked))
@@ -199,7 +208,27 @@ std::string RenderSummaryJson(const RunSummary& s) {
   timings.Add("gateway_calls", Int(s.gateway_calls))
       .Add("gateway_latency_total_us", Int(s.gateway_latency_total_us))
       .Add("gateway_latency_mean_us", Int(s.gateway_calls > 0 ? s.gateway_latency_total_us / s.gateway_calls : 0))
-      .Add("gateway_latency_max_us", Int(s.gateway_latency_max_us));
+      .Add("gateway_latency_max_us", Int(s.gateway_latency_max_us))
+      .Add("cpu_seconds", JsonValue::Number(MicrosAsSeconds(s.cpu_us)))
+      .Add("claims", Int(s.claims))
+      .Add("claim_p50_us", Int(s.claim_p50_us))
+      .Add("claim_p99_us", Int(s.claim_p99_us))
+      .Add("applies", Int(s.applies))
+      .Add("apply_p50_us", Int(s.apply_p50_us))
+      .Add("apply_p99_us", Int(s.apply_p99_us));
+
+  JsonValue by_kind_age = JsonValue::Object();
+  for (Kind k : kAllKinds) {
+    JsonValue ages = JsonValue::Object();
+    const auto it = s.pending_by_age.find(k);
+    for (std::size_t i = 0; i < s.pending_age_labels.size(); ++i) {
+      const std::int64_t n = it != s.pending_by_age.end() && i < it->second.size() ? it->second[i] : 0;
+      ages.Add(s.pending_age_labels[i], Int(n));
+    }
+    by_kind_age.Add(std::string(KindName(k)), std::move(ages));
+  }
+  JsonValue pending = JsonValue::Object();
+  pending.Add("listed", Int(s.pending_listed)).Add("by_kind_age", std::move(by_kind_age));
 
   JsonValue root = JsonValue::Object();
   root.Add("run_id", JsonValue::String(s.run_id))
@@ -215,7 +244,8 @@ std::string RenderSummaryJson(const RunSummary& s) {
       .Add("transitions", std::move(transitions))
       .Add("discrepancies_by_code", std::move(by_code))
       .Add("errors_by_class", std::move(by_class))
-      .Add("timings", std::move(timings));
+      .Add("timings", std::move(timings))
+      .Add("pending", std::move(pending));
   std::string out;
   AppendPretty(out, root, 0);
   out += '\n';

@@ -121,7 +121,8 @@ struct RunSummary {
   std::int64_t transitions = 0;      // status changes (would-be changes in a dry run)
   std::int64_t discrepancies = 0;    // discrepancies raised
   std::int64_t errors = 0;           // failed checks (errors.csv rows)
-  std::int64_t still_pending = 0;    // pending transactions after the run (pending.csv rows)
+  std::int64_t still_pending = 0;    // pending transactions after the run (all of them)
+  std::int64_t pending_listed = 0;   // pending.csv rows: the oldest still_pending, at most reports.pending_limit
   std::map<Kind, std::int64_t> checked_by_kind;
   std::map<std::pair<Status, Status>, std::int64_t> transitions_by_status;  // (from, to) -> count
   std::map<DiscrepancyCode, std::int64_t> discrepancies_by_code;
@@ -129,6 +130,17 @@ struct RunSummary {
   std::int64_t gateway_calls = 0;            // HTTP calls made
   std::int64_t gateway_latency_total_us = 0; // summed wall time of those calls
   std::int64_t gateway_latency_max_us = 0;
+  // Every pending transaction after the run by kind and age (now - created_at); the buckets are labelled
+  // pending_age_labels[i] and each kind's vector has one count per label. Kinds with none pending are left out.
+  std::vector<std::string> pending_age_labels;
+  std::map<Kind, std::vector<std::int64_t>> pending_by_age;
+  std::int64_t cpu_us = 0;           // user + system CPU time of the payrecon process
+  std::int64_t claims = 0;           // claim batches, and the p50 / p99 of their wall time
+  std::int64_t claim_p50_us = 0;
+  std::int64_t claim_p99_us = 0;
+  std::int64_t applies = 0;          // apply batches, likewise
+  std::int64_t apply_p50_us = 0;
+  std::int64_t apply_p99_us = 0;
 };
 
 // summary.json, pretty-printed with two-space indents and a final newline. Members, in order: run_id, mode,
@@ -137,7 +149,9 @@ struct RunSummary {
 // {"CapturePending->CaptureApproved": n, ... only those that occurred, sorted by from then to status},
 // discrepancies_by_code {every code, zeros included, in kAllDiscrepancyCodes order}, errors_by_class {every class
 // of kErrorClasses, zeros included}, timings {gateway_calls, gateway_latency_total_us, gateway_latency_mean_us,
-// gateway_latency_max_us}. Times ISO 8601 UTC with milliseconds.
+// gateway_latency_max_us, cpu_seconds (a decimal with 6 places), claims, claim_p50_us, claim_p99_us, applies,
+// apply_p50_us, apply_p99_us}, pending {listed, by_kind_age {kind: {label: n, ...} for each kind of kAllKinds,
+// zeros included}}. Times ISO 8601 UTC with milliseconds.
 std::string RenderSummaryJson(const RunSummary& summary);
 
 // The stdout line of `run` and `backfill`, compact, without a newline:

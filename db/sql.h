@@ -37,10 +37,15 @@ extern const char* const kDiscrepancyGet;
 extern const char* const kDiscrepancyResolve;
 extern const char* const kDiscrepanciesCountOpen;
 extern const char* const kTransactionsPendingAges;
+extern const char* const kHistoryPrune;
 
 // import.cpp
 extern const char* const kImportCreateTemp;
 extern const char* const kImportCopy;
+extern const char* const kImportTempBuffers;
+extern const char* const kImportWorkMem;
+extern const char* const kImportAnalyze;
+extern const char* const kImportInsertNew;
 extern const char* const kImportInsert;
 
 }  // namespace payrecon::db::sql

@@ -21,8 +21,8 @@
 namespace payrecon::jobs {
 
 enum class Command {
-  kMigrate, kImport, kRun, kBackfill, kReport, kConfigCheck, kDiscrepanciesList, kDiscrepanciesResolve, kHelp,
-  kVersion, kCompletionBash
+  kMigrate, kImport, kRun, kBackfill, kReport, kConfigCheck, kDiscrepanciesList, kDiscrepanciesResolve, kPending,
+  kPrune, kHelp, kVersion, kCompletionBash
 };
 
 // How `discrepancies list` prints: an aligned table for people, CSV or JSON lines for programs.
@@ -53,6 +53,8 @@ struct CommandLine {
   std::int64_t discrepancy_id = 0;
   std::string note;
   std::optional<std::string> by;
+  // pending [--format csv|json] [--kind K] [--older-than DURATION]; prune --older-than DURATION
+  std::optional<core::Millis> older_than;
   std::optional<LogFormat> log_format;   // --log-format json|text (every command)
   std::optional<LogLevel> log_level;     // --log-level debug|info|warn|error (every command)
 };

@@ -111,13 +111,9 @@ int CommandReport(const CommandContext& ctx) {
   summary.started_at = run->started_at;
   summary.finished_at = run->finished_at.value_or(run->started_at);
   const RunCounts counts = CountsFromJson(run->counts_json);
-  summary.checked = counts.checked;
-  summary.checked_by_kind = counts.checked_by_kind;
-  summary.gateway_calls = counts.gateway_calls;
-  summary.gateway_latency_total_us = counts.gateway_latency_total_us;
-  summary.gateway_latency_max_us = counts.gateway_latency_max_us;
+  SummaryFromCounts(counts, summary);
   WriteRunRows(db, run_id, report, summary);
-  auto ages = WritePending(db, env::WallNow(), report, summary);
+  auto ages = WritePending(db, env::WallNow(), ctx.settings.reports.pending_limit, report, summary);
   // Runs recorded before the latency buckets were stored draw an empty latency chart.
   const std::string dir = CommitReport(report, summary, counts.latency, std::move(ages));
   LogInfo("reports of run '" + run_id + "' written to \"" + dir + "\"");

@@ -23,6 +23,7 @@
 #include "jobs/exit_code.h"
 #include "jobs/log.h"
 #include "jobs/metrics_output.h"
+#include "jobs/report_retention.h"
 #include "jobs/report_writer.h"
 #include "jobs/run_report.h"
 #include "jobs/runner.h"
@@ -577,19 +578,19 @@ int ReconcileBody(const CommandContext& ctx, Database& db, ReportWriter& report,
 
   RunCounts counts = prior;
   AddCounts(counts, CountsFrom(stats));
-  summary.checked = counts.checked;
-  summary.checked_by_kind = counts.checked_by_kind;
-  summary.gateway_calls = counts.gateway_calls;
-  summary.gateway_latency_total_us = counts.gateway_latency_total_us;
-  summary.gateway_latency_max_us = counts.gateway_latency_max_us;
 
   if (!cl.dry_run) WriteRunRows(db, run_id, report, summary);
   const core::Instant finished_at = env::WallNow();
-  auto ages = WritePending(db, finished_at, report, summary);
+  auto ages = WritePending(db, finished_at, s.reports.pending_limit, report, summary);
   const int exit_code = ExitCodeFor(stats, summary.discrepancies, cl.strict);
   summary.exit_code = exit_code;
   summary.finished_at = finished_at;
+  // The CPU of this process up to the reports, start-up and the listings included (a resumed backfill adds its
+  // earlier parts').
+  counts.cpu_us += ProcessCpuMicros();
+  SummaryFromCounts(counts, summary);
   CommitReport(report, summary, counts.latency, std::move(ages));  // a resumed backfill's too
+  RemoveOldReports(s.reports.dir, s.reports.keep, finished_at, report.final_path());
 
   if (!cl.dry_run) {
     db::RunFinishParams p{run_id, finished_at, CountsToJson(counts), std::string(StopReasonName(stats.stop)),

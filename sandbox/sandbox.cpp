@@ -261,6 +261,7 @@ static HttpReply FinishReply(int status, JsonValue body, const FaultSpec& fault,
 }
 
 HttpReply Sandbox::HandleApi(const HttpRequest& request, Endpoint endpoint) {
+  stats_.Arrived();
   Call call{request, endpoint,
             (options_.signing_host.empty() ? request.host : options_.signing_host) + request.path,
             nullptr, {}, {}, {}, {}};
@@ -702,6 +703,7 @@ JsonValue Sandbox::StatsJson() {
   JsonValue root = JsonValue::Object();
   root.Add("requests", stats_.RequestsJson());
   root.Add("signature_failures", Num(static_cast<std::int64_t>(stats_.signature_failures())));
+  root.Add("rate", stats_.RateJson());
   root.Add("transactions", Num(static_cast<std::int64_t>(store_.size())));
   root.Add("checks", std::move(checks));
   root.Add("checked_more_than_once", std::move(more_list));

@@ -153,6 +153,16 @@ BOOST_AUTO_TEST_CASE(summary_json) {
   s.gateway_calls = 4;
   s.gateway_latency_total_us = 10002;
   s.gateway_latency_max_us = 5000;
+  s.pending_listed = 4;
+  s.pending_age_labels = {"< 1 min", ">= 1 min"};
+  s.pending_by_age = {{Kind::kRefund, {1, 5}}};
+  s.cpu_us = 1002003;
+  s.claims = 3;
+  s.claim_p50_us = 1200;
+  s.claim_p99_us = 4100;
+  s.applies = 2;
+  s.apply_p50_us = 9000;
+  s.apply_p99_us = 12000;
   const std::string json = RenderSummaryJson(s);
   BOOST_TEST(json == R"({
   "run_id": "20260102T030405Z-ab12",
@@ -204,7 +214,31 @@ BOOST_AUTO_TEST_CASE(summary_json) {
     "gateway_calls": 4,
     "gateway_latency_total_us": 10002,
     "gateway_latency_mean_us": 2500,
-    "gateway_latency_max_us": 5000
+    "gateway_latency_max_us": 5000,
+    "cpu_seconds": 1.002003,
+    "claims": 3,
+    "claim_p50_us": 1200,
+    "claim_p99_us": 4100,
+    "applies": 2,
+    "apply_p50_us": 9000,
+    "apply_p99_us": 12000
+  },
+  "pending": {
+    "listed": 4,
+    "by_kind_age": {
+      "charge": {
+        "< 1 min": 0,
+        ">= 1 min": 0
+      },
+      "refund": {
+        "< 1 min": 1,
+        ">= 1 min": 5
+      },
+      "topup": {
+        "< 1 min": 0,
+        ">= 1 min": 0
+      }
+    }
   }
 }
 )");
