@@ -12,6 +12,7 @@
 
 #include "core/check.h"
 #include "core/money.h"
+#include "core/run_figures.h"
 #include "core/status.h"
 #include "core/time.h"
 #include "core/transaction.h"
@@ -129,6 +130,14 @@ struct RunSummary {
   std::int64_t gateway_calls = 0;            // HTTP calls made
   std::int64_t gateway_latency_total_us = 0; // summed wall time of those calls
   std::int64_t gateway_latency_max_us = 0;
+  // Amounts in paise beside the counts.
+  std::map<std::pair<Status, Status>, Paise> transition_amounts;  // our amounts of the transitioned transactions
+  std::map<DiscrepancyCode, Paise> discrepancy_amounts;           // our amounts, discrepancies raised in this run
+  // The whole database as the run ended (summed in SQL): pending by kind and age bucket (empty buckets left out;
+  // every age label in order in pending_ages), open discrepancies by code (codes with none left out).
+  std::vector<std::string> pending_ages;
+  std::vector<KindAgeTotal> pending_totals;
+  std::vector<CodeTotal> open_discrepancies;
 };
 
 // summary.json, pretty-printed with two-space indents and a final newline. Members, in order: run_id, mode,
@@ -137,7 +146,10 @@ struct RunSummary {
 // {"CapturePending->CaptureApproved": n, ... only those that occurred, sorted by from then to status},
 // discrepancies_by_code {every code, zeros included, in kAllDiscrepancyCodes order}, errors_by_class {every class
 // of kErrorClasses, zeros included}, timings {gateway_calls, gateway_latency_total_us, gateway_latency_mean_us,
-// gateway_latency_max_us}. Times ISO 8601 UTC with milliseconds.
+// gateway_latency_max_us}, then the amounts in integer paise: amounts_paise {transitions {as "transitions"},
+// discrepancies_by_code {every code}}, pending {count, amount_paise, by_kind_age [{kind, age, count, amount_paise}
+// for every kind and pending_ages label, zeros included]}, open_discrepancies {count, amount_paise, by_code {every
+// code: {count, amount_paise}}}. Times ISO 8601 UTC with milliseconds.
 std::string RenderSummaryJson(const RunSummary& summary);
 
 // The stdout line of `run` and `backfill`, compact, without a newline:

@@ -18,6 +18,14 @@ struct AgeTotal {
   Paise amount = 0;
 };
 
+// Pending transactions of one kind and age bucket (summary.json).
+struct KindAgeTotal {
+  Kind kind = Kind::kCharge;
+  std::string age;
+  std::int64_t count = 0;
+  Paise amount = 0;
+};
+
 // Open discrepancies of one code at the end of the run.
 struct CodeTotal {
   DiscrepancyCode code = DiscrepancyCode::kNotFound;

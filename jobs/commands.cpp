@@ -120,9 +120,12 @@ int CommandReport(const CommandContext& ctx) {
   summary.gateway_latency_total_us = counts.gateway_latency_total_us;
   summary.gateway_latency_max_us = counts.gateway_latency_max_us;
   WriteRunRows(db, run_id, report, summary);
-  auto ages = WritePending(db, WallNow(), report, summary);
+  const core::Instant now = WallNow();
+  auto ages = WritePending(db, now, report, summary);
+  ReadTotals(db, now, run->dry_run ? nullptr : &run_id, summary);
   // Runs recorded before the latency buckets were stored draw an empty latency chart.
-  const std::string dir = CommitReport(report, summary, counts.latency, std::move(ages));
+  const std::string dir =
+      CommitReport(report, summary, counts.latency, std::move(ages), ctx.settings.reports.display_zone);
   LogInfo("reports of run '" + run_id + "' written to \"" + dir + "\"");
   ctx.out << core::RenderRunLine(summary) << '\n' << std::flush;
   return ToInt(ExitCode::kOk);

@@ -11,17 +11,20 @@
 #include <random>
 
 #include "core/json.h"
+#include "core/run_figures.h"
 #include "core/report_rows.h"
 #include "db/migrate.h"
 #include "gateway/merchants.h"
 #include "gateway/options.h"
 #include "gateway/status_checker.h"
+#include "jobs/amount_metrics.h"
 #include "jobs/commands.h"
 #include "jobs/database.h"
 #include "jobs/exit_code.h"
 #include "jobs/log.h"
 #include "jobs/metrics_output.h"
 #include "jobs/report_writer.h"
+#include "jobs/run_index.h"
 #include "jobs/run_report.h"
 #include "jobs/runner.h"
 #include "jobs/sources.h"
@@ -405,6 +408,14 @@ int Reconcile(const CommandContext& ctx, RunOutcome& outcome) {
     throw;
   } catch (const JobError& e) {
     FailedRunLine(ctx, summary, e.code());
+    if (!cl.dry_run && e.code() != ExitCode::kReports) {
+      // The index shows the run as not finished; it cannot when the reports folder is what failed.
+      try {
+        WriteIndex(db, s.reports, WallNow());
+      } catch (const std::exception& ie) {
+        LogWarn(std::string("index.html not rewritten: ") + ie.what());
+      }
+    }
     throw;
   }
 }
@@ -594,15 +605,19 @@ int ReconcileBody(const CommandContext& ctx, Database& db, ReportWriter& report,
   if (!cl.dry_run) WriteRunRows(db, run_id, report, summary);
   const core::Instant finished_at = WallNow();
   auto ages = WritePending(db, finished_at, report, summary);
+  ReadTotals(db, finished_at, cl.dry_run ? nullptr : &run_id, summary);
   const int exit_code = ExitCodeFor(stats, summary.discrepancies, cl.strict);
   summary.exit_code = exit_code;
   summary.finished_at = finished_at;
-  CommitReport(report, summary, counts.latency, std::move(ages));  // a resumed backfill's too
+  CommitReport(report, summary, counts.latency, std::move(ages), s.reports.display_zone);  // a resumed backfill's too
 
   if (!cl.dry_run) {
     db::RunFinishParams p{run_id, finished_at, CountsToJson(counts), std::string(StopReasonName(stats.stop)),
                           exit_code};
     db.Retry("RunFinish", [&](db::PgStore& store) { store.RunFinish(p); });
+    const std::string figures = core::RunFiguresToJson(FiguresOf(summary, counts.latency));
+    db.Retry("RunFiguresSet", [&](db::PgStore& store) { store.RunFiguresSet(run_id, figures); });
+    LogDebug("index written to \"" + WriteIndex(db, s.reports, WallNow()) + "\"");
   }
   for (const std::string& m : stats.auth_refused) {
     LogError("the gateway refused merchant '" + m + "' " + std::to_string(s.worker.auth_failures_to_stop) +
@@ -633,6 +648,7 @@ int ReconcileBody(const CommandContext& ctx, Database& db, ReportWriter& report,
       db.Retry("TransactionsPendingAges", [&](db::PgStore& store) {
         g.pending = store.TransactionsPendingAges({g.now, PendingAgeBounds()});
       });
+      AddAmountGauges(db, run_id, summary, g);
       outcome.database = std::move(g);
     } catch (const core::StoreUnavailable& e) {
       LogWarn(std::string("metrics: database gauges not read: ") + e.what());

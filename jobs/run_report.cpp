@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/json.h"
+#include "jobs/run_metrics.h"
 
 namespace payrecon::jobs {
 
@@ -135,11 +136,13 @@ RunCounts CountsFromJson(const std::string& json) {
 void CountTransition(core::RunSummary& s, const core::TransitionRow& row) {
   ++s.transitions;
   ++s.transitions_by_status[{row.from_status, row.to_status}];
+  s.transition_amounts[{row.from_status, row.to_status}] += row.amount;
 }
 
 void CountDiscrepancy(core::RunSummary& s, const core::DiscrepancyRow& row) {
   ++s.discrepancies;
   ++s.discrepancies_by_code[row.code];
+  s.discrepancy_amounts[row.code] += row.local_amount;
 }
 
 void CountError(core::RunSummary& s, const core::ErrorRow& row) {
@@ -162,6 +165,7 @@ void WriteRunRows(Database& db, const std::string& run_id, ReportWriter& report,
     report.RestartTransitions();
     counted.transitions = 0;
     counted.transitions_by_status.clear();
+    counted.transition_amounts.clear();
     store.RunTransitionsForEach(run_id, [&](const db::TransitionRow& r) {
       core::TransitionRow row;
       row.run_id = run_id;
@@ -183,6 +187,7 @@ void WriteRunRows(Database& db, const std::string& run_id, ReportWriter& report,
     report.RestartDiscrepancies();
     counted.discrepancies = 0;
     counted.discrepancies_by_code.clear();
+    counted.discrepancy_amounts.clear();
     store.RunDiscrepanciesForEach(run_id, [&](const db::DiscrepancyRow& r) {
       core::DiscrepancyRow row;
       row.run_id = run_id;
@@ -248,9 +253,57 @@ std::vector<core::AgeBucket> WritePending(Database& db, core::Instant now, Repor
   return ages;
 }
 
+void ReadTotals(Database& db, core::Instant now, const std::string* run_id, core::RunSummary& summary) {
+  const std::vector<std::string>& labels = PendingAgeLabels();
+  summary.pending_ages = labels;
+  summary.pending_totals.clear();
+  for (const db::PendingTotal& t : db.Retry("TransactionsPendingTotals", [&](db::PgStore& store) {
+         return store.TransactionsPendingTotals({now, PendingAgeBounds()});
+       })) {
+    summary.pending_totals.push_back(core::KindAgeTotal{t.kind, labels[std::min(t.bucket, labels.size() - 1)],
+                                                        t.count, t.amount});
+  }
+  summary.open_discrepancies.clear();
+  for (const db::OpenTotal& t :
+       db.Retry("DiscrepanciesTotalsOpen", [&](db::PgStore& store) { return store.DiscrepanciesTotalsOpen(); })) {
+    summary.open_discrepancies.push_back(core::CodeTotal{t.code, t.count, t.amount});
+  }
+  if (run_id) {
+    const auto totals =
+        db.Retry("RunTransitionTotals", [&](db::PgStore& store) { return store.RunTransitionTotals(*run_id); });
+    summary.transition_amounts.clear();
+    for (const db::TransitionTotal& t : totals) summary.transition_amounts[{t.from_status, t.to_status}] += t.amount;
+  }
+}
+
+core::RunFigures FiguresOf(const core::RunSummary& s, const core::LatencyHistogram& latency) {
+  core::RunFigures f;
+  f.checked = s.checked;
+  f.errors = s.errors;
+  f.transitions = s.transitions;
+  f.discrepancies = s.discrepancies;
+  f.gateway_calls = static_cast<std::int64_t>(latency.count());
+  if (latency.count() > 0) {
+    const std::int64_t bound = latency.QuantileUpperBoundUs(99, 100);
+    f.latency_p99_above = bound < 0;
+    f.latency_p99_us = bound < 0 ? latency.bounds_us().back() : bound;
+  }
+  for (const std::string& age : s.pending_ages) {
+    core::AgeTotal a{age, 0, 0};
+    for (const core::KindAgeTotal& t : s.pending_totals) {
+      if (t.age != age) continue;
+      a.count += t.count;
+      a.amount += t.amount;
+    }
+    f.pending.push_back(a);
+  }
+  f.open_discrepancies = s.open_discrepancies;
+  return f;
+}
+
 std::string CommitReport(ReportWriter& report, const core::RunSummary& summary, const core::LatencyHistogram& latency,
-                         std::vector<core::AgeBucket> pending_ages) {
-  core::HtmlSummaryInput html{summary, latency, std::move(pending_ages)};
+                         std::vector<core::AgeBucket> pending_ages, const core::TimeZone& zone) {
+  core::HtmlSummaryInput html{summary, latency, std::move(pending_ages), zone};
   return report.Commit(core::RenderSummaryJson(summary), core::RenderSummaryHtml(html));
 }
 

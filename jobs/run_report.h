@@ -48,8 +48,16 @@ void WriteRunRows(Database& db, const std::string& run_id, ReportWriter& report,
 std::vector<core::AgeBucket> WritePending(Database& db, core::Instant now, ReportWriter& report,
                                           core::RunSummary& summary);
 
-// summary.json and summary.html of a finished report, then Commit.
+// Reads the database-wide totals as of `now` into `summary` (pending by kind and age bucket, open discrepancies by
+// code, amounts summed in SQL) and, with `run_id` (a run that changed the database), its transition amounts summed
+// in SQL over its events (dry runs keep the sums of their would-be rows).
+void ReadTotals(Database& db, core::Instant now, const std::string* run_id, core::RunSummary& summary);
+
+// What index.html charts for this run (runs.figures).
+core::RunFigures FiguresOf(const core::RunSummary& summary, const core::LatencyHistogram& latency);
+
+// summary.json and summary.html of a finished report (times in `zone`), then Commit.
 std::string CommitReport(ReportWriter& report, const core::RunSummary& summary, const core::LatencyHistogram& latency,
-                         std::vector<core::AgeBucket> pending_ages);
+                         std::vector<core::AgeBucket> pending_ages, const core::TimeZone& zone = core::TimeZone::Utc());
 
 }  // namespace payrecon::jobs
