@@ -238,7 +238,8 @@ core::Expected<bool> ConninfoHasPassword(std::string_view text, int depth = 0) {
 
 class Loader {
  public:
-  Loader(const Environment& env, std::string base_dir) : env_(env), base_dir_(std::move(base_dir)) {}
+  Loader(const Environment& env, std::string base_dir, Secrets secrets)
+      : env_(env), base_dir_(std::move(base_dir)), secrets_(secrets) {}
 
   Settings Run(const YAML::Node& root) {
     Settings settings;
@@ -610,6 +611,10 @@ class Loader {
         Problem(path, "secret_key_env and secret_key_file exclude each other; set one");
       } else if (!env.present && !file.present) {
         Problem(path, "one of secret_key_env or secret_key_file is required");
+      } else if (secrets_ == Secrets::kSkip) {
+        // Commands that never call the gateway (`show`) run where the merchants' secrets are not mounted.
+        if (env.present) ReadString(env, m.secret_key_env);
+        if (file.present) ReadString(file, m.secret_key_file);
       } else if (env.present) {
         SecretFromEnv(env, m);
       } else {
@@ -857,6 +862,7 @@ class Loader {
 
   const Environment& env_;
   std::string base_dir_;
+  Secrets secrets_;
   std::vector<std::string> problems_;
   std::vector<std::size_t> merchant_index_;  // the list position of each entry of `out`, for duplicate messages
 };
@@ -871,7 +877,7 @@ std::string JoinLines(const std::vector<std::string>& lines) {
 }
 
 Settings LoadYaml(std::string_view yaml, const Environment& env, const std::string& base_dir,
-                  const std::string& where) {
+                  const std::string& where, Secrets secrets) {
   YAML::Node root;
   try {
     root = YAML::Load(std::string(yaml));
@@ -879,7 +885,7 @@ Settings LoadYaml(std::string_view yaml, const Environment& env, const std::stri
     throw ConfigError({where + ": invalid YAML at line " + std::to_string(e.mark.line + 1) + ", column " +
                        std::to_string(e.mark.column + 1) + ": " + e.msg});
   }
-  Loader loader(env, base_dir);
+  Loader loader(env, base_dir, secrets);
   try {
     return loader.Run(root);
   } catch (const YAML::Exception& e) {
@@ -909,17 +915,18 @@ Environment MapEnvironment(std::map<std::string, std::string, std::less<>> varia
   };
 }
 
-Settings Load(const std::string& path, const Environment& env) {
+Settings Load(const std::string& path, const Environment& env, Secrets secrets) {
   std::string error;
   // 1 MiB is far beyond any real configuration; the limit keeps a mistaken path (a log file) from being slurped.
   const std::optional<std::string> text = ReadSmallFile(path, 1 << 20, error);
   if (!text) throw ConfigError({"config file " + Quoted(path) + ": cannot read: " + error});
   const std::string base_dir = std::filesystem::path(path).parent_path().string();
-  return LoadYaml(*text, env, base_dir, "config file " + Quoted(path));
+  return LoadYaml(*text, env, base_dir, "config file " + Quoted(path), secrets);
 }
 
-Settings LoadFromString(std::string_view yaml, const Environment& env, const std::string& base_dir) {
-  return LoadYaml(yaml, env, base_dir, "configuration");
+Settings LoadFromString(std::string_view yaml, const Environment& env, const std::string& base_dir,
+                        Secrets secrets) {
+  return LoadYaml(yaml, env, base_dir, "configuration", secrets);
 }
 
 }  // namespace payrecon::config

@@ -9,6 +9,8 @@
 #include "db/migrate.h"
 #include "gateway/options.h"
 #include "jobs/cli.h"
+#include "jobs/command_check.h"
+#include "jobs/command_show.h"
 #include "jobs/commands.h"
 #include "jobs/discrepancies.h"
 #include "jobs/exit_code.h"
@@ -32,7 +34,9 @@ int Dispatch(const CommandLine& cl, std::ostream& out) {
     out << "payrecon " << PAYRECON_VERSION << '\n';
     return ToInt(ExitCode::kOk);
   }
-  const config::Settings settings = config::Load(cl.config_path, config::ProcessEnvironment());
+  // `show` never calls the gateway: it runs where the merchants' secrets are not mounted.
+  const config::Secrets secrets = cl.command == Command::kShow ? config::Secrets::kSkip : config::Secrets::kRead;
+  const config::Settings settings = config::Load(cl.config_path, config::ProcessEnvironment(), secrets);
   const std::atomic<bool>& interrupt = InstallStopSignals();
   const CommandContext ctx{cl, settings, interrupt, out};
   switch (cl.command) {
@@ -44,6 +48,8 @@ int Dispatch(const CommandLine& cl, std::ostream& out) {
     case Command::kConfigCheck: return CommandConfigCheck(ctx);
     case Command::kDiscrepanciesList: return CommandDiscrepanciesList(ctx);
     case Command::kDiscrepanciesResolve: return CommandDiscrepanciesResolve(ctx);
+    case Command::kCheck: return CommandCheck(ctx);
+    case Command::kShow: return CommandShow(ctx);
     case Command::kHelp:
     case Command::kVersion: break;
   }

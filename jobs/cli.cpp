@@ -28,6 +28,10 @@ constexpr std::string_view kUsage =
     "                                discrepancies, newest first (--open: only open ones, oldest first)\n"
     "  discrepancies resolve ID --note TEXT [--by NAME]\n"
     "                                mark one resolved (by defaults to $USER); recorded in the audit trail\n"
+    "  check --merchant M --txn ID [--kind K] [--dry-run]\n"
+    "                                check one transaction now, whatever its schedule or status; one JSON line\n"
+    "  show --merchant M --txn ID [--kind K] [--format table|json]\n"
+    "                                one transaction and its whole history, oldest first (no gateway call)\n"
     "  help, version\n"
     "\n"
     "every command takes --log-format json|text (default: json unless stderr is a terminal) and\n"
@@ -105,6 +109,12 @@ CommandLine ParseCommandLine(const std::vector<std::string>& args) {
     allowed.insert(allowed.end(), {{"--from", true}, {"--to", true}, {"--kind", true}, {"--merchant", true},
                                    {"--resume", true}, {"--deadline", true}, {"--dry-run", false},
                                    {"--strict", false}});
+  } else if (word == "check") {
+    cl.command = Command::kCheck;
+    allowed.insert(allowed.end(), {{"--merchant", true}, {"--txn", true}, {"--kind", true}, {"--dry-run", false}});
+  } else if (word == "show") {
+    cl.command = Command::kShow;
+    allowed.insert(allowed.end(), {{"--merchant", true}, {"--txn", true}, {"--kind", true}, {"--format", true}});
   } else if (word == "report") {
     cl.command = Command::kReport;
     allowed.push_back({"--run", true});
@@ -188,6 +198,8 @@ CommandLine ParseCommandLine(const std::vector<std::string>& args) {
       if (!cl.kind) Usage("option '--kind': expected charge, refund or topup, got '" + *value + "'");
     } else if (arg == "--merchant") {
       cl.merchant = *value;
+    } else if (arg == "--txn") {
+      cl.txn = *value;
     } else if (arg == "--resume") {
       cl.resume = *value;
     } else if (arg == "--run") {
@@ -230,6 +242,13 @@ CommandLine ParseCommandLine(const std::vector<std::string>& args) {
     Usage("option '--config' is required");
   }
   if (cl.command == Command::kReport && cl.run_id.empty()) Usage("option '--run' is required");
+  if (cl.command == Command::kCheck || cl.command == Command::kShow) {
+    if (!cl.merchant) Usage("option '--merchant' is required");
+    if (cl.txn.empty()) Usage("option '--txn' is required");
+    if (cl.command == Command::kShow && cl.format == ListFormat::kCsv) {
+      Usage("option '--format': expected table or json for 'show', got 'csv'");
+    }
+  }
   if (cl.command == Command::kDiscrepanciesResolve) {
     if (positional.empty()) Usage("'discrepancies resolve' needs a discrepancy ID");
     auto id = ParseInt(positional[0]);

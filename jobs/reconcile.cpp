@@ -25,6 +25,7 @@
 #include "jobs/metrics_output.h"
 #include "jobs/report_writer.h"
 #include "jobs/run_index.h"
+#include "jobs/run_setup.h"
 #include "jobs/run_report.h"
 #include "jobs/runner.h"
 #include "jobs/sources.h"
@@ -39,46 +40,6 @@ using SteadyClock = std::chrono::steady_clock;
 constexpr std::chrono::seconds kMinReconnectWindow{5};
 // Failed checks are written to run_errors in batches of this many.
 constexpr std::size_t kErrorBatch = 500;
-
-core::Instant WallNow() {
-  return std::chrono::time_point_cast<core::Millis>(std::chrono::system_clock::now());
-}
-
-std::string NewRunId() {
-  std::random_device rd;
-  std::array<unsigned char, 16> b{};
-  for (auto& x : b) x = static_cast<unsigned char>(rd() & 0xff);
-  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);  // UUID version 4
-  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);  // RFC 4122 variant
-  static const char* kHex = "0123456789abcdef";
-  std::string s;
-  for (std::size_t i = 0; i < b.size(); ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) s += '-';
-    s += kHex[b[i] >> 4];
-    s += kHex[b[i] & 0x0f];
-  }
-  return s;
-}
-
-std::string Hostname() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof buf - 1) != 0) return "";
-  return buf;
-}
-
-gateway::GatewayOptions GatewayOptionsFrom(const config::AmazonPaySettings& a) {
-  gateway::GatewayOptions o;
-  o.endpoint = a.endpoint;
-  o.signing_host = a.signing_host;
-  o.allow_insecure_http = a.allow_insecure_http;
-  o.ca_file = a.ca_file;
-  o.connect_timeout = a.connect_timeout;
-  o.read_timeout = a.read_timeout;
-  o.user_ip = a.user_ip;
-  o.user_agent = a.user_agent;
-  o.expires_seconds = a.expires;
-  return o;
-}
 
 // The backfill window as stored in the run's `arguments` (so --resume can continue the same window).
 struct Window {
@@ -352,11 +313,7 @@ int Reconcile(const CommandContext& ctx, RunOutcome& outcome) {
   const auto deadline = SteadyClock::now() + budget;
 
   // Everything that can refuse to start does so before anything changes: config, database, schema, reports.
-  auto merchants = [&] {
-    std::vector<gateway::MerchantCredentials> creds;
-    for (const auto& m : s.merchants) creds.push_back({m.merchant_id, m.access_key_id, m.secret_key});
-    return std::make_shared<const gateway::Merchants>(std::move(creds));
-  }();
+  auto merchants = MerchantsFrom(s);
   const gateway::GatewayOptions gateway_options = GatewayOptionsFrom(s.amazonpay);
   gateway::ValidateOptions(gateway_options);
 
