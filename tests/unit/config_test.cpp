@@ -512,6 +512,8 @@ BOOST_AUTO_TEST_CASE(render_masks_secrets) {
              "  progress_interval: 10s\n"
              "reports:\n"
              "  dir: /var/lib/payrecon/reports\n"
+             "  display_timezone: UTC\n"
+             "  index_runs: 200\n"
              "metrics:\n"
              "  job: payrecon\n"
              "  push_timeout: 5s\n");
