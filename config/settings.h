@@ -38,8 +38,9 @@ struct AmazonPaySettings {
   std::string endpoint_scheme = "https";
   std::string endpoint_host = "amazonpay.amazon.in";
   int endpoint_port = 443;
-  // signing_host: the host written into the signed canonical text (SPEC.md §1.7): differs from the endpoint's host
-  // behind a proxy or with the local sandbox. Default: endpoint_host. A host name, no scheme, port or path.
+  // signing_host: the host written into the signed canonical text (docs/amazon-pay-protocol.md §1.1): differs from the
+  // endpoint's host behind a proxy or with the local sandbox. Default: endpoint_host. A host name, no scheme, port or
+  // path.
   std::string signing_host = "amazonpay.amazon.in";
   // allow_insecure_http: whether an "http://" endpoint is accepted (local sandbox only). Default false.
   bool allow_insecure_http = false;
@@ -55,7 +56,8 @@ struct AmazonPaySettings {
   // user_agent: x-amz-user-agent; 1-64 characters of A-Z a-z 0-9 - _ . ~ (signed header values stay unreserved).
   // Default "payrecon".
   std::string user_agent = "payrecon";
-  // expires: x-amz-expires, seconds a signature stays valid. Default 900, range 300-900 (SPEC.md §1.4).
+  // expires: x-amz-expires, seconds a signature stays valid. Default 900, range 300-900
+  // (docs/amazon-pay-protocol.md §1.4).
   int expires = 900;
 };
 

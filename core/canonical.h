@@ -1,6 +1,6 @@
 #pragma once
-// The canonical request and canonical response text of Amazon Pay India's signing scheme (SPEC.md §1.1, §1.5):
-// percent-encoding, pair sorting, value rendering and the five-line layout.
+// The canonical request and canonical response text of Amazon Pay India's signing scheme
+// (docs/amazon-pay-protocol.md §1.1, §2): percent-encoding, pair sorting, value rendering and the five-line layout.
 #include <string>
 #include <string_view>
 #include <vector>

@@ -6,7 +6,8 @@
 namespace payrecon::core {
 namespace {
 
-// Gateway error codes that mean our configuration or data is wrong: retrying will not help (SPEC.md §4).
+// Gateway error codes that mean our configuration or data is wrong: retrying will not help
+// (docs/amazon-pay-protocol.md §5).
 constexpr std::string_view kMerchantConfigCodes[] = {"MerchantIdMismatch", "InvalidMerchantId", "InvalidArguments",
                                                      "MerchantNotConfigured"};
 

@@ -1,6 +1,6 @@
 #pragma once
-// A strict JSON reader that keeps what signatures depend on: number tokens' original text and object member
-// order. Used to verify response signatures (SPEC.md §1.5) and to read gateway bodies without floating point.
+// A strict JSON reader that keeps what signatures depend on: number tokens' original text and object member order. Used
+// to verify response signatures (docs/amazon-pay-protocol.md §2) and to read gateway bodies without floating point.
 #include <cstddef>
 #include <memory>
 #include <string>

@@ -1,6 +1,7 @@
 #pragma once
 // Transaction kinds and statuses in the gateway's own words, and which statuses are final.
-// Top-ups follow the charge lifecycle (SPEC.md §2: their words are undocumented, so they are treated like charges).
+// Top-ups follow the charge lifecycle: their words are undocumented, so they are treated like charges
+// (docs/amazon-pay-protocol.md §3).
 #include <optional>
 #include <string_view>
 

@@ -1,7 +1,7 @@
 #pragma once
-// Typed calls for every Amazon Pay India endpoint payrecon knows (SPEC.md §2, §3): Get Status, Charge, Refund,
-// Top-up and Get Instruments. Requests carry amounts as paise and send every value as a string; results are values
-// classified by Classify (gateway/response.h), never exceptions.
+// Typed calls for every Amazon Pay India endpoint payrecon knows (docs/amazon-pay-protocol.md §3, §4): Get Status,
+// Charge, Refund, Top-up and Get Instruments. Requests carry amounts as paise and send every value as a string; results
+// are values classified by Classify (gateway/response.h), never exceptions.
 #include <array>
 #include <optional>
 #include <string>
@@ -15,8 +15,8 @@
 
 namespace payrecon::gateway {
 
-// Paths (SPEC.md §2: every status query goes to /v1/payments/charge, whatever the kind; an older page names
-// /v1/payments/{txnType}, which no sample uses). One table, indexed by core::Kind.
+// Paths (docs/amazon-pay-protocol.md §3: every status query goes to /v1/payments/charge, whatever the kind; an older
+// page names /v1/payments/{txnType}, which no sample uses). One table, indexed by core::Kind.
 inline constexpr std::string_view kStatusPathCharge = "/v1/payments/charge";
 inline constexpr std::string_view kStatusPathRefund = "/v1/payments/charge";
 inline constexpr std::string_view kStatusPathTopup = "/v1/payments/charge";
@@ -100,7 +100,7 @@ struct RefundResponse {
 CallResult<RefundResponse> Refund(Client& client, const Merchant& merchant, const RefundRequest& request);
 
 // ---- Top-up: POST /v1/payments/topup ----
-// The response is [unknown] (SPEC.md §3): it is read like a charge response.
+// The response is [unknown] (docs/amazon-pay-protocol.md §4): it is read like a charge response.
 
 struct TopupRequest {
   core::Paise amount = 0;

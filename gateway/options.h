@@ -19,7 +19,7 @@ struct GatewayOptions {
   // Base URL dialled, scheme and host with an optional port and no path: "https://amazonpay.amazon.in",
   // "http://127.0.0.1:8080". http:// is refused unless allow_insecure_http.
   std::string endpoint = std::string(kProductionEndpoint);
-  // Host written on line 2 of the canonical request (SPEC.md §1.7). Empty: the endpoint's host.
+  // Host written on line 2 of the canonical request (docs/amazon-pay-protocol.md §1.1). Empty: the endpoint's host.
   std::string signing_host;
   // Permits an http:// endpoint (the local sandbox only). Default false.
   bool allow_insecure_http = false;
@@ -31,15 +31,15 @@ struct GatewayOptions {
   std::chrono::milliseconds read_timeout{10000};
   // x-amz-user-ip: the originating IP as Amazon should see it. Default "127.0.0.1".
   std::string user_ip = "127.0.0.1";
-  // x-amz-user-agent. Keep it to unreserved characters (SPEC.md §1.1). Default "payrecon".
+  // x-amz-user-agent. Keep it to unreserved characters (docs/amazon-pay-protocol.md §1.1). Default "payrecon".
   std::string user_agent = "payrecon";
   // x-amz-expires: seconds the request signature stays valid; default 900, range 1..3600.
   int expires_seconds = 900;
-  // x-amz-source. Default "Server" (SPEC.md §1.4).
+  // x-amz-source. Default "Server" (docs/amazon-pay-protocol.md §1.4).
   std::string source = "Server";
 };
 
-// One merchant account's credentials (SPEC.md §1.4). The secret never prints.
+// One merchant account's credentials (docs/amazon-pay-protocol.md §1.4). The secret never prints.
 struct MerchantCredentials {
   std::string merchant_id;     // the MID, sent as merchantId and x-amz-client-id
   std::string access_key_id;   // the UUID-like key id in Authorization

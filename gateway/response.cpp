@@ -10,7 +10,7 @@
 namespace payrecon::gateway {
 namespace {
 
-// SPEC.md §4: the 400 codes that mean "the gateway does not know this id".
+// docs/amazon-pay-protocol.md §5: the 400 codes that mean "the gateway does not know this id".
 constexpr std::array<std::string_view, 2> kNotFoundCodes = {"InvalidChargeId", "InvalidRefundId"};
 
 const std::string* StringMember(const core::JsonValue& body, std::string_view key) {
@@ -192,8 +192,9 @@ core::CheckResult Classify(const Exchange& exchange, const BodyReader& read_body
     return r;
   }
 
-  // [unknown] SPEC.md §1.5: whether error responses are signed is undocumented. A signature that is present is
-  // checked; an unsigned error is accepted as an error (it can only make us retry or flag, never apply a status).
+  // [unknown] docs/amazon-pay-protocol.md §2: whether error responses are signed is undocumented. A signature that is
+  // present is checked; an unsigned error is accepted as an error (it can only make us retry or flag, never apply a
+  // status).
   if (exchange.signature == SignatureCheck::kWrong) {
     r.outcome = CheckOutcome::kBadSignature;
     r.message = "error response signature does not verify";

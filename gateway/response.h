@@ -1,6 +1,6 @@
 #pragma once
-// One signed exchange with Amazon Pay as data, its signature verification (SPEC.md §1.5) and the single
-// function that classifies it into a core::CheckResult. Pure: no sockets here, so tests and the fuzzer use it.
+// One signed exchange with Amazon Pay as data, its signature verification (docs/amazon-pay-protocol.md §2) and the
+// single function that classifies it into a core::CheckResult. Pure: no sockets here, so tests and the fuzzer use it.
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -59,8 +59,8 @@ struct Exchange {
   std::int64_t latency_us = 0;
 };
 
-// The canonical response text (SPEC.md §1.5): the request's method, host+path, an empty line 3, the three
-// response headers, then the body's top-level pairs with number text kept.
+// The canonical response text (docs/amazon-pay-protocol.md §2): the request's method, host+path, an empty line 3, the
+// three response headers, then the body's top-level pairs with number text kept.
 std::string CanonicalResponseText(std::string_view method, std::string_view host_path,
                                   std::string_view algorithm, std::string_view amz_date,
                                   std::string_view request_id, const core::JsonValue& body);
@@ -83,7 +83,7 @@ std::optional<std::int64_t> ParseRetryAfter(std::string_view value, core::Instan
 // body was accepted.
 using BodyReader = std::function<std::optional<std::string>(const core::JsonValue& body)>;
 
-// The one place outcomes are decided (SPEC.md §4, core/check.h):
+// The one place outcomes are decided (docs/amazon-pay-protocol.md §5, core/check.h):
 //   transport timeout -> kTimeout; refused/reset/TLS -> kNetwork; truncated -> kMalformed;
 //   2xx: signature missing or wrong -> kBadSignature; body not JSON -> kMalformed; read_body's error -> kMalformed;
 //        otherwise kObserved;

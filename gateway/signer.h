@@ -1,6 +1,6 @@
 #pragma once
-// Amazon Pay India request and response signing: AWS4-HMAC-SHA384 (SPEC.md §1.2-1.5). The time is always an
-// argument; the signing key is derived once per (secret, day) and cached.
+// Amazon Pay India request and response signing: AWS4-HMAC-SHA384 (docs/amazon-pay-protocol.md §1-2). The time is
+// always an argument; the signing key is derived once per (secret, day) and cached.
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -16,12 +16,13 @@ inline constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA384";
 inline constexpr std::string_view kRegion = "eu-west-1";
 inline constexpr std::string_view kService = "AmazonPay";
 inline constexpr std::string_view kTerminator = "aws4_request";
-// [inferred] SPEC.md §1.4: the current docs print "AMZ+<key>:<sig>" (a URL-encoded space); the older guide, the
-// Android SDK and production integrations send a literal space.
+// [inferred] docs/amazon-pay-protocol.md §1.4: the current docs print "AMZ+<key>:<sig>" (a URL-encoded space); the
+// older guide, the Android SDK and production integrations send a literal space.
 inline constexpr std::string_view kAuthorizationPrefix = "AMZ";
 inline constexpr std::string_view kAuthorizationSeparator = " ";
 
-// The values of the seven signed request headers (SPEC.md §1.1), sent on the wire exactly as signed.
+// The values of the seven signed request headers, sent on the wire exactly as signed
+// (docs/amazon-pay-protocol.md §1.1).
 struct RequestSigningHeaders {
   std::string client_id;   // x-amz-client-id: the merchant id
   std::string amz_date;    // x-amz-date: YYYYMMDDTHHMMSSZ
@@ -33,7 +34,7 @@ struct RequestSigningHeaders {
 // The seven (name, value) pairs, names lowercase, algorithm included.
 std::vector<core::Pair> SignedHeaderPairs(const RequestSigningHeaders& h);
 
-// The three signed response headers (SPEC.md §1.5).
+// The three signed response headers (docs/amazon-pay-protocol.md §2).
 struct ResponseSigningHeaders {
   std::string amz_date;
   std::string request_id;

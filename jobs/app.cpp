@@ -9,8 +9,6 @@
 #include "db/migrate.h"
 #include "gateway/options.h"
 #include "jobs/cli.h"
-#include "jobs/command_check.h"
-#include "jobs/command_show.h"
 #include "jobs/commands.h"
 #include "jobs/discrepancies.h"
 #include "jobs/exit_code.h"
@@ -34,26 +32,13 @@ int Dispatch(const CommandLine& cl, std::ostream& out) {
     out << "payrecon " << PAYRECON_VERSION << '\n';
     return ToInt(ExitCode::kOk);
   }
-  // `show` never calls the gateway: it runs where the merchants' secrets are not mounted.
-  const config::Secrets secrets = cl.command == Command::kShow ? config::Secrets::kSkip : config::Secrets::kRead;
-  const config::Settings settings = config::Load(cl.config_path, config::ProcessEnvironment(), secrets);
+  const CommandSpec& spec = SpecOf(cl.command);
+  // A command that makes no gateway call runs where the merchants' secrets are not mounted.
+  const config::Settings settings = config::Load(cl.config_path, config::ProcessEnvironment(),
+                                                 spec.needs_gateway ? config::Secrets::kRead : config::Secrets::kSkip);
   const std::atomic<bool>& interrupt = InstallStopSignals();
   const CommandContext ctx{cl, settings, interrupt, out};
-  switch (cl.command) {
-    case Command::kMigrate: return CommandMigrate(ctx);
-    case Command::kImport: return CommandImport(ctx);
-    case Command::kRun:
-    case Command::kBackfill: return CommandReconcile(ctx);
-    case Command::kReport: return CommandReport(ctx);
-    case Command::kConfigCheck: return CommandConfigCheck(ctx);
-    case Command::kDiscrepanciesList: return CommandDiscrepanciesList(ctx);
-    case Command::kDiscrepanciesResolve: return CommandDiscrepanciesResolve(ctx);
-    case Command::kCheck: return CommandCheck(ctx);
-    case Command::kShow: return CommandShow(ctx);
-    case Command::kHelp:
-    case Command::kVersion: break;
-  }
-  return ToInt(ExitCode::kInternal);
+  return spec.handler(ctx);
 }
 
 }  // namespace

@@ -25,7 +25,7 @@ constexpr std::string_view kSignedHeaderNames[] = {"x-amz-algorithm", "x-amz-cli
                                                    "x-amz-user-ip"};
 constexpr std::string_view kInvalidSignature = "Specified signature is invalid.";
 
-// Ineligibility codes and the reasons Amazon's page shows for them (seed 001).
+// Ineligibility codes and the reasons Amazon's page shows for them (docs/amazon-pay-protocol.md §4).
 struct Ineligibility {
   std::string_view code;
   std::string_view reason;

@@ -1,8 +1,8 @@
 #pragma once
-// The sandbox's behaviour without sockets: a request in, a reply out. Checks requests the way Amazon Pay India
-// does (SPEC.md §1, §4), serves the API endpoints from the Store, signs replies (§1.5), decides faults, and
-// answers the /sandbox/* control endpoints. The Poco server (server.h) only moves bytes and carries out the
-// reply's delivery instructions (delay, hang, reset, truncation). Thread-safe.
+// The sandbox's behaviour without sockets: a request in, a reply out. Checks requests the way Amazon Pay India does
+// (docs/amazon-pay-protocol.md §1, §5), serves the API endpoints from the Store, signs replies (§2), decides faults,
+// and answers the /sandbox/* control endpoints. The Poco server (server.h) only moves bytes and carries out the reply's
+// delivery instructions (delay, hang, reset, truncation). Thread-safe.
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -65,7 +65,8 @@ struct SandboxOptions {
   std::int64_t clock_skew_s = 300;
   // Largest x-amz-expires accepted.
   std::int64_t max_expires_s = 3600;
-  // Refund bodies carry amount and refundedFee as JSON numbers (0.01, like seed 004) unless this is set.
+  // Refund bodies carry amount and refundedFee as JSON numbers (0.01, like Amazon's refund sample:
+  // docs/amazon-pay-protocol.md §3) unless this is set.
   bool refund_amounts_as_strings = false;
   Lifecycle lifecycle;
 };

@@ -15,6 +15,7 @@ packages=(
   wrk hyperfine
   chromium fonts-dejavu-core   # the e2e test renders summary.html in headless Chromium
   prometheus prometheus-pushgateway
+  help2man   # the man page is generated from `payrecon --help` at build time
 )
 
 missing=()

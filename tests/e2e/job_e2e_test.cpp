@@ -776,7 +776,7 @@ BOOST_AUTO_TEST_CASE(usage_and_configuration_errors_exit_2) {
   BOOST_TEST(r.err.find("worker.bogus") != std::string::npos);
   r = JobProcess(PayreconBinary(), {"help"}, {}, f.dir.path() + "/h.out", f.dir.path() + "/h.err").Wait();
   BOOST_TEST(r.exit_code == 0);
-  BOOST_TEST(r.out.find("usage: payrecon") == 0u);
+  BOOST_TEST(r.out.find("Usage: payrecon") == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(limit_and_deadline_bound_a_run) {

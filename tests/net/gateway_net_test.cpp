@@ -93,7 +93,8 @@ BOOST_AUTO_TEST_CASE(good_signed_status_response_is_observed) {
   BOOST_TEST(core::CheckOutcomeName(r.outcome) == "OBSERVED");
   BOOST_TEST(r.http_status == 200);
   BOOST_TEST(r.request_id == "24db7636-2d3e-401d-b5a3-7791a94d537c");
-  // The digest is over the canonical response text printed in seed 002, byte for byte.
+  // The digest is over the canonical response text Amazon's pages print
+  // (tests/testdata/seed002_status_response.txt), byte for byte.
   BOOST_TEST(r.response_digest == gateway::Sha256Hex(Testdata("seed002_status_response.txt")));
   BOOST_TEST(r.observation.status_word == "CaptureApproved");
   BOOST_TEST((r.observation.status == core::Status::kCaptureApproved));
@@ -143,7 +144,7 @@ BOOST_AUTO_TEST_CASE(request_carries_the_signed_headers_of_vector_v1) {
 }
 
 BOOST_AUTO_TEST_CASE(vector_v3_response_verifies_over_the_wire) {
-  // Fixed headers and signature from SPEC.md §1.6 V3: an independent check of the verification path.
+  // Fixed headers and signature from docs/amazon-pay-protocol.md §7 V3: an independent check of the verification path.
   SignedServer server(kSecret, kSigningHost, [](const ServerRequest&) {
     ServerReply r = Json(200,
                          R"({"amazonPayBalance":{"enabled":true,"priority":0,"totalBalance":"7263.50",)"

@@ -1,4 +1,5 @@
-// Canonical text: SPEC.md §1.1 rules and every canonical request and response printed in seed 002, byte for byte.
+// Canonical text: the rules of docs/amazon-pay-protocol.md §1.1, and every canonical request and response Amazon's
+// pages print (tests/testdata/seed002_*.txt, see §7), byte for byte.
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>

@@ -1,4 +1,4 @@
-// SPEC.md §1.6 vectors V1-V3, signing details and response verification.
+// The test vectors V1-V3 of docs/amazon-pay-protocol.md §7, signing details and response verification.
 #include <boost/test/unit_test.hpp>
 
 #include "core/canonical.h"
