@@ -9,11 +9,11 @@
 #include <string>
 #include <vector>
 
-#include "core/canonical.h"
 #include "core/json.h"
 #include "gateway/calls.h"
 #include "gateway/response.h"
-#include "gateway/signer.h"
+#include "signing/canonical.h"
+#include "signing/signer.h"
 
 using namespace payrecon;
 
@@ -53,8 +53,8 @@ Figures Measure(const std::function<std::size_t()>& op) {
 }  // namespace
 
 int main() {
-  const gateway::Signer signer(core::Secret("TEST_SECRET_DO_NOT_USE"));
-  const gateway::RequestSigningHeaders headers{"AZ4WQCLDT2DF0", "20260920T010203Z", "900",
+  const signing::Signer signer(core::Secret("TEST_SECRET_DO_NOT_USE"));
+  const signing::RequestSigningHeaders headers{"AZ4WQCLDT2DF0", "20260920T010203Z", "900",
                                                "Server",        "payrecon",         "10.0.0.1"};
   const std::string body =
       R"({"merchantId":"AZ4WQCLDT2DF0","chargeId":"test12345k121wseddwr","amazonChargeId":"P04-9627949-2839206",)"
@@ -64,18 +64,18 @@ int main() {
   const std::string amz_date = "20201006T081607Z";
   const std::string request_id = "24db7636-2d3e-401d-b5a3-7791a94d537c";
   const std::string response_signature = signer.Sign(
-      gateway::CanonicalResponseText("GET", host_path, gateway::kAlgorithm, amz_date, request_id,
+      signing::CanonicalResponseText("GET", host_path, signing::kAlgorithm, amz_date, request_id,
                                      core::ParseJson(body).value()),
       amz_date);
 
   const auto sign_request = [&] {
-    const std::string canonical = core::CanonicalText(
+    const std::string canonical = signing::CanonicalText(
         {"GET",
          host_path,
          {{"merchantId", "AZ4WQCLDT2DF0"}, {"txnIdType", "MerchantTxnId"}, {"txnId", "test12345k121wseddwr"}},
-         gateway::SignedHeaderPairs(headers),
+         signing::SignedHeaderPairs(headers),
          {}});
-    return gateway::AuthorizationHeader("f57bbc68-fa6a-4c5e-a281-d39db51a26c6",
+    return signing::AuthorizationHeader("f57bbc68-fa6a-4c5e-a281-d39db51a26c6",
                                         signer.Sign(canonical, headers.amz_date))
         .size();
   };

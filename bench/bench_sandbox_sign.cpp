@@ -7,9 +7,9 @@
 #include <iostream>
 #include <string>
 
-#include "core/canonical.h"
 #include "core/time.h"
-#include "gateway/signer.h"
+#include "signing/canonical.h"
+#include "signing/signer.h"
 
 using namespace payrecon;
 
@@ -20,24 +20,24 @@ int main(int argc, char** argv) {
   }
   const std::string merchant_id = argv[1];
   const std::string key = argv[2];
-  const gateway::Signer signer{core::Secret(argv[3])};
+  const signing::Signer signer{core::Secret(argv[3])};
   const std::string host = argv[4];
   const std::string prefix = argv[5];
   const int count = std::stoi(argv[6]);
   const auto now = std::chrono::time_point_cast<core::Millis>(std::chrono::system_clock::now());
-  gateway::RequestSigningHeaders h{merchant_id, core::FormatAmzDate(core::Instant(now)), "3600", "Server", "payrecon-bench",
-                                   "127.0.0.1"};
+  signing::RequestSigningHeaders h{
+      merchant_id, core::FormatAmzDate(core::Instant(now)), "3600", "Server", "payrecon-bench", "127.0.0.1"};
   // The requests are formatted in init(), once wrk.host is known (wrk.format fills in Host from it).
   std::cout << "local requests = {}\ninit = function(args)\n";
   for (int i = 1; i <= count; ++i) {
     const std::string txn = prefix + std::to_string(i);
-    std::vector<core::Pair> query = {{"merchantId", merchant_id}, {"txnIdType", "MerchantTxnId"}, {"txnId", txn}};
-    const std::string path = "/v1/payments/charge?" + core::CanonicalPairs(query);
+    std::vector<signing::Pair> query = {{"merchantId", merchant_id}, {"txnIdType", "MerchantTxnId"}, {"txnId", txn}};
+    const std::string path = "/v1/payments/charge?" + signing::CanonicalPairs(query);
     const std::string canonical =
-        core::CanonicalText({"GET", host + "/v1/payments/charge", query, gateway::SignedHeaderPairs(h), {}});
+        signing::CanonicalText({"GET", host + "/v1/payments/charge", query, signing::SignedHeaderPairs(h), {}});
     std::cout << "  requests[" << i << "] = wrk.format(\"GET\", \"" << path << "\", {";
-    for (const auto& p : gateway::SignedHeaderPairs(h)) std::cout << "[\"" << p.key << "\"] = \"" << p.value << "\", ";
-    std::cout << "[\"Authorization\"] = \"" << gateway::AuthorizationHeader(key, signer.Sign(canonical, h.amz_date))
+    for (const auto& p : signing::SignedHeaderPairs(h)) std::cout << "[\"" << p.key << "\"] = \"" << p.value << "\", ";
+    std::cout << "[\"Authorization\"] = \"" << signing::AuthorizationHeader(key, signer.Sign(canonical, h.amz_date))
               << "\"})\n";
   }
   std::cout << "end\n"

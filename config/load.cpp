@@ -1,6 +1,7 @@
 #include "config/load.h"
 
 #include <arpa/inet.h>
+#include <libpq-fe.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cctype>
@@ -11,6 +12,7 @@
 #include <filesystem>
 #include <initializer_list>
 #include <limits>
+#include <memory>
 #include <utility>
 
 #include "core/duration.h"
@@ -112,124 +114,100 @@ std::optional<std::string> ReadSmallFile(const std::string& path, std::size_t li
   return data;
 }
 
-// libpq's keyword/value form: keyword = value pairs separated by whitespace; values may be single-quoted with
-// backslash escapes. Returns the pairs, or an error that never quotes a value.
-struct ConninfoPair {
-  std::string keyword;
-  std::string value;
+struct ConninfoOptionsFree {
+  void operator()(PQconninfoOption* options) const { PQconninfoFree(options); }
 };
-
-core::Expected<std::vector<ConninfoPair>> ConninfoPairs(std::string_view s) {
-  std::vector<ConninfoPair> keywords;
-  std::size_t i = 0;
-  const auto skip_space = [&] {
-    while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r' || s[i] == '\f' ||
-                            s[i] == '\v')) {
-      ++i;
-    }
-  };
-  for (;;) {
-    skip_space();
-    if (i >= s.size()) return keywords;
-    std::string keyword;
-    while (i < s.size() && s[i] != '=' && s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r') {
-      keyword += s[i++];
-    }
-    skip_space();
-    if (i >= s.size() || s[i] != '=') {
-      // Quoted only when it looks like a keyword: a stray word might be a password.
-      bool plausible = !keyword.empty() && keyword.size() <= 32;
-      for (char c : keyword) plausible = plausible && ((c >= 'a' && c <= 'z') || c == '_');
-      return core::Error{"missing \"=\" after " + (plausible ? Quoted(keyword) : std::string("a keyword"))};
-    }
-    ++i;
-    skip_space();
-    std::string value;
-    if (i < s.size() && s[i] == '\'') {
-      ++i;
-      bool closed = false;
-      while (i < s.size()) {
-        if (s[i] == '\\' && i + 1 < s.size()) {
-          value += s[i + 1];
-          i += 2;
-          continue;
-        }
-        if (s[i] == '\'') {
-          closed = true;
-          ++i;
-          break;
-        }
-        value += s[i++];
-      }
-      if (!closed) return core::Error{"unterminated quoted value for " + Quoted(keyword)};
-    } else {
-      while (i < s.size() && s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r') {
-        if (s[i] == '\\' && i + 1 < s.size()) ++i;
-        value += s[i++];
-      }
-    }
-    keywords.push_back({std::move(keyword), std::move(value)});
-  }
-}
-
-std::string PercentDecode(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size()) {
-      const auto hex = [](char c) -> int {
-        if (c >= '0' && c <= '9') return c - '0';
-        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-        return -1;
-      };
-      const int hi = hex(s[i + 1]);
-      const int lo = hex(s[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        out += static_cast<char>(hi * 16 + lo);
-        i += 2;
-        continue;
-      }
-    }
-    out += s[i];
-  }
-  return out;
-}
-
-// Whether a libpq URI carries a password: "user:pass@" in the authority or a "password" query parameter.
-bool UriHasPassword(std::string_view uri) {
-  const std::size_t scheme_end = uri.find("://");
-  std::string_view rest = uri.substr(scheme_end + 3);
-  const std::size_t authority_end = rest.find_first_of("/?");
-  const std::string_view authority = rest.substr(0, authority_end);
-  const std::size_t at = authority.rfind('@');
-  if (at != std::string_view::npos && authority.substr(0, at).find(':') != std::string_view::npos) return true;
-  const std::size_t q = uri.find('?');
-  if (q == std::string_view::npos) return false;
-  std::string_view query = uri.substr(q + 1);
-  while (!query.empty()) {
-    const std::size_t amp = query.find('&');
-    const std::string_view param = query.substr(0, amp);
-    if (PercentDecode(param.substr(0, param.find('='))) == "password") return true;
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
-  }
-  return false;
-}
 
 bool IsUri(std::string_view text) {
   return text.rfind("postgresql://", 0) == 0 || text.rfind("postgres://", 0) == 0;
 }
 
-// Whether a conninfo carries a password. libpq expands a dbname that is itself a URI or a connection string, so
-// that is checked too.
-core::Expected<bool> ConninfoHasPassword(std::string_view text, int depth = 0) {
-  if (IsUri(text)) return UriHasPassword(text);
-  const auto pairs = ConninfoPairs(text);
-  if (!pairs.ok()) return core::Error{pairs.error()};
-  for (const ConninfoPair& p : *pairs) {
-    if (p.keyword == "password") return true;
-    if (p.keyword == "dbname" && depth == 0 && (IsUri(p.value) || p.value.find('=') != std::string::npos)) {
-      const auto inner = ConninfoHasPassword(p.value, depth + 1);
+// Whether a word libpq names may be echoed: a keyword, not a pasted secret. `upper` also allows capitals.
+bool PlausibleKeyword(std::string_view word, bool upper) {
+  bool plausible = !word.empty() && word.size() <= 32;
+  for (char c : word) {
+    plausible = plausible && ((c >= 'a' && c <= 'z') || c == '_' || (upper && c >= 'A' && c <= 'Z'));
+  }
+  return plausible;
+}
+
+bool IsPasswordKeyword(std::string_view word) {
+  constexpr std::string_view kPassword = "password";
+  if (word.size() != kPassword.size()) return false;
+  for (std::size_t i = 0; i < word.size(); ++i) {
+    const char c = word[i] >= 'A' && word[i] <= 'Z' ? static_cast<char>(word[i] - 'A' + 'a') : word[i];
+    if (c != kPassword[i]) return false;
+  }
+  return true;
+}
+
+// The text between `prefix` and the next double quote of `message`, when `message` starts with `prefix`.
+std::optional<std::string> QuotedAfter(std::string_view message, std::string_view prefix) {
+  if (message.rfind(prefix, 0) != 0) return std::nullopt;
+  const std::string_view rest = message.substr(prefix.size());
+  const std::size_t end = rest.find('"');
+  if (end == std::string_view::npos) return std::nullopt;
+  return std::string(rest.substr(0, end));
+}
+
+// libpq says a quoted value is unterminated but not whose. Closing it and parsing again finds the keyword whose
+// value runs to the end of the text (when the value holds no escapes); "" when that does not work out.
+std::string UnterminatedKeyword(const std::string& text) {
+  char* error = nullptr;
+  const std::unique_ptr<PQconninfoOption, ConninfoOptionsFree> options(PQconninfoParse((text + "'").c_str(), &error));
+  PQfreemem(error);
+  if (!options) return "";
+  for (const PQconninfoOption* o = options.get(); o->keyword != nullptr; ++o) {
+    if (o->val == nullptr) continue;
+    const std::string tail = "'" + std::string(o->val);
+    if (text.size() >= tail.size() && text.compare(text.size() - tail.size(), tail.size(), tail) == 0) {
+      return o->keyword;
+    }
+  }
+  return "";
+}
+
+// Whether a conninfo (keyword/value or URI) carries a password, by libpq's own parser (PQconninfoParse), so that
+// what is accepted here is exactly what libpq accepts when the job connects. A password keyword in any case
+// (libpq's keywords are case-sensitive, so `PASSWORD=` is an unknown keyword to it) still counts as a password.
+// libpq expands a dbname that is itself a URI or a connection string, so that is checked too. Errors never quote
+// a value: libpq's own messages may repeat the whole string, password included, so they are rewritten.
+core::Expected<bool> ConninfoHasPassword(const std::string& text, int depth = 0) {
+  char* error = nullptr;
+  const std::unique_ptr<PQconninfoOption, ConninfoOptionsFree> options(PQconninfoParse(text.c_str(), &error));
+  if (!options) {
+    std::string message = error != nullptr ? error : "out of memory";
+    PQfreemem(error);
+    while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+    for (std::string_view prefix : {"invalid connection option \"", "invalid URI query parameter: \""}) {
+      if (const auto keyword = QuotedAfter(message, prefix)) {
+        if (IsPasswordKeyword(*keyword)) return true;
+        return core::Error{"unknown keyword " + (PlausibleKeyword(*keyword, true)
+                                                     ? Quoted(*keyword)
+                                                     : std::string("(not shown: it might be a secret)"))};
+      }
+    }
+    if (const auto keyword = QuotedAfter(message, "missing \"=\" after \"")) {
+      // Quoted only when it looks like a keyword: a stray word might be a password.
+      return core::Error{"missing \"=\" after " +
+                         (PlausibleKeyword(*keyword, false) ? Quoted(*keyword) : std::string("a keyword"))};
+    }
+    if (message.rfind("unterminated quoted string", 0) == 0) {
+      const std::string keyword = UnterminatedKeyword(text);
+      return core::Error{"unterminated quoted value" + (keyword.empty() ? std::string() : " for " + Quoted(keyword))};
+    }
+    // libpq's URI messages end with `: "<the URI>"`; anything else is cut at its first quoted word.
+    std::size_t cut = message.find(": \"");
+    if (cut == std::string::npos && !IsUri(text)) cut = message.find('"');
+    return core::Error{message.substr(0, cut)};
+  }
+  for (const PQconninfoOption* o = options.get(); o->keyword != nullptr; ++o) {
+    if (o->val == nullptr) continue;
+    const std::string_view keyword = o->keyword;
+    const std::string value = o->val;
+    if (keyword == "password") return true;
+    if (keyword == "dbname" && depth == 0 && (IsUri(value) || value.find('=') != std::string::npos)) {
+      const auto inner = ConninfoHasPassword(value, depth + 1);
       if (!inner.ok() || *inner) return inner;
     }
   }
@@ -238,8 +216,8 @@ core::Expected<bool> ConninfoHasPassword(std::string_view text, int depth = 0) {
 
 class Loader {
  public:
-  Loader(const Environment& env, std::string base_dir, Secrets secrets)
-      : env_(env), base_dir_(std::move(base_dir)), secrets_(secrets) {}
+  Loader(const Environment& env, std::string base_dir, bool read_secrets)
+      : env_(env), base_dir_(std::move(base_dir)), read_secrets_(read_secrets) {}
 
   Settings Run(const YAML::Node& root) {
     Settings settings;
@@ -611,10 +589,6 @@ class Loader {
         Problem(path, "secret_key_env and secret_key_file exclude each other; set one");
       } else if (!env.present && !file.present) {
         Problem(path, "one of secret_key_env or secret_key_file is required");
-      } else if (secrets_ == Secrets::kSkip) {
-        // Commands that never call the gateway (`show`) run where the merchants' secrets are not mounted.
-        if (env.present) ReadString(env, m.secret_key_env);
-        if (file.present) ReadString(file, m.secret_key_file);
       } else if (env.present) {
         SecretFromEnv(env, m);
       } else {
@@ -644,6 +618,7 @@ class Loader {
                       "the value is not shown in case it is the secret itself");
       return;
     }
+    if (!read_secrets_) return;
     const std::string name = shown ? "environment variable " + Quoted(m.secret_key_env)
                                    : std::string("the environment variable (name not shown: it has lowercase "
                                                  "letters, so it might be the secret itself)");
@@ -665,6 +640,7 @@ class Loader {
       return;
     }
     m.secret_key_file = Resolve(path);
+    if (!read_secrets_) return;
     const std::string name = LooksLikePath(path) ? "file " + Quoted(m.secret_key_file)
                                                  : std::string("the file (name not shown: it has no \"/\" or \".\", "
                                                                "so it might be the secret itself)");
@@ -758,7 +734,7 @@ class Loader {
     out.dir = Resolve(out.dir);
   }
 
-  // An IANA name is letters, digits and "_+-" in "/"-separated parts, none of them "." or "..": never a path out
+  // An IANA name is letters, digits and "_+-." in "/"-separated parts, none of them "." or "..": never a path out
   // of the zoneinfo folder.
   static bool IsZoneName(std::string_view name) {
     if (name.empty() || name.size() > 64 || name.front() == '/' || name.back() == '/') return false;
@@ -862,7 +838,7 @@ class Loader {
 
   const Environment& env_;
   std::string base_dir_;
-  Secrets secrets_;
+  bool read_secrets_;
   std::vector<std::string> problems_;
   std::vector<std::size_t> merchant_index_;  // the list position of each entry of `out`, for duplicate messages
 };
@@ -877,7 +853,7 @@ std::string JoinLines(const std::vector<std::string>& lines) {
 }
 
 Settings LoadYaml(std::string_view yaml, const Environment& env, const std::string& base_dir,
-                  const std::string& where, Secrets secrets) {
+                  const std::string& where, bool read_secrets) {
   YAML::Node root;
   try {
     root = YAML::Load(std::string(yaml));
@@ -885,7 +861,7 @@ Settings LoadYaml(std::string_view yaml, const Environment& env, const std::stri
     throw ConfigError({where + ": invalid YAML at line " + std::to_string(e.mark.line + 1) + ", column " +
                        std::to_string(e.mark.column + 1) + ": " + e.msg});
   }
-  Loader loader(env, base_dir, secrets);
+  Loader loader(env, base_dir, read_secrets);
   try {
     return loader.Run(root);
   } catch (const YAML::Exception& e) {
@@ -915,18 +891,20 @@ Environment MapEnvironment(std::map<std::string, std::string, std::less<>> varia
   };
 }
 
-Settings Load(const std::string& path, const Environment& env, Secrets secrets) {
+Settings Load(const std::string& path, const Environment& env, const LoadOptions& options) {
+  const std::string where =
+      "config file " + Quoted(path) + (options.origin.empty() ? std::string() : " (" + options.origin + ")");
   std::string error;
   // 1 MiB is far beyond any real configuration; the limit keeps a mistaken path (a log file) from being slurped.
   const std::optional<std::string> text = ReadSmallFile(path, 1 << 20, error);
-  if (!text) throw ConfigError({"config file " + Quoted(path) + ": cannot read: " + error});
+  if (!text) throw ConfigError({where + ": cannot read: " + error});
   const std::string base_dir = std::filesystem::path(path).parent_path().string();
-  return LoadYaml(*text, env, base_dir, "config file " + Quoted(path), secrets);
+  return LoadYaml(*text, env, base_dir, where, options.read_secrets);
 }
 
 Settings LoadFromString(std::string_view yaml, const Environment& env, const std::string& base_dir,
-                        Secrets secrets) {
-  return LoadYaml(yaml, env, base_dir, "configuration", secrets);
+                        const LoadOptions& options) {
+  return LoadYaml(yaml, env, base_dir, "configuration", options.read_secrets);
 }
 
 }  // namespace payrecon::config

@@ -35,17 +35,22 @@ class ConfigError : public std::runtime_error {
   std::vector<std::string> problems_;
 };
 
-// Whether the merchants' secrets are read (and required). kSkip is for commands that never call the gateway
-// (`show`): secret_key_env / secret_key_file are still recorded, the secrets stay empty.
-enum class Secrets { kRead, kSkip };
+struct LoadOptions {
+  // false: merchant secrets are neither looked up nor read (secret_key stays empty); secret_key_env must still be
+  // a variable name and secret_key_file a non-empty path. For commands that make no gateway call.
+  bool read_secrets = true;
+  // Where the path came from, for messages about the file as a whole: `config file "x" (<origin>): cannot
+  // read: …`. Empty: the path was given as is (--config).
+  std::string origin;
+};
 
 // Reads the YAML file at `path` and validates it. Relative paths inside it (secret_key_file, ca_file,
 // reports.dir) are taken from the file's folder. Reads secret_key_file and checks ca_file is readable.
 // Throws ConfigError listing every problem (an unreadable file is one problem: `config file "x": cannot read: …`).
-Settings Load(const std::string& path, const Environment& env, Secrets secrets = Secrets::kRead);
+Settings Load(const std::string& path, const Environment& env, const LoadOptions& options = {});
 
 // The same for YAML text already in memory; relative paths are taken from `base_dir` ("" = as written).
 Settings LoadFromString(std::string_view yaml, const Environment& env, const std::string& base_dir,
-                        Secrets secrets = Secrets::kRead);
+                        const LoadOptions& options = {});
 
 }  // namespace payrecon::config

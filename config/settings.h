@@ -144,13 +144,15 @@ struct MetricsSettings {
   // rename). Default empty: none. A relative path is taken from the configuration file's folder.
   std::string textfile;
   // pushgateway_url: a Pushgateway's base URL, "http(s)://host[:port][/prefix]", no user info, query or
-  // fragment; a trailing "/" is dropped. Each run pushes to <url>/metrics/job/<job>/instance/<instance>/mode/<mode>.
+  // fragment; a trailing "/" is dropped. Each run pushes to <url>/metrics/job/<job>/mode/<mode>, or with
+  // `instance` set to <url>/metrics/job/<job>/instance/<instance>/mode/<mode>.
   // Default empty: no push.
   std::string pushgateway_url;
   // job: the Pushgateway's job label. Default "payrecon"; 1-128 characters of A-Z a-z 0-9 - _ . ~.
   std::string job = "payrecon";
-  // instance: the Pushgateway's instance label. Default empty: the host name at run time; else 1-128 characters
-  // of A-Z a-z 0-9 - _ . ~.
+  // instance: the Pushgateway's instance label, part of the grouping key. Default empty: no instance in the key,
+  // so every run of a deployment replaces one group. Set a stable name per replica (never a pod or host name that
+  // changes per run); 1-128 characters of A-Z a-z 0-9 - _ . ~.
   std::string instance;
   // push_timeout: connect and answer limit of the push. Default 5s, range 100ms-60s.
   Millis push_timeout = seconds{5};

@@ -419,14 +419,14 @@ bool PgStore::DiscrepancyResolve(const DiscrepancyResolveParams& params) {
   return PQntuples(r.get()) == 1;
 }
 
-std::vector<std::pair<core::DiscrepancyCode, std::int64_t>> PgStore::DiscrepanciesCountOpen() {
+std::vector<OpenDiscrepancies> PgStore::DiscrepanciesCountOpen() {
   auto r = Exec(conn_, "DiscrepanciesCountOpen", sql::kDiscrepanciesCountOpen, {});
-  std::vector<std::pair<core::DiscrepancyCode, std::int64_t>> out;
+  std::vector<OpenDiscrepancies> out;
   const int n = PQntuples(r.get());
   for (int i = 0; i < n; ++i) {
     const auto code = core::DiscrepancyCodeFromName(Text(r.get(), i, 0));
     assert(code && "the code check constraint admits only known codes");
-    if (code) out.emplace_back(*code, Int(r.get(), i, 1));
+    if (code) out.push_back({*code, Int(r.get(), i, 1), Time(r.get(), i, 2)});
   }
   return out;
 }

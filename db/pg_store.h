@@ -231,6 +231,13 @@ struct CheckRunRow {
   std::string result_json;
 };
 
+// The open discrepancies of one code.
+struct OpenDiscrepancies {
+  core::DiscrepancyCode code = core::DiscrepancyCode::kNotFound;
+  std::int64_t count = 0;
+  core::Instant oldest_opened_at{};
+};
+
 class PgStore : public core::TransactionStore {
  public:
   explicit PgStore(Connection& conn) : conn_(conn) {}
@@ -305,8 +312,8 @@ class PgStore : public core::TransactionStore {
 
   // ---- metrics (one aggregate query each) ----
 
-  // Open discrepancies per code; codes with none are left out.
-  std::vector<std::pair<core::DiscrepancyCode, std::int64_t>> DiscrepanciesCountOpen();
+  // Open discrepancies per code, with the oldest one's opened_at; codes with none are left out.
+  std::vector<OpenDiscrepancies> DiscrepanciesCountOpen();
   // Pending transactions per kind by age; kinds with none pending are left out.
   std::vector<PendingAges> TransactionsPendingAges(const PendingAgesParams& params);
 

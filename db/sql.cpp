@@ -256,8 +256,10 @@ const char* const kDiscrepancyResolve =
     "   WHERE d.transaction_id = t.id AND d.resolved_at IS NULL AND d.id <> $1::bigint)"
     " FROM r WHERE t.id = r.transaction_id RETURNING t.id";
 
+// Served by the partial index discrepancies_open_by_code (code, opened_at).
 const char* const kDiscrepanciesCountOpen =
-    "SELECT code, count(*) FROM payrecon.discrepancies WHERE resolved_at IS NULL GROUP BY code ORDER BY code";
+    "SELECT code, count(*), min(" PR_MS("opened_at") ") FROM payrecon.discrepancies WHERE resolved_at IS NULL"
+    " GROUP BY code ORDER BY code";
 
 // $1 now (ms), $2 ascending age bounds in ms as a bigint array. width_bucket gives 0 below the first bound and i
 // for [bound i, bound i+1).

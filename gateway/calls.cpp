@@ -98,7 +98,7 @@ core::CheckResult LocalInvalid(std::string message) {
   return r;
 }
 
-void AddOptional(std::vector<core::Pair>& body, std::string key, const std::optional<std::string>& value) {
+void AddOptional(std::vector<signing::Pair>& body, std::string key, const std::optional<std::string>& value) {
   if (value) body.push_back({std::move(key), *value});
 }
 

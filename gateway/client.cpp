@@ -35,7 +35,7 @@ Poco::Timespan ToTimespan(std::chrono::milliseconds ms) {
   return Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(ms.count()) * 1000);
 }
 
-std::string BodyJson(const std::vector<core::Pair>& pairs) {
+std::string BodyJson(const std::vector<signing::Pair>& pairs) {
   std::string out = "{";
   for (const auto& p : pairs) {
     if (out.size() > 1) out += ',';
@@ -90,16 +90,17 @@ class Client::Impl {
     const core::Instant now = clock_();
     SentRequest sent;
     sent.amz_date = core::FormatAmzDate(now);
-    const RequestSigningHeaders signing{merchant.merchant_id(), sent.amz_date, expires_,
-                                        options_.source,         options_.user_agent, options_.user_ip};
+    const signing::RequestSigningHeaders headers{merchant.merchant_id(), sent.amz_date,   expires_,
+                                                 options_.source,        options_.user_agent, options_.user_ip};
     const std::string host_path = signing_host_ + request.path;
-    std::vector<core::Pair> header_pairs = SignedHeaderPairs(signing);
-    sent.canonical = core::CanonicalText({request.method, host_path, post ? std::vector<core::Pair>{} : request.query,
-                                          header_pairs, post ? request.body : std::vector<core::Pair>{}});
+    std::vector<signing::Pair> header_pairs = signing::SignedHeaderPairs(headers);
+    sent.canonical =
+        signing::CanonicalText({request.method, host_path, post ? std::vector<signing::Pair>{} : request.query,
+                                header_pairs, post ? request.body : std::vector<signing::Pair>{}});
     sent.authorization =
-        AuthorizationHeader(merchant.access_key_id(), merchant.signer().Sign(sent.canonical, sent.amz_date));
+        signing::AuthorizationHeader(merchant.access_key_id(), merchant.signer().Sign(sent.canonical, sent.amz_date));
     sent.target = request.path;
-    if (!post && !request.query.empty()) sent.target += "?" + core::CanonicalPairs(request.query);
+    if (!post && !request.query.empty()) sent.target += "?" + signing::CanonicalPairs(request.query);
     if (post) sent.body = BodyJson(request.body);
 
     Poco::Net::HTTPRequest http(post ? Poco::Net::HTTPRequest::HTTP_POST : Poco::Net::HTTPRequest::HTTP_GET,

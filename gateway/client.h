@@ -6,10 +6,10 @@
 #include <string_view>
 #include <vector>
 
-#include "core/canonical.h"
 #include "gateway/merchants.h"
 #include "gateway/options.h"
 #include "gateway/response.h"
+#include "signing/canonical.h"
 
 namespace payrecon::gateway {
 
@@ -18,8 +18,8 @@ namespace payrecon::gateway {
 struct Request {
   std::string_view method = "GET";  // "GET" or "POST"
   std::string path;                 // "/v1/payments/charge"
-  std::vector<core::Pair> query;    // GET only
-  std::vector<core::Pair> body;     // POST only
+  std::vector<signing::Pair> query;    // GET only
+  std::vector<signing::Pair> body;     // POST only
 };
 
 // What the client put on the wire, for tests and diagnostics (the Authorization value carries no secret).

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "gateway/options.h"
-#include "gateway/signer.h"
+#include "signing/signer.h"
 
 namespace payrecon::gateway {
 
@@ -19,11 +19,11 @@ class Merchant {
   const std::string& merchant_id() const { return credentials_.merchant_id; }
   const std::string& access_key_id() const { return credentials_.access_key_id; }
   // Thread-safe.
-  const Signer& signer() const { return signer_; }
+  const signing::Signer& signer() const { return signer_; }
 
  private:
   MerchantCredentials credentials_;
-  Signer signer_;
+  signing::Signer signer_;
 };
 
 // Merchants by id. Thread-safe for lookups.

@@ -5,7 +5,7 @@
 #include <array>
 #include <charconv>
 
-#include "core/canonical.h"
+#include "signing/canonical.h"
 
 namespace payrecon::gateway {
 namespace {
@@ -58,20 +58,8 @@ bool Is2xx(int status) { return status >= 200 && status < 300; }
 
 }  // namespace
 
-std::string CanonicalResponseText(std::string_view method, std::string_view host_path,
-                                  std::string_view algorithm, std::string_view amz_date,
-                                  std::string_view request_id, const core::JsonValue& body) {
-  return core::CanonicalText({method,
-                              host_path,
-                              {},
-                              {{"x-amz-algorithm", std::string(algorithm)},
-                               {"x-amz-date", std::string(amz_date)},
-                               {"x-amz-request-id", std::string(request_id)}},
-                              core::BodyPairs(body)});
-}
-
 void InspectResponse(Exchange& exchange, std::string_view method, std::string_view host_path,
-                     const Signer& signer) {
+                     const signing::Signer& signer) {
   exchange.json.reset();
   exchange.json_error.clear();
   exchange.response_digest.clear();
@@ -96,16 +84,16 @@ void InspectResponse(Exchange& exchange, std::string_view method, std::string_vi
     return;
   }
   // A response that omits x-amz-algorithm can only have been signed with the one algorithm there is.
-  const std::string_view algorithm = h.has_algorithm ? std::string_view(h.algorithm) : kAlgorithm;
-  if (algorithm != kAlgorithm || !core::ParseAmzDate(h.amz_date).ok()) {
+  const std::string_view algorithm = h.has_algorithm ? std::string_view(h.algorithm) : signing::kAlgorithm;
+  if (algorithm != signing::kAlgorithm || !core::ParseAmzDate(h.amz_date).ok()) {
     exchange.signature = SignatureCheck::kWrong;
     return;
   }
   const std::string canonical =
-      CanonicalResponseText(method, host_path, algorithm, h.amz_date, h.request_id, *exchange.json);
+      signing::CanonicalResponseText(method, host_path, algorithm, h.amz_date, h.request_id, *exchange.json);
   if (signer.Verify(canonical, h.amz_date, h.signature)) {
     exchange.signature = SignatureCheck::kVerified;
-    exchange.response_digest = Sha256Hex(canonical);
+    exchange.response_digest = signing::Sha256Hex(canonical);
   } else {
     exchange.signature = SignatureCheck::kWrong;
   }

@@ -11,7 +11,7 @@
 #include "core/check.h"
 #include "core/json.h"
 #include "core/time.h"
-#include "gateway/signer.h"
+#include "signing/signer.h"
 
 namespace payrecon::gateway {
 
@@ -59,17 +59,12 @@ struct Exchange {
   std::int64_t latency_us = 0;
 };
 
-// The canonical response text (docs/amazon-pay-protocol.md §2): the request's method, host+path, an empty line 3, the
-// three response headers, then the body's top-level pairs with number text kept.
-std::string CanonicalResponseText(std::string_view method, std::string_view host_path,
-                                  std::string_view algorithm, std::string_view amz_date,
-                                  std::string_view request_id, const core::JsonValue& body);
-
 // Fills json / json_error from body, and signature / response_digest by verifying headers.signature with
 // `signer` over the canonical response of (method, host_path). Requires transport == kCompleted.
-// A missing x-amz-algorithm header is read as kAlgorithm; any other algorithm, or an x-amz-date that is not
+// A missing x-amz-algorithm header is read as signing::kAlgorithm; any other algorithm, or an x-amz-date that is not
 // YYYYMMDDTHHMMSSZ, makes the signature kWrong.
-void InspectResponse(Exchange& exchange, std::string_view method, std::string_view host_path, const Signer& signer);
+void InspectResponse(Exchange& exchange, std::string_view method, std::string_view host_path,
+                     const signing::Signer& signer);
 
 // Retry-After is unsigned on 429/503 (a proxy may send anything): longer waits are cut to this. [unknown]
 inline constexpr std::int64_t kMaxRetryAfterSeconds = 3600;

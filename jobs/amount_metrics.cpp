@@ -46,7 +46,7 @@ void RenderAmountMetrics(core::MetricsText& m, const core::MetricLabels& mode, c
             "Our amount in paise of the transactions with an open discrepancy, by code (database, end of run).",
             with({{"code", std::string(core::DiscrepancyCodeName(code))}}), amount);
   }
-  // Every transition a kind's lifecycle allows, zeros included, like payrecon_transitions_total.
+  // Every transition a kind's lifecycle allows, zeros included, like payrecon_last_run_transitions.
   std::map<std::tuple<core::Kind, core::Status, core::Status>, core::Paise> moved;
   for (core::Kind kind : core::kAllKinds) {
     for (core::Status to : core::kAllStatuses) {
@@ -56,7 +56,7 @@ void RenderAmountMetrics(core::MetricsText& m, const core::MetricLabels& mode, c
   for (const db::TransitionTotal& t : d.run_transitions) moved[{t.kind, t.from_status, t.to_status}] += t.amount;
   for (const auto& [key, amount] : moved) {
     const auto& [kind, from, to] = key;
-    m.Counter("payrecon_transitions_amount_paise_total",
+    m.Gauge("payrecon_last_run_transitions_amount_paise",
               "Amount in paise of the transactions whose status changed in the last run, by kind and from/to status.",
               with({{"kind", std::string(core::KindName(kind))}, {"from", std::string(core::StatusName(from))},
                     {"to", std::string(core::StatusName(to))}}),

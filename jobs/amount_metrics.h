@@ -1,6 +1,6 @@
 #pragma once
 // The rupees beside the counts in the metrics: amounts as integer paise, the unit in the name
-// (payrecon_pending_amount_paise, payrecon_open_discrepancies_amount_paise, payrecon_transitions_amount_paise_total).
+// (payrecon_pending_amount_paise, payrecon_open_discrepancies_amount_paise, payrecon_last_run_transitions_amount_paise).
 // Every family lists every label combination with zeros, like the count families beside them.
 #include <string>
 

@@ -10,51 +10,53 @@
 #include "gateway/options.h"
 #include "jobs/cli.h"
 #include "jobs/commands.h"
-#include "jobs/discrepancies.h"
 #include "jobs/exit_code.h"
 #include "jobs/log.h"
 #include "jobs/signals.h"
-
-#ifndef PAYRECON_VERSION
-#define PAYRECON_VERSION "0.0.0"
-#endif
 
 namespace payrecon::jobs {
 
 namespace {
 
-int Dispatch(const CommandLine& cl, std::ostream& out) {
-  if (cl.command == Command::kHelp) {
-    out << UsageText();
-    return ToInt(ExitCode::kOk);
-  }
-  if (cl.command == Command::kVersion) {
-    out << "payrecon " << PAYRECON_VERSION << '\n';
-    return ToInt(ExitCode::kOk);
-  }
+// Loads what the command needs and runs its handler from the command table.
+int Dispatch(CommandLine& cl, std::ostream& out) {
   const CommandSpec& spec = SpecOf(cl.command);
-  // A command that makes no gateway call runs where the merchants' secrets are not mounted.
-  const config::Settings settings = config::Load(cl.config_path, config::ProcessEnvironment(),
-                                                 spec.needs_gateway ? config::Secrets::kRead : config::Secrets::kSkip);
+  config::Settings settings;
+  if (!spec.needs_config) {
+    static const std::atomic<bool> never{false};
+    return spec.handler(CommandContext{cl, settings, never, out});
+  }
+  const config::Environment env = config::ProcessEnvironment();
+  ChooseConfig(cl, env);
+  // A command that makes no gateway call does not read merchant secrets, so it runs where they are not mounted
+  // (a migrate Job, an operator's shell) and a missing secret cannot stop it.
+  config::LoadOptions options;
+  options.read_secrets = spec.needs_gateway && !cl.offline;
+  options.origin = cl.config_origin;
+  settings = config::Load(cl.config_path, env, options);
   const std::atomic<bool>& interrupt = InstallStopSignals();
-  const CommandContext ctx{cl, settings, interrupt, out};
-  return spec.handler(ctx);
+  return spec.handler(CommandContext{cl, settings, interrupt, out});
 }
 
 }  // namespace
 
 int Main(const std::vector<std::string>& args, std::ostream& out) {
+  // `payrecon` alone is a usage error: the usage goes to stderr and the exit code is 2, so a scheduler entry
+  // that lost its command fails visibly instead of looking like a successful `help`.
+  if (args.empty()) {
+    std::cerr << UsageText() << std::flush;
+    return ToInt(ExitCode::kUsage);
+  }
   try {
-    const CommandLine cl = ParseCommandLine(args);
+    CommandLine cl = ParseCommandLine(args);
     if (cl.log_format) SetLogFormat(*cl.log_format);
     if (cl.log_level) SetLogLevel(*cl.log_level);
     return Dispatch(cl, out);
+  } catch (const CommandLineError& e) {
+    LogError(std::string(e.what()) + "; " + e.Hint());
+    return ToInt(e.code());
   } catch (const JobError& e) {
     LogError(e.what());
-    if (e.code() == ExitCode::kUsage && e.what() == std::string_view(e.what()) &&
-        std::string_view(e.what()).find("option") != std::string_view::npos) {
-      LogInfo("run 'payrecon help' for usage");
-    }
     return ToInt(e.code());
   } catch (const config::ConfigError& e) {
     for (const auto& p : e.problems()) LogError("configuration: " + p);

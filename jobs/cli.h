@@ -14,13 +14,15 @@
 #include "core/status.h"
 #include "core/time.h"
 #include "core/transaction.h"
+#include "config/load.h"
+#include "jobs/exit_code.h"
 #include "jobs/log.h"
 
 namespace payrecon::jobs {
 
 enum class Command {
   kMigrate, kImport, kRun, kBackfill, kReport, kConfigCheck, kDiscrepanciesList, kDiscrepanciesResolve, kCheck,
-  kShow, kHelp, kVersion
+  kShow, kHelp, kVersion, kCompletionBash
 };
 
 // How `discrepancies list` prints: an aligned table for people, CSV or JSON lines for programs.
@@ -28,7 +30,10 @@ enum class ListFormat { kTable, kCsv, kJson };
 
 struct CommandLine {
   Command command = Command::kHelp;
-  std::string config_path;               // --config FILE (every command but help and version)
+  std::string config_path;               // --config FILE; after ChooseConfig the file actually read
+  std::string config_origin;             // set by ChooseConfig: "" for --config, else where the path came from
+  std::string help_topic;                // help [COMMAND] and COMMAND --help: "" (every command), a command, a group
+  bool offline = false;                  // config check --offline: merchant secrets are not read
   std::string import_path;               // import FILE.csv
   std::optional<std::int64_t> limit;     // run --limit N (N >= 1)
   std::optional<core::Millis> deadline;  // run/backfill --deadline DURATION
@@ -94,10 +99,43 @@ std::span<const OptionSpec* const> GlobalOptions();
 const CommandSpec* FindCommand(std::string_view name);
 const CommandSpec& SpecOf(Command command);
 
-// Parses argv[1..]. Throws JobError(kUsage) whose message names the problem (e.g. "unknown option '--limt'").
+// A usage error (exit 2): the command line itself is wrong. `command` names the command whose usage the hint
+// points to ("" when no command was recognised).
+class CommandLineError : public JobError {
+ public:
+  explicit CommandLineError(const std::string& message, std::string command = "")
+      : JobError(ExitCode::kUsage, message), command_(std::move(command)) {}
+  const std::string& command() const { return command_; }
+  // What ends every usage error message: "see 'payrecon help run'" or "see 'payrecon help'".
+  std::string Hint() const;
+
+ private:
+  std::string command_;
+};
+
+// Parses argv[1..]. Throws CommandLineError whose message names the problem (e.g. "unknown option '--limt' for 'run'
+// (did you mean '--limit'?)"). Global options may come before or after the command. `--help` or `-h` anywhere
+// (or `help [COMMAND]`) gives Command::kHelp with help_topic set; an unknown help topic is a usage error.
 CommandLine ParseCommandLine(const std::vector<std::string>& args);
 
-// The help text printed by `payrecon help`, generated from the table.
+// Where the configuration comes from when the command needs one: --config FILE, else the environment variable
+// PAYRECON_CONFIG, else kDefaultConfigPath. Sets cl.config_path and cl.config_origin. PAYRECON_CONFIG set but
+// empty is a usage error (an empty variable is a deployment mistake, not a request for the default).
+inline constexpr std::string_view kDefaultConfigPath = "/etc/payrecon/payrecon.yaml";
+void ChooseConfig(CommandLine& cl, const config::Environment& env);
+
+// The nearest of `candidates` to `word` by edit distance (insertions, deletions, substitutions and swaps of
+// neighbours), when it is close enough to be a typo: at most max(1, size / 3) edits. Ties go to the first.
+std::optional<std::string> Nearest(std::string_view word, const std::vector<std::string>& candidates);
+
+// `payrecon help` (also `payrecon --help`, and on stderr `payrecon` alone): every command with its synopsis and
+// summary, the global options, value grammars, exit codes, environment and files. Shaped for help2man: a
+// "Usage:" line, two-space-separated tagged lines, and "Options:", "Environment:" and "Files:" sections.
 std::string UsageText();
+// `payrecon help NAME` / `payrecon NAME --help`: one command's usage, description and options; for a group
+// ("discrepancies") the usage lines of its commands.
+std::string CommandUsageText(std::string_view name);
+// The bash completion script (deploy/completion/payrecon.bash), generated from the table.
+std::string BashCompletion();
 
 }  // namespace payrecon::jobs

@@ -7,8 +7,8 @@
 //      function that checks the value and stores it; throw through Usage() to report a bad value). Reuse the
 //      shared ones (kLimit, kKind, kMerchant, kDryRun, kFormat...) where the grammar is the same.
 //   3. Add one CommandSpec to kCommands below: name, summary, synopsis, description, options, operand, required
-//      options, a check for rules across options, the handler, and needs_gateway = false unless it calls the
-//      gateway (then its configuration is loaded without merchant secrets).
+//      options, a check for rules across options, the handler, and `.needs_gateway = false` unless it calls the
+//      gateway: then its configuration is loaded without merchant secrets, so it runs where they are not mounted.
 //   4. Write the handler `int CommandX(const CommandContext&)` (jobs/commands.h).
 //   5. Regenerate the bash completion: `build/jobs/payrecon completion bash > deploy/completion/payrecon.bash`
 //      (a unit test fails until it matches the table).
@@ -26,7 +26,7 @@ namespace payrecon::jobs {
 
 namespace {
 
-[[noreturn]] void Usage(const std::string& message) { throw JobError(ExitCode::kUsage, message); }
+[[noreturn]] void Usage(const std::string& message) { throw CommandLineError(message); }
 
 std::optional<std::int64_t> ParseInt(std::string_view text) {
   std::int64_t v = 0;
@@ -66,7 +66,8 @@ std::vector<std::string> DiscrepancyCodes() {
 
 // ---- Global options: accepted before or after the command.
 
-const OptionSpec kConfig{"--config", "FILE", "the configuration file",
+const OptionSpec kConfig{"--config", "FILE",
+                         "the configuration file (default: $PAYRECON_CONFIG, else /etc/payrecon/payrecon.yaml)",
                          [](CommandLine& cl, const std::string& v) { cl.config_path = v; }};
 const OptionSpec kLogFormat{
     "--log-format", "json|text", "log lines on stderr as JSON or text (default: json unless stderr is a terminal)",
@@ -143,6 +144,8 @@ const OptionSpec kFormat{"--format", "table|csv|json", "an aligned table (defaul
                          }};
 const OptionSpec kNote{"--note", "TEXT", "why it is resolved (recorded in the audit trail)",
                        [](CommandLine& cl, const std::string& v) { cl.note = v; }};
+const OptionSpec kOffline{"--offline", "", "do not read merchant secrets (check the file where they are not mounted)",
+                          [](CommandLine& cl, const std::string&) { cl.offline = true; }};
 const OptionSpec kBy{"--by", "NAME", "who resolved it (default $USER)",
                      [](CommandLine& cl, const std::string& v) { cl.by = v; }};
 
@@ -229,8 +232,12 @@ const std::vector<CommandSpec> kCommands = {
         .command = Command::kConfigCheck,
         .name = "config check",
         .summary = "validate the configuration and print it with secrets masked",
-        .description = "Loads and validates the configuration, reads every merchant's secret, and prints the "
-                       "effective configuration as YAML with secrets masked. Exit 2 lists every problem.",
+        .synopsis = "[--offline]",
+        .description = "Loads and validates the configuration, reads every merchant's secret (as run does), and "
+                       "prints the effective configuration as YAML with secrets masked, after a comment naming "
+                       "the file. Exit 2 lists every problem. With --offline the secrets are not read, so the "
+                       "file can be checked where they are not mounted (it makes no gateway call either way).",
+        .options = {&kOffline},
         .handler = CommandConfigCheck,
     },
     {
@@ -297,8 +304,12 @@ const std::vector<CommandSpec> kCommands = {
     {
         .command = Command::kHelp,
         .name = "help",
-        .summary = "print this help",
-        .description = "Prints the commands and the global options.",
+        .summary = "print this help, or one command's usage",
+        .synopsis = "[COMMAND]",
+        .description = "Without COMMAND: every command, the global options, exit codes, environment and files. "
+                       "With COMMAND (\"run\", \"config check\", or a group such as \"discrepancies\"): that "
+                       "command's usage and options. Printed on stdout, exit 0.",
+        .handler = CommandHelp,
         .needs_config = false,
         .needs_gateway = false,
     },
@@ -306,7 +317,19 @@ const std::vector<CommandSpec> kCommands = {
         .command = Command::kVersion,
         .name = "version",
         .summary = "print the version",
-        .description = "Prints \"payrecon VERSION\".",
+        .description = "Prints \"payrecon VERSION\" on stdout (also `payrecon --version`).",
+        .handler = CommandVersion,
+        .needs_config = false,
+        .needs_gateway = false,
+    },
+    {
+        .command = Command::kCompletionBash,
+        .name = "completion bash",
+        .summary = "print the bash completion script",
+        .description = "Prints the bash completion script generated from this command table (the one shipped as "
+                       "deploy/completion/payrecon.bash). Install it as "
+                       "/usr/share/bash-completion/completions/payrecon, or source it from ~/.bashrc.",
+        .handler = CommandCompletionBash,
         .needs_config = false,
         .needs_gateway = false,
     },

@@ -132,6 +132,11 @@ int CommandReport(const CommandContext& ctx) {
 }
 
 int CommandConfigCheck(const CommandContext& ctx) {
+  // YAML comments, so the output stays a loadable configuration: which file was read, and whether secrets were.
+  const CommandLine& cl = ctx.command_line;
+  ctx.out << "# configuration file \"" << cl.config_path << "\""
+          << (cl.config_origin.empty() ? std::string() : " (" + cl.config_origin + ")") << '\n';
+  if (cl.offline) ctx.out << "# --offline: merchant secrets were not read\n";
   ctx.out << config::Render(ctx.settings) << std::flush;
   return ToInt(ExitCode::kOk);
 }

@@ -1,5 +1,5 @@
 #pragma once
-// The commands of `payrecon`. Each returns the process exit code or throws: JobError (its code),
+// The commands of `payrecon`, registered in jobs/command_table.cpp. Each returns the process exit code or throws: JobError (its code),
 // config::ConfigError (2), core::StoreUnavailable (3), anything else (70); app.cpp maps them once.
 #include <atomic>
 #include <iosfwd>
@@ -22,5 +22,9 @@ int CommandImport(const CommandContext& ctx);
 int CommandReconcile(const CommandContext& ctx);
 int CommandReport(const CommandContext& ctx);
 int CommandConfigCheck(const CommandContext& ctx);
+// `help [COMMAND]`, `version` and `completion bash` (jobs/cli.cpp): they print what the command table says.
+int CommandHelp(const CommandContext& ctx);
+int CommandVersion(const CommandContext& ctx);
+int CommandCompletionBash(const CommandContext& ctx);
 
 }  // namespace payrecon::jobs

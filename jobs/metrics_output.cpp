@@ -58,12 +58,6 @@ std::string ReadIfExists(const std::string& path) {
 
 }  // namespace
 
-std::string HostName() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "unknown";
-  return buf;
-}
-
 void WriteFileAtomically(const std::string& path, std::string_view text) {
   const std::filesystem::path target(path);
   const std::string dir = target.has_parent_path() ? target.parent_path().string() : ".";
@@ -102,9 +96,10 @@ void WriteFileAtomically(const std::string& path, std::string_view text) {
   }
 }
 
-std::string PushUrl(const config::MetricsSettings& settings, std::string_view instance, std::string_view mode) {
-  return settings.pushgateway_url + "/metrics/job/" + settings.job + "/instance/" + std::string(instance) +
-         "/mode/" + std::string(mode);
+std::string PushUrl(const config::MetricsSettings& settings, std::string_view mode) {
+  std::string url = settings.pushgateway_url + "/metrics/job/" + settings.job;
+  if (!settings.instance.empty()) url += "/instance/" + settings.instance;
+  return url + "/mode/" + std::string(mode);
 }
 
 PushResult PushMetrics(const std::string& url, bool replace, const std::string& body, core::Millis timeout) {
@@ -169,8 +164,7 @@ void PublishRunMetrics(const config::MetricsSettings& settings, const RunMetrics
     }
   }
   if (!settings.pushgateway_url.empty()) {
-    const std::string instance = settings.instance.empty() ? HostName() : settings.instance;
-    const std::string url = PushUrl(settings, instance, input.mode);
+    const std::string url = PushUrl(settings, input.mode);
     const PushResult r = PushMetrics(url, success, text, settings.push_timeout);
     if (r.error.empty()) {
       LogDebug("metrics pushed to \"" + url + "\"");

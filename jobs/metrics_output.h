@@ -14,8 +14,10 @@ namespace payrecon::jobs {
 // reader sees the old or the new content, never a mix. Throws std::runtime_error naming the path and the OS reason.
 void WriteFileAtomically(const std::string& path, std::string_view text);
 
-// <pushgateway_url>/metrics/job/<job>/instance/<instance>/mode/<mode> (every part is unreserved characters).
-std::string PushUrl(const config::MetricsSettings& settings, std::string_view instance, std::string_view mode);
+// <pushgateway_url>/metrics/job/<job>/mode/<mode>, or .../job/<job>/instance/<instance>/mode/<mode> when
+// metrics.instance is set (every part is unreserved characters). The default key has no instance: each CronJob pod
+// has a new host name, and a group per pod would never be replaced nor deleted.
+std::string PushUrl(const config::MetricsSettings& settings, std::string_view mode);
 
 struct PushResult {
   int http_status = 0;  // 0 when no answer arrived
@@ -29,8 +31,5 @@ PushResult PushMetrics(const std::string& url, bool replace, const std::string& 
 // Publishes a finished run's metrics as configured (nothing when neither textfile nor pushgateway_url is set).
 // A successful run replaces its mode's metrics; a failed one keeps what it does not report. Never throws.
 void PublishRunMetrics(const config::MetricsSettings& settings, const RunMetricsInput& input);
-
-// The host name, or "unknown".
-std::string HostName();
 
 }  // namespace payrecon::jobs

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <system_error>
+#include <vector>
 
 #include "jobs/exit_code.h"
 
@@ -16,6 +17,10 @@ namespace payrecon::jobs {
 namespace {
 
 constexpr std::size_t kFlushAt = 1 << 16;
+// Reports hold payment data: owner read-write, group read, nothing for others, whatever the process umask (which
+// only removes bits, so each mode is set again explicitly after creation).
+constexpr mode_t kFileMode = 0640;
+constexpr mode_t kDirMode = 0750;
 
 [[noreturn]] void Fail(const std::string& what, const std::string& path, int err) {
   throw JobError(ExitCode::kReports,
@@ -45,9 +50,30 @@ void WriteAll(int fd, const char* data, std::size_t size, const std::string& pat
   }
 }
 
+// Creates (or truncates) a report file with mode kFileMode; returns the descriptor or -1 with errno set.
+int CreateReportFile(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, kFileMode);
+  if (fd >= 0 && ::fchmod(fd, kFileMode) != 0) {
+    const int err = errno;
+    ::close(fd);
+    errno = err;
+    return -1;
+  }
+  return fd;
+}
+
+// Creates the folder `path` with mode kDirMode (an existing one keeps its mode).
+void MakeReportDir(const std::string& path) {
+  if (::mkdir(path.c_str(), kDirMode) != 0) {
+    if (errno == EEXIST) return;
+    Fail("create", path, errno);
+  }
+  if (::chmod(path.c_str(), kDirMode) != 0) Fail("chmod", path, errno);
+}
+
 // Creates `path`, writes `text` and syncs it.
 void WriteWhole(const std::string& path, std::string_view text) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  const int fd = CreateReportFile(path);
   if (fd < 0) Fail("create", path, errno);
   try {
     WriteAll(fd, text.data(), text.size(), path);
@@ -75,10 +101,16 @@ ReportWriter::ReportWriter(std::string reports_dir, std::string name) : reports_
   tmp_path_ = reports_dir_ + "/." + name + ".tmp";
   final_path_ = reports_dir_ + "/" + name;
   std::error_code ec;
-  fs::create_directories(reports_dir_, ec);
-  if (ec) Fail("create", reports_dir_, ec.value());
+  // The missing folders of the reports path, outermost first, each created 0750.
+  std::vector<fs::path> missing;
+  for (fs::path p = reports_dir_; !p.empty() && !fs::exists(p, ec); p = p.parent_path()) {
+    missing.push_back(p);
+    if (p == p.parent_path()) break;
+  }
+  for (auto it = missing.rbegin(); it != missing.rend(); ++it) MakeReportDir(it->string());
   fs::remove_all(tmp_path_, ec);
-  if (::mkdir(tmp_path_.c_str(), 0755) != 0) Fail("create", tmp_path_, errno);
+  if (::mkdir(tmp_path_.c_str(), kDirMode) != 0) Fail("create", tmp_path_, errno);
+  if (::chmod(tmp_path_.c_str(), kDirMode) != 0) Fail("chmod", tmp_path_, errno);
 
   const std::pair<std::string_view, std::string> specs[kFileCount] = {
       {core::kTransitionsCsv, core::TransitionsHeader()},
@@ -91,7 +123,7 @@ ReportWriter::ReportWriter(std::string reports_dir, std::string name) : reports_
   }
   for (File& f : files_) {
     const std::string path = tmp_path_ + "/" + f.name;
-    f.fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    f.fd = CreateReportFile(path);
     if (f.fd < 0) {
       const int err = errno;
       CloseAll();

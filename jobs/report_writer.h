@@ -3,7 +3,8 @@
 // final name: every file is written inside the hidden folder `<reports dir>/.<name>.tmp/`, fsync'd, and the
 // folder is renamed to `<name>` only when all five files are complete. Every failure to create, write, sync or
 // rename is JobError(kReports) (exit 5) naming the path and the cause. summary.html is the same run for readers
-// who never open the CSV files.
+// who never open the CSV files. Files are 0640 and the folders it creates 0750, whatever the umask: reports hold
+// payment data.
 #include <cstddef>
 #include <string>
 #include <string_view>

@@ -9,6 +9,7 @@
 #include "core/report_rows.h"
 #include "core/status.h"
 #include "jobs/amount_metrics.h"
+#include "jobs/build_info.h"
 
 namespace payrecon::jobs {
 
@@ -43,6 +44,8 @@ std::string RenderRunMetrics(const RunMetricsInput& in) {
     return l;
   };
 
+  m.Gauge("payrecon_build_info", "Always 1: the payrecon version and the git commit it was built from.",
+          with({{"version", std::string(BuildVersion())}, {"commit", std::string(BuildCommit())}}), 1);
   m.GaugeMillis("payrecon_run_duration_seconds", "Wall time of the last run, start to end.", mode,
                 in.duration.count());
   m.GaugeMillis("payrecon_run_finished_timestamp_seconds", "When the last run ended (any exit code), Unix time.",
@@ -56,7 +59,7 @@ std::string RenderRunMetrics(const RunMetricsInput& in) {
   for (core::Kind kind : core::kAllKinds) {
     for (std::size_t o = 0; o < kCheckOutcomeCount; ++o) {
       const auto outcome = static_cast<core::CheckOutcome>(o);
-      m.Counter("payrecon_checks_total", "Transactions checked in the last run, by kind and check outcome.",
+      m.Gauge("payrecon_last_run_checks", "Transactions checked in the last run, by kind and check outcome.",
                 with({{"kind", K(kind)}, {"outcome", std::string(core::CheckOutcomeName(outcome))}}),
                 s.by_kind_outcome[static_cast<std::size_t>(kind)][o]);
     }
@@ -72,7 +75,7 @@ std::string RenderRunMetrics(const RunMetricsInput& in) {
   for (const auto& [key, n] : s.by_kind_transition) transitions[key] += n;
   for (const auto& [key, n] : transitions) {
     const auto& [kind, from, to] = key;
-    m.Counter("payrecon_transitions_total", "Status changes applied in the last run, by kind and from/to status.",
+    m.Gauge("payrecon_last_run_transitions", "Status changes applied in the last run, by kind and from/to status.",
               with({{"kind", K(kind)}, {"from", std::string(core::StatusName(from))},
                     {"to", std::string(core::StatusName(to))}}),
               n);
@@ -80,30 +83,43 @@ std::string RenderRunMetrics(const RunMetricsInput& in) {
 
   for (core::DiscrepancyCode code : core::kAllDiscrepancyCodes) {
     const auto it = s.by_discrepancy.find(code);
-    m.Counter("payrecon_discrepancies_raised_total", "Discrepancies newly raised in the last run, by code.",
+    m.Gauge("payrecon_last_run_discrepancies_raised", "Discrepancies newly raised in the last run, by code.",
               with({{"code", std::string(core::DiscrepancyCodeName(code))}}),
               it == s.by_discrepancy.end() ? 0 : it->second);
   }
   for (core::CheckOutcome c : core::kErrorClasses) {
     const auto it = s.by_error.find(c);
-    m.Counter("payrecon_errors_total", "Failed checks in the last run, by error class (errors.csv).",
+    m.Gauge("payrecon_last_run_errors", "Failed checks in the last run, by error class (errors.csv).",
               with({{"class", std::string(core::CheckOutcomeName(c))}}), it == s.by_error.end() ? 0 : it->second);
   }
-  m.Counter("payrecon_conflicts_total",
-            "Results of the last run not applied because another writer changed the transaction first.", mode,
-            s.conflicts);
-  m.HistogramSeconds("payrecon_gateway_latency_seconds", "Wall time of the last run's Get Status calls.", mode,
-                     s.latency);
+  m.Gauge("payrecon_last_run_conflicts",
+          "Results of the last run not applied because another writer changed the transaction first.", mode,
+          s.conflicts);
+  // A histogram of the last run only (it starts from zero each run): read it with histogram_quantile over the
+  // buckets as they are, never through rate() or increase().
+  m.HistogramSeconds("payrecon_last_run_gateway_latency_seconds", "Wall time of the last run's Get Status calls.",
+                     mode, s.latency);
 
   if (in.database) {
     const DatabaseGauges& d = *in.database;
     for (core::DiscrepancyCode code : core::kAllDiscrepancyCodes) {
       std::int64_t n = 0;
-      for (const auto& [c, count] : d.open_discrepancies) {
-        if (c == code) n = count;
+      for (const auto& o : d.open_discrepancies) {
+        if (o.code == code) n = o.count;
       }
       m.Gauge("payrecon_open_discrepancies", "Discrepancies not resolved yet, by code (database, end of run).",
               with({{"code", std::string(core::DiscrepancyCodeName(code))}}), n);
+    }
+    for (core::DiscrepancyCode code : core::kAllDiscrepancyCodes) {
+      std::int64_t oldest_ms = 0;
+      for (const auto& o : d.open_discrepancies) {
+        if (o.code == code && o.count > 0) {
+          oldest_ms = std::max<std::int64_t>(0, EpochMillis(d.now) - EpochMillis(o.oldest_opened_at));
+        }
+      }
+      m.GaugeMillis("payrecon_oldest_open_discrepancy_age_seconds",
+                    "Age (now - opened_at) of the oldest unresolved discrepancy, by code; 0 when none is open.",
+                    with({{"code", std::string(core::DiscrepancyCodeName(code))}}), oldest_ms);
     }
     for (core::Kind kind : core::kAllKinds) {
       const db::PendingAges* ages = nullptr;

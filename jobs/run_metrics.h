@@ -24,7 +24,7 @@ const std::vector<std::string>& PendingAgeLabels();
 // What the database said at the end of the run.
 struct DatabaseGauges {
   core::Instant now{};
-  std::vector<std::pair<core::DiscrepancyCode, std::int64_t>> open_discrepancies;
+  std::vector<db::OpenDiscrepancies> open_discrepancies;
   std::vector<db::PendingAges> pending;  // bucketed by PendingAgeBounds()
   // Amounts in paise, summed in SQL (jobs/amount_metrics.h).
   std::vector<db::PendingTotal> pending_totals;    // bucketed by PendingAgeBounds()
@@ -44,8 +44,10 @@ struct RunMetricsInput {
 // Exit 0 and 1 are successes (1 is --strict with new discrepancies: the run itself worked).
 inline bool IsSuccessfulExit(int exit_code) { return exit_code == 0 || exit_code == 1; }
 
-// Exposition text of one run. Every sample carries `mode`; per-run counters list every kind / outcome / class /
-// code with zeros, so a family is always complete. payrecon_last_success_timestamp_seconds only on success.
+// Exposition text of one run. Every sample carries `mode`. Everything is a gauge (or, for the gateway latency, a
+// histogram) of the last run: a pushed or textfile batch metric is replaced by each run, so no name ends in
+// `_total` (a counter would have to grow across runs). Families list every kind / outcome / class / code with
+// zeros, so a family is always complete. payrecon_last_success_timestamp_seconds only on success.
 std::string RenderRunMetrics(const RunMetricsInput& input);
 
 // Merges `fresh` (one run's text, every sample labelled mode="<mode>") into `previous` (text written earlier by

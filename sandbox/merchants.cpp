@@ -52,7 +52,7 @@ MerchantDirectory MerchantDirectory::FromYaml(std::string_view yaml_text) {
     Merchant m;
     m.merchant_id = Scalar(entry, "merchant_id", i, true);
     m.access_key_id = Scalar(entry, "access_key_id", i, true);
-    m.signer = std::make_shared<gateway::Signer>(core::Secret(Scalar(entry, "secret", i, true)));
+    m.signer = std::make_shared<signing::Signer>(core::Secret(Scalar(entry, "secret", i, true)));
     for (const char* key : {"balance", "pay_later_credit"}) {
       const std::string text = Scalar(entry, key, i, false);
       if (text.empty()) continue;

@@ -10,7 +10,7 @@
 
 #include "core/money.h"
 #include "core/secret.h"
-#include "gateway/signer.h"
+#include "signing/signer.h"
 
 namespace payrecon::sandbox {
 
@@ -18,7 +18,7 @@ struct Merchant {
   std::uint16_t index = 0;           // position in the directory
   std::string merchant_id;           // x-amz-client-id and merchantId
   std::string access_key_id;         // the key id in "Authorization: AMZ <key>:<signature>"
-  std::shared_ptr<gateway::Signer> signer;  // holds the secret
+  std::shared_ptr<signing::Signer> signer;  // holds the secret
   core::Paise balance = 1000000;          // AmazonPayBalance totalBalance / redeemableBalance (default 10000.00)
   core::Paise pay_later_credit = 5000000; // AmazonPayLater availableCredit (default 50000.00)
 };

@@ -7,12 +7,12 @@
 #include <tuple>
 #include <sstream>
 
-#include "core/canonical.h"
 #include "core/json.h"
 #include "core/money.h"
 #include "core/time.h"
-#include "gateway/signer.h"
 #include "sandbox/scenario.h"
+#include "signing/canonical.h"
+#include "signing/signer.h"
 
 namespace payrecon::sandbox {
 
@@ -20,9 +20,6 @@ using core::JsonValue;
 
 namespace {
 
-constexpr std::string_view kSignedHeaderNames[] = {"x-amz-algorithm", "x-amz-client-id",  "x-amz-date",
-                                                   "x-amz-expires",   "x-amz-source",     "x-amz-user-agent",
-                                                   "x-amz-user-ip"};
 constexpr std::string_view kInvalidSignature = "Specified signature is invalid.";
 
 // Ineligibility codes and the reasons Amazon's page shows for them (docs/amazon-pay-protocol.md §4).
@@ -69,14 +66,14 @@ bool PercentDecode(std::string_view s, std::string& out) {
 
 // "a=1&b=%7C" -> decoded pairs. '+' stays '+' (the signing scheme encodes space as %20). False on a bad escape
 // or a repeated key.
-bool ParseQuery(std::string_view q, std::vector<core::Pair>& out) {
+bool ParseQuery(std::string_view q, std::vector<signing::Pair>& out) {
   std::size_t start = 0;
   while (start <= q.size() && !q.empty()) {
     const auto amp = q.find('&', start);
     const std::string_view part = q.substr(start, amp == std::string_view::npos ? std::string_view::npos : amp - start);
     if (!part.empty()) {
       const auto eq = part.find('=');
-      core::Pair p;
+      signing::Pair p;
       if (!PercentDecode(part.substr(0, eq), p.key)) return false;
       if (eq != std::string_view::npos && !PercentDecode(part.substr(eq + 1), p.value)) return false;
       for (const auto& existing : out) {
@@ -154,7 +151,7 @@ struct Sandbox::Call {
   Endpoint endpoint;
   std::string host_path;
   const Merchant* merchant = nullptr;  // known once the access key is
-  std::vector<core::Pair> query;
+  std::vector<signing::Pair> query;
   JsonValue body;
   FaultPlan::Draw draw;                // the global fault and latency
   std::string outcome;                 // for the stats
@@ -224,13 +221,12 @@ HttpReply Sandbox::Handle(const HttpRequest& request) {
 void Sandbox::SignReply(HttpReply& reply, const JsonValue* body, const Call& call, const FaultSpec& fault) {
   const std::string amz_date = core::FormatAmzDate(core::Instant(core::Millis(SandboxClock::RealNowMs())));
   const std::string request_id = NewRequestId();
-  reply.headers.emplace_back("x-amz-algorithm", std::string(gateway::kAlgorithm));
+  reply.headers.emplace_back("x-amz-algorithm", std::string(signing::kAlgorithm));
   reply.headers.emplace_back("x-amz-date", amz_date);
   reply.headers.emplace_back("x-amz-request-id", request_id);
   if (call.merchant == nullptr || fault.kind == FaultKind::kMissingSignature) return;
-  std::string canonical = core::CanonicalText({call.request.method, call.host_path, {},
-                                               gateway::SignedResponseHeaderPairs({amz_date, request_id}),
-                                               body != nullptr ? core::BodyPairs(*body) : std::vector<core::Pair>{}});
+  std::string canonical = signing::CanonicalResponseText(call.request.method, call.host_path, signing::kAlgorithm,
+                                                         amz_date, request_id, body != nullptr ? *body : JsonValue());
   // A wrong signature that looks right: the signature of a slightly different text.
   if (fault.kind == FaultKind::kWrongSignature) canonical += "\n";
   reply.headers.emplace_back("x-amz-signature", call.merchant->signer->Sign(canonical, amz_date));
@@ -307,17 +303,10 @@ HttpReply Sandbox::HandleApi(const HttpRequest& request, Endpoint endpoint) {
 
   // Authentication, as Amazon does it: key, signature, age, then the merchant id.
   const std::string* auth = request.Header("authorization");
-  std::string_view key_id;
-  std::string_view signature;
-  if (auth != nullptr && auth->size() > 4 && auth->starts_with("AMZ") && ((*auth)[3] == ' ' || (*auth)[3] == '+')) {
-    const std::string_view rest = std::string_view(*auth).substr(4);
-    const auto colon = rest.find(':');
-    if (colon != std::string_view::npos) {
-      key_id = rest.substr(0, colon);
-      signature = rest.substr(colon + 1);
-    }
-  }
-  if (key_id.empty()) {
+  const auto parts = auth != nullptr ? signing::ParseAuthorization(*auth) : std::nullopt;
+  const std::string_view key_id = parts ? parts->access_key_id : std::string_view();
+  const std::string_view signature = parts ? parts->signature : std::string_view();
+  if (!parts) {
     stats_.SignatureFailure();
     return fail(401, "AuthorizationFailed", "Authorization header must be \"AMZ <access key id>:<signature>\"");
   }
@@ -326,8 +315,8 @@ HttpReply Sandbox::HandleApi(const HttpRequest& request, Endpoint endpoint) {
     stats_.SignatureFailure();
     return fail(401, "AuthorizationFailed", kInvalidSignature);
   }
-  std::vector<core::Pair> header_pairs;
-  for (std::string_view name : kSignedHeaderNames) {
+  std::vector<signing::Pair> header_pairs;
+  for (std::string_view name : signing::kSignedHeaderNames) {
     const std::string* v = request.Header(name);
     if (v == nullptr) {
       stats_.SignatureFailure();
@@ -344,10 +333,10 @@ HttpReply Sandbox::HandleApi(const HttpRequest& request, Endpoint endpoint) {
     call.body = std::move(parsed).value();
   }
   const std::string& amz_date = header_pairs[2].value;
-  const std::string canonical = core::CanonicalText(
+  const std::string canonical = signing::CanonicalText(
       {request.method, call.host_path, call.query, header_pairs,
-       request.method == "POST" ? core::BodyPairs(call.body) : std::vector<core::Pair>{}});
-  if (header_pairs[0].value != gateway::kAlgorithm || amz_date.size() < 8 ||
+       request.method == "POST" ? signing::BodyPairs(call.body) : std::vector<signing::Pair>{}});
+  if (header_pairs[0].value != signing::kAlgorithm || amz_date.size() < 8 ||
       !call.merchant->signer->Verify(canonical, amz_date, signature)) {
     stats_.SignatureFailure();
     return fail(401, "AuthorizationFailed", kInvalidSignature);
@@ -748,7 +737,7 @@ JsonValue Sandbox::StatsJson() {
 }
 
 HttpReply Sandbox::HandleControl(const HttpRequest& request) {
-  std::vector<core::Pair> query;
+  std::vector<signing::Pair> query;
   if (!ParseQuery(request.query, query)) {
     return ControlReply(400, ErrorBody("InvalidArguments", "the query string is badly encoded or repeats a parameter"));
   }

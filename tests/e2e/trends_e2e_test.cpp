@@ -401,7 +401,7 @@ BOOST_AUTO_TEST_CASE(index_after_several_runs_including_a_failed_one) {
                                      "' AND e.event_type = 'transition'");
   BOOST_TEST(moved == "9007199254740993");
   BOOST_TEST(At(summary, {"amounts_paise", "transitions", "CapturePending->CaptureApproved"}) == moved);
-  BOOST_TEST(MetricSum(ReadFile(textfile), "payrecon_transitions_amount_paise_total",
+  BOOST_TEST(MetricSum(ReadFile(textfile), "payrecon_last_run_transitions_amount_paise",
                        {"kind=\"charge\"", "to=\"CaptureApproved\""}) == std::stoll(moved));
   const std::string open_sum =
       f.Scalar("SELECT sum(local_amount_paise) FROM payrecon.discrepancies WHERE resolved_at IS NULL");

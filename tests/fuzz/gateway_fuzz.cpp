@@ -8,12 +8,12 @@
 #include <string>
 #include <string_view>
 
-#include "core/canonical.h"
 #include "core/json.h"
 #include "core/money.h"
 #include "gateway/calls.h"
 #include "gateway/response.h"
-#include "gateway/signer.h"
+#include "signing/canonical.h"
+#include "signing/signer.h"
 
 using namespace payrecon;
 
@@ -30,8 +30,8 @@ void Properties(std::string_view text) {
     const auto again = core::ParseJson(once);
     Check(again.ok());
     Check(core::SerializeJson(*again) == once);
-    (void)core::CanonicalPairs(core::BodyPairs(*json));
-    (void)core::CanonicalValue(*json);
+    (void)signing::CanonicalPairs(signing::BodyPairs(*json));
+    (void)signing::CanonicalValue(*json);
   }
   // An accepted amount formats and parses back to itself, never negative.
   if (auto paise = core::ParseAmount(text); paise.ok()) {
@@ -39,7 +39,7 @@ void Properties(std::string_view text) {
     const auto back = core::ParseAmount(core::FormatAmount(*paise));
     Check(back.ok() && *back == *paise);
   }
-  const std::string encoded = core::PercentEncode(text);
+  const std::string encoded = signing::PercentEncode(text);
   for (char c : encoded) {
     const bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
                             c == '-' || c == '_' || c == '.' || c == '~' || c == '%';
@@ -54,7 +54,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   Properties(all);
   if (size < 3) return 0;
 
-  static const gateway::Signer signer(core::Secret("TEST_SECRET_DO_NOT_USE"));
+  static const signing::Signer signer(core::Secret("TEST_SECRET_DO_NOT_USE"));
   const std::uint8_t flags = data[0];
   const int status = 100 + (data[1] * 256 + data[2]) % 500;
   const core::Kind kind = core::kAllKinds[(flags >> 1) % 3];
@@ -96,7 +96,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (auto json = core::ParseJson(e.body); json.ok() && core::ParseAmzDate(e.headers.amz_date).ok()) {
       e.headers.has_signature = true;
       e.headers.signature = signer.Sign(
-          gateway::CanonicalResponseText("GET", host_path, gateway::kAlgorithm, e.headers.amz_date,
+          signing::CanonicalResponseText("GET", host_path, signing::kAlgorithm, e.headers.amz_date,
                                          e.headers.request_id, *json),
           e.headers.amz_date);
       e.headers.has_algorithm = false;

@@ -95,7 +95,7 @@ BOOST_AUTO_TEST_CASE(good_signed_status_response_is_observed) {
   BOOST_TEST(r.request_id == "24db7636-2d3e-401d-b5a3-7791a94d537c");
   // The digest is over the canonical response text Amazon's pages print
   // (tests/testdata/seed002_status_response.txt), byte for byte.
-  BOOST_TEST(r.response_digest == gateway::Sha256Hex(Testdata("seed002_status_response.txt")));
+  BOOST_TEST(r.response_digest == signing::Sha256Hex(Testdata("seed002_status_response.txt")));
   BOOST_TEST(r.observation.status_word == "CaptureApproved");
   BOOST_TEST((r.observation.status == core::Status::kCaptureApproved));
   BOOST_TEST(r.observation.merchant_txn_id == "test12345k121wseddwr");
@@ -164,7 +164,7 @@ BOOST_AUTO_TEST_CASE(vector_v3_response_verifies_over_the_wire) {
   BOOST_TEST(r.value->priority == 0);
   BOOST_TEST(r.value->total_balance == 726350);
   BOOST_TEST(r.value->redeemable_balance == 726350);
-  BOOST_TEST(r.check.response_digest == gateway::Sha256Hex(Testdata("seed002_balance_response.txt")));
+  BOOST_TEST(r.check.response_digest == signing::Sha256Hex(Testdata("seed002_balance_response.txt")));
   BOOST_TEST(server.requests().at(0).uri ==
              "/v1/payments/instruments?accessToken=Atza%7CIwEB&instrumentTypes=AmazonPayBalance&merchantId=AZ4WQCLDT2DF0");
 }

@@ -24,7 +24,7 @@
 
 #include "core/json.h"
 #include "gateway/response.h"
-#include "gateway/signer.h"
+#include "signing/signer.h"
 
 namespace payrecon::testing {
 
@@ -91,10 +91,10 @@ class SignedServer::Impl {
     if (reply.sign != ServerReply::Sign::kNone) {
       const auto body = core::ParseJson(reply.body);
       if (!body.ok()) throw std::logic_error("a signed test reply needs a JSON body");
-      const std::string canonical = gateway::CanonicalResponseText(req.method, signing_host_ + req.path,
+      const std::string canonical = signing::CanonicalResponseText(req.method, signing_host_ + req.path,
                                                                    "AWS4-HMAC-SHA384", reply.amz_date,
                                                                    reply.request_id, *body);
-      const gateway::Signer& s = reply.sign == ServerReply::Sign::kValid ? signer_ : wrong_signer_;
+      const signing::Signer& s = reply.sign == ServerReply::Sign::kValid ? signer_ : wrong_signer_;
       out.set("x-amz-signature", s.Sign(canonical, reply.amz_date));
     }
     for (const auto& [name, value] : reply.extra_headers) out.set(name, value);
@@ -124,8 +124,8 @@ class SignedServer::Impl {
     Impl* impl_;
   };
 
-  gateway::Signer signer_;
-  gateway::Signer wrong_signer_;
+  signing::Signer signer_;
+  signing::Signer wrong_signer_;
   std::string signing_host_;
   Handler handler_;
   Poco::Net::Context::Ptr context_;

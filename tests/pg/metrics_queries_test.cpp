@@ -22,7 +22,7 @@ void InsertDiscrepancy(db::Connection& conn, std::int64_t txn, const std::string
 
 BOOST_AUTO_TEST_SUITE(metrics_queries)
 
-BOOST_AUTO_TEST_CASE(open_discrepancies_are_counted_per_code) {
+BOOST_AUTO_TEST_CASE(open_discrepancies_are_counted_per_code_with_the_oldest) {
   TestDatabase tdb;
   auto conn = tdb.Connect();
   db::PgStore store(*conn);
@@ -31,15 +31,18 @@ BOOST_AUTO_TEST_CASE(open_discrepancies_are_counted_per_code) {
   const auto b = InsertTransaction(*conn, {.merchant_txn_id = "b"});
   InsertDiscrepancy(*conn, a, "NOT_FOUND", false);
   InsertDiscrepancy(*conn, b, "NOT_FOUND", false);
+  conn->Query("UPDATE payrecon.discrepancies SET opened_at = to_timestamp(1000.5) WHERE transaction_id = $1::bigint",
+              {std::to_string(b)});
   InsertDiscrepancy(*conn, a, "AMOUNT_MISMATCH", false);
   InsertDiscrepancy(*conn, b, "AMOUNT_MISMATCH", true);  // resolved: not counted
   InsertDiscrepancy(*conn, b, "STUCK_PENDING", true);
   const auto counts = store.DiscrepanciesCountOpen();
   BOOST_REQUIRE(counts.size() == 2u);
-  BOOST_TEST(counts[0].first == core::DiscrepancyCode::kAmountMismatch);
-  BOOST_TEST(counts[0].second == 1);
-  BOOST_TEST(counts[1].first == core::DiscrepancyCode::kNotFound);
-  BOOST_TEST(counts[1].second == 2);
+  BOOST_TEST(counts[0].code == core::DiscrepancyCode::kAmountMismatch);
+  BOOST_TEST(counts[0].count == 1);
+  BOOST_TEST(counts[1].code == core::DiscrepancyCode::kNotFound);
+  BOOST_TEST(counts[1].count == 2);
+  BOOST_TEST(counts[1].oldest_opened_at.time_since_epoch().count() == 1000500);
 }
 
 BOOST_AUTO_TEST_CASE(pending_transactions_by_kind_and_age) {

@@ -8,10 +8,11 @@
 #include <string>
 #include <vector>
 
-#include "core/canonical.h"
 #include "core/json.h"
+#include "signing/canonical.h"
 
 using namespace payrecon::core;
+using namespace payrecon::signing;
 
 namespace {
 

@@ -175,11 +175,15 @@ BOOST_AUTO_TEST_CASE(example_file_loads_cleanly) {
 BOOST_AUTO_TEST_CASE(deployed_configmap_loads_cleanly) {
   // The Kubernetes ConfigMap embeds the production configuration; it must pass the same validation.
   const YAML::Node cm = YAML::LoadFile(std::string(PAYRECON_TESTDATA_DIR) + "/../../deploy/kubernetes/configmap.yaml");
-  const std::string embedded = cm["data"]["payrecon.yaml"].as<std::string>();
-  const Settings s =
-      LoadFromString(embedded, MapEnvironment({{"AMAZONPAY_SECRET_A2XMNOQAN8MC64", "from-the-secret"}}), "");
+  // Its merchant keys are files of a mounted Secret: read here from a folder standing in for the mount.
+  std::string embedded = cm["data"]["payrecon.yaml"].as<std::string>();
+  const std::string mount = "/var/run/secrets/payrecon/merchants/";
+  BOOST_REQUIRE(embedded.find(mount) != std::string::npos);
+  embedded.replace(embedded.find(mount), mount.size(), kDir + "/k8s-merchant-keys/");
+  const Settings s = LoadFromString(embedded, MapEnvironment({}), "");
   BOOST_REQUIRE(s.merchants.size() == 1u);
-  BOOST_TEST(s.merchants[0].secret_key.Reveal() == "from-the-secret");
+  BOOST_TEST(s.merchants[0].secret_key.Reveal() == "from-the-secret-volume");
+  BOOST_TEST(!s.metrics.pushgateway_url.empty());
   BOOST_TEST(s.reports.dir == "/var/lib/payrecon/reports");
 }
 
@@ -397,6 +401,60 @@ BOOST_AUTO_TEST_CASE(database_password_rejected_without_echo) {
                          "postgresql://payrecon@db:5432/payrecon?sslmode=verify-full",
                          "\"postgresql://payrecon@[::1]/payrecon\"", "\"\"", "\"dbname=passwords\""}) {
     BOOST_TEST(OneProblem(std::string(kMerchant) + "database:\n  conninfo: " + ok + "\n") == "<none>", ok);
+  }
+}
+
+// libpq's own parser (PQconninfoParse) checks the conninfo, so `config check` refuses what `run` would: before,
+// an unknown keyword, `PASSWORD = '...'` and `?PassWord=...` passed `config check`, printed the value, and
+// failed later at connect (exit 3, not 2).
+BOOST_AUTO_TEST_CASE(conninfo_is_checked_by_libpq) {
+  const auto problem = [](const std::string& conninfo) {
+    return OneProblem(std::string(kMerchant) + "database:\n  conninfo: \"" + conninfo + "\"\n");
+  };
+  const std::string rejected =
+      "database.conninfo: must not contain a password; set PGPASSWORD or use a PGPASSFILE instead";
+  for (const char* conninfo :
+       {"host=db PASSWORD = 'hunter2' user=u", "host=db Password=hunter2", "PassWord='hun ter2'",
+        "postgresql://u@db/payrecon?PassWord=hunter2", "postgresql://u@db/payrecon?PASS%57ORD=hunter2",
+        "postgresql://u@db/payrecon?sslmode=require&Password=hunter2", "postgresql://u:hunter2@db",
+        "host=db dbname='host=db PASSWORD=hunter2'", "password="}) {
+    BOOST_TEST(problem(conninfo) == rejected, conninfo);
+  }
+  BOOST_TEST(problem("host=db bogus=1") == "database.conninfo: not a libpq connection string: unknown keyword \"bogus\"");
+  BOOST_TEST(problem("postgresql://db/payrecon?bogus=1") ==
+             "database.conninfo: not a libpq connection string: unknown keyword \"bogus\"");
+  BOOST_TEST(problem("host=db SSLMODE=require") ==
+             "database.conninfo: not a libpq connection string: unknown keyword \"SSLMODE\"");
+  BOOST_TEST(problem("host=db hunter2=x") ==
+             "database.conninfo: not a libpq connection string: unknown keyword (not shown: it might be a secret)");
+  // libpq's URI messages repeat the whole URI; none of it is shown.
+  BOOST_TEST(problem("postgresql://u:hunter2@[::1") ==
+             "database.conninfo: not a libpq connection string: end of string reached when looking for matching "
+             "\"]\" in IPv6 host address in URI");
+  BOOST_TEST(problem("postgresql://u:hunter2@db/payrecon?sslmode") ==
+             "database.conninfo: not a libpq connection string: missing key/value separator \"=\" in URI query "
+             "parameter");
+  BOOST_TEST(problem("postgresql://u:hunter2@db/payrecon?sslmode=%zz") ==
+             "database.conninfo: not a libpq connection string: invalid percent-encoded token");
+  BOOST_TEST(problem("host=db password='hunter2") ==
+             "database.conninfo: not a libpq connection string: unterminated quoted value for \"password\"");
+  BOOST_TEST(problem("host=db user='a\\\\'b") ==
+             "database.conninfo: not a libpq connection string: unterminated quoted value");
+  for (const char* ok : {"host=db sslmode=verify-full sslrootcert=/etc/ssl/ca.pem connect_timeout=5",
+                         "postgresql:///payrecon?host=/var/run/postgresql", "service=payrecon"}) {
+    BOOST_TEST(problem(ok) == "<none>", ok);
+  }
+}
+
+// No problem line ever carries the password-like text, whatever the form.
+BOOST_AUTO_TEST_CASE(conninfo_problems_never_echo_a_password) {
+  for (const char* conninfo :
+       {"host=db PASSWORD = 'hunter2'", "host=db hunter2", "postgresql://u:hunter2@[::1", "host=db password='hunter2",
+        "postgresql://u:hunter2@db/x?sslmode", "postgresql://u:hunter2@db/x?a=b=c", "postgresql://u:hunter2@db:x/y",
+        "postgresql://u:hunter2@db/x?sslmode=%00", "host=db hunter2=x", "dbname='postgresql://u:hunter2@[::1'"}) {
+    const auto problems = Problems(std::string(kMerchant) + "database:\n  conninfo: \"" + conninfo + "\"\n");
+    BOOST_TEST(problems.size() == 1u, conninfo);
+    BOOST_TEST(Joined(problems).find("hunter2") == std::string::npos, conninfo << ": " << Joined(problems));
   }
 }
 

@@ -1,10 +1,12 @@
-// The repository stands alone: every Markdown document a tracked file cites exists in the repository, and every
-// section a citation names ("docs/amazon-pay-protocol.md §1.4") is a numbered heading of that document.
+// The repository stands alone and keeps the shape its README describes: every Markdown document a tracked file
+// cites exists in the repository, every section a citation names ("docs/amazon-pay-protocol.md §1.4") is a numbered
+// heading of that document, and no folder includes a folder the README's Layout section says it must not.
 #include <boost/test/unit_test.hpp>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -155,6 +157,50 @@ BOOST_AUTO_TEST_CASE(every_cited_document_is_in_the_repository) {
     }
   }
   BOOST_TEST(citations > 20);  // the protocol document is cited from the gateway, core, config and sandbox
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(layout)
+
+// The dependency rules of the README's Layout section, as the folders each folder must not include. Written as
+// prohibitions rather than permissions so that a new folder needs no entry until it has a rule of its own.
+BOOST_AUTO_TEST_CASE(folders_include_only_what_the_layout_allows) {
+  const std::map<std::string, std::set<std::string>> kForbidden = {
+      {"signing", {"gateway", "sandbox", "db", "config", "jobs"}},
+      {"gateway", {"sandbox", "db", "config", "jobs"}},
+      {"sandbox", {"gateway", "db", "config", "jobs"}},
+      {"db", {"signing", "gateway", "sandbox", "config", "jobs"}},
+      {"config", {"signing", "gateway", "sandbox", "db", "jobs"}},
+  };
+  static const std::regex kProjectInclude(R"(^\s*#\s*include\s+"([a-z_]+)/[^"]+")");
+  static const std::regex kThirdPartyInclude(
+      R"(^\s*#\s*include\s+<(Poco/|libpq|postgresql/|yaml-cpp/|boost/|openssl/))");
+  int checked = 0;
+  for (const std::string& file : SourceFiles()) {
+    const auto slash = file.find('/');
+    if (slash == std::string::npos || !(file.ends_with(".h") || file.ends_with(".cpp"))) continue;
+    const std::string folder = file.substr(0, slash);
+    ++checked;
+    std::istringstream in(Slurp(kRoot / file));
+    for (std::string line; std::getline(in, line);) {
+      if (line.find("include") == std::string::npos) continue;
+      std::smatch m;
+      if (folder == "core" && std::regex_search(line, m, kThirdPartyInclude)) {
+        BOOST_ERROR(file << ": '" << line << "': core/ is the C++ standard library only");
+      }
+      if (!std::regex_search(line, m, kProjectInclude)) continue;
+      const std::string target = m[1];
+      if (folder == "core") {
+        BOOST_TEST(target == "core", file << ": '" << line << "': core/ depends on nothing but itself");
+      } else if (const auto rule = kForbidden.find(folder); rule != kForbidden.end()) {
+        BOOST_TEST(rule->second.count(target) == 0u, file << ": '" << line << "' is against the layout");
+      } else if (folder != "jobs" && folder != "tests" && folder != "bench") {
+        BOOST_TEST(target != "jobs", file << ": '" << line << "': nothing depends on jobs/");
+      }
+    }
+  }
+  BOOST_TEST(checked > 100);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

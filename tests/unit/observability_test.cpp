@@ -2,7 +2,13 @@
 // rule shared by the textfile and the Pushgateway.
 #include <boost/test/unit_test.hpp>
 
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
 #include "core/json.h"
+#include "jobs/build_info.h"
 #include "jobs/cli.h"
 #include "jobs/exit_code.h"
 #include "jobs/log.h"
@@ -26,6 +32,53 @@ std::string UsageError(std::vector<std::string> args) {
 }
 
 bool Contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+std::string SourceFile(const std::string& rel) {
+  const std::string path = std::string(PAYRECON_TESTDATA_DIR) + "/../../" + rel;
+  std::ifstream in(path, std::ios::binary);
+  BOOST_REQUIRE_MESSAGE(in, "cannot open " << path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// The series names payrecon writes, from the metric writer itself: every family of a run that read the database,
+// histograms as their _bucket, _sum and _count series.
+std::set<std::string> WrittenSeries() {
+  RunMetricsInput in;
+  in.mode = "run";
+  in.finished_at = kT;
+  in.database = DatabaseGauges{};
+  const std::string text = RenderRunMetrics(in);
+  std::set<std::string> names;
+  const std::regex type_line(R"(# TYPE (\S+) (\S+))");
+  for (std::sregex_iterator it(text.begin(), text.end(), type_line), end; it != end; ++it) {
+    const std::string name = (*it)[1];
+    if ((*it)[2] == "histogram") {
+      for (const char* suffix : {"_bucket", "_sum", "_count"}) names.insert(name + suffix);
+    } else {
+      names.insert(name);
+    }
+  }
+  return names;
+}
+
+// payrecon_* names in a PromQL expression.
+std::set<std::string> QueriedSeries(const std::string& expr) {
+  std::set<std::string> names;
+  const std::regex metric(R"(\bpayrecon_[a-zA-Z0-9_]*)");
+  for (std::sregex_iterator it(expr.begin(), expr.end(), metric), end; it != end; ++it) names.insert(it->str());
+  return names;
+}
+
+// Every "expr" member anywhere in a JSON document.
+void CollectExprs(const core::JsonValue& v, std::vector<std::string>& out) {
+  for (const auto& [key, member] : v.members()) {
+    if (key == "expr" && member.type() == core::JsonValue::Type::kString) out.push_back(member.text());
+    CollectExprs(member, out);
+  }
+  for (const auto& item : v.items()) CollectExprs(item, out);
+}
 
 }  // namespace
 
@@ -96,7 +149,7 @@ BOOST_AUTO_TEST_CASE(run_metrics_text) {
   in.stats = &s;
   DatabaseGauges g;
   g.now = kT;
-  g.open_discrepancies = {{core::DiscrepancyCode::kNotFound, 4}};
+  g.open_discrepancies = {{core::DiscrepancyCode::kNotFound, 4, kT - core::Millis{90'000}}};
   db::PendingAges refunds;
   refunds.kind = core::Kind::kRefund;
   refunds.counts = {0, 0, 0, 5, 0, 1};
@@ -109,20 +162,23 @@ BOOST_AUTO_TEST_CASE(run_metrics_text) {
            "payrecon_run_finished_timestamp_seconds{mode=\"run\"} 1767225600.123\n",
            "payrecon_last_success_timestamp_seconds{mode=\"run\"} 1767225600.123\n",
            "payrecon_run_exit_code{mode=\"run\"} 0\n",
-           "# TYPE payrecon_checks_total counter\n",
-           "payrecon_checks_total{mode=\"run\",kind=\"charge\",outcome=\"OBSERVED\"} 2\n",
-           "payrecon_checks_total{mode=\"run\",kind=\"refund\",outcome=\"TIMEOUT\"} 1\n",
-           "payrecon_checks_total{mode=\"run\",kind=\"topup\",outcome=\"MALFORMED\"} 0\n",
-           "payrecon_transitions_total{mode=\"run\",kind=\"charge\",from=\"CapturePending\",to=\"CaptureApproved\"} 2\n",
-           "payrecon_transitions_total{mode=\"run\",kind=\"refund\",from=\"Pending\",to=\"Declined\"} 0\n",
-           "payrecon_discrepancies_raised_total{mode=\"run\",code=\"NOT_FOUND\"} 1\n",
-           "payrecon_errors_total{mode=\"run\",class=\"TIMEOUT\"} 1\n",
-           "payrecon_errors_total{mode=\"run\",class=\"AUTH\"} 0\n",
-           "payrecon_gateway_latency_seconds_bucket{mode=\"run\",le=\"0.001\"} 0\n",
-           "payrecon_gateway_latency_seconds_bucket{mode=\"run\",le=\"0.050\"} 2\n",
-           "payrecon_gateway_latency_seconds_count{mode=\"run\"} 2\n",
+           "# TYPE payrecon_last_run_checks gauge\n",
+           "payrecon_last_run_checks{mode=\"run\",kind=\"charge\",outcome=\"OBSERVED\"} 2\n",
+           "payrecon_last_run_checks{mode=\"run\",kind=\"refund\",outcome=\"TIMEOUT\"} 1\n",
+           "payrecon_last_run_checks{mode=\"run\",kind=\"topup\",outcome=\"MALFORMED\"} 0\n",
+           "payrecon_last_run_transitions{mode=\"run\",kind=\"charge\",from=\"CapturePending\",to=\"CaptureApproved\"} 2\n",
+           "payrecon_last_run_transitions{mode=\"run\",kind=\"refund\",from=\"Pending\",to=\"Declined\"} 0\n",
+           "payrecon_last_run_discrepancies_raised{mode=\"run\",code=\"NOT_FOUND\"} 1\n",
+           "payrecon_last_run_errors{mode=\"run\",class=\"TIMEOUT\"} 1\n",
+           "payrecon_last_run_errors{mode=\"run\",class=\"AUTH\"} 0\n",
+           "payrecon_last_run_gateway_latency_seconds_bucket{mode=\"run\",le=\"0.001\"} 0\n",
+           "payrecon_last_run_gateway_latency_seconds_bucket{mode=\"run\",le=\"0.050\"} 2\n",
+           "payrecon_last_run_gateway_latency_seconds_count{mode=\"run\"} 2\n",
            "payrecon_open_discrepancies{mode=\"run\",code=\"NOT_FOUND\"} 4\n",
            "payrecon_open_discrepancies{mode=\"run\",code=\"STUCK_PENDING\"} 0\n",
+           "payrecon_oldest_open_discrepancy_age_seconds{mode=\"run\",code=\"NOT_FOUND\"} 90.000\n",
+           "payrecon_oldest_open_discrepancy_age_seconds{mode=\"run\",code=\"STUCK_PENDING\"} 0.000\n",
+           "payrecon_last_run_conflicts{mode=\"run\"} 0\n",
            "payrecon_oldest_pending_age_seconds{mode=\"run\",kind=\"refund\"} 691200.500\n",
            "payrecon_oldest_pending_age_seconds{mode=\"run\",kind=\"charge\"} 0.000\n",
            "payrecon_pending_transactions{mode=\"run\",kind=\"refund\",age=\"1h-1d\"} 5\n",
@@ -133,8 +189,8 @@ BOOST_AUTO_TEST_CASE(run_metrics_text) {
   }
   // Four transitions per lifecycle: charge and top-up (2 each), refund (2).
   std::size_t transitions = 0;
-  for (std::size_t at = text.find("payrecon_transitions_total{"); at != std::string::npos;
-       at = text.find("payrecon_transitions_total{", at + 1)) {
+  for (std::size_t at = text.find("payrecon_last_run_transitions{"); at != std::string::npos;
+       at = text.find("payrecon_last_run_transitions{", at + 1)) {
     ++transitions;
   }
   BOOST_TEST(transitions == 6u);
@@ -147,7 +203,7 @@ BOOST_AUTO_TEST_CASE(run_metrics_text) {
   BOOST_TEST(!Contains(failed, "payrecon_last_success_timestamp_seconds"));
   BOOST_TEST(!Contains(failed, "payrecon_open_discrepancies"));
   BOOST_TEST(Contains(failed, "payrecon_run_exit_code{mode=\"run\"} 3\n"));
-  BOOST_TEST(Contains(failed, "payrecon_checks_total{mode=\"run\",kind=\"charge\",outcome=\"OBSERVED\"} 0\n"));
+  BOOST_TEST(Contains(failed, "payrecon_last_run_checks{mode=\"run\",kind=\"charge\",outcome=\"OBSERVED\"} 0\n"));
   in.exit_code = 1;  // --strict with new discrepancies: the run worked
   BOOST_TEST(Contains(RenderRunMetrics(in), "payrecon_last_success_timestamp_seconds{mode=\"run\"} 1767225600.123\n"));
 }
@@ -175,10 +231,63 @@ BOOST_AUTO_TEST_CASE(merge_keeps_other_modes_and_what_a_failed_run_cannot_say) {
              fresh + "# TYPE b gauge\nb{xmode=\"run\"} 1\n");
 }
 
+// The default grouping key has no instance: every pod of a CronJob replaces the same group.
 BOOST_AUTO_TEST_CASE(push_url) {
   config::MetricsSettings m;
   m.pushgateway_url = "http://pg:9091/prefix";
-  BOOST_TEST(PushUrl(m, "host-1", "backfill") == "http://pg:9091/prefix/metrics/job/payrecon/instance/host-1/mode/backfill");
+  BOOST_TEST(PushUrl(m, "run") == "http://pg:9091/prefix/metrics/job/payrecon/mode/run");
+  m.instance = "replica-a";
+  BOOST_TEST(PushUrl(m, "backfill") == "http://pg:9091/prefix/metrics/job/payrecon/instance/replica-a/mode/backfill");
+}
+
+// No family is named like a counter: every figure is the last run's, so `rate()` over one would be wrong.
+BOOST_AUTO_TEST_CASE(no_counter_names_and_build_info) {
+  RunMetricsInput in;
+  in.mode = "run";
+  in.finished_at = kT;
+  DatabaseGauges g;
+  g.now = kT;
+  in.database = g;
+  const std::string text = RenderRunMetrics(in);
+  BOOST_TEST(!Contains(text, "_total"));
+  BOOST_TEST(!Contains(text, " counter\n"));
+  BOOST_TEST(Contains(text, "# TYPE payrecon_build_info gauge\npayrecon_build_info{mode=\"run\",version=\"" +
+                                std::string(BuildVersion()) + "\",commit=\"" + BuildCommit() + "\"} 1\n"));
+  BOOST_TEST(std::string(BuildVersion()) == "0.1.0");
+  BOOST_TEST(!std::string(BuildCommit()).empty());
+}
+
+// The Grafana dashboard queries only series payrecon writes, and shows every family it writes.
+BOOST_AUTO_TEST_CASE(dashboard_queries_only_written_metrics) {
+  const std::set<std::string> written = WrittenSeries();
+  BOOST_TEST(written.count("payrecon_last_run_checks") == 1u);
+  BOOST_TEST(written.count("payrecon_last_run_gateway_latency_seconds_bucket") == 1u);
+  BOOST_TEST(written.count("payrecon_oldest_open_discrepancy_age_seconds") == 1u);
+  const auto dashboard = core::ParseJson(SourceFile("deploy/grafana/payrecon.json"));
+  BOOST_REQUIRE_MESSAGE(dashboard.ok(), "deploy/grafana/payrecon.json is not JSON");
+  std::vector<std::string> exprs;
+  CollectExprs(dashboard.value(), exprs);
+  BOOST_TEST(exprs.size() >= 15u);
+  std::set<std::string> shown;
+  for (const std::string& expr : exprs) {
+    const std::set<std::string> queried = QueriedSeries(expr);
+    BOOST_TEST_CONTEXT(expr) { BOOST_TEST(!queried.empty()); }
+    for (const std::string& name : queried) {
+      BOOST_TEST_CONTEXT(expr) { BOOST_TEST(written.count(name) == 1u, name << " is not written by payrecon"); }
+      shown.insert(name);
+    }
+  }
+  for (const std::string& name : written) BOOST_TEST(shown.count(name) == 1u, name << " is not on the dashboard");
+}
+
+// The alert rules, likewise, name only series payrecon writes.
+BOOST_AUTO_TEST_CASE(alert_rules_query_only_written_metrics) {
+  const std::set<std::string> written = WrittenSeries();
+  const std::set<std::string> queried = QueriedSeries(SourceFile("deploy/prometheus/rules.yaml"));
+  BOOST_TEST(queried.size() >= 7u);
+  for (const std::string& name : queried) BOOST_TEST(written.count(name) == 1u, name << " is not written by payrecon");
+  // The checker itself rejects an unknown name.
+  BOOST_TEST(written.count("payrecon_checks_total") == 0u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,13 +1,16 @@
 #pragma once
-// The canonical request and canonical response text of Amazon Pay India's signing scheme
+// The canonical text of Amazon Pay India's signing scheme, for requests and responses alike
 // (docs/amazon-pay-protocol.md §1.1, §2): percent-encoding, pair sorting, value rendering and the five-line layout.
+// Pure standard C++ over core's JSON reader: no keys, no hashing (those are in signing/signer.h).
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/json.h"
 
-namespace payrecon::core {
+namespace payrecon::signing {
+
+using core::JsonValue;
 
 // One key and its raw (not yet encoded) value.
 struct Pair {
@@ -41,4 +44,4 @@ struct CanonicalParts {
 };
 std::string CanonicalText(CanonicalParts parts);
 
-}  // namespace payrecon::core
+}  // namespace payrecon::signing

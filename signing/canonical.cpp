@@ -1,8 +1,10 @@
-#include "core/canonical.h"
+#include "signing/canonical.h"
 
 #include <algorithm>
 
-namespace payrecon::core {
+namespace payrecon::signing {
+
+using core::JsonValue;
 
 std::string PercentEncode(std::string_view raw) {
   static constexpr char kHex[] = "0123456789ABCDEF";
@@ -104,4 +106,4 @@ std::string CanonicalText(CanonicalParts parts) {
   return out;
 }
 
-}  // namespace payrecon::core
+}  // namespace payrecon::signing

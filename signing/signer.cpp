@@ -1,4 +1,4 @@
-#include "gateway/signer.h"
+#include "signing/signer.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -7,7 +7,7 @@
 
 #include <stdexcept>
 
-namespace payrecon::gateway {
+namespace payrecon::signing {
 namespace {
 
 // OpenSSL 3 looks algorithms up by name on every implicit use (EVP_sha384(), HMAC()); fetching once and reusing a
@@ -92,17 +92,30 @@ std::string DigestHex(const EVP_MD* md, std::string_view data) {
 
 }  // namespace
 
-std::vector<core::Pair> SignedHeaderPairs(const RequestSigningHeaders& h) {
-  return {{"x-amz-algorithm", std::string(kAlgorithm)}, {"x-amz-client-id", h.client_id},
-          {"x-amz-date", h.amz_date},                    {"x-amz-expires", h.expires},
-          {"x-amz-source", h.source},                    {"x-amz-user-agent", h.user_agent},
-          {"x-amz-user-ip", h.user_ip}};
+std::vector<Pair> SignedHeaderPairs(const RequestSigningHeaders& h) {
+  const std::string_view* name = kSignedHeaderNames.data();
+  return {{std::string(name[0]), std::string(kAlgorithm)}, {std::string(name[1]), h.client_id},
+          {std::string(name[2]), h.amz_date},                {std::string(name[3]), h.expires},
+          {std::string(name[4]), h.source},                  {std::string(name[5]), h.user_agent},
+          {std::string(name[6]), h.user_ip}};
 }
 
-std::vector<core::Pair> SignedResponseHeaderPairs(const ResponseSigningHeaders& h) {
+std::vector<Pair> SignedResponseHeaderPairs(const ResponseSigningHeaders& h) {
   return {{"x-amz-algorithm", std::string(kAlgorithm)},
           {"x-amz-date", h.amz_date},
           {"x-amz-request-id", h.request_id}};
+}
+
+std::string CanonicalResponseText(std::string_view method, std::string_view host_path,
+                                  std::string_view algorithm, std::string_view amz_date,
+                                  std::string_view request_id, const core::JsonValue& body) {
+  return CanonicalText({method,
+                        host_path,
+                        {},
+                        {{"x-amz-algorithm", std::string(algorithm)},
+                         {"x-amz-date", std::string(amz_date)},
+                         {"x-amz-request-id", std::string(request_id)}},
+                        BodyPairs(body)});
 }
 
 std::string StringToSign(std::string_view canonical, std::string_view amz_date) {
@@ -131,6 +144,16 @@ std::string AuthorizationHeader(std::string_view access_key_id, std::string_view
   s += ':';
   s += signature;
   return s;
+}
+
+std::optional<AuthorizationParts> ParseAuthorization(std::string_view value) {
+  if (!value.starts_with(kAuthorizationPrefix)) return std::nullopt;
+  value.remove_prefix(kAuthorizationPrefix.size());
+  if (value.empty() || (value.front() != kAuthorizationSeparator.front() && value.front() != '+')) return std::nullopt;
+  value.remove_prefix(1);
+  const auto colon = value.find(':');
+  if (colon == std::string_view::npos || colon == 0) return std::nullopt;
+  return AuthorizationParts{value.substr(0, colon), value.substr(colon + 1)};
 }
 
 std::string Sha384Hex(std::string_view data) { return DigestHex(Sha384(), data); }
@@ -191,4 +214,4 @@ bool Signer::Verify(std::string_view canonical, std::string_view amz_date, std::
   return ConstantTimeEquals(Sign(canonical, amz_date), signature);
 }
 
-}  // namespace payrecon::gateway
+}  // namespace payrecon::signing
