@@ -296,7 +296,7 @@ BOOST_AUTO_TEST_CASE(bash_completion_matches_the_command_table) {
   BOOST_TEST(shipped == jobs::BashCompletion(),
              "deploy/completion/payrecon.bash is stale: regenerate it with "
              "`build/jobs/payrecon completion bash > deploy/completion/payrecon.bash`");
-  BOOST_TEST(Complete({"payrecon", ""}) == "migrate import run backfill report config discrepancies help version completion");
+  BOOST_TEST(Complete({"payrecon", ""}) == "migrate import run backfill report config discrepancies check show help version completion");
   BOOST_TEST(Complete({"payrecon", "ba"}) == "backfill");
   BOOST_TEST(Complete({"payrecon", "discrepancies", ""}) == "list resolve");
   BOOST_TEST(Complete({"payrecon", "run", "--"}) == "--limit --deadline --dry-run --strict --help --config --log-format --log-level");
