@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "core/duration.h"
+#include "env/environment.h"
 
 namespace payrecon::config {
 namespace {
@@ -719,9 +720,20 @@ class Loader {
   }
 
   void Reports(const Field& f, ReportsSettings& out) {
-    const Section s = Open(f.present ? f.node : YAML::Node(), "reports", {"dir", "display_timezone", "index_runs"});
+    const Section s = Open(f.present ? f.node : YAML::Node(), "reports",
+                           {"dir", "pending_limit", "keep", "display_timezone", "index_runs"});
     DisplayTimeZone(Get(s, "display_timezone"), out);
     ReadInt(Get(s, "index_runs"), 1, 5000, out.index_runs);
+    ReadInt(Get(s, "pending_limit"), 0, 10'000'000, out.pending_limit);
+    const Field keep = Get(s, "keep");
+    core::Millis k{};
+    if (ReadDuration(keep, core::Millis{0}, hours{24 * 3650}, k)) {
+      if (k.count() != 0 && k < hours{1}) {
+        Problem(keep.path, "must be 0s (keep every run folder) or between 1h and 3650d, got " + core::FormatDuration(k));
+      } else {
+        out.keep = k;
+      }
+    }
     const Field dir = Get(s, "dir");
     std::string d;
     if (ReadString(dir, d)) {
@@ -876,11 +888,7 @@ ConfigError::ConfigError(std::vector<std::string> problems)
     : std::runtime_error(JoinLines(problems)), problems_(std::move(problems)) {}
 
 Environment ProcessEnvironment() {
-  return [](std::string_view name) -> std::optional<std::string> {
-    const char* value = std::getenv(std::string(name).c_str());
-    if (value == nullptr) return std::nullopt;
-    return std::string(value);
-  };
+  return [](std::string_view name) { return env::GetEnv(name); };
 }
 
 Environment MapEnvironment(std::map<std::string, std::string, std::less<>> variables) {

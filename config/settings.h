@@ -135,6 +135,13 @@ struct ReportsSettings {
   // index_runs: how many of the last runs and backfills reports/index.html lists and charts. Default 200, range
   // 1-5000.
   int index_runs = 200;
+  // pending_limit: the most rows pending.csv lists, oldest first (summary.json and summary.html still count every
+  // pending transaction; `payrecon pending` lists them all). Default 50000, range 0-10000000.
+  int pending_limit = 50000;
+  // keep: when a run ends, run folders under `dir` that started longer ago than this, and temporary folders left
+  // by interrupted runs older than this, are removed (only names payrecon gives its folders). Default 30d; 0s
+  // keeps everything; else 1h-3650d.
+  Millis keep = hours{24 * 30};
 };
 
 // `metrics`: what `run` and `backfill` leave for Prometheus at their end (dry runs leave nothing).

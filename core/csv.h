@@ -1,6 +1,7 @@
 #pragma once
 // CSV text per RFC 4180 for the reports: typed cells, quoting, CRLF line ends, and neutralisation of text cells
-// against spreadsheet formula injection (OWASP "CSV Injection"). Also a strict record reader. No file I/O.
+// against spreadsheet formula injection (OWASP "CSV Injection"). No file I/O. (The tests read reports back with
+// tests/support/csv_reader.h.)
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -50,25 +51,5 @@ class CsvRecord {
 
 // A header line: the column names joined by commas, ended with kCsvLineEnd.
 std::string CsvHeaderLine(const std::vector<std::string_view>& columns);
-
-// Reads RFC 4180 records from text one at a time, strictly: a quote may only open a field or be doubled inside
-// a quoted field; after a closing quote comes a comma or a line end; records end in CRLF or LF (CR alone is
-// rejected outside quotes); the last record may lack a line end; quoted fields may span lines. Neutralisation is
-// not undone. The text must outlive the reader.
-class CsvReader {
- public:
-  explicit CsvReader(std::string_view text) : text_(text) {}
-  // Reads the next record into `fields`. Returns true when one was read, false at the end of the text, or an
-  // error such as `line 3: unexpected character after closing quote`.
-  Expected<bool> Next(std::vector<std::string>& fields);
-  // The 1-based line on which the record last returned by Next started.
-  std::size_t line() const { return record_line_; }
-
- private:
-  std::string_view text_;
-  std::size_t pos_ = 0;
-  std::size_t current_line_ = 1;
-  std::size_t record_line_ = 0;
-};
 
 }  // namespace payrecon::core

@@ -168,6 +168,15 @@ std::string FormatPending(const PendingRow& row) {
   return r.Line();
 }
 
+namespace {
+// 1234567 -> "1.234567": seconds as an exact decimal, no floating point.
+std::string MicrosAsSeconds(std::int64_t us) {
+  if (us < 0) us = 0;
+  std::string frac = std::to_string(us % 1000000);
+  return std::to_string(us / 1000000) + "." + std::string(6 - frac.size(), '0') + frac;
+}
+}  // namespace
+
 std::string RenderSummaryJson(const RunSummary& s) {
   JsonValue totals = JsonValue::Object();
   totals.Add("checked", Int(s.checked))
@@ -199,7 +208,14 @@ std::string RenderSummaryJson(const RunSummary& s) {
   timings.Add("gateway_calls", Int(s.gateway_calls))
       .Add("gateway_latency_total_us", Int(s.gateway_latency_total_us))
       .Add("gateway_latency_mean_us", Int(s.gateway_calls > 0 ? s.gateway_latency_total_us / s.gateway_calls : 0))
-      .Add("gateway_latency_max_us", Int(s.gateway_latency_max_us));
+      .Add("gateway_latency_max_us", Int(s.gateway_latency_max_us))
+      .Add("cpu_seconds", JsonValue::Number(MicrosAsSeconds(s.cpu_us)))
+      .Add("claims", Int(s.claims))
+      .Add("claim_p50_us", Int(s.claim_p50_us))
+      .Add("claim_p99_us", Int(s.claim_p99_us))
+      .Add("applies", Int(s.applies))
+      .Add("apply_p50_us", Int(s.apply_p50_us))
+      .Add("apply_p99_us", Int(s.apply_p99_us));
 
   JsonValue transition_amounts = JsonValue::Object();
   for (const auto& [from_to, count] : s.transitions_by_status) {
@@ -233,7 +249,10 @@ std::string RenderSummaryJson(const RunSummary& s) {
     }
   }
   JsonValue pending = JsonValue::Object();
-  pending.Add("count", Int(pending_count)).Add("amount_paise", Int(pending_amount)).Add("by_kind_age", std::move(by_kind_age));
+  pending.Add("listed", Int(s.pending_listed))
+      .Add("count", Int(pending_count))
+      .Add("amount_paise", Int(pending_amount))
+      .Add("by_kind_age", std::move(by_kind_age));
 
   std::int64_t open_count = 0;
   Paise open_amount = 0;

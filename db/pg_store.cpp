@@ -106,7 +106,7 @@ std::vector<core::Transaction> PgStore::TransactionsClaimDue(const core::ClaimPa
   const std::string now = Ms(params.now);
   const std::string until = Ms(params.now + params.lease);
   const std::string limit = std::to_string(params.limit);
-  auto r = Exec(conn_, "TransactionsClaimDue", sql::kTransactionsClaimDue,
+  auto r = internal::ExecPinned(conn_, "TransactionsClaimDue", sql::kTransactionsClaimDue,
                 {params.run_id.c_str(), now.c_str(), until.c_str(), limit.c_str()});
   auto out = ReadTransactions(r.get());
   std::sort(out.begin(), out.end(), [](const core::Transaction& a, const core::Transaction& b) {
@@ -118,7 +118,7 @@ std::vector<core::Transaction> PgStore::TransactionsClaimDue(const core::ClaimPa
 std::vector<core::Transaction> PgStore::TransactionsListDue(const core::ClaimParams& params) {
   const std::string now = Ms(params.now);
   const std::string limit = std::to_string(params.limit);
-  auto r = Exec(conn_, "TransactionsListDue", sql::kTransactionsListDue, {now.c_str(), limit.c_str()});
+  auto r = internal::ExecPinned(conn_, "TransactionsListDue", sql::kTransactionsListDue, {now.c_str(), limit.c_str()});
   return ReadTransactions(r.get());
 }
 
@@ -131,7 +131,7 @@ std::vector<core::Transaction> PgStore::TransactionsClaimWindow(const core::Wind
   const std::optional<std::string> kind =
       params.kind ? std::optional<std::string>(core::KindName(*params.kind)) : std::nullopt;
   const std::string after = std::to_string(params.after_id);
-  auto r = Exec(conn_, "TransactionsClaimWindow", sql::kTransactionsClaimWindow,
+  auto r = internal::ExecPinned(conn_, "TransactionsClaimWindow", sql::kTransactionsClaimWindow,
                 {params.run_id.c_str(), now.c_str(), until.c_str(), limit.c_str(), from.c_str(), to.c_str(),
                  OptionalText(kind), OptionalText(params.merchant_id), after.c_str()});
   auto out = ReadTransactions(r.get());
@@ -148,7 +148,7 @@ std::vector<core::Transaction> PgStore::TransactionsListWindow(const core::Windo
   const std::optional<std::string> kind =
       params.kind ? std::optional<std::string>(core::KindName(*params.kind)) : std::nullopt;
   const std::string after = std::to_string(params.after_id);
-  auto r = Exec(conn_, "TransactionsListWindow", sql::kTransactionsListWindow,
+  auto r = internal::ExecPinned(conn_, "TransactionsListWindow", sql::kTransactionsListWindow,
                 {params.run_id.c_str(), now.c_str(), limit.c_str(), from.c_str(), to.c_str(), OptionalText(kind),
                  OptionalText(params.merchant_id), after.c_str()});
   return ReadTransactions(r.get());
@@ -198,7 +198,7 @@ core::ApplyResult PgStore::TransactionsApply(const core::ApplyParams& params) {
     }
   }
   const std::string now = Ms(params.now);
-  auto r = Exec(conn_, "TransactionsApply", sql::kTransactionsApply,
+  auto r = internal::ExecPinned(conn_, "TransactionsApply", sql::kTransactionsApply,
                 {params.run_id.c_str(), now.c_str(), ids.c_str(), expected.c_str(), new_status.c_str(),
                  next_check.c_str(), check_count.c_str(), error_count.c_str(), last_error.c_str(), amazon.c_str(),
                  approved.c_str(), gateway_updated.c_str(), request_id.c_str(), digest.c_str(),
@@ -233,12 +233,20 @@ void PgStore::LeasesRelease(const core::ReleaseParams& params) {
   if (params.ids.empty()) return;
   internal::ArrayText ids;
   for (std::int64_t id : params.ids) ids.Add(id);
-  Exec(conn_, "LeasesRelease", sql::kLeasesRelease, {params.run_id.c_str(), ids.c_str()});
+  internal::ExecPinned(conn_, "LeasesRelease", sql::kLeasesRelease, {params.run_id.c_str(), ids.c_str()});
 }
 
-void PgStore::TransactionsForEachPending(const std::function<void(const core::Transaction&)>& fn) {
-  internal::Stream(conn_, "TransactionsForEachPending", sql::kTransactionsForEachPending, {},
-                   [&](const PGresult* r, int row) { fn(ReadTransaction(r, row)); });
+void PgStore::TransactionsForEachPending(const PendingListParams& params,
+                                         const std::function<void(const core::Transaction&)>& fn) {
+  const std::optional<std::string> kind =
+      params.kind ? std::optional<std::string>(core::KindName(*params.kind)) : std::nullopt;
+  // No bound is a bound past every created_at, so the condition is always an index condition.
+  const std::string before = params.created_before ? Ms(*params.created_before) : std::string("253402300799999");
+  const std::optional<std::string> limit =
+      params.limit ? std::optional<std::string>(std::to_string(*params.limit)) : std::nullopt;
+  internal::StreamPinned(conn_, "TransactionsForEachPending", sql::kTransactionsForEachPending,
+                         {OptionalText(kind), before.c_str(), OptionalText(limit)},
+                         [&](const PGresult* r, int row) { fn(ReadTransaction(r, row)); });
 }
 
 std::int64_t PgStore::TransactionsCountPending() {
@@ -333,8 +341,14 @@ void PgStore::RunErrorsRecord(const RunErrorsParams& params) {
         attempts.c_str(), next_check.c_str(), at.c_str()});
 }
 
+HistoryPruneResult PgStore::HistoryPrune(const HistoryPruneParams& params) {
+  const std::string before = Ms(params.before);
+  auto r = Exec(conn_, "HistoryPrune", sql::kHistoryPrune, {before.c_str()});
+  return {Int(r.get(), 0, 0), Int(r.get(), 0, 1)};
+}
+
 void PgStore::RunTransitionsForEach(const std::string& run_id, const std::function<void(const TransitionRow&)>& fn) {
-  internal::Stream(conn_, "RunTransitionsForEach", sql::kRunTransitionsForEach, {run_id.c_str()},
+  internal::StreamPinned(conn_, "RunTransitionsForEach", sql::kRunTransitionsForEach, {run_id.c_str()},
                    [&](const PGresult* r, int row) {
                      TransitionRow t;
                      t.transaction_id = Int(r, row, 0);
@@ -356,12 +370,12 @@ void PgStore::RunTransitionsForEach(const std::string& run_id, const std::functi
 
 void PgStore::RunDiscrepanciesForEach(const std::string& run_id,
                                       const std::function<void(const DiscrepancyRow&)>& fn) {
-  internal::Stream(conn_, "RunDiscrepanciesForEach", sql::kRunDiscrepanciesForEach, {run_id.c_str()},
+  internal::StreamPinned(conn_, "RunDiscrepanciesForEach", sql::kRunDiscrepanciesForEach, {run_id.c_str()},
                    [&](const PGresult* r, int row) { fn(ReadDiscrepancy(r, row)); });
 }
 
 void PgStore::RunErrorsForEach(const std::string& run_id, const std::function<void(const RunErrorRow&)>& fn) {
-  internal::Stream(conn_, "RunErrorsForEach", sql::kRunErrorsForEach, {run_id.c_str()},
+  internal::StreamPinned(conn_, "RunErrorsForEach", sql::kRunErrorsForEach, {run_id.c_str()},
                    [&](const PGresult* r, int row) {
                      RunErrorRow e;
                      e.kind = KindOf(Text(r, row, 0));

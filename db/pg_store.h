@@ -138,6 +138,25 @@ struct DiscrepancyResolveParams {
   std::string note;
 };
 
+// ---- the pending listing ----
+
+struct PendingListParams {
+  std::optional<core::Kind> kind;              // only this kind
+  std::optional<core::Instant> created_before; // only those created before (older than an age)
+  std::optional<std::int64_t> limit;           // at most this many (the oldest); nullopt: all
+};
+
+// ---- history ----
+
+struct HistoryPruneParams {
+  core::Instant before{};                      // runs started before this, and their errors
+};
+
+struct HistoryPruneResult {
+  std::int64_t runs = 0;
+  std::int64_t run_errors = 0;
+};
+
 // ---- metrics ----
 
 // Pending transactions counted by age (now - created_at) against ascending bounds: bucket 0 is younger than
@@ -267,9 +286,11 @@ class PgStore : public core::TransactionStore {
   std::vector<core::Transaction> TransactionsListDue(const core::ClaimParams& params);
   // The same selection and order as TransactionsClaimWindow, without taking leases or locks.
   std::vector<core::Transaction> TransactionsListWindow(const core::WindowClaimParams& params);
-  // Calls `fn` for every pending transaction (any lease, due or not) ordered by created_at, id, streaming rows
-  // one at a time from one snapshot: memory does not grow with the backlog. `fn` must not use this connection.
-  void TransactionsForEachPending(const std::function<void(const core::Transaction&)>& fn);
+  // Calls `fn` for each pending transaction (any lease, due or not) that matches `params`, oldest first (created_at,
+  // id), streaming rows one at a time from one snapshot off the pending index: memory does not grow with the
+  // backlog, and a limit reads only that many rows. `fn` must not use this connection.
+  void TransactionsForEachPending(const PendingListParams& params,
+                                  const std::function<void(const core::Transaction&)>& fn);
   std::int64_t TransactionsCountPending();
   // How many transactions TransactionsListWindow would page through (any lease): backfill's progress line.
   std::int64_t TransactionsCountWindow(const core::WindowClaimParams& params);
@@ -309,6 +330,13 @@ class PgStore : public core::TransactionStore {
   // Resolves an open discrepancy and clears the transaction's needs_review when none stays open.
   // Returns false when it does not exist or is already resolved.
   bool DiscrepancyResolve(const DiscrepancyResolveParams& params);
+
+  // ---- history ----
+
+  // Deletes finished runs (finished_at set) started before `before`, and every run_errors row of runs started
+  // before it, in one transaction. Never touches a run still open (no finished_at: running, or crashed and
+  // resumable) nor its errors, and never audit events or discrepancies.
+  HistoryPruneResult HistoryPrune(const HistoryPruneParams& params);
 
   // ---- metrics (one aggregate query each) ----
 

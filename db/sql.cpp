@@ -153,9 +153,13 @@ const char* const kLeasesRelease =
     "UPDATE payrecon.transactions SET lease_run_id = NULL, lease_until = NULL"
     " WHERE id = ANY($2::bigint[]) AND lease_run_id = $1";
 
+// $1 kind or NULL, $2 created before (ms), $3 limit or NULL (all). The order and predicate are those of the
+// transactions_pending_created index.
 const char* const kTransactionsForEachPending =
     "SELECT " PR_TRANSACTION_COLUMNS " FROM payrecon.transactions t"
-    " WHERE t.status IN " PR_PENDING " ORDER BY t.created_at, t.id";
+    " WHERE t.status IN " PR_PENDING " AND t.created_at < " PR_TS("$2")
+    "   AND ($1::text IS NULL OR t.kind = $1::text)"
+    " ORDER BY t.created_at, t.id LIMIT $3::bigint";
 
 // $1 created_from, $2 created_to, $3 kind or NULL, $4 merchant_id or NULL, $5 after_id. For backfill's progress line.
 const char* const kTransactionsCountWindow =
@@ -274,6 +278,17 @@ const char* const kImportCreateTemp =
     "  parent_merchant_txn_id text, amount_paise bigint, currency text, status text, created_ms bigint"
     ") ON COMMIT DROP";
 const char* const kImportCopy = "COPY payrecon_import FROM STDIN";
+const char* const kImportTempBuffers = "SET LOCAL temp_buffers = '256MB'";
+const char* const kImportWorkMem = "SET LOCAL work_mem = '256MB'";
+const char* const kImportAnalyze = "ANALYZE payrecon.transactions";
+// $1 now. New rows are due at their created_at. The same rows as kImportInsert when none exists yet; fails with
+// a unique violation (23505) otherwise.
+const char* const kImportInsertNew =
+    "INSERT INTO payrecon.transactions (kind, merchant_id, merchant_txn_id, amazon_txn_id, parent_merchant_txn_id,"
+    "  amount_paise, currency, status, created_at, updated_at, next_check_at)"
+    " SELECT kind, merchant_id, merchant_txn_id, amazon_txn_id, parent_merchant_txn_id, amount_paise, currency,"
+    "        status, " PR_TS("created_ms") ", " PR_TS("$1") ", " PR_TS("created_ms")
+    " FROM payrecon_import ORDER BY line";
 // $1 now. New rows are due at their created_at.
 const char* const kImportInsert =
     "INSERT INTO payrecon.transactions (kind, merchant_id, merchant_txn_id, amazon_txn_id, parent_merchant_txn_id,"
@@ -346,5 +361,16 @@ const char* const kTransactionDiscrepanciesList =
 const char* const kTransactionCheckRunsList =
     "SELECT id, " PR_MS("started_at") ", figures::text, dry_run FROM payrecon.runs"
     " WHERE mode = 'check' AND (arguments ->> 'transaction_id')::bigint = $1::bigint ORDER BY started_at, id";
+// $1 before (ms). Errors of runs started before it that are finished; then those runs. Open runs (no
+// finished_at) keep their errors: a crashed backfill can still be resumed and reported.
+const char* const kHistoryPrune =
+    "WITH old AS ("
+    "  SELECT id FROM payrecon.runs WHERE started_at < " PR_TS("$1") " AND finished_at IS NOT NULL"
+    "), errors AS ("
+    "  DELETE FROM payrecon.run_errors e USING old WHERE e.run_id = old.id RETURNING 1"
+    "), runs AS ("
+    "  DELETE FROM payrecon.runs r USING old WHERE r.id = old.id RETURNING 1"
+    ")"
+    " SELECT (SELECT count(*) FROM runs), (SELECT count(*) FROM errors)";
 
 }  // namespace payrecon::db::sql

@@ -49,10 +49,15 @@ extern const char* const kTransactionEventsList;
 extern const char* const kTransactionRunErrorsList;
 extern const char* const kTransactionDiscrepanciesList;
 extern const char* const kTransactionCheckRunsList;
+extern const char* const kHistoryPrune;
 
 // import.cpp
 extern const char* const kImportCreateTemp;
 extern const char* const kImportCopy;
+extern const char* const kImportTempBuffers;
+extern const char* const kImportWorkMem;
+extern const char* const kImportAnalyze;
+extern const char* const kImportInsertNew;
 extern const char* const kImportInsert;
 
 }  // namespace payrecon::db::sql

@@ -3,8 +3,9 @@
 # job from inside the production image against a throwaway PostgreSQL and payrecon-sandbox (run from the sandbox
 # image). Exits non-zero on the first failed check; 77 (skipped) when not root, which debootstrap, podman image
 # mount and chroot need. The test suite runs it as the CTest test deploy/image when podman is installed.
-#   1. base image: debootstrap --variant=minbase bookworm from the mirror apt uses, imported as debian:bookworm and
-#      debian:bookworm-slim (the Dockerfile's FROMs); the tarball is cached, so a second run skips debootstrap
+#   1. base images: debootstrap --variant=minbase bookworm from the mirror apt uses, imported as debian:bookworm and,
+#      without docs and translations, as debian:bookworm-slim (the Dockerfile's FROMs); the tarballs are cached, so
+#      a second run skips debootstrap
 #   2. podman build --isolation=chroot --network=host: the sandbox target, then the production image
 #   3. checks on the production image: no payrecon-sandbox, a stripped payrecon, OCI labels, user 10001
 #   4. podman image mount, then chroot --userspec=10001:10001 into each image's own filesystem (podman run cannot
@@ -72,27 +73,58 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# ---- 1. the base image ----
+work=$(mktemp -d /tmp/primage.XXXXXX)
+chmod 0755 "$work"
+
+# ---- 1. the base images ----
+# debian:bookworm is debootstrap's minbase; debian:bookworm-slim is the same without documentation, manual pages
+# and translations, which dpkg then keeps out (as Debian's own slim image does).
+slim_down() {
+  local dir=$1
+  printf '%s\n' 'path-exclude /usr/share/doc/*' 'path-include /usr/share/doc/*/copyright' 'path-exclude /usr/share/man/*' \
+    'path-exclude /usr/share/info/*' 'path-exclude /usr/share/locale/*' 'path-include /usr/share/locale/locale.alias' \
+    'path-exclude /usr/share/lintian/*' >"$dir/etc/dpkg/dpkg.cfg.d/slim"
+  find "$dir/usr/share/doc" -mindepth 1 ! -type d ! -name copyright -delete
+  find "$dir/usr/share/doc" -mindepth 1 -type d -empty -delete
+  rm -rf "$dir"/usr/share/man/* "$dir"/usr/share/info/* "$dir"/usr/share/lintian/*
+  find "$dir/usr/share/locale" -mindepth 1 -maxdepth 1 ! -name locale.alias -exec rm -rf {} +
+}
 started=$SECONDS
-if ! podman image exists localhost/debian:bookworm; then
-  base_tar=$cache/debian-bookworm-minbase.tar
-  if [ ! -s "$base_tar" ]; then
+base_tar=$cache/debian-bookworm-minbase.tar
+slim_tar=$cache/debian-bookworm-minbase-slim.tar
+mkdir -p "$cache"
+if [ ! -s "$base_tar" ] || [ ! -s "$slim_tar" ]; then
+  tmp=$(mktemp -d "$cache/debootstrap.XXXXXX")
+  if [ -s "$base_tar" ]; then
+    mkdir "$tmp/root"
+    tar -C "$tmp/root" -xf "$base_tar"
+  else
     mirror=${PAYRECON_DEBIAN_MIRROR:-$(debian_mirror | head -n 1)}
     [ -n "$mirror" ] || fail "no bookworm mirror found in /etc/apt (set PAYRECON_DEBIAN_MIRROR)"
-    say "debootstrap --variant=minbase bookworm from $mirror (cached in $base_tar afterwards)"
-    mkdir -p "$cache"
-    tmp=$(mktemp -d "$cache/debootstrap.XXXXXX")
-    debootstrap --variant=minbase bookworm "$tmp/root" "$mirror" >"$tmp/log" 2>&1 || { tail -20 "$tmp/log" >&2; rm -rf "$tmp"; fail "debootstrap"; }
+    say "debootstrap --variant=minbase bookworm from $mirror (cached in $cache afterwards)"
+    debootstrap --variant=minbase bookworm "$tmp/root" "$mirror" >"$tmp/log" 2>&1 ||
+      { tail -20 "$tmp/log" >&2; rm -rf "$tmp"; fail "debootstrap"; }
     rm -rf "$tmp"/root/var/cache/apt/archives/*.deb "$tmp"/root/var/lib/apt/lists/*
     tar -C "$tmp/root" -cf "$base_tar.part" .
     mv "$base_tar.part" "$base_tar"
-    rm -rf "$tmp"
   fi
-  podman import --quiet "$base_tar" localhost/debian:bookworm >/dev/null
+  slim_down "$tmp/root"
+  tar -C "$tmp/root" -cf "$slim_tar.part" .
+  mv "$slim_tar.part" "$slim_tar"
+  rm -rf "$tmp"
 fi
-for name in localhost/debian:bookworm-slim docker.io/library/debian:bookworm docker.io/library/debian:bookworm-slim; do
-  podman tag localhost/debian:bookworm "$name"
+# The tags are shared by everything on this machine that uses podman: trust them only while they name the images
+# this script imported (their ids are kept beside the tarballs), else import again (a few seconds; a new import
+# has a new id, so the image layers above it are rebuilt).
+for pair in "bookworm:$base_tar" "bookworm-slim:$slim_tar"; do
+  name=localhost/debian:${pair%%:*}
+  tarball=${pair#*:}
+  if [ "$(podman image inspect --format '{{.Id}}' "$name" 2>/dev/null)" != "$(cat "$tarball.id" 2>/dev/null)" ]; then
+    podman import --quiet "$tarball" "$name" | sed "s/^sha256://" >"$tarball.id"
+  fi
 done
+podman tag localhost/debian:bookworm docker.io/library/debian:bookworm
+podman tag localhost/debian:bookworm-slim docker.io/library/debian:bookworm-slim
 say "base image ready ($((SECONDS - started)) s)"
 
 # ---- 2. the images ----
@@ -102,9 +134,13 @@ started=$SECONDS
 for target in sandbox production; do
   tag=$image
   [ "$target" = sandbox ] && tag=$sandbox_image
-  podman build --isolation=chroot --network=host --pull=never --quiet --target "$target" \
+  # --label as well as the build arguments: buildah's layer cache keys a LABEL step on its unexpanded text, so a
+  # cached runtime stage would keep an earlier build's revision.
+  podman build --isolation=chroot --network=host --pull=never --target "$target" \
     --build-arg PAYRECON_GIT_COMMIT="$commit" --build-arg PAYRECON_VERSION="$version" \
-    -f "$root/deploy/Dockerfile" -t "$tag" "$root" >/dev/null
+    --label org.opencontainers.image.revision="$commit" --label org.opencontainers.image.version="$version" \
+    -f "$root/deploy/Dockerfile" -t "$tag" "$root" >"$work/build-$target.log" 2>&1 ||
+    { tail -n 40 "$work/build-$target.log" >&2; fail "podman build --target $target"; }
 done
 say "images built ($((SECONDS - started)) s)"
 
@@ -123,13 +159,14 @@ mounted_images+=("$sandbox_image")
 [ -x "$mnt/usr/local/bin/payrecon" ] || fail "no /usr/local/bin/payrecon in the image"
 [ ! -e "$mnt/usr/local/bin/payrecon-sandbox" ] || fail "the production image contains payrecon-sandbox"
 [ -x "$smnt/usr/local/bin/payrecon-sandbox" ] || fail "no payrecon-sandbox in the sandbox image"
+[ -s "$mnt/usr/local/share/man/man1/payrecon.1.gz" ] || fail "no man page in the image"
+[ -s "$mnt/usr/share/bash-completion/completions/payrecon" ] || fail "no bash completion in the image"
 if readelf -S "$mnt/usr/local/bin/payrecon" | grep -Eq '\.(symtab|debug_info)'; then fail "payrecon is not stripped"; fi
-size=$(inspect "$image" '{{.Size}}')
-say "production image: $((size / 1024 / 1024)) MiB; sandbox image: $(($(inspect "$sandbox_image" '{{.Size}}') / 1024 / 1024)) MiB"
+say "production image: $(($(inspect "$image" '{{.Size}}') / 1048576)) MiB;" \
+  "sandbox image: $(($(inspect "$sandbox_image" '{{.Size}}') / 1048576)) MiB;" \
+  "payrecon: $(($(stat -c %s "$mnt/usr/local/bin/payrecon") / 1024)) KiB"
 
 # ---- 4. the demo's job from inside the images ----
-work=$(mktemp -d /tmp/primage.XXXXXX)
-chmod 0755 "$work"
 mkdir -p "$work/job" "$work/sandbox"
 "$generator" --count "$count" --out "$work/job" --mix demo >/dev/null
 mv "$work/job/scenario.csv" "$work/sandbox/scenario.csv"

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "env/clock.h"
 #include "gateway/merchants.h"
 #include "gateway/options.h"
 #include "gateway/response.h"
@@ -16,10 +17,10 @@ namespace payrecon::gateway {
 // One API call before signing. Values are raw (unencoded); the client encodes the query and writes the body as a
 // JSON object whose members are all strings, in the order given.
 struct Request {
-  std::string_view method = "GET";  // "GET" or "POST"
-  std::string path;                 // "/v1/payments/charge"
-  std::vector<signing::Pair> query;    // GET only
-  std::vector<signing::Pair> body;     // POST only
+  std::string_view method = "GET";   // "GET" or "POST"
+  std::string path;                  // "/v1/payments/charge"
+  std::vector<signing::Pair> query;  // GET only
+  std::vector<signing::Pair> body;   // POST only
 };
 
 // What the client put on the wire, for tests and diagnostics (the Authorization value carries no secret).
@@ -33,8 +34,8 @@ struct SentRequest {
 
 class Client {
  public:
-  // Throws InvalidOptions (see ValidateOptions). `clock` gives x-amz-date; default SystemNow.
-  explicit Client(GatewayOptions options, Clock clock = SystemNow);
+  // Throws InvalidOptions (see ValidateOptions). `clock` gives x-amz-date; default env::WallNow.
+  explicit Client(GatewayOptions options, Clock clock = env::WallNow);
   ~Client();
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;

@@ -12,7 +12,7 @@
 namespace payrecon::jobs {
 
 // Fills the amount members of `gauges`: pending and open totals from `summary` (already summed in SQL by
-// ReadTotals), and the run's transitions per kind summed in SQL.
+// WritePending and ReadTotals), and the run's transitions per kind summed in SQL.
 void AddAmountGauges(Database& db, const std::string& run_id, const core::RunSummary& summary, DatabaseGauges& gauges);
 
 // Appends the amount families to `m`, each sample labelled with `mode`.

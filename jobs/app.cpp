@@ -3,6 +3,7 @@
 #include <exception>
 #include <iostream>
 #include <new>
+#include <optional>
 
 #include "config/load.h"
 #include "core/ports.h"
@@ -47,8 +48,16 @@ int Main(const std::vector<std::string>& args, std::ostream& out) {
     std::cerr << UsageText() << std::flush;
     return ToInt(ExitCode::kUsage);
   }
+  // A usage error is logged before parsing finishes: honour a valid --log-format for it already.
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::optional<LogFormat> format;
+    if (args[i] == "--log-format" && i + 1 < args.size()) format = LogFormatFromName(args[i + 1]);
+    if (args[i].rfind("--log-format=", 0) == 0) format = LogFormatFromName(args[i].substr(13));
+    if (format) SetLogFormat(*format);
+  }
+  CommandLine cl;
   try {
-    CommandLine cl = ParseCommandLine(args);
+    cl = ParseCommandLine(args);
     if (cl.log_format) SetLogFormat(*cl.log_format);
     if (cl.log_level) SetLogLevel(*cl.log_level);
     return Dispatch(cl, out);
@@ -59,7 +68,15 @@ int Main(const std::vector<std::string>& args, std::ostream& out) {
     LogError(e.what());
     return ToInt(e.code());
   } catch (const config::ConfigError& e) {
-    for (const auto& p : e.problems()) LogError("configuration: " + p);
+    bool names_file = false;
+    for (const auto& p : e.problems()) {
+      LogError("configuration: " + p);
+      names_file = names_file || p.rfind("config file ", 0) == 0;
+    }
+    // Key problems name the key, not the file: say which file when it was not given on the command line.
+    if (!names_file && !cl.config_origin.empty()) {
+      LogError("configuration: in config file \"" + cl.config_path + "\" (" + cl.config_origin + ")");
+    }
     return ToInt(ExitCode::kUsage);
   } catch (const gateway::InvalidOptions& e) {
     LogError(std::string("configuration: ") + e.what());

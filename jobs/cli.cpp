@@ -321,6 +321,15 @@ CommandLine ParseCommandLine(const std::vector<std::string>& args) {
     }
     return cl;
   } catch (const CommandLineError& e) {
+    // `--help` asks for usage: a mistake elsewhere on the line (`run --limit 0 --help`) does not stop that.
+    if (spec && spec->command != Command::kHelp &&
+        std::find_if(args.begin(), args.end(), [](const std::string& a) { return a == "--help" || a == "-h"; }) !=
+            args.end()) {
+      CommandLine help;
+      help.command = Command::kHelp;
+      help.help_topic = std::string(spec->name);
+      return help;
+    }
     // Option parsers do not know the command they serve: the hint names it here.
     if (e.command().empty() && spec && spec->command != Command::kHelp) {
       throw CommandLineError(e.what(), std::string(spec->name));
@@ -493,6 +502,35 @@ std::string BashCompletion() {
       "}\n"
       "complete -F _payrecon payrecon\n";
   return s;
+}
+
+std::string ManCommandsSection() {
+  // roff: a backslash is written \e, a minus \-, and a line must not start with "." or "'".
+  const auto roff = [](std::string_view text) {
+    std::string out;
+    for (char c : text) {
+      if (c == '\\') {
+        out += "\\e";
+      } else if (c == '-') {
+        out += "\\-";
+      } else {
+        out += c;
+      }
+    }
+    if (!out.empty() && (out[0] == '.' || out[0] == '\'')) out.insert(0, "\\&");
+    return out;
+  };
+  std::string out = "[COMMANDS]\n";
+  for (const CommandSpec& c : Commands()) {
+    out += ".SS \"" + roff(CommandTag(c)) + "\"\n";
+    out += roff(c.description) + "\n";
+    if (!c.needs_gateway) out += "It makes no gateway call and does not read merchant secrets.\n";
+    for (const OptionSpec* o : c.options) {
+      out += ".TP\n.B " + roff(o->name) + (o->value.empty() ? "" : " \\fI" + roff(o->value) + "\\fR") + "\n";
+      out += roff(o->help) + "\n";
+    }
+  }
+  return out;
 }
 
 int CommandHelp(const CommandContext& ctx) {

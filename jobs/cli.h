@@ -21,8 +21,8 @@
 namespace payrecon::jobs {
 
 enum class Command {
-  kMigrate, kImport, kRun, kBackfill, kReport, kConfigCheck, kDiscrepanciesList, kDiscrepanciesResolve, kCheck,
-  kShow, kHelp, kVersion, kCompletionBash
+  kMigrate, kImport, kRun, kBackfill, kReport, kConfigCheck, kDiscrepanciesList, kDiscrepanciesResolve, kPending,
+  kPrune, kCheck, kShow, kHelp, kVersion, kCompletionBash
 };
 
 // How `discrepancies list` prints: an aligned table for people, CSV or JSON lines for programs.
@@ -54,6 +54,8 @@ struct CommandLine {
   std::int64_t discrepancy_id = 0;
   std::string note;
   std::optional<std::string> by;
+  // pending [--format csv|json] [--kind K] [--older-than DURATION]; prune --older-than DURATION
+  std::optional<core::Millis> older_than;
   std::optional<LogFormat> log_format;   // --log-format json|text (every command)
   std::optional<LogLevel> log_level;     // --log-level debug|info|warn|error (every command)
 };
@@ -137,5 +139,8 @@ std::string UsageText();
 std::string CommandUsageText(std::string_view name);
 // The bash completion script (deploy/completion/payrecon.bash), generated from the table.
 std::string BashCompletion();
+// The man page's COMMANDS section as a help2man include file (`[COMMANDS]` then roff): every command's usage,
+// description and options, so that `man payrecon` holds what `payrecon help COMMAND` prints.
+std::string ManCommandsSection();
 
 }  // namespace payrecon::jobs

@@ -7,6 +7,8 @@
 #include "core/decision.h"
 #include "core/money.h"
 #include "db/pg_store.h"
+#include "env/clock.h"
+#include "env/host.h"
 #include "gateway/status_checker.h"
 #include "jobs/database.h"
 #include "jobs/exit_code.h"
@@ -202,9 +204,9 @@ int CommandCheck(const CommandContext& ctx) {
 
   const std::string run_id = NewRunId();
   SetLogRunId(run_id);
-  const core::Instant started_at = WallNow();
+  const core::Instant started_at = env::WallNow();
   if (!cl.dry_run) {
-    db::RunStartParams p{run_id, "check", ArgumentsJson(t), started_at, Hostname(), false};
+    db::RunStartParams p{run_id, "check", ArgumentsJson(t), started_at, env::HostName(), false};
     db.Retry("RunStart", [&](db::PgStore& store) { store.RunStart(p); });
   }
   LogInfo(std::string("check") + (cl.dry_run ? " (dry run)" : "") + " of " +
@@ -230,7 +232,7 @@ int CommandCheck(const CommandContext& ctx) {
     return std::make_unique<gateway::GatewayStatusChecker>(gateway_options, merchants);
   };
   deps.merchant_configured = [&](std::string_view m) { return merchants->Find(m) != nullptr; };
-  deps.now = WallNow;
+  deps.now = env::WallNow;
   deps.seed = std::random_device{}();
   deps.observer = &capture;
   deps.interrupt = &ctx.interrupt;
@@ -240,7 +242,7 @@ int CommandCheck(const CommandContext& ctx) {
   } catch (const JobError& e) {
     // Refused before the call (another run holds the lease): the run's row says so.
     if (!cl.dry_run) {
-      db::RunFinishParams p{run_id, WallNow(), "{}", "refused", ToInt(e.code())};
+      db::RunFinishParams p{run_id, env::WallNow(), "{}", "refused", ToInt(e.code())};
       db.Retry("RunFinish", [&](db::PgStore& store) { store.RunFinish(p); });
     }
     throw;
@@ -284,7 +286,7 @@ int CommandCheck(const CommandContext& ctx) {
   line.Add("exit_code", Int(exit_code));
   const std::string text = core::SerializeJson(line);
   if (!cl.dry_run) {
-    db::RunFinishParams p{run_id, WallNow(), "{}", std::string(StopReasonName(stats.stop)), exit_code};
+    db::RunFinishParams p{run_id, env::WallNow(), "{}", std::string(StopReasonName(stats.stop)), exit_code};
     db.Retry("RunFinish", [&](db::PgStore& store) { store.RunFinish(p); });
     db.Retry("RunFiguresSet", [&](db::PgStore& store) { store.RunFiguresSet(run_id, text); });
   }

@@ -11,13 +11,17 @@
 //      gateway: then its configuration is loaded without merchant secrets, so it runs where they are not mounted.
 //   4. Write the handler `int CommandX(const CommandContext&)` (jobs/commands.h).
 //   5. Regenerate the bash completion: `build/jobs/payrecon completion bash > deploy/completion/payrecon.bash`
-//      (a unit test fails until it matches the table).
+//      (a unit test fails until it matches the table). The man page regenerates itself at build time.
+//   6. A command that calls the gateway also goes into the list of tests/unit/cli_test.cpp's
+//      only_gateway_commands_read_secrets, which guards that no other command reads merchant secrets.
 #include <charconv>
 
 #include "core/duration.h"
 #include "jobs/cli.h"
 #include "jobs/command_check.h"
 #include "jobs/command_show.h"
+#include "jobs/command_pending.h"
+#include "jobs/command_prune.h"
 #include "jobs/commands.h"
 #include "jobs/discrepancies.h"
 #include "jobs/exit_code.h"
@@ -163,6 +167,25 @@ const OptionSpec kShowFormat{"--format", "table|json", "an aligned table (defaul
                                else if (v == "json") cl.format = ListFormat::kJson;
                                else Usage("option '--format': expected table or json, got '" + v + "'");
                              }};
+const OptionSpec kPendingFormat{"--format", "csv|json", "CSV with pending.csv's columns (default), or one JSON object a line",
+                                [](CommandLine& cl, const std::string& v) {
+                                  if (v == "csv") cl.format = ListFormat::kCsv;
+                                  else if (v == "json") cl.format = ListFormat::kJson;
+                                  else Usage("option '--format': expected csv or json, got '" + v + "'");
+                                }};
+const OptionSpec kOlderThan{"--older-than", "DURATION", "only those older than DURATION (e.g. 2h, 7d)",
+                            [](CommandLine& cl, const std::string& v) {
+                              const auto age = core::ParseDuration(v);
+                              if (!age) Usage("option '--older-than': " + age.error());
+                              cl.older_than = *age;
+                            }};
+const OptionSpec kPruneOlderThan{"--older-than", "DURATION", "runs started longer ago than DURATION (e.g. 90d)",
+                                 [](CommandLine& cl, const std::string& v) {
+                                   const auto age = core::ParseDuration(v);
+                                   if (!age) Usage("option '--older-than': " + age.error());
+                                   if (age->count() <= 0) Usage("option '--older-than': must be more than 0s");
+                                   cl.older_than = *age;
+                                 }};
 
 void CheckBackfill(CommandLine& cl) {
   if (!cl.resume && (!cl.from || !cl.to)) Usage("options '--from' and '--to' are required (or '--resume')");
@@ -299,6 +322,35 @@ const std::vector<CommandSpec> kCommands = {
         .options = {&kTxnMerchant, &kTxn, &kTxnKind, &kShowFormat},
         .required = {"--merchant", "--txn"},
         .handler = CommandShow,
+        .needs_gateway = false,
+    },
+    {
+        .command = Command::kPending,
+        .name = "pending",
+        .summary = "every pending transaction, oldest first (pending.csv holds at most reports.pending_limit)",
+        .synopsis = "[--format csv|json] [--kind K] [--older-than DURATION]",
+        .description = "Streams every pending transaction, oldest first, from one snapshot: CSV with pending.csv's "
+                       "header and columns, or one JSON object a line. Memory stays flat whatever the backlog. "
+                       "Reads the database only.",
+        .options = {&kPendingFormat, &kKind, &kOlderThan},
+        .check = [](CommandLine& cl) {
+          if (cl.format == ListFormat::kTable) cl.format = ListFormat::kCsv;
+        },
+        .handler = CommandPending,
+        .needs_gateway = false,
+    },
+    {
+        .command = Command::kPrune,
+        .name = "prune",
+        .summary = "delete finished runs and their errors older than DURATION (never audit events)",
+        .synopsis = "--older-than DURATION",
+        .description = "Deletes the runs started longer ago than DURATION that have finished, and their run_errors "
+                       "rows, in one transaction, and prints {\"before\":…,\"runs\":N,\"run_errors\":M}. An "
+                       "open run (running, or crashed and resumable) is kept; transaction_events (the audit trail) "
+                       "and discrepancies are never deleted.",
+        .options = {&kPruneOlderThan},
+        .required = {"--older-than"},
+        .handler = CommandPrune,
         .needs_gateway = false,
     },
     {

@@ -12,6 +12,7 @@
 #include "core/json.h"
 #include "db/import.h"
 #include "db/migrate.h"
+#include "env/clock.h"
 #include "jobs/database.h"
 #include "jobs/exit_code.h"
 #include "jobs/log.h"
@@ -21,10 +22,6 @@
 namespace payrecon::jobs {
 
 namespace {
-
-core::Instant WallNow() {
-  return std::chrono::time_point_cast<core::Millis>(std::chrono::system_clock::now());
-}
 
 // At most this many problems of a rejected import are listed one per line; the rest are counted.
 constexpr std::size_t kMaxProblemsListed = 1000;
@@ -90,7 +87,7 @@ int CommandImport(const CommandContext& ctx) {
     throw JobError(ExitCode::kUsage, "import file \"" + path + "\" rejected: " + std::to_string(problems.size()) +
                                          " bad line(s); nothing imported");
   }
-  const db::ImportResult r = importer.Commit(WallNow());
+  const db::ImportResult r = importer.Commit(env::WallNow());
   LogInfo("imported \"" + path + "\": " + std::to_string(r.inserted) + " inserted, " + std::to_string(r.skipped) +
           " already present");
   ctx.out << "{\"inserted\":" << r.inserted << ",\"skipped\":" << r.skipped << "}\n" << std::flush;
@@ -114,15 +111,11 @@ int CommandReport(const CommandContext& ctx) {
   summary.started_at = run->started_at;
   summary.finished_at = run->finished_at.value_or(run->started_at);
   const RunCounts counts = CountsFromJson(run->counts_json);
-  summary.checked = counts.checked;
-  summary.checked_by_kind = counts.checked_by_kind;
-  summary.gateway_calls = counts.gateway_calls;
-  summary.gateway_latency_total_us = counts.gateway_latency_total_us;
-  summary.gateway_latency_max_us = counts.gateway_latency_max_us;
+  SummaryFromCounts(counts, summary);
   WriteRunRows(db, run_id, report, summary);
-  const core::Instant now = WallNow();
-  auto ages = WritePending(db, now, report, summary);
-  ReadTotals(db, now, run->dry_run ? nullptr : &run_id, summary);
+  const core::Instant now = env::WallNow();
+  auto ages = WritePending(db, now, ctx.settings.reports.pending_limit, report, summary);
+  ReadTotals(db, run->dry_run ? nullptr : &run_id, summary);
   // Runs recorded before the latency buckets were stored draw an empty latency chart.
   const std::string dir =
       CommitReport(report, summary, counts.latency, std::move(ages), ctx.settings.reports.display_zone);

@@ -14,6 +14,8 @@
 #include "core/run_figures.h"
 #include "core/report_rows.h"
 #include "db/migrate.h"
+#include "env/clock.h"
+#include "env/host.h"
 #include "gateway/merchants.h"
 #include "gateway/options.h"
 #include "gateway/status_checker.h"
@@ -23,6 +25,7 @@
 #include "jobs/exit_code.h"
 #include "jobs/log.h"
 #include "jobs/metrics_output.h"
+#include "jobs/report_retention.h"
 #include "jobs/report_writer.h"
 #include "jobs/run_index.h"
 #include "jobs/run_setup.h"
@@ -308,7 +311,7 @@ int Reconcile(const CommandContext& ctx, RunOutcome& outcome) {
   const config::Settings& s = ctx.settings;
   const bool backfill = cl.command == Command::kBackfill;
   const std::string mode = backfill ? "backfill" : "run";
-  const core::Instant started_at = WallNow();
+  const core::Instant started_at = env::WallNow();
   const core::Millis budget = cl.deadline.value_or(s.worker.deadline);
   const auto deadline = SteadyClock::now() + budget;
 
@@ -368,7 +371,7 @@ int Reconcile(const CommandContext& ctx, RunOutcome& outcome) {
     if (!cl.dry_run && e.code() != ExitCode::kReports) {
       // The index shows the run as not finished; it cannot when the reports folder is what failed.
       try {
-        WriteIndex(db, s.reports, WallNow());
+        WriteIndex(db, s.reports, env::WallNow());
       } catch (const std::exception& ie) {
         LogWarn(std::string("index.html not rewritten: ") + ie.what());
       }
@@ -396,7 +399,7 @@ int ExitCodeOfCurrentException() {
 
 int CommandReconcile(const CommandContext& ctx) {
   const std::string mode = ctx.command_line.command == Command::kBackfill ? "backfill" : "run";
-  const core::Instant started_at = WallNow();
+  const core::Instant started_at = env::WallNow();
   const auto started = SteadyClock::now();
   RunOutcome outcome;
   outcome.dry_run = ctx.command_line.dry_run;
@@ -411,7 +414,7 @@ int CommandReconcile(const CommandContext& ctx) {
     RunMetricsInput in;
     in.mode = mode;
     in.exit_code = exit_code;
-    in.finished_at = WallNow();
+    in.finished_at = env::WallNow();
     in.duration = std::chrono::duration_cast<core::Millis>(SteadyClock::now() - started);
     in.stats = outcome.stats ? &*outcome.stats : nullptr;
     in.database = outcome.database;
@@ -427,7 +430,7 @@ int CommandReconcile(const CommandContext& ctx) {
     LogError(mode + " failed", {{"mode", mode},
                                 {"exit_code", static_cast<std::int64_t>(code)},
                                 {"checked", st.checked},
-                                {"elapsed_ms", static_cast<std::int64_t>((WallNow() - started_at).count())}});
+                                {"elapsed_ms", static_cast<std::int64_t>((env::WallNow() - started_at).count())}});
     publish(code);
     throw;
   }
@@ -448,7 +451,7 @@ int ReconcileBody(const CommandContext& ctx, Database& db, ReportWriter& report,
   const std::string& run_id = summary.run_id;
   const core::Instant started_at = summary.started_at;
   if (!cl.dry_run && !cl.resume) {
-    db::RunStartParams p{run_id, mode, ArgumentsJson(cl, window, budget), started_at, Hostname(), false};
+    db::RunStartParams p{run_id, mode, ArgumentsJson(cl, window, budget), started_at, env::HostName(), false};
     db.Retry("RunStart", [&](db::PgStore& store) { store.RunStart(p); });
   }
   {
@@ -482,7 +485,7 @@ int ReconcileBody(const CommandContext& ctx, Database& db, ReportWriter& report,
       std::vector<core::Transaction> out;
       while (out.empty()) {
         core::WindowClaimParams p = wp;
-        p.now = WallNow();
+        p.now = env::WallNow();
         p.limit = max;
         p.after_id = dry_cursor;
         auto page = db.Retry("TransactionsListWindow",
@@ -538,7 +541,7 @@ int ReconcileBody(const CommandContext& ctx, Database& db, ReportWriter& report,
     return std::make_unique<gateway::GatewayStatusChecker>(gateway_options, merchants);
   };
   deps.merchant_configured = [&](std::string_view m) { return merchants->Find(m) != nullptr; };
-  deps.now = WallNow;
+  deps.now = env::WallNow;
   deps.seed = std::random_device{}();
   deps.observer = cl.dry_run ? static_cast<RunObserver*>(&dry_rows) : &error_recorder;
   deps.interrupt = &ctx.interrupt;
@@ -553,20 +556,20 @@ int ReconcileBody(const CommandContext& ctx, Database& db, ReportWriter& report,
 
   RunCounts counts = prior;
   AddCounts(counts, CountsFrom(stats));
-  summary.checked = counts.checked;
-  summary.checked_by_kind = counts.checked_by_kind;
-  summary.gateway_calls = counts.gateway_calls;
-  summary.gateway_latency_total_us = counts.gateway_latency_total_us;
-  summary.gateway_latency_max_us = counts.gateway_latency_max_us;
 
   if (!cl.dry_run) WriteRunRows(db, run_id, report, summary);
-  const core::Instant finished_at = WallNow();
-  auto ages = WritePending(db, finished_at, report, summary);
-  ReadTotals(db, finished_at, cl.dry_run ? nullptr : &run_id, summary);
+  const core::Instant finished_at = env::WallNow();
+  auto ages = WritePending(db, finished_at, s.reports.pending_limit, report, summary);
+  ReadTotals(db, cl.dry_run ? nullptr : &run_id, summary);
   const int exit_code = ExitCodeFor(stats, summary.discrepancies, cl.strict);
   summary.exit_code = exit_code;
   summary.finished_at = finished_at;
+  // The CPU of this process up to the reports, start-up and the listings included (a resumed backfill adds its
+  // earlier parts').
+  counts.cpu_us += ProcessCpuMicros();
+  SummaryFromCounts(counts, summary);
   CommitReport(report, summary, counts.latency, std::move(ages), s.reports.display_zone);  // a resumed backfill's too
+  RemoveOldReports(s.reports.dir, s.reports.keep, finished_at, report.final_path());
 
   if (!cl.dry_run) {
     db::RunFinishParams p{run_id, finished_at, CountsToJson(counts), std::string(StopReasonName(stats.stop)),
@@ -574,7 +577,7 @@ int ReconcileBody(const CommandContext& ctx, Database& db, ReportWriter& report,
     db.Retry("RunFinish", [&](db::PgStore& store) { store.RunFinish(p); });
     const std::string figures = core::RunFiguresToJson(FiguresOf(summary, counts.latency));
     db.Retry("RunFiguresSet", [&](db::PgStore& store) { store.RunFiguresSet(run_id, figures); });
-    LogDebug("index written to \"" + WriteIndex(db, s.reports, WallNow()) + "\"");
+    LogDebug("index written to \"" + WriteIndex(db, s.reports, env::WallNow()) + "\"");
   }
   for (const std::string& m : stats.auth_refused) {
     LogError("the gateway refused merchant '" + m + "' " + std::to_string(s.worker.auth_failures_to_stop) +
@@ -600,7 +603,7 @@ int ReconcileBody(const CommandContext& ctx, Database& db, ReportWriter& report,
     // Gauges of the whole database for the metrics; a failure here costs those gauges, never the run.
     try {
       DatabaseGauges g;
-      g.now = WallNow();
+      g.now = env::WallNow();
       db.Retry("DiscrepanciesCountOpen", [&](db::PgStore& store) { g.open_discrepancies = store.DiscrepanciesCountOpen(); });
       db.Retry("TransactionsPendingAges", [&](db::PgStore& store) {
         g.pending = store.TransactionsPendingAges({g.now, PendingAgeBounds()});

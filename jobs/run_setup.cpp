@@ -1,9 +1,6 @@
 #include "jobs/run_setup.h"
 
-#include <unistd.h>
-
 #include <array>
-#include <chrono>
 #include <random>
 #include <vector>
 
@@ -23,16 +20,6 @@ std::string NewRunId() {
     s += kHex[b[i] & 0x0f];
   }
   return s;
-}
-
-std::string Hostname() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof buf - 1) != 0) return "";
-  return buf;
-}
-
-core::Instant WallNow() {
-  return std::chrono::time_point_cast<core::Millis>(std::chrono::system_clock::now());
 }
 
 gateway::GatewayOptions GatewayOptionsFrom(const config::AmazonPaySettings& a) {

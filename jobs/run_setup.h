@@ -1,6 +1,6 @@
 #pragma once
-// What every command that calls the gateway sets up the same way (`run`, `backfill`, `check`): run ids, the host
-// name recorded in the run's row, the wall clock, and the gateway options and merchant credentials from Settings.
+// What every command that calls the gateway sets up the same way (`run`, `backfill`, `check`): run ids and the
+// gateway options and merchant credentials from Settings.
 #include <memory>
 #include <string>
 
@@ -13,10 +13,6 @@ namespace payrecon::jobs {
 
 // A random UUID (version 4).
 std::string NewRunId();
-// This machine's host name, or "" when it cannot be read.
-std::string Hostname();
-// The wall clock, to the millisecond.
-core::Instant WallNow();
 gateway::GatewayOptions GatewayOptionsFrom(const config::AmazonPaySettings& amazonpay);
 std::shared_ptr<const gateway::Merchants> MerchantsFrom(const config::Settings& settings);
 

@@ -78,6 +78,11 @@ BOOST_AUTO_TEST_CASE(help_usage_and_their_exit_codes) {
   BOOST_TEST(r.exit_code == 2);
   BOOST_TEST(Has(r.err, "unknown option '--dryrun' for 'run' (did you mean '--dry-run'?); see 'payrecon help run'"),
              r.err);
+  // --log-format applies to usage errors too.
+  r = Payrecon(dir, {"runn", "--log-format", "text"});
+  BOOST_TEST(r.exit_code == 2);
+  BOOST_TEST(r.err.find("{") != 0u, r.err);
+  BOOST_TEST(Has(r.err, "unknown command 'runn'"), r.err);
   r = Payrecon(dir, {"help", "frobnicate"});
   BOOST_TEST(r.exit_code == 2);
   BOOST_TEST(Has(r.err, "unknown command 'frobnicate'; see 'payrecon help'"), r.err);
@@ -89,7 +94,8 @@ BOOST_AUTO_TEST_CASE(configuration_from_option_environment_or_default) {
   const std::string given = PlainConfig(dir, "given.yaml");
 
   // PAYRECON_CONFIG when --config is absent; global options before the command.
-  ProcessResult r = Payrecon(dir, {"--log-level", "warn", "config", "check", "--offline"}, {{"PAYRECON_CONFIG", from_env}});
+  ProcessResult r =
+      Payrecon(dir, {"--log-level", "warn", "config", "check", "--offline"}, {{"PAYRECON_CONFIG", from_env}});
   BOOST_TEST(r.exit_code == 0, r.err);
   BOOST_TEST(r.out.find("# configuration file \"" + from_env + "\" (from PAYRECON_CONFIG)\n") == 0u, r.out);
 
@@ -104,6 +110,12 @@ BOOST_AUTO_TEST_CASE(configuration_from_option_environment_or_default) {
   BOOST_TEST(r.exit_code == 2);
   BOOST_TEST(Has(r.err, "config file \\\"" + missing + "\\\" (from PAYRECON_CONFIG): cannot read: No such file"),
              r.err);
+  // Key problems name the key; a last line names the file when it did not come from --config.
+  const std::string bad = dir.Write("bad.yaml", "worker:\n  in_flight: 0\n");
+  r = Payrecon(dir, {"migrate"}, {{"PAYRECON_CONFIG", bad}});
+  BOOST_TEST(r.exit_code == 2);
+  BOOST_TEST(Has(r.err, "worker.in_flight: must be between 1 and 1024, got 0"), r.err);
+  BOOST_TEST(Has(r.err, "configuration: in config file \\\"" + bad + "\\\" (from PAYRECON_CONFIG)"), r.err);
   r = Payrecon(dir, {"migrate"}, {{"PAYRECON_CONFIG", ""}});
   BOOST_TEST(r.exit_code == 2);
   BOOST_TEST(Has(r.err, "PAYRECON_CONFIG is set but empty"), r.err);
@@ -153,8 +165,9 @@ BOOST_AUTO_TEST_CASE(commands_without_gateway_calls_do_not_read_secrets) {
     full.insert(full.end(), {"--config", cfg});
     r = Payrecon(f.dir, full);
     BOOST_TEST(r.exit_code == 2, args[0]);
-    BOOST_TEST(Has(r.err, "merchants[0].secret_key_env: environment variable \\\"PAYRECON_E2E_SECRET_MID1\\\" is not set"),
-               r.err);
+    BOOST_TEST(
+        Has(r.err, "merchants[0].secret_key_env: environment variable \\\"PAYRECON_E2E_SECRET_MID1\\\" is not set"),
+        r.err);
     BOOST_TEST(Has(r.err, "merchants[1].secret_key_file: cannot read file"), r.err);
   }
 }

@@ -13,6 +13,7 @@
 
 #include "core/csv.h"
 #include "core/time.h"
+#include "tests/support/csv_reader.h"
 
 namespace payrecon::testing {
 
@@ -24,19 +25,6 @@ std::string DefaultCreatedAt() {
   const auto now = std::chrono::time_point_cast<core::Millis>(std::chrono::system_clock::now());
   return core::FormatIso8601(now - core::Millis{600'000});
 }
-
-constexpr const char* kMerchantsYaml =
-    "merchants:\n"
-    "  - merchant_id: MID1\n"
-    "    access_key_id: 7f2c1a9e-0b6d-4c3e-9a51-2d8f6e4b1c07\n"
-    "    secret: SANDBOX_SECRET_ONE\n"
-    "  - merchant_id: MID2\n"
-    "    access_key_id: 0c9e8d7f-6a5b-4c3d-2e1f-0a9b8c7d6e5f\n"
-    "    secret: SANDBOX_SECRET_TWO\n";
-
-constexpr const char* kScenarioHeader =
-    "merchant_id,kind,merchant_txn_id,amazon_txn_id,parent_txn_id,amount,currency,status,settle_after_ms,"
-    "settle_to,approved_amount,fault\n";
 
 }  // namespace
 
@@ -162,7 +150,7 @@ std::string JobFixture::WriteConfig(const std::string& name, const std::string& 
   yaml += "database:\n  conninfo: \"" + database.conninfo() + "\"\n";
   yaml += "amazonpay:\n  endpoint: \"" + sandbox->endpoint() + "\"\n  allow_insecure_http: true\n";
   yaml += "  connect_timeout: 2s\n  read_timeout: 2s\n";
-  yaml += "merchants:\n  - merchant_id: MID1\n    access_key_id: 7f2c1a9e-0b6d-4c3e-9a51-2d8f6e4b1c07\n";
+  yaml += std::string("merchants:\n  - merchant_id: ") + kMid1 + "\n    access_key_id: " + kMid1AccessKey + "\n";
   yaml += std::string("    secret_key_env: ") + kSecretEnv + "\n";
   yaml += extra_merchants_yaml;
   yaml += "worker:\n  lease: 10s\n" + worker_yaml;
@@ -235,7 +223,7 @@ std::string Member(const core::JsonValue& o, const std::string& key) {
 
 std::vector<std::vector<std::string>> ReadCsv(const std::string& path) {
   const std::string text = ReadFile(path);
-  core::CsvReader reader(text);
+  CsvReader reader(text);
   std::vector<std::vector<std::string>> records;
   std::vector<std::string> fields;
   for (;;) {

@@ -15,11 +15,11 @@
 #include "core/json.h"
 #include "db/connection.h"
 #include "tests/pg/test_database.h"
+#include "tests/support/sandbox_merchants.h"
 #include "tests/support/sandbox_process.h"
 
 namespace payrecon::testing {
 
-inline constexpr const char* kSecretOne = "SANDBOX_SECRET_ONE";
 inline constexpr const char* kSecretEnv = "PAYRECON_E2E_SECRET_MID1";
 
 // One transaction of a test: what we hold (imported) and what the sandbox says (scenario).

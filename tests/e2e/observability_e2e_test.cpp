@@ -380,7 +380,7 @@ BOOST_AUTO_TEST_CASE(text_format_and_levels) {
   BOOST_TEST(r.exit_code == 2);
   auto lines = JsonLines(r.err);
   BOOST_REQUIRE(!lines.empty());
-  BOOST_TEST(Text(lines[0], "msg") == "option '--log-format': expected json or text, got 'xml'");
+  BOOST_TEST(Text(lines[0], "msg") == "option '--log-format': expected json or text, got 'xml'; see 'payrecon help run'");
   BOOST_TEST(lines[0].Find("run_id") == nullptr);
   r = f.Run({"migrate", "--log-level", "loud"});
   BOOST_TEST(r.exit_code == 2);

@@ -109,12 +109,7 @@ BOOST_AUTO_TEST_CASE(post_charge_refund_and_topup_follow_their_lifecycles) {
   auto client = f.MakeClient();
   const gateway::Merchant mid1(testing::Mid1());
 
-  gateway::ChargeRequest charge;
-  charge.amount = 10000;
-  charge.charge_id = "web-1";
-  charge.reference_id = "ref-1";
-  charge.access_token = "Atza|IwEBtoken";
-  charge.callback_url = "https://merchant.example/return";
+  gateway::ChargeRequest charge = testing::ChargeOf(10000, "web-1", "ref-1");
   charge.custom_data = "cart 42";
   const auto created = gateway::Charge(client, mid1, charge);
   BOOST_REQUIRE_MESSAGE(created.check.outcome == CheckOutcome::kObserved, created.check.message);
@@ -125,10 +120,7 @@ BOOST_AUTO_TEST_CASE(post_charge_refund_and_topup_follow_their_lifecycles) {
   BOOST_TEST(duplicate.check.outcome == CheckOutcome::kInvalidRequest);
   BOOST_TEST(duplicate.check.gateway_code == "DuplicateChargeId");
 
-  gateway::RefundRequest refund;
-  refund.amount = 4000;
-  refund.refund_id = "rf-1";
-  refund.charge_id = "web-1";
+  gateway::RefundRequest refund = testing::RefundOf(4000, "rf-1", "web-1");
   const auto early = gateway::Refund(client, mid1, refund);
   BOOST_TEST(early.check.gateway_code == "ChargeNotApproved");
 
@@ -157,13 +149,7 @@ BOOST_AUTO_TEST_CASE(post_charge_refund_and_topup_follow_their_lifecycles) {
   const auto refund_status = Status(client, mid1, "rf-1", core::Kind::kRefund);
   BOOST_TEST(refund_status.observation.status_word == "Approved");
 
-  gateway::TopupRequest topup;
-  topup.amount = 30000;
-  topup.charge_id = "topup-9";
-  topup.reference_id = "ref-9";
-  topup.access_token = "Atza|IwEBtoken";
-  topup.callback_url = "https://merchant.example/return";
-  const auto t = gateway::Topup(client, mid1, topup);
+  const auto t = gateway::Topup(client, mid1, testing::TopupOf(30000, "topup-9", "ref-9"));
   BOOST_REQUIRE_MESSAGE(t.check.outcome == CheckOutcome::kObserved, t.check.message);
   BOOST_TEST(t.value->observation.status_word == "CapturePending");
   BOOST_TEST(*t.value->observation.requested_amount == 30000);
@@ -173,12 +159,7 @@ BOOST_AUTO_TEST_CASE(charges_can_be_approved_at_once_and_stale_tokens_are_refuse
   SandboxFixture f({"", {"--charge-status", "CaptureApproved"}, false});
   auto client = f.MakeClient();
   const gateway::Merchant mid1(testing::Mid1());
-  gateway::ChargeRequest charge;
-  charge.amount = 150;
-  charge.charge_id = "instant-1";
-  charge.reference_id = "r";
-  charge.access_token = "Atza|ok";
-  charge.callback_url = "https://merchant.example/return";
+  gateway::ChargeRequest charge = testing::ChargeOf(150, "instant-1");
   const auto created = gateway::Charge(client, mid1, charge);
   BOOST_REQUIRE(created.check.outcome == CheckOutcome::kObserved);
   BOOST_TEST(created.value->observation.status_word == "CaptureApproved");
@@ -257,7 +238,7 @@ BOOST_AUTO_TEST_CASE(expired_signature_is_authorization_expired) {
   auto options = f.Options();
   options.expires_seconds = 300;
   // Signed 300 + 60 + 5 seconds ago: past x-amz-expires and the skew allowance.
-  auto client = f.MakeClient(options, [] { return gateway::SystemNow() - std::chrono::seconds(365); });
+  auto client = f.MakeClient(options, [] { return env::WallNow() - std::chrono::seconds(365); });
   const gateway::Merchant mid1(testing::Mid1());
   const auto r = Status(client, mid1, "order-1");
   BOOST_TEST(r.outcome == CheckOutcome::kAuth);
@@ -265,7 +246,7 @@ BOOST_AUTO_TEST_CASE(expired_signature_is_authorization_expired) {
   BOOST_TEST(r.gateway_code == "AuthorizationExpired");
 
   // Within the allowance it is accepted.
-  auto fresh = f.MakeClient(options, [] { return gateway::SystemNow() - std::chrono::seconds(330); });
+  auto fresh = f.MakeClient(options, [] { return env::WallNow() - std::chrono::seconds(330); });
   BOOST_TEST(Status(fresh, mid1, "order-1").outcome == CheckOutcome::kObserved);
 }
 
@@ -273,9 +254,9 @@ BOOST_AUTO_TEST_CASE(mismatched_merchant_id_is_refused) {
   SandboxFixture f({kRows, {}, false});
   auto client = f.MakeClient();
   const gateway::Merchant mid1(testing::Mid1());
-  const gateway::Request request{
-      "GET", "/v1/payments/charge", {{"merchantId", "MID2"}, {"txnIdType", "MerchantTxnId"}, {"txnId", "order-1"}}, {}};
-  const auto r = gateway::Classify(client.Call(mid1, request), [](const core::JsonValue&) { return std::nullopt; });
+  const auto r = testing::ClassifyRaw(
+      client, mid1,
+      {"GET", "/v1/payments/charge", {{"merchantId", "MID2"}, {"txnIdType", "MerchantTxnId"}, {"txnId", "order-1"}}, {}});
   BOOST_TEST(r.outcome == CheckOutcome::kInvalidRequest);
   BOOST_TEST(r.http_status == 400);
   BOOST_TEST(r.gateway_code == "MerchantIdMismatch");
@@ -286,9 +267,7 @@ BOOST_AUTO_TEST_CASE(bad_arguments_are_invalid_arguments) {
   SandboxFixture f({kRows, {}, false});
   auto client = f.MakeClient();
   const gateway::Merchant mid1(testing::Mid1());
-  auto classify = [&](const gateway::Request& request) {
-    return gateway::Classify(client.Call(mid1, request), [](const core::JsonValue&) { return std::nullopt; });
-  };
+  auto classify = [&](const gateway::Request& request) { return testing::ClassifyRaw(client, mid1, request); };
   const auto type = classify(
       {"GET", "/v1/payments/charge", {{"merchantId", "MID1"}, {"txnIdType", "OrderId"}, {"txnId", "order-1"}}, {}});
   BOOST_TEST(type.gateway_code == "InvalidArguments");

@@ -121,12 +121,7 @@ BOOST_AUTO_TEST_CASE(global_rules_by_endpoint_and_every_nth_request) {
   std::string seen;
   for (int i = 0; i < 6; ++i) seen += Status(client, mid1, "a").outcome == CheckOutcome::kObserved ? "o" : "x";
   BOOST_TEST(seen == "ooxoox");
-  gateway::ChargeRequest charge;
-  charge.amount = 100;
-  charge.charge_id = "c";
-  charge.reference_id = "r";
-  charge.access_token = "t";
-  charge.callback_url = "https://m.example/";
+  const gateway::ChargeRequest charge = testing::ChargeOf(100, "c");
   BOOST_TEST(gateway::Charge(client, mid1, charge).check.outcome == CheckOutcome::kHttp5xx);
   // Clearing the rules restores normal answers.
   f.ControlPost("/sandbox/faults", "{}");

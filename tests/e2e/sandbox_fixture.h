@@ -14,6 +14,8 @@
 #include "gateway/client.h"
 #include "gateway/merchants.h"
 #include "gateway/status_checker.h"
+#include "tests/support/gateway_requests.h"
+#include "tests/support/sandbox_merchants.h"
 #include "tests/support/sandbox_process.h"
 
 namespace payrecon::core {
@@ -25,27 +27,10 @@ inline std::ostream& boost_test_print_type(std::ostream& os, CheckOutcome outcom
 
 namespace payrecon::testing {
 
-inline constexpr const char* kMerchantsYaml =
-    "merchants:\n"
-    "  - merchant_id: MID1\n"
-    "    access_key_id: 7f2c1a9e-0b6d-4c3e-9a51-2d8f6e4b1c07\n"
-    "    secret: SANDBOX_SECRET_ONE\n"
-    "  - merchant_id: MID2\n"
-    "    access_key_id: 0c9e8d7f-6a5b-4c3d-2e1f-0a9b8c7d6e5f\n"
-    "    secret: SANDBOX_SECRET_TWO\n"
-    "    balance: \"7263.50\"\n"
-    "    pay_later_credit: \"500.00\"\n";
-
-inline constexpr const char* kScenarioHeader =
-    "merchant_id,kind,merchant_txn_id,amazon_txn_id,parent_txn_id,amount,currency,status,settle_after_ms,"
-    "settle_to,approved_amount,fault\n";
-
-inline gateway::MerchantCredentials Mid1(std::string secret = "SANDBOX_SECRET_ONE") {
-  return {"MID1", "7f2c1a9e-0b6d-4c3e-9a51-2d8f6e4b1c07", core::Secret(std::move(secret))};
+inline gateway::MerchantCredentials Mid1(std::string secret = kSecretOne) {
+  return {kMid1, kMid1AccessKey, core::Secret(std::move(secret))};
 }
-inline gateway::MerchantCredentials Mid2() {
-  return {"MID2", "0c9e8d7f-6a5b-4c3d-2e1f-0a9b8c7d6e5f", core::Secret("SANDBOX_SECRET_TWO")};
-}
+inline gateway::MerchantCredentials Mid2() { return {kMid2, kMid2AccessKey, core::Secret(kSecretTwo)}; }
 
 struct SandboxSetup {
   std::string scenario_rows;           // lines after the header; empty: no --scenario
@@ -84,7 +69,7 @@ class SandboxFixture {
     return o;
   }
   gateway::Client MakeClient() const { return gateway::Client(Options()); }
-  gateway::Client MakeClient(gateway::GatewayOptions o, gateway::Clock clock = gateway::SystemNow) const {
+  gateway::Client MakeClient(gateway::GatewayOptions o, gateway::Clock clock = env::WallNow) const {
     return gateway::Client(std::move(o), std::move(clock));
   }
 

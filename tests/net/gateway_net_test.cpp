@@ -13,6 +13,7 @@
 #include "gateway/response.h"
 #include "gateway/status_checker.h"
 #include "tests/net/test_server.h"
+#include "tests/support/gateway_requests.h"
 
 using namespace payrecon;
 using core::CheckOutcome;
@@ -43,8 +44,10 @@ GatewayOptions Local(std::uint16_t port) {
   o.endpoint = "http://127.0.0.1:" + std::to_string(port);
   o.allow_insecure_http = true;
   o.signing_host = kSigningHost;
-  o.connect_timeout = std::chrono::milliseconds(2000);
-  o.read_timeout = std::chrono::milliseconds(5000);
+  // Generous: a loaded machine (or a sanitizer build) must not turn a slow local answer into a timeout. Tests
+  // that want a timeout set their own.
+  o.connect_timeout = std::chrono::milliseconds(10000);
+  o.read_timeout = std::chrono::milliseconds(30000);
   return o;
 }
 
@@ -515,10 +518,7 @@ BOOST_AUTO_TEST_CASE(charge_posts_a_json_body_of_strings) {
   o.expires_seconds = 300;
   Client client(o, Pinned);
   const Merchant merchant = TestMerchant();
-  gateway::ChargeRequest req;
-  req.amount = 10000;
-  req.charge_id = "K3AJFQODGD";
-  req.reference_id = "ref_01";
+  gateway::ChargeRequest req = testing::ChargeOf(10000, "K3AJFQODGD", "ref_01");
   req.access_token = "Atza|IwEB";
   req.callback_url = "http://ar-deepthi.com/amazonpay/thankyou.php";
   req.note_to_customer = "testingsellerNote";
@@ -554,11 +554,8 @@ BOOST_AUTO_TEST_CASE(refund_accepts_number_amounts) {
   });
   Client client(Local(server.port()), Pinned);
   const Merchant merchant = TestMerchant();
-  gateway::RefundRequest req;
-  req.amount = 1;
-  req.refund_id = "1M4CVMGAX6";
-  req.charge_id = "P04-9627949-2839206";
-  req.charge_id_type = gateway::TxnIdType::kAmazonTxnId;
+  gateway::RefundRequest req =
+      testing::RefundOf(1, "1M4CVMGAX6", "P04-9627949-2839206", gateway::TxnIdType::kAmazonTxnId);
   req.soft_descriptor = "refunded";
   const auto r = gateway::Refund(client, merchant, req);
   BOOST_TEST(core::CheckOutcomeName(r.check.outcome) == "OBSERVED");
@@ -581,11 +578,7 @@ BOOST_AUTO_TEST_CASE(topup_and_its_errors_share_the_classification) {
   });
   Client client(Local(server.port()), Pinned);
   const Merchant merchant = TestMerchant();
-  gateway::TopupRequest req;
-  req.amount = 300;
-  req.charge_id = "YD25LQMCW0";
-  req.reference_id = "tnp_ref_21";
-  req.access_token = "Atza|x";
+  gateway::TopupRequest req = testing::TopupOf(300, "YD25LQMCW0", "tnp_ref_21");
   req.callback_url = "http://ar-deepthi.com/amazonpay/thankyou.php";
   const auto ok = gateway::Topup(client, merchant, req);
   BOOST_TEST(core::CheckOutcomeName(ok.check.outcome) == "OBSERVED");

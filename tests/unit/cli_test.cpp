@@ -137,6 +137,8 @@ BOOST_AUTO_TEST_CASE(help_for_one_command) {
   BOOST_TEST(topic({"run", "--help"}) == "run");
   BOOST_TEST(topic({"run", "-h", "--bogus", "x"}) == "run");  // --help wins over what follows
   BOOST_TEST(topic({"--help", "backfill"}) == "backfill");
+  BOOST_TEST(topic({"run", "--limit", "0", "--help"}) == "run");  // and over what came before
+  BOOST_TEST(topic({"report", "--help"}) == "report");            // required options are not required for help
   BOOST_TEST(topic({"discrepancies", "resolve", "--help"}) == "discrepancies resolve");
   BOOST_TEST(topic({"--config", "c", "import", "--help"}) == "import");
   BOOST_TEST(Error({"help", "frobnicate"}) == "unknown command 'frobnicate'");
@@ -296,10 +298,12 @@ BOOST_AUTO_TEST_CASE(bash_completion_matches_the_command_table) {
   BOOST_TEST(shipped == jobs::BashCompletion(),
              "deploy/completion/payrecon.bash is stale: regenerate it with "
              "`build/jobs/payrecon completion bash > deploy/completion/payrecon.bash`");
-  BOOST_TEST(Complete({"payrecon", ""}) == "migrate import run backfill report config discrepancies check show help version completion");
+  BOOST_TEST(Complete({"payrecon", ""}) ==
+             "migrate import run backfill report config discrepancies check show pending prune help version completion");
   BOOST_TEST(Complete({"payrecon", "ba"}) == "backfill");
   BOOST_TEST(Complete({"payrecon", "discrepancies", ""}) == "list resolve");
-  BOOST_TEST(Complete({"payrecon", "run", "--"}) == "--limit --deadline --dry-run --strict --help --config --log-format --log-level");
+  BOOST_TEST(Complete({"payrecon", "run", "--"}) ==
+             "--limit --deadline --dry-run --strict --help --config --log-format --log-level");
   BOOST_TEST(Complete({"payrecon", "--config", "c.yaml", "discrepancies", "list", "--format", ""}) == "table csv json");
   BOOST_TEST(Complete({"payrecon", "backfill", "--kind", "r"}) == "refund");
   BOOST_TEST(Complete({"payrecon", "run", "--log-level", "w"}) == "warn");
@@ -319,6 +323,12 @@ BOOST_AUTO_TEST_CASE(man_page_is_generated_from_the_help) {
   for (const jobs::CommandSpec& c : jobs::Commands()) {
     BOOST_TEST(man.find("\n" + std::string(c.name)) != std::string::npos, c.name);
   }
+  // The COMMANDS section: each command's usage and options (jobs::ManCommandsSection, through help2man).
+  const std::string commands = man.substr(man.find(".SH COMMANDS"));
+  BOOST_TEST(commands.find(".SS \"run [\\-\\-limit N]") != std::string::npos);
+  BOOST_TEST(commands.find(".B \\-\\-dry\\-run\n") != std::string::npos);
+  BOOST_TEST(commands.find(".B \\-\\-format \\fItable|csv|json\\fR\n") != std::string::npos);
+  BOOST_TEST(jobs::ManCommandsSection().find("[COMMANDS]\n.SS \"migrate\"\n") == 0u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -4,8 +4,10 @@
 #include <vector>
 
 #include "core/csv.h"
+#include "tests/support/csv_reader.h"
 
 using namespace payrecon::core;
+using payrecon::testing::CsvReader;
 
 namespace {
 

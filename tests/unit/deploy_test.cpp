@@ -493,6 +493,22 @@ BOOST_AUTO_TEST_CASE(dockerfile_stages) {
   BOOST_TEST(ignore.find("\n*\n") != std::string::npos);
   BOOST_TEST(ignore.find("!build") == std::string::npos);
   BOOST_TEST(ignore.find("!.git") == std::string::npos);
+  // ... and names every folder the top-level CMakeLists.txt builds, and the completion the image installs.
+  const std::string cmake = Slurp(std::string(PAYRECON_SOURCE_DIR) + "/CMakeLists.txt");
+  std::smatch folders;
+  BOOST_REQUIRE(std::regex_search(cmake, folders, std::regex(R"(foreach\(dir ([a-z ]+)\))")));
+  std::istringstream names(folders[1].str());
+  int listed = 0;
+  for (std::string dir; names >> dir;) {
+    if (dir == "dir") continue;
+    ++listed;
+    BOOST_TEST(ignore.find("\n!" + dir + "/\n") != std::string::npos, ".dockerignore does not let " << dir << "/ in");
+  }
+  BOOST_TEST(listed >= 6);
+  BOOST_TEST(ignore.find("\n!deploy/completion/\n") != std::string::npos);
+  BOOST_TEST(docker.find("deploy/completion/payrecon.bash /out/payrecon/usr/share/bash-completion/completions/payrecon") !=
+             std::string::npos);
+  BOOST_TEST(docker.find("/out/payrecon/usr/local/share/man/man1/payrecon.1.gz") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

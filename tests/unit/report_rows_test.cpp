@@ -158,6 +158,14 @@ BOOST_AUTO_TEST_CASE(summary_json) {
   s.pending_ages = {"0-1m"};
   s.pending_totals = {{Kind::kRefund, "0-1m", 2, 2500}, {Kind::kCharge, "0-1m", 4, 1}};
   s.open_discrepancies = {{DiscrepancyCode::kNotFound, 3, 4500}};
+  s.pending_listed = 4;
+  s.cpu_us = 1002003;
+  s.claims = 3;
+  s.claim_p50_us = 1200;
+  s.claim_p99_us = 4100;
+  s.applies = 2;
+  s.apply_p50_us = 9000;
+  s.apply_p99_us = 12000;
   const std::string json = RenderSummaryJson(s);
   BOOST_TEST(json == R"({
   "run_id": "20260102T030405Z-ab12",
@@ -209,7 +217,14 @@ BOOST_AUTO_TEST_CASE(summary_json) {
     "gateway_calls": 4,
     "gateway_latency_total_us": 10002,
     "gateway_latency_mean_us": 2500,
-    "gateway_latency_max_us": 5000
+    "gateway_latency_max_us": 5000,
+    "cpu_seconds": 1.002003,
+    "claims": 3,
+    "claim_p50_us": 1200,
+    "claim_p99_us": 4100,
+    "applies": 2,
+    "apply_p50_us": 9000,
+    "apply_p99_us": 12000
   },
   "amounts_paise": {
     "transitions": {
@@ -229,6 +244,7 @@ BOOST_AUTO_TEST_CASE(summary_json) {
     }
   },
   "pending": {
+    "listed": 4,
     "count": 6,
     "amount_paise": 2501,
     "by_kind_age": [
