@@ -4,6 +4,7 @@
 #include <libpq-fe.h>
 #include <yaml-cpp/yaml.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -21,6 +22,8 @@ namespace payrecon::config {
 namespace {
 
 constexpr std::size_t kMaxSecretFileBytes = 4096;
+// The largest TZif file of the tz database is under 4 KB; anything far bigger is not one.
+constexpr std::size_t kMaxZoneFileBytes = 256 * 1024;
 constexpr std::size_t kMaxShown = 60;
 
 std::string Quoted(std::string_view text) {
@@ -717,7 +720,10 @@ class Loader {
   }
 
   void Reports(const Field& f, ReportsSettings& out) {
-    const Section s = Open(f.present ? f.node : YAML::Node(), "reports", {"dir", "pending_limit", "keep"});
+    const Section s = Open(f.present ? f.node : YAML::Node(), "reports",
+                           {"dir", "pending_limit", "keep", "display_timezone", "index_runs"});
+    DisplayTimeZone(Get(s, "display_timezone"), out);
+    ReadInt(Get(s, "index_runs"), 1, 5000, out.index_runs);
     ReadInt(Get(s, "pending_limit"), 0, 10'000'000, out.pending_limit);
     const Field keep = Get(s, "keep");
     core::Millis k{};
@@ -738,6 +744,55 @@ class Loader {
       out.dir = d;
     }
     out.dir = Resolve(out.dir);
+  }
+
+  // An IANA name is letters, digits and "_+-." in "/"-separated parts, none of them "." or "..": never a path out
+  // of the zoneinfo folder.
+  static bool IsZoneName(std::string_view name) {
+    if (name.empty() || name.size() > 64 || name.front() == '/' || name.back() == '/') return false;
+    std::size_t part_start = 0;
+    for (std::size_t i = 0; i <= name.size(); ++i) {
+      if (i == name.size() || name[i] == '/') {
+        const std::string_view part = name.substr(part_start, i - part_start);
+        if (part.empty() || part == "." || part == "..") return false;
+        part_start = i + 1;
+        continue;
+      }
+      const char c = name[i];
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '+' && c != '.') return false;
+    }
+    return true;
+  }
+
+  void DisplayTimeZone(const Field& f, ReportsSettings& out) {
+    std::string name;
+    if (!ReadString(f, name)) return;
+    if (name == "UTC") {
+      out.display_timezone = name;
+      out.display_zone = core::TimeZone::Utc();
+      return;
+    }
+    if (!IsZoneName(name)) {
+      Problem(f.path, "must be an IANA time zone name like \"Asia/Kolkata\", got " + Quoted(name));
+      return;
+    }
+    const std::optional<std::string> tzdir = env_("TZDIR");
+    const std::string dir = tzdir && !tzdir->empty() ? *tzdir : std::string("/usr/share/zoneinfo");
+    const std::string path = dir + "/" + name;
+    std::string error;
+    std::optional<std::string> data = ReadSmallFile(path, kMaxZoneFileBytes, error);
+    if (!data) {
+      Problem(f.path, "unknown time zone " + Quoted(name) + ": cannot read " + Quoted(path) + ": " + error +
+                          " (is the tzdata package installed?)");
+      return;
+    }
+    auto zone = core::TimeZone::FromTzif(name, *data);
+    if (!zone) {
+      Problem(f.path, "unknown time zone " + Quoted(name) + ": " + zone.error());
+      return;
+    }
+    out.display_timezone = name;
+    out.display_zone = std::move(zone).value();
   }
 
   void Metrics(const Field& f, MetricsSettings& out) {

@@ -217,18 +217,59 @@ std::string RenderSummaryJson(const RunSummary& s) {
       .Add("apply_p50_us", Int(s.apply_p50_us))
       .Add("apply_p99_us", Int(s.apply_p99_us));
 
-  JsonValue by_kind_age = JsonValue::Object();
+  JsonValue transition_amounts = JsonValue::Object();
+  for (const auto& [from_to, count] : s.transitions_by_status) {
+    transition_amounts.Add(std::string(StatusName(from_to.first)) + "->" + std::string(StatusName(from_to.second)),
+                           Int(CountOf(s.transition_amounts, from_to)));
+  }
+  JsonValue discrepancy_amounts = JsonValue::Object();
+  for (DiscrepancyCode c : kAllDiscrepancyCodes) {
+    discrepancy_amounts.Add(std::string(DiscrepancyCodeName(c)), Int(CountOf(s.discrepancy_amounts, c)));
+  }
+  JsonValue amounts = JsonValue::Object();
+  amounts.Add("transitions", std::move(transition_amounts)).Add("discrepancies_by_code", std::move(discrepancy_amounts));
+
+  std::int64_t pending_count = 0;
+  Paise pending_amount = 0;
+  JsonValue by_kind_age = JsonValue::Array();
   for (Kind k : kAllKinds) {
-    JsonValue ages = JsonValue::Object();
-    const auto it = s.pending_by_age.find(k);
-    for (std::size_t i = 0; i < s.pending_age_labels.size(); ++i) {
-      const std::int64_t n = it != s.pending_by_age.end() && i < it->second.size() ? it->second[i] : 0;
-      ages.Add(s.pending_age_labels[i], Int(n));
+    for (const std::string& age : s.pending_ages) {
+      KindAgeTotal t{k, age, 0, 0};
+      for (const KindAgeTotal& x : s.pending_totals) {
+        if (x.kind == k && x.age == age) t = x;
+      }
+      pending_count += t.count;
+      pending_amount += t.amount;
+      JsonValue o = JsonValue::Object();
+      o.Add("kind", JsonValue::String(std::string(KindName(k))))
+          .Add("age", JsonValue::String(age))
+          .Add("count", Int(t.count))
+          .Add("amount_paise", Int(t.amount));
+      by_kind_age.Push(std::move(o));
     }
-    by_kind_age.Add(std::string(KindName(k)), std::move(ages));
   }
   JsonValue pending = JsonValue::Object();
-  pending.Add("listed", Int(s.pending_listed)).Add("by_kind_age", std::move(by_kind_age));
+  pending.Add("listed", Int(s.pending_listed))
+      .Add("count", Int(pending_count))
+      .Add("amount_paise", Int(pending_amount))
+      .Add("by_kind_age", std::move(by_kind_age));
+
+  std::int64_t open_count = 0;
+  Paise open_amount = 0;
+  JsonValue open_by_code = JsonValue::Object();
+  for (DiscrepancyCode c : kAllDiscrepancyCodes) {
+    CodeTotal t{c, 0, 0};
+    for (const CodeTotal& x : s.open_discrepancies) {
+      if (x.code == c) t = x;
+    }
+    open_count += t.count;
+    open_amount += t.amount;
+    JsonValue o = JsonValue::Object();
+    o.Add("count", Int(t.count)).Add("amount_paise", Int(t.amount));
+    open_by_code.Add(std::string(DiscrepancyCodeName(c)), std::move(o));
+  }
+  JsonValue open = JsonValue::Object();
+  open.Add("count", Int(open_count)).Add("amount_paise", Int(open_amount)).Add("by_code", std::move(open_by_code));
 
   JsonValue root = JsonValue::Object();
   root.Add("run_id", JsonValue::String(s.run_id))
@@ -245,7 +286,9 @@ std::string RenderSummaryJson(const RunSummary& s) {
       .Add("discrepancies_by_code", std::move(by_code))
       .Add("errors_by_class", std::move(by_class))
       .Add("timings", std::move(timings))
-      .Add("pending", std::move(pending));
+      .Add("amounts_paise", std::move(amounts))
+      .Add("pending", std::move(pending))
+      .Add("open_discrepancies", std::move(open));
   std::string out;
   AppendPretty(out, root, 0);
   out += '\n';

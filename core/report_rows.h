@@ -12,6 +12,7 @@
 
 #include "core/check.h"
 #include "core/money.h"
+#include "core/run_figures.h"
 #include "core/status.h"
 #include "core/time.h"
 #include "core/transaction.h"
@@ -130,10 +131,14 @@ struct RunSummary {
   std::int64_t gateway_calls = 0;            // HTTP calls made
   std::int64_t gateway_latency_total_us = 0; // summed wall time of those calls
   std::int64_t gateway_latency_max_us = 0;
-  // Every pending transaction after the run by kind and age (now - created_at); the buckets are labelled
-  // pending_age_labels[i] and each kind's vector has one count per label. Kinds with none pending are left out.
-  std::vector<std::string> pending_age_labels;
-  std::map<Kind, std::vector<std::int64_t>> pending_by_age;
+  // Amounts in paise beside the counts.
+  std::map<std::pair<Status, Status>, Paise> transition_amounts;  // our amounts of the transitioned transactions
+  std::map<DiscrepancyCode, Paise> discrepancy_amounts;           // our amounts, discrepancies raised in this run
+  // The whole database as the run ended (summed in SQL): pending by kind and age bucket (empty buckets left out;
+  // every age label in order in pending_ages), open discrepancies by code (codes with none left out).
+  std::vector<std::string> pending_ages;
+  std::vector<KindAgeTotal> pending_totals;
+  std::vector<CodeTotal> open_discrepancies;
   std::int64_t cpu_us = 0;           // user + system CPU time of the payrecon process
   std::int64_t claims = 0;           // claim batches, and the p50 / p99 of their wall time
   std::int64_t claim_p50_us = 0;
@@ -150,8 +155,10 @@ struct RunSummary {
 // discrepancies_by_code {every code, zeros included, in kAllDiscrepancyCodes order}, errors_by_class {every class
 // of kErrorClasses, zeros included}, timings {gateway_calls, gateway_latency_total_us, gateway_latency_mean_us,
 // gateway_latency_max_us, cpu_seconds (a decimal with 6 places), claims, claim_p50_us, claim_p99_us, applies,
-// apply_p50_us, apply_p99_us}, pending {listed, by_kind_age {kind: {label: n, ...} for each kind of kAllKinds,
-// zeros included}}. Times ISO 8601 UTC with milliseconds.
+// apply_p50_us, apply_p99_us}, then the amounts in integer paise: amounts_paise {transitions {as "transitions"},
+// discrepancies_by_code {every code}}, pending {listed (pending.csv's rows), count, amount_paise, by_kind_age
+// [{kind, age, count, amount_paise} for every kind and pending_ages label, zeros included]}, open_discrepancies
+// {count, amount_paise, by_code {every code: {count, amount_paise}}}. Times ISO 8601 UTC with milliseconds.
 std::string RenderSummaryJson(const RunSummary& summary);
 
 // The stdout line of `run` and `backfill`, compact, without a newline:

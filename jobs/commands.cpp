@@ -113,9 +113,12 @@ int CommandReport(const CommandContext& ctx) {
   const RunCounts counts = CountsFromJson(run->counts_json);
   SummaryFromCounts(counts, summary);
   WriteRunRows(db, run_id, report, summary);
-  auto ages = WritePending(db, env::WallNow(), ctx.settings.reports.pending_limit, report, summary);
+  const core::Instant now = env::WallNow();
+  auto ages = WritePending(db, now, ctx.settings.reports.pending_limit, report, summary);
+  ReadTotals(db, run->dry_run ? nullptr : &run_id, summary);
   // Runs recorded before the latency buckets were stored draw an empty latency chart.
-  const std::string dir = CommitReport(report, summary, counts.latency, std::move(ages));
+  const std::string dir =
+      CommitReport(report, summary, counts.latency, std::move(ages), ctx.settings.reports.display_zone);
   LogInfo("reports of run '" + run_id + "' written to \"" + dir + "\"");
   ctx.out << core::RenderRunLine(summary) << '\n' << std::flush;
   return ToInt(ExitCode::kOk);

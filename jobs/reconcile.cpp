@@ -11,6 +11,7 @@
 #include <random>
 
 #include "core/json.h"
+#include "core/run_figures.h"
 #include "core/report_rows.h"
 #include "db/migrate.h"
 #include "env/clock.h"
@@ -18,6 +19,7 @@
 #include "gateway/merchants.h"
 #include "gateway/options.h"
 #include "gateway/status_checker.h"
+#include "jobs/amount_metrics.h"
 #include "jobs/commands.h"
 #include "jobs/database.h"
 #include "jobs/exit_code.h"
@@ -25,6 +27,8 @@
 #include "jobs/metrics_output.h"
 #include "jobs/report_retention.h"
 #include "jobs/report_writer.h"
+#include "jobs/run_index.h"
+#include "jobs/run_setup.h"
 #include "jobs/run_report.h"
 #include "jobs/runner.h"
 #include "jobs/sources.h"
@@ -39,36 +43,6 @@ using SteadyClock = std::chrono::steady_clock;
 constexpr std::chrono::seconds kMinReconnectWindow{5};
 // Failed checks are written to run_errors in batches of this many.
 constexpr std::size_t kErrorBatch = 500;
-
-std::string NewRunId() {
-  std::random_device rd;
-  std::array<unsigned char, 16> b{};
-  for (auto& x : b) x = static_cast<unsigned char>(rd() & 0xff);
-  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);  // UUID version 4
-  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);  // RFC 4122 variant
-  static const char* kHex = "0123456789abcdef";
-  std::string s;
-  for (std::size_t i = 0; i < b.size(); ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) s += '-';
-    s += kHex[b[i] >> 4];
-    s += kHex[b[i] & 0x0f];
-  }
-  return s;
-}
-
-gateway::GatewayOptions GatewayOptionsFrom(const config::AmazonPaySettings& a) {
-  gateway::GatewayOptions o;
-  o.endpoint = a.endpoint;
-  o.signing_host = a.signing_host;
-  o.allow_insecure_http = a.allow_insecure_http;
-  o.ca_file = a.ca_file;
-  o.connect_timeout = a.connect_timeout;
-  o.read_timeout = a.read_timeout;
-  o.user_ip = a.user_ip;
-  o.user_agent = a.user_agent;
-  o.expires_seconds = a.expires;
-  return o;
-}
 
 // The backfill window as stored in the run's `arguments` (so --resume can continue the same window).
 struct Window {
@@ -342,11 +316,7 @@ int Reconcile(const CommandContext& ctx, RunOutcome& outcome) {
   const auto deadline = SteadyClock::now() + budget;
 
   // Everything that can refuse to start does so before anything changes: config, database, schema, reports.
-  auto merchants = [&] {
-    std::vector<gateway::MerchantCredentials> creds;
-    for (const auto& m : s.merchants) creds.push_back({m.merchant_id, m.access_key_id, m.secret_key});
-    return std::make_shared<const gateway::Merchants>(std::move(creds));
-  }();
+  auto merchants = MerchantsFrom(s);
   const gateway::GatewayOptions gateway_options = GatewayOptionsFrom(s.amazonpay);
   gateway::ValidateOptions(gateway_options);
 
@@ -398,6 +368,14 @@ int Reconcile(const CommandContext& ctx, RunOutcome& outcome) {
     throw;
   } catch (const JobError& e) {
     FailedRunLine(ctx, summary, e.code());
+    if (!cl.dry_run && e.code() != ExitCode::kReports) {
+      // The index shows the run as not finished; it cannot when the reports folder is what failed.
+      try {
+        WriteIndex(db, s.reports, env::WallNow());
+      } catch (const std::exception& ie) {
+        LogWarn(std::string("index.html not rewritten: ") + ie.what());
+      }
+    }
     throw;
   }
 }
@@ -582,6 +560,7 @@ int ReconcileBody(const CommandContext& ctx, Database& db, ReportWriter& report,
   if (!cl.dry_run) WriteRunRows(db, run_id, report, summary);
   const core::Instant finished_at = env::WallNow();
   auto ages = WritePending(db, finished_at, s.reports.pending_limit, report, summary);
+  ReadTotals(db, cl.dry_run ? nullptr : &run_id, summary);
   const int exit_code = ExitCodeFor(stats, summary.discrepancies, cl.strict);
   summary.exit_code = exit_code;
   summary.finished_at = finished_at;
@@ -589,13 +568,16 @@ int ReconcileBody(const CommandContext& ctx, Database& db, ReportWriter& report,
   // earlier parts').
   counts.cpu_us += ProcessCpuMicros();
   SummaryFromCounts(counts, summary);
-  CommitReport(report, summary, counts.latency, std::move(ages));  // a resumed backfill's too
+  CommitReport(report, summary, counts.latency, std::move(ages), s.reports.display_zone);  // a resumed backfill's too
   RemoveOldReports(s.reports.dir, s.reports.keep, finished_at, report.final_path());
 
   if (!cl.dry_run) {
     db::RunFinishParams p{run_id, finished_at, CountsToJson(counts), std::string(StopReasonName(stats.stop)),
                           exit_code};
     db.Retry("RunFinish", [&](db::PgStore& store) { store.RunFinish(p); });
+    const std::string figures = core::RunFiguresToJson(FiguresOf(summary, counts.latency));
+    db.Retry("RunFiguresSet", [&](db::PgStore& store) { store.RunFiguresSet(run_id, figures); });
+    LogDebug("index written to \"" + WriteIndex(db, s.reports, env::WallNow()) + "\"");
   }
   for (const std::string& m : stats.auth_refused) {
     LogError("the gateway refused merchant '" + m + "' " + std::to_string(s.worker.auth_failures_to_stop) +
@@ -626,6 +608,7 @@ int ReconcileBody(const CommandContext& ctx, Database& db, ReportWriter& report,
       db.Retry("TransactionsPendingAges", [&](db::PgStore& store) {
         g.pending = store.TransactionsPendingAges({g.now, PendingAgeBounds()});
       });
+      AddAmountGauges(db, run_id, summary, g);
       outcome.database = std::move(g);
     } catch (const core::StoreUnavailable& e) {
       LogWarn(std::string("metrics: database gauges not read: ") + e.what());

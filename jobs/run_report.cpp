@@ -1,12 +1,16 @@
 #include "jobs/run_report.h"
 
+#include <algorithm>
+#include <cassert>
 #include <charconv>
 #include <climits>
+#include <iterator>
 #include <optional>
 #include <type_traits>
 #include <vector>
 
 #include "core/json.h"
+#include "jobs/run_metrics.h"
 
 #include <sys/resource.h>
 
@@ -189,11 +193,13 @@ RunCounts CountsFromJson(const std::string& json) {
 void CountTransition(core::RunSummary& s, const core::TransitionRow& row) {
   ++s.transitions;
   ++s.transitions_by_status[{row.from_status, row.to_status}];
+  s.transition_amounts[{row.from_status, row.to_status}] += row.amount;
 }
 
 void CountDiscrepancy(core::RunSummary& s, const core::DiscrepancyRow& row) {
   ++s.discrepancies;
   ++s.discrepancies_by_code[row.code];
+  s.discrepancy_amounts[row.code] += row.local_amount;
 }
 
 void CountError(core::RunSummary& s, const core::ErrorRow& row) {
@@ -216,6 +222,7 @@ void WriteRunRows(Database& db, const std::string& run_id, ReportWriter& report,
     report.RestartTransitions();
     counted.transitions = 0;
     counted.transitions_by_status.clear();
+    counted.transition_amounts.clear();
     store.RunTransitionsForEach(run_id, [&](const db::TransitionRow& r) {
       core::TransitionRow row;
       row.run_id = run_id;
@@ -237,6 +244,7 @@ void WriteRunRows(Database& db, const std::string& run_id, ReportWriter& report,
     report.RestartDiscrepancies();
     counted.discrepancies = 0;
     counted.discrepancies_by_code.clear();
+    counted.discrepancy_amounts.clear();
     store.RunDiscrepanciesForEach(run_id, [&](const db::DiscrepancyRow& r) {
       core::DiscrepancyRow row;
       row.run_id = run_id;
@@ -279,33 +287,24 @@ void WriteRunRows(Database& db, const std::string& run_id, ReportWriter& report,
 
 std::vector<core::AgeBucket> WritePending(Database& db, core::Instant now, std::int64_t limit, ReportWriter& report,
                                           core::RunSummary& summary) {
-  struct Bound {
-    const char* label;
-    std::int64_t below_s;
-  };
-  static constexpr Bound kBounds[] = {{"< 1 min", 60},   {"1-15 min", 900}, {"15-60 min", 3600},
-                                      {"1-24 h", 86400}, {"1-7 d", 7 * 86400}, {">= 7 d", 0}};
-  constexpr std::size_t kBuckets = std::size(kBounds);
-  db::PendingAgesParams ap;
-  ap.now = now;
-  for (std::size_t i = 0; i + 1 < kBuckets; ++i) ap.bounds.push_back(core::Millis{kBounds[i].below_s * 1000});
-  const auto counted = db.Retry("TransactionsPendingAges", [&](db::PgStore& store) {
-    return store.TransactionsPendingAges(ap);
+  // summary.html's wording of PendingAgeLabels(), bucket for bucket.
+  static const char* const kDisplay[] = {"< 1 min", "1-15 min", "15-60 min", "1-24 h", "1-7 d", ">= 7 d"};
+  const std::vector<std::string>& labels = PendingAgeLabels();
+  static_assert(std::size(kDisplay) == 6);
+  assert(labels.size() == std::size(kDisplay));
+  const auto totals = db.Retry("TransactionsPendingTotals", [&](db::PgStore& store) {
+    return store.TransactionsPendingTotals({now, PendingAgeBounds()});
   });
   std::vector<core::AgeBucket> ages;
-  for (const Bound& b : kBounds) ages.push_back({b.label, 0});
-  summary.pending_age_labels.clear();
-  for (const Bound& b : kBounds) summary.pending_age_labels.emplace_back(b.label);
-  summary.pending_by_age.clear();
+  for (const char* label : kDisplay) ages.push_back({label, 0});
+  summary.pending_ages = labels;
+  summary.pending_totals.clear();
   summary.still_pending = 0;
-  for (const db::PendingAges& p : counted) {
-    std::vector<std::int64_t>& row = summary.pending_by_age[p.kind];
-    row.assign(kBuckets, 0);
-    for (std::size_t i = 0; i < kBuckets && i < p.counts.size(); ++i) {
-      row[i] = p.counts[i];
-      ages[i].count += p.counts[i];
-      summary.still_pending += p.counts[i];
-    }
+  for (const db::PendingTotal& t : totals) {
+    const std::size_t bucket = std::min(t.bucket, labels.size() - 1);
+    summary.pending_totals.push_back(core::KindAgeTotal{t.kind, labels[bucket], t.count, t.amount});
+    ages[bucket].count += t.count;
+    summary.still_pending += t.count;
   }
 
   db::PendingListParams lp;
@@ -319,9 +318,48 @@ std::vector<core::AgeBucket> WritePending(Database& db, core::Instant now, std::
   return ages;
 }
 
+void ReadTotals(Database& db, const std::string* run_id, core::RunSummary& summary) {
+  summary.open_discrepancies.clear();
+  for (const db::OpenTotal& t :
+       db.Retry("DiscrepanciesTotalsOpen", [&](db::PgStore& store) { return store.DiscrepanciesTotalsOpen(); })) {
+    summary.open_discrepancies.push_back(core::CodeTotal{t.code, t.count, t.amount});
+  }
+  if (run_id) {
+    const auto totals =
+        db.Retry("RunTransitionTotals", [&](db::PgStore& store) { return store.RunTransitionTotals(*run_id); });
+    summary.transition_amounts.clear();
+    for (const db::TransitionTotal& t : totals) summary.transition_amounts[{t.from_status, t.to_status}] += t.amount;
+  }
+}
+
+core::RunFigures FiguresOf(const core::RunSummary& s, const core::LatencyHistogram& latency) {
+  core::RunFigures f;
+  f.checked = s.checked;
+  f.errors = s.errors;
+  f.transitions = s.transitions;
+  f.discrepancies = s.discrepancies;
+  f.gateway_calls = static_cast<std::int64_t>(latency.count());
+  if (latency.count() > 0) {
+    const std::int64_t bound = latency.QuantileUpperBoundUs(99, 100);
+    f.latency_p99_above = bound < 0;
+    f.latency_p99_us = bound < 0 ? latency.bounds_us().back() : bound;
+  }
+  for (const std::string& age : s.pending_ages) {
+    core::AgeTotal a{age, 0, 0};
+    for (const core::KindAgeTotal& t : s.pending_totals) {
+      if (t.age != age) continue;
+      a.count += t.count;
+      a.amount += t.amount;
+    }
+    f.pending.push_back(a);
+  }
+  f.open_discrepancies = s.open_discrepancies;
+  return f;
+}
+
 std::string CommitReport(ReportWriter& report, const core::RunSummary& summary, const core::LatencyHistogram& latency,
-                         std::vector<core::AgeBucket> pending_ages) {
-  core::HtmlSummaryInput html{summary, latency, std::move(pending_ages)};
+                         std::vector<core::AgeBucket> pending_ages, const core::TimeZone& zone) {
+  core::HtmlSummaryInput html{summary, latency, std::move(pending_ages), zone};
   return report.Commit(core::RenderSummaryJson(summary), core::RenderSummaryHtml(html));
 }
 

@@ -55,14 +55,23 @@ void CountError(core::RunSummary& s, const core::ErrorRow& row);
 // Writes the run's transitions, discrepancies and errors from the database into `report` (restarting a listing
 // after a reconnect) and counts them into `summary`.
 void WriteRunRows(Database& db, const std::string& run_id, ReportWriter& report, core::RunSummary& summary);
-// Writes the oldest `limit` pending transactions as of `now` into pending.csv, and counts every pending
-// transaction by kind and age in one aggregate query: sets summary.still_pending, pending_listed and
-// pending_by_age, and returns the counts by age for summary.html.
+// Writes the oldest `limit` pending transactions as of `now` into pending.csv, and counts and sums every pending
+// transaction by kind and PendingAgeLabels() bucket in one aggregate query (amounts summed in SQL): sets
+// summary.still_pending, pending_listed, pending_ages and pending_totals, and returns the counts by age for
+// summary.html.
 std::vector<core::AgeBucket> WritePending(Database& db, core::Instant now, std::int64_t limit, ReportWriter& report,
                                           core::RunSummary& summary);
 
-// summary.json and summary.html of a finished report, then Commit.
+// Reads the open discrepancies by code (amounts summed in SQL) into `summary` and, with `run_id` (a run that
+// changed the database), its transition amounts summed in SQL over its events (dry runs keep the sums of their
+// would-be rows).
+void ReadTotals(Database& db, const std::string* run_id, core::RunSummary& summary);
+
+// What index.html charts for this run (runs.figures).
+core::RunFigures FiguresOf(const core::RunSummary& summary, const core::LatencyHistogram& latency);
+
+// summary.json and summary.html of a finished report (times in `zone`), then Commit.
 std::string CommitReport(ReportWriter& report, const core::RunSummary& summary, const core::LatencyHistogram& latency,
-                         std::vector<core::AgeBucket> pending_ages);
+                         std::vector<core::AgeBucket> pending_ages, const core::TimeZone& zone = core::TimeZone::Utc());
 
 }  // namespace payrecon::jobs

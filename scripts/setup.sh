@@ -15,7 +15,8 @@ packages=(
   postgresql-15 postgresql-client-15 openssl
   clang-14 libclang-rt-14-dev
   wrk hyperfine
-  chromium fonts-dejavu-core   # the e2e test renders summary.html in headless Chromium
+  chromium fonts-dejavu-core   # the e2e tests render summary.html and index.html in headless Chromium
+  tzdata                       # TZif files for reports.display_timezone (and the time-zone tests)
   prometheus prometheus-pushgateway
   podman debootstrap systemd logrotate   # deploy/: the image test, the unit's security score, logrotate's check
   help2man   # the man page is generated from `payrecon --help` at build time

@@ -573,6 +573,8 @@ BOOST_AUTO_TEST_CASE(render_masks_secrets) {
              "  dir: /var/lib/payrecon/reports\n"
              "  pending_limit: 50000\n"
              "  keep: 30d\n"
+             "  display_timezone: UTC\n"
+             "  index_runs: 200\n"
              "metrics:\n"
              "  job: payrecon\n"
              "  push_timeout: 5s\n");

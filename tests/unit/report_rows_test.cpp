@@ -153,9 +153,12 @@ BOOST_AUTO_TEST_CASE(summary_json) {
   s.gateway_calls = 4;
   s.gateway_latency_total_us = 10002;
   s.gateway_latency_max_us = 5000;
+  s.transition_amounts = {{{Status::kPending, Status::kApproved}, 150}, {{Status::kCapturePending, Status::kCaptureApproved}, 9223372036854775807}};
+  s.discrepancy_amounts = {{DiscrepancyCode::kStuckPending, 3001}};
+  s.pending_ages = {"0-1m"};
+  s.pending_totals = {{Kind::kRefund, "0-1m", 2, 2500}, {Kind::kCharge, "0-1m", 4, 1}};
+  s.open_discrepancies = {{DiscrepancyCode::kNotFound, 3, 4500}};
   s.pending_listed = 4;
-  s.pending_age_labels = {"< 1 min", ">= 1 min"};
-  s.pending_by_age = {{Kind::kRefund, {1, 5}}};
   s.cpu_us = 1002003;
   s.claims = 3;
   s.claim_p50_us = 1200;
@@ -223,20 +226,87 @@ BOOST_AUTO_TEST_CASE(summary_json) {
     "apply_p50_us": 9000,
     "apply_p99_us": 12000
   },
+  "amounts_paise": {
+    "transitions": {
+      "CapturePending->CaptureApproved": 9223372036854775807,
+      "Pending->Approved": 150
+    },
+    "discrepancies_by_code": {
+      "AMOUNT_MISMATCH": 0,
+      "CURRENCY_MISMATCH": 0,
+      "NOT_FOUND": 0,
+      "CHECK_FAILING": 0,
+      "SIGNATURE_INVALID": 0,
+      "STUCK_PENDING": 3001,
+      "STATUS_CONFLICT": 0,
+      "UNKNOWN_STATUS": 0,
+      "MERCHANT_CONFIG": 0
+    }
+  },
   "pending": {
     "listed": 4,
-    "by_kind_age": {
-      "charge": {
-        "< 1 min": 0,
-        ">= 1 min": 0
+    "count": 6,
+    "amount_paise": 2501,
+    "by_kind_age": [
+      {
+        "kind": "charge",
+        "age": "0-1m",
+        "count": 4,
+        "amount_paise": 1
       },
-      "refund": {
-        "< 1 min": 1,
-        ">= 1 min": 5
+      {
+        "kind": "refund",
+        "age": "0-1m",
+        "count": 2,
+        "amount_paise": 2500
       },
-      "topup": {
-        "< 1 min": 0,
-        ">= 1 min": 0
+      {
+        "kind": "topup",
+        "age": "0-1m",
+        "count": 0,
+        "amount_paise": 0
+      }
+    ]
+  },
+  "open_discrepancies": {
+    "count": 3,
+    "amount_paise": 4500,
+    "by_code": {
+      "AMOUNT_MISMATCH": {
+        "count": 0,
+        "amount_paise": 0
+      },
+      "CURRENCY_MISMATCH": {
+        "count": 0,
+        "amount_paise": 0
+      },
+      "NOT_FOUND": {
+        "count": 3,
+        "amount_paise": 4500
+      },
+      "CHECK_FAILING": {
+        "count": 0,
+        "amount_paise": 0
+      },
+      "SIGNATURE_INVALID": {
+        "count": 0,
+        "amount_paise": 0
+      },
+      "STUCK_PENDING": {
+        "count": 0,
+        "amount_paise": 0
+      },
+      "STATUS_CONFLICT": {
+        "count": 0,
+        "amount_paise": 0
+      },
+      "UNKNOWN_STATUS": {
+        "count": 0,
+        "amount_paise": 0
+      },
+      "MERCHANT_CONFIG": {
+        "count": 0,
+        "amount_paise": 0
       }
     }
   }
