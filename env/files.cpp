@@ -1,6 +1,7 @@
 #include "env/files.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -29,18 +30,20 @@ struct TempFile {
 
 }  // namespace
 
-void WriteFileAtomically(const std::string& path, std::string_view text) {
+void WriteFileAtomically(const std::string& path, std::string_view text, mode_t mode) {
   const std::filesystem::path target(path);
   const std::string dir = target.has_parent_path() ? target.parent_path().string() : ".";
   std::random_device rd;
   TempFile tmp;
   tmp.path = dir + "/." + target.filename().string() + "." + std::to_string(rd()) + ".tmp";
-  tmp.fd = ::open(tmp.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  tmp.fd = ::open(tmp.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (tmp.fd < 0) {
     const std::string failed = tmp.path;
     tmp.path.clear();
     throw OsError("cannot create", failed);
   }
+  // open() applies the umask; the mode is a contract (reports must not become world-readable under umask 0000).
+  if (::fchmod(tmp.fd, mode) != 0) throw OsError("cannot chmod", tmp.path);
   std::size_t done = 0;
   while (done < text.size()) {
     const ssize_t n = ::write(tmp.fd, text.data() + done, text.size() - done);

@@ -447,7 +447,12 @@ BOOST_AUTO_TEST_CASE(index_after_several_runs_including_a_failed_one) {
   const std::string index = f.reports_dir + "/index.html";
   BOOST_REQUIRE(fs::exists(index));
   // Written atomically: no temporary page left (the killed run's unfinished report folder is its own matter).
-  BOOST_TEST(!fs::exists(f.reports_dir + "/.index.html.tmp"));
+  for (const auto& e : fs::directory_iterator(f.reports_dir)) {
+    BOOST_TEST(!e.path().filename().string().starts_with(".index.html"), e.path());
+  }
+  // Financial figures: 0640 whatever the umask, like the run folders' files.
+  BOOST_TEST((fs::status(index).permissions() == (fs::perms::owner_read | fs::perms::owner_write |
+                                                   fs::perms::group_read)));
   const ProcessResult dom = Chromium(f.dir, "index", {"--dump-dom"}, index);
   const std::string& d = dom.out;
   BOOST_TEST(d.find("<script") == std::string::npos);

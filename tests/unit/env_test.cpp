@@ -1,6 +1,8 @@
 // env/: the clock, environment variables and atomic file replacement.
 #include <boost/test/unit_test.hpp>
 
+#include <sys/stat.h>
+
 #include <chrono>
 #include <filesystem>
 #include <string>
@@ -52,6 +54,22 @@ BOOST_AUTO_TEST_CASE(atomic_write_replaces_the_file_and_leaves_nothing_else) {
     BOOST_TEST(e.path().filename() == "payrecon.prom");
   }
   BOOST_TEST(files == 1);
+}
+
+// The mode is exact whatever the umask: index.html (0640) must not become world-readable under umask 0000.
+BOOST_AUTO_TEST_CASE(atomic_write_gives_exactly_the_mode_asked_whatever_the_umask) {
+  const testing::TempDir dir;
+  const std::string path = dir.path() + "/index.html";
+  const mode_t old = ::umask(0000);
+  env::WriteFileAtomically(path, "<html>", 0640);
+  ::umask(0077);
+  env::WriteFileAtomically(dir.path() + "/payrecon.prom", "x", 0644);
+  ::umask(old);
+  struct stat st {};
+  BOOST_REQUIRE(::stat(path.c_str(), &st) == 0);
+  BOOST_TEST((st.st_mode & 07777) == 0640u);
+  BOOST_REQUIRE(::stat((dir.path() + "/payrecon.prom").c_str(), &st) == 0);
+  BOOST_TEST((st.st_mode & 07777) == 0644u);
 }
 
 BOOST_AUTO_TEST_CASE(atomic_write_into_a_missing_folder_names_it_and_the_reason) {
