@@ -187,11 +187,15 @@ mounts+=("$mnt/var/lib/payrecon")
 mount --bind "$work/sandbox" "$smnt/var/lib/payrecon"
 mounts+=("$smnt/var/lib/payrecon")
 # Inside the image: an empty environment, uid/gid 10001, and a permissive umask (reports must not depend on it).
-in_image() {
+in_image() { (exec_in_image "$@"); }
+# The same in the calling (sub)shell, replaced by chroot and then the program: started with `&`, its $! is the
+# program's own pid, so the clean-up's kill reaches it.
+exec_in_image() {
   local dir=$1
   shift
-  (umask 0000 && exec env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/var/lib/payrecon "$@" \
-    "$chroot_bin" --userspec=10001:10001 "$dir" "${cmd[@]}")
+  umask 0000
+  exec env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/var/lib/payrecon "$@" \
+    "$chroot_bin" --userspec=10001:10001 "$dir" "${cmd[@]}"
 }
 
 pgdir=$(mktemp -d /tmp/prpg.XXXXXX)
@@ -199,7 +203,7 @@ db_uri=$("$root/scripts/pg.sh" start "$pgdir")
 
 cmd=(/usr/local/bin/payrecon-sandbox --merchants /var/lib/payrecon/merchants.yaml
      --scenario /var/lib/payrecon/scenario.csv --port 0)
-in_image "$smnt" >"$work/sandbox.out" 2>"$work/sandbox.err" &
+exec_in_image "$smnt" >"$work/sandbox.out" 2>"$work/sandbox.err" &
 sandbox_pid=$!
 port=""
 for _ in $(seq 1 300); do   # up to 30 s for the first stdout line (the port)
