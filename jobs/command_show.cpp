@@ -7,6 +7,7 @@
 #include "core/rupees.h"
 #include "jobs/database.h"
 #include "jobs/exit_code.h"
+#include "jobs/text_table.h"
 
 namespace payrecon::jobs {
 
@@ -22,10 +23,6 @@ JsonValue TextOrNull(const std::string& s) { return s.empty() ? JsonValue::Null(
 JsonValue Utc(core::Instant t) { return JsonValue::String(core::FormatIso8601Millis(t)); }
 JsonValue UtcOrNull(const std::optional<core::Instant>& t) { return t ? Utc(*t) : JsonValue::Null(); }
 
-std::size_t Width(std::string_view s) {
-  return static_cast<std::size_t>(
-      std::count_if(s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
-}
 
 // Outside text on a terminal: no control characters (no escape sequences), at most kMaxCellChars wide.
 std::string Cell(std::string_view text) {
@@ -262,20 +259,7 @@ std::string Table(const TransactionHistory& h, const std::vector<Entry>& entries
     cells.push_back({when(e.at), e.event, e.run_id.empty() ? "-" : e.run_id, Cell(e.detail),
                      e.request_id.empty() ? "-" : Cell(e.request_id), e.digest.empty() ? "-" : e.digest.substr(0, 12)});
   }
-  std::vector<std::size_t> widths(cells.front().size(), 0);
-  for (const auto& line : cells) {
-    for (std::size_t i = 0; i < line.size(); ++i) widths[i] = std::max(widths[i], Width(line[i]));
-  }
-  for (const auto& line : cells) {
-    std::string text;
-    for (std::size_t i = 0; i < line.size(); ++i) {
-      text += line[i];
-      if (i + 1 < line.size()) text.append(widths[i] - Width(line[i]) + 2, ' ');
-    }
-    while (!text.empty() && text.back() == ' ') text.pop_back();
-    out += text + "\n";
-  }
-  return out;
+  return out + AlignedTable(cells);
 }
 
 }  // namespace

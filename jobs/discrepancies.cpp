@@ -11,6 +11,7 @@
 #include "env/environment.h"
 #include "jobs/database.h"
 #include "jobs/exit_code.h"
+#include "jobs/text_table.h"
 #include "jobs/log.h"
 
 namespace payrecon::jobs {
@@ -20,11 +21,6 @@ namespace {
 constexpr std::int64_t kDefaultListLimit = 100;
 constexpr std::size_t kMaxCellChars = 60;
 
-// UTF-8 code points (continuation bytes do not count): the width of a cell on a terminal, near enough.
-std::size_t Width(std::string_view s) {
-  return static_cast<std::size_t>(
-      std::count_if(s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
-}
 
 // Text from outside may carry newlines or terminal escape sequences: a table cell shows neither, and stays short.
 std::string Cell(std::string_view text) {
@@ -86,21 +82,7 @@ std::string Table(const std::vector<db::DiscrepancyRow>& rows, core::Instant now
     }
     cells.push_back(std::move(line));
   }
-  std::vector<std::size_t> widths(header.size(), 0);
-  for (const auto& line : cells) {
-    for (std::size_t i = 0; i < line.size(); ++i) widths[i] = std::max(widths[i], Width(line[i]));
-  }
-  std::string out;
-  for (const auto& line : cells) {
-    std::string text;
-    for (std::size_t i = 0; i < line.size(); ++i) {
-      text += line[i];
-      if (i + 1 < line.size()) text.append(widths[i] - Width(line[i]) + 2, ' ');
-    }
-    while (!text.empty() && text.back() == ' ') text.pop_back();
-    out += text + "\n";
-  }
-  return out;
+  return AlignedTable(cells);
 }
 
 std::string Csv(const std::vector<db::DiscrepancyRow>& rows) {
