@@ -160,7 +160,7 @@ int main(int argc, char** argv) {
     {
       auto start = Clock::now();
       std::int64_t pending = 0;
-      store.TransactionsForEachPending([&](const core::Transaction&) { ++pending; });
+      store.TransactionsForEachPending({}, [&](const core::Transaction&) { ++pending; });
       Row("pending listing (streamed)", pending, Seconds(start));
     }
     std::printf("\npeak resident memory: %ld MiB (includes the %zu MiB CSV text held in memory)\n",

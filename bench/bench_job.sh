@@ -2,25 +2,37 @@
 # End-to-end benchmark of `payrecon run` against payrecon-sandbox on this machine (the job, the sandbox and
 # PostgreSQL share its cores). For each case, BENCH_RUNS times: a fresh database, BENCH_COUNT due transactions
 # imported, one `payrecon run` timed from start to exit (claims, signed calls, verification, batched applies,
-# reports and the pending listing included). Prints a table of medians: transactions per second and peak RSS.
+# reports and the pending listing included). Prints a table of medians: transactions per second, payrecon's own
+# CPU per check (user + system time of the process over checks) and peak RSS.
 #   BENCH_COUNT=100000  BENCH_RUNS=3  PAYRECON_BUILD_DIR=build
-# `bench_job.sh throttle` instead measures throttling (BENCH_COUNT defaults to 20000): the same run without
-# faults, then with 4% of status answers 429 or 503 carrying `Retry-After: 1`, and the share of throughput kept.
-# Cases: no sandbox latency with 16 and 64 requests in flight; 50 ms sandbox latency with 64 in flight (ideal
-# 64 / 0.05 s = 1,280/s); and the memory check: peak RSS with a tenth of the backlog.
+#   BENCH_BASELINE_BUILD=DIR   also run DIR's payrecon (another build, e.g. of main) in each case, alternating
+#                              runs with this build against the same sandbox, and print the throughput ratio
+#   BENCH_CASES="plain https 50ms small rate"   the cases to run (default all)
+# Cases: no sandbox latency with 16 and 64 requests in flight; the same over HTTPS (TLS, keep-alive); 50 ms
+# sandbox latency with 64 in flight (ideal 64 / 0.05 s = 1,280/s); the memory check: peak RSS with a tenth of the
+# backlog; and the rate limit seen from outside: max_rps 300 with 64 in flight, the sandbox's busiest 1 s window
+# (never above 300) and the average rate (at least 98% of 300).
+# `bench_job.sh throttle` (or BENCH_CASES=throttle; BENCH_COUNT then defaults to 20000) measures throttling: the
+# same run without faults, then with 4% of status answers 429 or 503 carrying `Retry-After: 1`, 16 in flight, and
+# prints the share of throughput kept.
 set -euo pipefail
 mode=${1:-all}
 case "$mode" in all|throttle) ;; *) echo "usage: bench_job.sh [throttle]" >&2; exit 2 ;; esac
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${PAYRECON_BUILD_DIR:-$root/build}
+default_cases="plain https 50ms small rate"
+[ "$mode" = throttle ] && default_cases=throttle
+cases=${BENCH_CASES:-$default_cases}
 default_count=100000
-[ "$mode" = throttle ] && default_count=20000
+[ "$cases" = throttle ] && default_count=20000
 count=${BENCH_COUNT:-$default_count}
 runs=${BENCH_RUNS:-3}
 payrecon=$build/jobs/payrecon
+baseline=""
+[ -n "${BENCH_BASELINE_BUILD:-}" ] && baseline=$BENCH_BASELINE_BUILD/jobs/payrecon
 sandbox_bin=$build/sandbox/payrecon-sandbox
 generator=$build/bench/bench_job_scenario
-for b in "$payrecon" "$sandbox_bin" "$generator"; do
+for b in "$payrecon" "$sandbox_bin" "$generator" ${baseline:+"$baseline"}; do
   [ -x "$b" ] || { echo "bench: $b is missing: build first (scripts/setup.sh)" >&2; exit 1; }
 done
 
@@ -38,9 +50,10 @@ trap 'exit 143' TERM
 
 db_uri=$("$root/scripts/pg.sh" start "$pgdir")
 base=${db_uri%/*}
-mkdir -p "$work/big" "$work/small"
+mkdir -p "$work/big" "$work/small" "$work/rate"
 "$generator" --count "$count" --out "$work/big" --mix bench >&2
 "$generator" --count "$((count / 10))" --out "$work/small" --mix bench >&2
+"$generator" --count 9000 --out "$work/rate" --mix bench >&2   # 30 s at 300/s
 cat >"$work/merchants.yaml" <<YAML
 merchants:
   - merchant_id: MID1
@@ -49,108 +62,161 @@ merchants:
 YAML
 export BENCH_SECRET_MID1=BENCH_SECRET_ONE
 
-# start_sandbox LATENCY_MS [RULES_JSON]: the sandbox with the big scenario (the small one is its prefix).
+# A throwaway CA and a certificate for 127.0.0.1, for the HTTPS cases.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/ca.key" -out "$work/ca.pem" -days 2 -subj "/CN=bench CA" \
+  >/dev/null 2>&1
+openssl req -newkey rsa:2048 -nodes -keyout "$work/key.pem" -out "$work/csr.pem" -subj "/CN=127.0.0.1" >/dev/null 2>&1
+printf 'subjectAltName=IP:127.0.0.1\n' >"$work/san.ext"
+openssl x509 -req -in "$work/csr.pem" -CA "$work/ca.pem" -CAkey "$work/ca.key" -CAcreateserial -days 2 \
+  -extfile "$work/san.ext" -out "$work/cert.pem" >/dev/null 2>&1
+
+# start_sandbox LATENCY_MS TLS(0|1) SCENARIO_DIR [FAULT_RULES_JSON]
 start_sandbox() {
   stop_sandbox
   : >"$work/sandbox.out"
-  "$sandbox_bin" --merchants "$work/merchants.yaml" --scenario "$work/big/scenario.csv" --port 0 \
-    --faults "{\"latency_ms\":$1,\"rules\":${2:-[]}}" >"$work/sandbox.out" 2>"$work/sandbox.err" &
+  local tls=()
+  [ "$2" = 1 ] && tls=(--tls-cert "$work/cert.pem" --tls-key "$work/key.pem")
+  "$sandbox_bin" --merchants "$work/merchants.yaml" --scenario "$3/scenario.csv" --port 0 \
+    --faults "{\"latency_ms\":$1,\"rules\":${4:-[]}}" "${tls[@]}" >"$work/sandbox.out" 2>"$work/sandbox.err" &
   sandbox_pid=$!
   port=""
   for _ in $(seq 1 600); do
     port=$(head -n 1 "$work/sandbox.out" 2>/dev/null || true)
-    [ -n "$port" ] && return 0
+    [ -n "$port" ] && break
     kill -0 "$sandbox_pid" 2>/dev/null || { cat "$work/sandbox.err" >&2; exit 1; }
     sleep 0.1
   done
-  echo "bench: the sandbox did not start" >&2
-  exit 1
+  [ -n "$port" ] || { echo "bench: the sandbox did not start" >&2; exit 1; }
+  scheme=http
+  [ "$2" = 1 ] && scheme=https
+  return 0
 }
 
-# one_run NAME IN_FLIGHT DATA_DIR: prints "rate peak_rss_mib checked"
+# one_run BINARY IN_FLIGHT DATA_DIR MAX_RPS: prints "rate peak_rss_mib checked cpu_us_per_check"
 n=0
 one_run() {
   n=$((n + 1))
   local db="bench_$n"
   psql -q "$db_uri" -c "CREATE DATABASE $db" >/dev/null
-  cat >"$work/payrecon.yaml" <<YAML
-database:
-  conninfo: "$base/$db"
-amazonpay:
-  endpoint: "http://127.0.0.1:$port"
-  allow_insecure_http: true
-merchants:
-  - merchant_id: MID1
-    access_key_id: 7f2c1a9e-0b6d-4c3e-9a51-2d8f6e4b1c07
-    secret_key_env: BENCH_SECRET_MID1
-worker:
-  in_flight: $2
-  batch_size: 1000
-reports:
-  dir: "$work/reports"
-YAML
-  "$payrecon" migrate --config "$work/payrecon.yaml" >/dev/null 2>&1
-  "$payrecon" import "$3/transactions.csv" --config "$work/payrecon.yaml" >/dev/null 2>&1
+  {
+    printf 'database:\n  conninfo: "%s"\namazonpay:\n  endpoint: "%s://127.0.0.1:%s"\n' "$base/$db" "$scheme" "$port"
+    if [ "$scheme" = https ]; then printf '  ca_file: "%s"\n' "$work/ca.pem"; else printf '  allow_insecure_http: true\n'; fi
+    printf 'merchants:\n  - merchant_id: MID1\n    access_key_id: 7f2c1a9e-0b6d-4c3e-9a51-2d8f6e4b1c07\n'
+    printf '    secret_key_env: BENCH_SECRET_MID1\nworker:\n  in_flight: %s\n  batch_size: 1000\n  max_rps: %s\n' "$2" "$4"
+    printf 'reports:\n  dir: "%s"\n' "$work/reports"
+  } >"$work/payrecon.yaml"
+  "$1" migrate --config "$work/payrecon.yaml" >/dev/null 2>&1
+  "$1" import "$3/transactions.csv" --config "$work/payrecon.yaml" >/dev/null 2>&1
   local t0 t1 line
   t0=$(date +%s%N)
-  line=$("$payrecon" run --config "$work/payrecon.yaml" 2>"$work/run.err")
+  line=$(/usr/bin/time -f '%U %S' -o "$work/cpu.txt" "$1" run --config "$work/payrecon.yaml" 2>"$work/run.err")
   t1=$(date +%s%N)
-  local checked rss
+  local checked rss cpu_us
   checked=$(sed -n 's/.*"checked":\([0-9]*\).*/\1/p' <<<"$line")
   # The end line's peak_rss_mib (JSON logs: stderr is a file); older builds wrote "peak RSS N MiB".
   rss=$(sed -n -e 's/.*"peak_rss_mib":\([0-9]*\).*/\1/p' -e 's/.*peak RSS \([0-9]*\) MiB.*/\1/p' "$work/run.err")
+  cpu_us=$(awk -v n="$checked" '{printf "%d", (n > 0 ? ($1 + $2) * 1000000 / n : 0)}' "$work/cpu.txt")
   psql -q "$db_uri" -c "DROP DATABASE $db" >/dev/null
   rm -rf "$work/reports"
-  echo "$(( checked * 1000000000 / (t1 - t0) )) $rss $checked"
+  echo "$(( checked * 1000000000 / (t1 - t0) )) $rss $checked $cpu_us"
 }
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : int((a[NR / 2] + a[NR / 2 + 1]) / 2)}'; }
 
-# case LABEL LATENCY IN_FLIGHT DATA_DIR IDEAL [RULES_JSON]; sets last_rate to the median rate
+# bench_case LABEL LATENCY IN_FLIGHT DATA_DIR IDEAL TLS [FAULT_RULES_JSON]: this build, alternating with the
+# baseline when given; sets last_rate to this build's median rate
 results=()
-last_rate=0
 bench_case() {
-  start_sandbox "$2" "${6:-[]}"
-  local rates=() rsses=() checked=0 r
+  start_sandbox "$2" "$6" "$4" "${7:-[]}"
+  local rates=() rsses=() cpus=() brates=() bcpus=() checked=0 r
   for _ in $(seq 1 "$runs"); do
-    read -r rate rss checked < <(one_run "$1" "$3" "$4")
-    echo "  $1: $rate/s, peak RSS $rss MiB ($checked checked)" >&2
-    rates+=("$rate"); rsses+=("$rss")
+    read -r rate rss checked cpu < <(one_run "$payrecon" "$3" "$4" 0)
+    echo "  $1: $rate/s, $cpu us CPU/check, peak RSS $rss MiB ($checked checked)" >&2
+    rates+=("$rate"); rsses+=("$rss"); cpus+=("$cpu")
+    if [ -n "$baseline" ]; then
+      read -r rate rss checked cpu < <(one_run "$baseline" "$3" "$4" 0)
+      echo "  $1 (baseline): $rate/s, $cpu us CPU/check" >&2
+      brates+=("$rate"); bcpus+=("$cpu")
+    fi
   done
-  local mrate mrss ideal_pct="-"
+  local mrate mrss mcpu ideal_pct="-" ratio="-" bline=""
   mrate=$(printf '%s\n' "${rates[@]}" | median)
   mrss=$(printf '%s\n' "${rsses[@]}" | median)
+  mcpu=$(printf '%s\n' "${cpus[@]}" | median)
   [ "$5" != "-" ] && ideal_pct="$(( mrate * 100 / $5 ))%"
-  results+=("$(printf '| %-38s | %7s | %6s | %5s | %7s | %12s |' "$1" "$checked" "$mrate" "$5" "$ideal_pct" "$mrss")")
+  if [ -n "$baseline" ]; then
+    local brate bcpu
+    brate=$(printf '%s\n' "${brates[@]}" | median)
+    bcpu=$(printf '%s\n' "${bcpus[@]}" | median)
+    ratio=$(awk -v a="$mrate" -v b="$brate" 'BEGIN {if (b > 0) printf "%.2fx", a / b; else printf "-"}')
+    bline=" $brate/s, $bcpu us"
+  fi
+  results+=("$(printf '| %-38s | %7s | %6s | %5s | %7s | %6s | %12s | %-18s | %6s |' "$1" "$checked" "$mrate" "$5" \
+    "$ideal_pct" "$mcpu" "$mrss" "${bline:--}" "$ratio")")
   last_rate=$mrate
 }
 
-if [ "$mode" = throttle ]; then
-  echo "bench: throttling, $count due transactions, $runs runs per case, $(nproc) cores" >&2
-  # The first rule that fires wins: 2% 429, then 2.0408% of the rest 503 = 4% of all answers.
-  throttle_rules='[{"fault":"http429:1","probability":"0.02","endpoint":"status"},{"fault":"http503:1","probability":"0.020408","endpoint":"status"}]'
-  bench_case "no faults, 16 in flight" 0 16 "$work/big" -
-  clean=$last_rate
-  bench_case "4% 429/503 Retry-After: 1, 16 in flight" 0 16 "$work/big" - "$throttle_rules"
-  throttled=$last_rate
-  echo
-  echo "| case                                   | checked |  txn/s | ideal | % ideal | peak RSS MiB |"
-  echo "|----------------------------------------|---------|--------|-------|---------|--------------|"
+# rate_case: max_rps 300, 64 in flight; a fresh sandbox per run so its stats see that run only.
+rate_lines=()
+rate_case() {
+  local busiest_all=() avg_all=()
+  for _ in $(seq 1 "$runs"); do
+    start_sandbox 0 0 "$work/rate"
+    read -r _ _ checked _ < <(one_run "$payrecon" 64 "$work/rate" 300)
+    local stats busiest requests first last avg
+    stats=$(curl -fsS "http://127.0.0.1:$port/sandbox/stats")
+    busiest=$(sed -n 's/.*"busiest_1s":\([0-9]*\).*/\1/p' <<<"$stats")
+    requests=$(sed -n 's/.*"rate":{"requests":\([0-9]*\).*/\1/p' <<<"$stats")
+    first=$(sed -n 's/.*"first_ms":\([0-9]*\).*/\1/p' <<<"$stats")
+    last=$(sed -n 's/.*"last_ms":\([0-9]*\).*/\1/p' <<<"$stats")
+    avg=$(( last > first ? (requests - 1) * 100000 / (last - first) : 0 ))   # hundredths of a request per second
+    echo "  rate limit 300/s: $requests requests, busiest 1 s window $busiest, average $((avg / 100)).$((avg % 100))/s" >&2
+    busiest_all+=("$busiest"); avg_all+=("$avg")
+  done
+  local worst mavg
+  worst=$(printf '%s\n' "${busiest_all[@]}" | sort -n | tail -n 1)
+  mavg=$(printf '%s\n' "${avg_all[@]}" | median)
+  rate_lines+=("| max_rps 300, 64 in flight | $worst | $((mavg / 100)).$((mavg % 100)) | $(( mavg / 300 ))% |")
+}
+
+echo "bench: $count due transactions, $runs runs per case, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+for c in $cases; do
+  case "$c" in
+    plain)
+      bench_case "no latency, 16 in flight" 0 16 "$work/big" - 0
+      bench_case "no latency, 64 in flight" 0 64 "$work/big" - 0 ;;
+    https)
+      bench_case "HTTPS, no latency, 64 in flight" 0 64 "$work/big" - 1 ;;
+    50ms) bench_case "50 ms latency, 64 in flight" 50 64 "$work/big" 1280 0 ;;
+    small) bench_case "no latency, 16 in flight, 1/10 backlog" 0 16 "$work/small" - 0 ;;
+    rate) rate_case ;;
+    throttle)
+      # The first rule that fires wins: 2% 429, then 2.0408% of the rest 503 = 4% of all answers.
+      rules='[{"fault":"http429:1","probability":"0.02","endpoint":"status"},{"fault":"http503:1","probability":"0.020408","endpoint":"status"}]'
+      bench_case "no faults, 16 in flight" 0 16 "$work/big" - 0
+      clean=$last_rate
+      bench_case "4% 429/503 Retry-After: 1, 16 in flight" 0 16 "$work/big" - 0 "$rules"
+      throttle_line="throughput kept under throttling: $(( last_rate * 100 / clean ))% (medians of $runs runs)" ;;
+    *) echo "bench: unknown case '$c'" >&2; exit 2 ;;
+  esac
+done
+
+echo
+if [ ${#results[@]} -gt 0 ]; then
+  echo "| case                                   | checked |  txn/s | ideal | % ideal | CPU us/check | peak RSS MiB | baseline           |  ratio |"
+  echo "|----------------------------------------|---------|--------|-------|---------|--------------|--------------|--------------------|--------|"
   printf '%s\n' "${results[@]}"
   echo
-  echo "throughput kept under throttling: $(( throttled * 100 / clean ))% (medians of $runs runs)"
-  exit 0
+  echo "medians of $runs runs; txn/s = transactions checked / wall time of \`payrecon run\` (start to exit); CPU us/check ="
+  echo "payrecon's user + system time over checks; ratio = this build's txn/s over the baseline's (alternating runs)"
 fi
-
-echo "bench: $count due transactions, $runs runs per case, $(nproc) cores" >&2
-bench_case "no latency, 16 in flight" 0 16 "$work/big" -
-bench_case "no latency, 64 in flight" 0 64 "$work/big" -
-bench_case "50 ms latency, 64 in flight" 50 64 "$work/big" 1280
-bench_case "no latency, 16 in flight, 1/10 backlog" 0 16 "$work/small" -
-
-echo
-echo "| case                                   | checked |  txn/s | ideal | % ideal | peak RSS MiB |"
-echo "|----------------------------------------|---------|--------|-------|---------|--------------|"
-printf '%s\n' "${results[@]}"
-echo
-echo "medians of $runs runs; txn/s = transactions checked / wall time of \`payrecon run\` (start to exit)"
+if [ ${#rate_lines[@]} -gt 0 ]; then
+  echo
+  echo "| rate limit | busiest 1 s window (worst run) | average requests/s (median) | of 300 |"
+  echo "|---|---|---|---|"
+  printf '%s\n' "${rate_lines[@]}"
+fi
+if [ -n "${throttle_line:-}" ]; then
+  echo
+  echo "$throttle_line"
+fi

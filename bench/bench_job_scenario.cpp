@@ -5,6 +5,7 @@
 //   found young and old, failing checks, bad and missing signatures, stuck, unknown status, an unconfigured
 //   merchant, final rows that conflict in a backfill, malformed and truncated answers, resets, timeouts, 429s).
 // --mix bench: plain charges, all due: half approved, a quarter failed, a quarter still pending at the gateway.
+// --mix soak: see Soak(). --first N numbers the rows from N (a later batch of the same run of files).
 // Deterministic: the same arguments give the same files (created_at is relative to --now, default the clock).
 #include <chrono>
 #include <cstdio>
@@ -42,7 +43,8 @@ struct Row {
 
 [[noreturn]] void Usage(const std::string& why) {
   std::cerr << "bench_job_scenario: " << why << "\n"
-            << "usage: bench_job_scenario --count N --out DIR [--mix demo|bench] [--now ISO8601]\n";
+            << "usage: bench_job_scenario --count N --out DIR [--mix demo|bench|soak] [--now ISO8601] [--first N]\n"
+            << "       [--settle-span-ms MS]   (soak: settle times spread over [0, MS), default 9000000)\n";
   std::exit(2);
 }
 
@@ -143,10 +145,22 @@ Row Bench(long i) {
   return r;
 }
 
+// --mix soak: charges pending at the gateway that settle at sandbox times spread evenly but shuffled over
+// [0, span): as bench/soak.sh advances the sandbox clock, a few settle before each run; three in four approve.
+Row Soak(long i, long span_ms) {
+  Row r;
+  r.id = Id("sk", i);
+  r.settle_after_ms = std::to_string((i * 7919L) % span_ms);
+  r.settle_to = i % 4 == 3 ? "Failed" : "CaptureApproved";
+  return r;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   long count = -1;
+  long first = 0;
+  long span_ms = 9'000'000;
   std::string out, mix = "demo";
   Instant now = std::chrono::time_point_cast<Millis>(std::chrono::system_clock::now());
   for (int i = 1; i < argc; ++i) {
@@ -159,8 +173,13 @@ int main(int argc, char** argv) {
       if (*end != '\0' || count < 1 || count > 10'000'000) Usage("--count must be 1 to 10000000");
     } else if (a == "--out") {
       out = v;
+    } else if (a == "--first" || a == "--settle-span-ms") {
+      char* end = nullptr;
+      const long n = std::strtol(v.c_str(), &end, 10);
+      if (*end != '\0' || n < (a == "--first" ? 0 : 1) || n > 1'000'000'000) Usage(a + " must be a number");
+      (a == "--first" ? first : span_ms) = n;
     } else if (a == "--mix") {
-      if (v != "demo" && v != "bench") Usage("--mix must be demo or bench");
+      if (v != "demo" && v != "bench" && v != "soak") Usage("--mix must be demo, bench or soak");
       mix = v;
     } else if (a == "--now") {
       auto t = payrecon::core::ParseIso8601(v);
@@ -177,8 +196,8 @@ int main(int argc, char** argv) {
   scenario << "merchant_id,kind,merchant_txn_id,amazon_txn_id,parent_txn_id,amount,currency,status,settle_after_ms,"
               "settle_to,approved_amount,fault\n";
   ours << "kind,merchant_id,merchant_txn_id,amazon_txn_id,parent_merchant_txn_id,amount,currency,status,created_at\n";
-  for (long i = 0; i < count; ++i) {
-    const Row r = mix == "demo" ? Demo(i) : Bench(i);
+  for (long i = first; i < first + count; ++i) {
+    const Row r = mix == "demo" ? Demo(i) : mix == "soak" ? Soak(i, span_ms) : Bench(i);
     if (r.at_gateway) {
       scenario << r.merchant << ',' << r.kind << ',' << r.id << ",," << r.parent << ',' << r.amount << ','
                << (r.gateway_currency.empty() ? r.currency : r.gateway_currency) << ',' << r.theirs << ','

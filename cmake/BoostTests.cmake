@@ -14,5 +14,10 @@ function(payrecon_add_boost_test target)
       -D CTEST_FILE=${ctest_file}
       -P ${PROJECT_SOURCE_DIR}/cmake/BoostTestsList.cmake
     VERBATIM)
+  # Until the target is built its list is empty, so CTest also works in a tree where only some targets are built
+  # (the ThreadSanitizer build).
+  if(NOT EXISTS "${ctest_file}")
+    file(WRITE "${ctest_file}" "")
+  endif()
   set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${ctest_file}")
 endfunction()

@@ -4,6 +4,7 @@
 #include <libpq-fe.h>
 #include <yaml-cpp/yaml.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -15,11 +16,14 @@
 #include <utility>
 
 #include "core/duration.h"
+#include "env/environment.h"
 
 namespace payrecon::config {
 namespace {
 
 constexpr std::size_t kMaxSecretFileBytes = 4096;
+// The largest TZif file of the tz database is under 4 KB; anything far bigger is not one.
+constexpr std::size_t kMaxZoneFileBytes = 256 * 1024;
 constexpr std::size_t kMaxShown = 60;
 
 std::string Quoted(std::string_view text) {
@@ -719,7 +723,20 @@ class Loader {
   }
 
   void Reports(const Field& f, ReportsSettings& out) {
-    const Section s = Open(f.present ? f.node : YAML::Node(), "reports", {"dir"});
+    const Section s = Open(f.present ? f.node : YAML::Node(), "reports",
+                           {"dir", "pending_limit", "keep", "display_timezone", "index_runs"});
+    DisplayTimeZone(Get(s, "display_timezone"), out);
+    ReadInt(Get(s, "index_runs"), 1, 5000, out.index_runs);
+    ReadInt(Get(s, "pending_limit"), 0, 10'000'000, out.pending_limit);
+    const Field keep = Get(s, "keep");
+    core::Millis k{};
+    if (ReadDuration(keep, core::Millis{0}, hours{24 * 3650}, k)) {
+      if (k.count() != 0 && k < hours{1}) {
+        Problem(keep.path, "must be 0s (keep every run folder) or between 1h and 3650d, got " + core::FormatDuration(k));
+      } else {
+        out.keep = k;
+      }
+    }
     const Field dir = Get(s, "dir");
     std::string d;
     if (ReadString(dir, d)) {
@@ -730,6 +747,55 @@ class Loader {
       out.dir = d;
     }
     out.dir = Resolve(out.dir);
+  }
+
+  // An IANA name is letters, digits and "_+-." in "/"-separated parts, none of them "." or "..": never a path out
+  // of the zoneinfo folder.
+  static bool IsZoneName(std::string_view name) {
+    if (name.empty() || name.size() > 64 || name.front() == '/' || name.back() == '/') return false;
+    std::size_t part_start = 0;
+    for (std::size_t i = 0; i <= name.size(); ++i) {
+      if (i == name.size() || name[i] == '/') {
+        const std::string_view part = name.substr(part_start, i - part_start);
+        if (part.empty() || part == "." || part == "..") return false;
+        part_start = i + 1;
+        continue;
+      }
+      const char c = name[i];
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '+' && c != '.') return false;
+    }
+    return true;
+  }
+
+  void DisplayTimeZone(const Field& f, ReportsSettings& out) {
+    std::string name;
+    if (!ReadString(f, name)) return;
+    if (name == "UTC") {
+      out.display_timezone = name;
+      out.display_zone = core::TimeZone::Utc();
+      return;
+    }
+    if (!IsZoneName(name)) {
+      Problem(f.path, "must be an IANA time zone name like \"Asia/Kolkata\", got " + Quoted(name));
+      return;
+    }
+    const std::optional<std::string> tzdir = env_("TZDIR");
+    const std::string dir = tzdir && !tzdir->empty() ? *tzdir : std::string("/usr/share/zoneinfo");
+    const std::string path = dir + "/" + name;
+    std::string error;
+    std::optional<std::string> data = ReadSmallFile(path, kMaxZoneFileBytes, error);
+    if (!data) {
+      Problem(f.path, "unknown time zone " + Quoted(name) + ": cannot read " + Quoted(path) + ": " + error +
+                          " (is the tzdata package installed?)");
+      return;
+    }
+    auto zone = core::TimeZone::FromTzif(name, *data);
+    if (!zone) {
+      Problem(f.path, "unknown time zone " + Quoted(name) + ": " + zone.error());
+      return;
+    }
+    out.display_timezone = name;
+    out.display_zone = std::move(zone).value();
   }
 
   void Metrics(const Field& f, MetricsSettings& out) {
@@ -825,11 +891,7 @@ ConfigError::ConfigError(std::vector<std::string> problems)
     : std::runtime_error(JoinLines(problems)), problems_(std::move(problems)) {}
 
 Environment ProcessEnvironment() {
-  return [](std::string_view name) -> std::optional<std::string> {
-    const char* value = std::getenv(std::string(name).c_str());
-    if (value == nullptr) return std::nullopt;
-    return std::string(value);
-  };
+  return [](std::string_view name) { return env::GetEnv(name); };
 }
 
 Environment MapEnvironment(std::map<std::string, std::string, std::less<>> variables) {

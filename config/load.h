@@ -17,7 +17,7 @@ namespace payrecon::config {
 // environment.
 using Environment = std::function<std::optional<std::string>(std::string_view name)>;
 
-// The process environment (getenv).
+// The process environment (env::GetEnv).
 Environment ProcessEnvironment();
 // A fixed environment, for tests.
 Environment MapEnvironment(std::map<std::string, std::string, std::less<>> variables);

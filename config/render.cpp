@@ -72,6 +72,10 @@ std::string Render(const Settings& s) {
 
   out << YAML::Key << "reports" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "dir" << YAML::Value << s.reports.dir;
+  out << YAML::Key << "pending_limit" << YAML::Value << s.reports.pending_limit;
+  out << YAML::Key << "keep" << YAML::Value << D(s.reports.keep);
+  out << YAML::Key << "display_timezone" << YAML::Value << s.reports.display_timezone;
+  out << YAML::Key << "index_runs" << YAML::Value << s.reports.index_runs;
   out << YAML::EndMap;
 
   const MetricsSettings& m = s.metrics;

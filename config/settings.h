@@ -11,6 +11,7 @@
 #include "core/decision.h"
 #include "core/secret.h"
 #include "core/time.h"
+#include "core/time_zone.h"
 
 namespace payrecon::config {
 
@@ -134,6 +135,22 @@ struct ReportsSettings {
   // dir: the folder under which each run writes `<UTC time>-<run_id>/`. Default "reports"; a relative path is
   // taken from the configuration file's folder.
   std::string dir = "reports";
+  // display_timezone: the IANA time zone name ("Asia/Kolkata", "America/New_York") in which summary.html,
+  // index.html and the `show` table write times, each followed by the zone's abbreviation. CSV, JSON and logs stay
+  // UTC. Default "UTC". Read from the tz database's TZif file under $TZDIR or /usr/share/zoneinfo (Debian package
+  // tzdata) when the configuration is loaded; an unknown name is a configuration error.
+  std::string display_timezone = "UTC";
+  core::TimeZone display_zone = core::TimeZone::Utc();  // set by Load from display_timezone
+  // index_runs: how many of the last runs and backfills reports/index.html lists and charts. Default 200, range
+  // 1-5000.
+  int index_runs = 200;
+  // pending_limit: the most rows pending.csv lists, oldest first (summary.json and summary.html still count every
+  // pending transaction; `payrecon pending` lists them all). Default 50000, range 0-10000000.
+  int pending_limit = 50000;
+  // keep: when a run ends, run folders under `dir` that started longer ago than this, and temporary folders left
+  // by interrupted runs older than this, are removed (only names payrecon gives its folders). Default 30d; 0s
+  // keeps everything; else 1h-3650d.
+  Millis keep = hours{24 * 30};
 };
 
 // `metrics`: what `run` and `backfill` leave for Prometheus at their end (dry runs leave nothing).

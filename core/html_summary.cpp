@@ -1,6 +1,10 @@
 #include "core/html_summary.h"
 
 #include <algorithm>
+#include <map>
+#include <optional>
+
+#include "core/rupees.h"
 
 namespace payrecon::core {
 namespace {
@@ -17,6 +21,7 @@ main{padding:24px 32px;max-width:1100px}
 .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(160px,1fr));gap:12px;margin-bottom:24px}
 .card{background:#fff;border-radius:8px;padding:14px 16px;box-shadow:0 1px 2px rgba(0,0,0,.08)}
 .card .n{font-size:28px;font-weight:700}.card .l{color:#5f6b7a;font-size:13px}
+.card .a{font-size:15px;font-weight:600;color:#3c4757}
 section{background:#fff;border-radius:8px;padding:16px 20px;margin-bottom:20px;box-shadow:0 1px 2px rgba(0,0,0,.08)}
 h2{font-size:17px;margin:0 0 10px}
 table{border-collapse:collapse;width:100%}
@@ -77,9 +82,18 @@ std::string BarChart(const std::vector<std::pair<std::string, std::int64_t>>& ro
   return s;
 }
 
-std::string Card(const char* id, std::int64_t n, const char* label) {
+std::string Card(const char* id, std::int64_t n, const char* label, std::optional<Paise> amount = std::nullopt) {
   return "<div class=\"card\" id=\"card-" + std::string(id) + "\"><div class=\"n\">" + Num(n) +
-         "</div><div class=\"l\">" + label + "</div></div>";
+         "</div>" +
+         (amount ? "<div class=\"a\" id=\"amount-" + std::string(id) + "\">" + FormatRupees(*amount) + "</div>"
+                 : std::string()) +
+         "<div class=\"l\">" + label + "</div></div>";
+}
+
+template <class K>
+Paise AmountOf(const std::map<K, Paise>& amounts, const K& key) {
+  const auto it = amounts.find(key);
+  return it == amounts.end() ? 0 : it->second;
 }
 
 // Mirrors the exit code table of jobs/exit_code.h (and README): the page says what the number means.
@@ -177,19 +191,31 @@ std::string RenderSummaryHtml(const HtmlSummaryInput& in) {
   h += "<span class=\"badge " + std::string(state_class) + "\" id=\"exit-code\">" + exit_badge + "</span>";
   if (s.dry_run) h += "<span class=\"badge dry\" id=\"dry-run\">DRY RUN: nothing was changed</span>";
   h += "</h1><p>" + HtmlEscape(s.mode == "backfill" ? "backfill (re-check of a time window)" : s.mode) +
-       " &middot; started " + FormatIso8601(s.started_at) + " &middot; finished " + FormatIso8601(s.finished_at) +
+       " &middot; started " + HtmlEscape(FormatLocal(s.started_at, in.zone)) + " &middot; finished " +
+       HtmlEscape(FormatLocal(s.finished_at, in.zone)) +
        " &middot; " + Num(elapsed_ms / 1000) + "." + std::to_string(elapsed_ms % 1000 / 100) + " s</p></header><main>";
 
   h += "<p class=\"intro\">payrecon asked Amazon Pay for the current status of each of our pending payments, "
        "refunds and top-ups that was due for a check, recorded every status change, and flagged what a person "
-       "should look at. All times are UTC.</p>";
+       "should look at. Times are in " + HtmlEscape(in.zone.name()) + " (the CSV and JSON files use UTC); amounts are "
+       "our side's, in rupees.</p>";
 
   h += "<div class=\"cards\" id=\"totals\">";
   h += Card("checked", s.checked, "transactions checked");
-  h += Card("transitions", s.transitions, s.dry_run ? "status changes (would be)" : "status changes applied");
-  h += Card("discrepancies", s.discrepancies, "discrepancies to review");
+  Paise moved = 0, raised = 0, pending_amount = 0, open_amount = 0;
+  std::int64_t open_count = 0;
+  for (const auto& [k, a] : s.transition_amounts) moved += a;
+  for (const auto& [k, a] : s.discrepancy_amounts) raised += a;
+  for (const KindAgeTotal& t : s.pending_totals) pending_amount += t.amount;
+  for (const CodeTotal& t : s.open_discrepancies) {
+    open_count += t.count;
+    open_amount += t.amount;
+  }
+  h += Card("transitions", s.transitions, s.dry_run ? "status changes (would be)" : "status changes applied", moved);
+  h += Card("discrepancies", s.discrepancies, "discrepancies to review", raised);
   h += Card("errors", s.errors, "failed checks");
-  h += Card("pending", s.still_pending, "still pending");
+  h += Card("pending", s.still_pending, "still pending", pending_amount);
+  h += Card("open", open_count, "open discrepancies (all runs)", open_amount);
   h += "</div>";
 
   // What each check came to: exclusive outcomes that add up to the checks made.
@@ -216,8 +242,19 @@ std::string RenderSummaryHtml(const HtmlSummaryInput& in) {
   }
   h += "<section id=\"changes\"><h2>Status changes</h2><p class=\"muted\">Pending transactions the gateway has "
        "settled: from our status to the gateway's final one. Details per transaction: transitions.csv.</p>";
-  h += changes.empty() ? "<p class=\"none\">No status changed in this run.</p>"
-                       : BarChart(changes, "#1e8e3e", "status changes");
+  if (changes.empty()) {
+    h += "<p class=\"none\">No status changed in this run.</p>";
+  } else {
+    h += BarChart(changes, "#1e8e3e", "status changes");
+    h += "<table class=\"compact\" id=\"change-amounts\"><tr><th>change</th><th class=\"num\">transactions</th>"
+         "<th class=\"num\">amount</th></tr>";
+    for (const auto& [ft, n] : s.transitions_by_status) {
+      h += "<tr><td>" + std::string(StatusName(ft.first)) + " \u2192 " + std::string(StatusName(ft.second)) +
+           "</td><td class=\"num\">" + Num(n) + "</td><td class=\"num\">" +
+           FormatRupees(AmountOf(s.transition_amounts, ft)) + "</td></tr>";
+    }
+    h += "</table>";
+  }
   h += "</section>";
 
   // Discrepancies by code, with what each means.
@@ -227,14 +264,16 @@ std::string RenderSummaryHtml(const HtmlSummaryInput& in) {
   if (s.discrepancies == 0) {
     h += "<p class=\"none\">No discrepancies were raised in this run.</p>";
   } else {
-    h += "<table><tr><th>code</th><th class=\"num\">raised</th><th>what it means</th></tr>";
+    h += "<table><tr><th>code</th><th class=\"num\">raised</th><th class=\"num\">amount</th>"
+         "<th>what it means</th></tr>";
     for (DiscrepancyCode c : kAllDiscrepancyCodes) {
       const auto it = s.discrepancies_by_code.find(c);
       const std::int64_t n = it == s.discrepancies_by_code.end() ? 0 : it->second;
       if (n == 0) continue;
       const std::string name(DiscrepancyCodeName(c));
       h += "<tr id=\"code-" + name + "\"><td class=\"code\">" + name + "</td><td class=\"num\">" + Num(n) +
-           "</td><td>" + DiscrepancyMeaning(c) + "</td></tr>";
+           "</td><td class=\"num\">" + FormatRupees(AmountOf(s.discrepancy_amounts, c)) + "</td><td>" +
+           DiscrepancyMeaning(c) + "</td></tr>";
     }
     h += "</table>";
   }
@@ -262,7 +301,41 @@ std::string RenderSummaryHtml(const HtmlSummaryInput& in) {
   h += "<section id=\"pending\"><h2>Still pending, by age</h2><p class=\"muted\">Every transaction still pending "
        "after this run (not only those checked in it), by time since it was created. Old ones deserve a look: "
        "charges normally settle within minutes. The list: pending.csv.</p>" +
-       BarChart(ages, "#f29900", "pending by age") + "</section>";
+       BarChart(ages, "#f29900", "pending by age");
+  if (!s.pending_ages.empty()) {
+    h += "<table class=\"compact\" id=\"pending-amounts\"><tr><th>age</th><th class=\"num\">transactions</th>"
+         "<th class=\"num\">amount</th></tr>";
+    for (std::size_t i = 0; i < s.pending_ages.size(); ++i) {
+      std::int64_t n = 0;
+      Paise a = 0;
+      for (const KindAgeTotal& t : s.pending_totals) {
+        if (t.age != s.pending_ages[i]) continue;
+        n += t.count;
+        a += t.amount;
+      }
+      const std::string label = i < in.pending_ages.size() ? in.pending_ages[i].label : s.pending_ages[i];
+      h += "<tr><td>" + HtmlEscape(label) + "</td><td class=\"num\">" + Num(n) + "</td><td class=\"num\">" +
+           FormatRupees(a) + "</td></tr>";
+    }
+    h += "</table>";
+  }
+  h += "</section>";
+
+  h += "<section id=\"open\"><h2>Open discrepancies, all runs</h2><p class=\"muted\">Everything still waiting "
+       "for a person as this run ended, whichever run raised it, with our amount of the transactions concerned. "
+       "The work queue: <code>payrecon discrepancies list --open</code>.</p>";
+  if (s.open_discrepancies.empty()) {
+    h += "<p class=\"none\">No discrepancy is open.</p>";
+  } else {
+    h += "<table><tr><th>code</th><th class=\"num\">open</th><th class=\"num\">amount</th></tr>";
+    for (const CodeTotal& t : s.open_discrepancies) {
+      const std::string name(DiscrepancyCodeName(t.code));
+      h += "<tr id=\"open-" + name + "\"><td class=\"code\">" + name + "</td><td class=\"num\">" + Num(t.count) +
+           "</td><td class=\"num\">" + FormatRupees(t.amount) + "</td></tr>";
+    }
+    h += "</table>";
+  }
+  h += "</section>";
 
   // Gateway latency distribution.
   std::vector<std::pair<std::string, std::int64_t>> lat;

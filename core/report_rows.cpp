@@ -169,6 +169,15 @@ std::string FormatPending(const PendingRow& row) {
   return r.Line();
 }
 
+namespace {
+// 1234567 -> "1.234567": seconds as an exact decimal, no floating point.
+std::string MicrosAsSeconds(std::int64_t us) {
+  if (us < 0) us = 0;
+  std::string frac = std::to_string(us % 1000000);
+  return std::to_string(us / 1000000) + "." + std::string(6 - frac.size(), '0') + frac;
+}
+}  // namespace
+
 std::string RenderSummaryJson(const RunSummary& s) {
   JsonValue totals = JsonValue::Object();
   totals.Add("checked", Int(s.checked))
@@ -200,7 +209,68 @@ std::string RenderSummaryJson(const RunSummary& s) {
   timings.Add("gateway_calls", Int(s.gateway_calls))
       .Add("gateway_latency_total_us", Int(s.gateway_latency_total_us))
       .Add("gateway_latency_mean_us", Int(s.gateway_calls > 0 ? s.gateway_latency_total_us / s.gateway_calls : 0))
-      .Add("gateway_latency_max_us", Int(s.gateway_latency_max_us));
+      .Add("gateway_latency_max_us", Int(s.gateway_latency_max_us))
+      .Add("cpu_seconds", JsonValue::Number(MicrosAsSeconds(s.cpu_us)))
+      .Add("claims", Int(s.claims))
+      .Add("claim_p50_us", Int(s.claim_p50_us))
+      .Add("claim_p99_us", Int(s.claim_p99_us))
+      .Add("applies", Int(s.applies))
+      .Add("apply_p50_us", Int(s.apply_p50_us))
+      .Add("apply_p99_us", Int(s.apply_p99_us));
+
+  JsonValue transition_amounts = JsonValue::Object();
+  for (const auto& [from_to, count] : s.transitions_by_status) {
+    transition_amounts.Add(std::string(StatusName(from_to.first)) + "->" + std::string(StatusName(from_to.second)),
+                           Int(CountOf(s.transition_amounts, from_to)));
+  }
+  JsonValue discrepancy_amounts = JsonValue::Object();
+  for (DiscrepancyCode c : kAllDiscrepancyCodes) {
+    discrepancy_amounts.Add(std::string(DiscrepancyCodeName(c)), Int(CountOf(s.discrepancy_amounts, c)));
+  }
+  JsonValue amounts = JsonValue::Object();
+  amounts.Add("transitions", std::move(transition_amounts)).Add("discrepancies_by_code", std::move(discrepancy_amounts));
+
+  std::int64_t pending_count = 0;
+  Paise pending_amount = 0;
+  JsonValue by_kind_age = JsonValue::Array();
+  for (Kind k : kAllKinds) {
+    for (const std::string& age : s.pending_ages) {
+      KindAgeTotal t{k, age, 0, 0};
+      for (const KindAgeTotal& x : s.pending_totals) {
+        if (x.kind == k && x.age == age) t = x;
+      }
+      pending_count += t.count;
+      pending_amount += t.amount;
+      JsonValue o = JsonValue::Object();
+      o.Add("kind", JsonValue::String(std::string(KindName(k))))
+          .Add("age", JsonValue::String(age))
+          .Add("count", Int(t.count))
+          .Add("amount_paise", Int(t.amount));
+      by_kind_age.Push(std::move(o));
+    }
+  }
+  JsonValue pending = JsonValue::Object();
+  pending.Add("listed", Int(s.pending_listed))
+      .Add("count", Int(pending_count))
+      .Add("amount_paise", Int(pending_amount))
+      .Add("by_kind_age", std::move(by_kind_age));
+
+  std::int64_t open_count = 0;
+  Paise open_amount = 0;
+  JsonValue open_by_code = JsonValue::Object();
+  for (DiscrepancyCode c : kAllDiscrepancyCodes) {
+    CodeTotal t{c, 0, 0};
+    for (const CodeTotal& x : s.open_discrepancies) {
+      if (x.code == c) t = x;
+    }
+    open_count += t.count;
+    open_amount += t.amount;
+    JsonValue o = JsonValue::Object();
+    o.Add("count", Int(t.count)).Add("amount_paise", Int(t.amount));
+    open_by_code.Add(std::string(DiscrepancyCodeName(c)), std::move(o));
+  }
+  JsonValue open = JsonValue::Object();
+  open.Add("count", Int(open_count)).Add("amount_paise", Int(open_amount)).Add("by_code", std::move(open_by_code));
 
   JsonValue root = JsonValue::Object();
   root.Add("run_id", JsonValue::String(s.run_id))
@@ -217,7 +287,10 @@ std::string RenderSummaryJson(const RunSummary& s) {
       .Add("transitions", std::move(transitions))
       .Add("discrepancies_by_code", std::move(by_code))
       .Add("errors_by_class", std::move(by_class))
-      .Add("timings", std::move(timings));
+      .Add("timings", std::move(timings))
+      .Add("amounts_paise", std::move(amounts))
+      .Add("pending", std::move(pending))
+      .Add("open_discrepancies", std::move(open));
   std::string out;
   AppendPretty(out, root, 0);
   out += '\n';

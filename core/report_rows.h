@@ -12,6 +12,7 @@
 
 #include "core/check.h"
 #include "core/money.h"
+#include "core/run_figures.h"
 #include "core/status.h"
 #include "core/time.h"
 #include "core/transaction.h"
@@ -125,7 +126,8 @@ struct RunSummary {
   std::int64_t transitions = 0;      // status changes (would-be changes in a dry run)
   std::int64_t discrepancies = 0;    // discrepancies raised
   std::int64_t errors = 0;           // failed checks (errors.csv rows)
-  std::int64_t still_pending = 0;    // pending transactions after the run (pending.csv rows)
+  std::int64_t still_pending = 0;    // pending transactions after the run (all of them)
+  std::int64_t pending_listed = 0;   // pending.csv rows: the oldest still_pending, at most reports.pending_limit
   std::map<Kind, std::int64_t> checked_by_kind;
   std::map<std::pair<Status, Status>, std::int64_t> transitions_by_status;  // (from, to) -> count
   std::map<DiscrepancyCode, std::int64_t> discrepancies_by_code;
@@ -133,6 +135,21 @@ struct RunSummary {
   std::int64_t gateway_calls = 0;            // HTTP calls made
   std::int64_t gateway_latency_total_us = 0; // summed wall time of those calls
   std::int64_t gateway_latency_max_us = 0;
+  // Amounts in paise beside the counts.
+  std::map<std::pair<Status, Status>, Paise> transition_amounts;  // our amounts of the transitioned transactions
+  std::map<DiscrepancyCode, Paise> discrepancy_amounts;           // our amounts, discrepancies raised in this run
+  // The whole database as the run ended (summed in SQL): pending by kind and age bucket (empty buckets left out;
+  // every age label in order in pending_ages), open discrepancies by code (codes with none left out).
+  std::vector<std::string> pending_ages;
+  std::vector<KindAgeTotal> pending_totals;
+  std::vector<CodeTotal> open_discrepancies;
+  std::int64_t cpu_us = 0;           // user + system CPU time of the payrecon process
+  std::int64_t claims = 0;           // claim batches, and the p50 / p99 of their wall time
+  std::int64_t claim_p50_us = 0;
+  std::int64_t claim_p99_us = 0;
+  std::int64_t applies = 0;          // apply batches, likewise
+  std::int64_t apply_p50_us = 0;
+  std::int64_t apply_p99_us = 0;
 };
 
 // summary.json, pretty-printed with two-space indents and a final newline. Members, in order: run_id, mode,
@@ -141,8 +158,12 @@ struct RunSummary {
 // {"CapturePending->CaptureApproved": n, ... only those that occurred, sorted by from then to status},
 // discrepancies_by_code {every code, zeros included, in kAllDiscrepancyCodes order}, errors_by_class {every class
 // of kErrorClasses, zeros included}, timings {gateway_calls, gateway_latency_total_us, gateway_latency_mean_us,
-// gateway_latency_max_us}. Times ISO 8601 UTC with milliseconds. exit_code is null when unknown; an `outcome`
-// member follows it when the summary has one.
+// gateway_latency_max_us, cpu_seconds (a decimal with 6 places), claims, claim_p50_us, claim_p99_us, applies,
+// apply_p50_us, apply_p99_us}, then the amounts in integer paise: amounts_paise {transitions {as "transitions"},
+// discrepancies_by_code {every code}}, pending {listed (pending.csv's rows), count, amount_paise, by_kind_age
+// [{kind, age, count, amount_paise} for every kind and pending_ages label, zeros included]}, open_discrepancies
+// {count, amount_paise, by_code {every code: {count, amount_paise}}}. Times ISO 8601 UTC with milliseconds.
+// exit_code is null when unknown; an `outcome` member follows it when the summary has one.
 std::string RenderSummaryJson(const RunSummary& summary);
 
 // The stdout line of `run` and `backfill`, compact, without a newline:

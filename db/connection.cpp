@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "db/result.h"
+#include "env/environment.h"
 
 namespace payrecon::db {
 namespace {
@@ -84,13 +85,13 @@ void Connection::Open() {
     }
     password = OptionValue(parsed.get(), "password");
   }
-  const char* env_password = std::getenv("PGPASSWORD");
+  const std::optional<std::string> env_password = env::GetEnv("PGPASSWORD");
 
   std::vector<const char*> keys;
   std::vector<const char*> values;
   keys.push_back("fallback_application_name");
   values.push_back("payrecon");
-  if (std::getenv("PGCONNECT_TIMEOUT") == nullptr) {
+  if (!env::GetEnv("PGCONNECT_TIMEOUT")) {
     keys.push_back("connect_timeout");
     values.push_back("10");
   }
@@ -115,7 +116,7 @@ void Connection::Open() {
   if (PQstatus(conn_) != CONNECTION_OK) {
     std::string message = "cannot connect to database \"" + description_ + "\": " + OneLine(PQerrorMessage(conn_));
     Scrub(message, password);
-    if (env_password != nullptr) Scrub(message, env_password);
+    if (env_password) Scrub(message, *env_password);
     throw ConnectionLost(message);
   }
   PQsetNoticeProcessor(conn_, DiscardNotice, nullptr);

@@ -2,6 +2,8 @@
 
 #include <libpq-fe.h>
 
+#include <optional>
+
 #include "db/result.h"
 #include "db/sql.h"
 
@@ -33,6 +35,17 @@ TransactionsImporter::TransactionsImporter(Connection& conn) : conn_(conn) {
   conn_.Execute("BEGIN");
   open_ = true;
   try {
+    // The staged rows stay in memory (temp_buffers, settable only before this session first touches a temporary
+    // table: a later import on the same connection keeps what it has) and the file-order sort of the insert runs
+    // in memory (work_mem) instead of spilling a million rows to disk twice.
+    conn_.Execute("SAVEPOINT payrecon_import_buffers");
+    try {
+      conn_.Execute(sql::kImportTempBuffers);
+    } catch (const QueryError&) {
+      conn_.Execute("ROLLBACK TO SAVEPOINT payrecon_import_buffers");
+    }
+    conn_.Execute("RELEASE SAVEPOINT payrecon_import_buffers");
+    conn_.Execute(sql::kImportWorkMem);
     conn_.Execute(sql::kImportCreateTemp);
     internal::Result r(PQexec(conn_.native(), sql::kImportCopy));
     if (!r || PQresultStatus(r.get()) != PGRES_COPY_IN) internal::ThrowFor(conn_, r.get(), "import COPY");
@@ -92,12 +105,29 @@ ImportResult TransactionsImporter::Commit(core::Instant now) {
     while (PGresult* rest = PQgetResult(pg)) PQclear(rest);
   }
   const std::string now_ms = internal::Ms(now);
-  auto r = internal::Exec(conn_, "import INSERT", sql::kImportInsert, {now_ms.c_str()});
   ImportResult result;
-  result.inserted = std::stoll(PQcmdTuples(r.get()));
+  // Most files hold only new rows. A plain INSERT checks uniqueness while it inserts, where ON CONFLICT first
+  // looks every key up in the unique index and then inserts: a fifth of the insert's time for a million rows.
+  // When a key exists already (or another import commits the same key first) the plain INSERT fails as a whole
+  // and the ON CONFLICT form runs instead, skipping those rows.
+  conn_.Execute("SAVEPOINT payrecon_import_new");
+  std::optional<internal::Result> inserted;
+  try {
+    inserted = internal::Exec(conn_, "import INSERT", sql::kImportInsertNew, {now_ms.c_str()});
+    conn_.Execute("RELEASE SAVEPOINT payrecon_import_new");
+  } catch (const QueryError& e) {
+    if (e.sqlstate() != "23505") throw;
+    conn_.Execute("ROLLBACK TO SAVEPOINT payrecon_import_new");
+    conn_.Execute("RELEASE SAVEPOINT payrecon_import_new");
+    inserted = internal::Exec(conn_, "import INSERT", sql::kImportInsert, {now_ms.c_str()});
+  }
+  result.inserted = std::stoll(PQcmdTuples(inserted->get()));
   result.skipped = rows_ - result.inserted;
   conn_.Execute("COMMIT");
   open_ = false;
+  // Fresh statistics at once: autovacuum would analyse the table only after its naptime, and until then the
+  // planner would think the rows just loaded are not there.
+  if (result.inserted > 0) conn_.Execute(sql::kImportAnalyze);
   return result;
 }
 

@@ -2,7 +2,8 @@
 // Loading validated import rows (core/import_csv.h) all or nothing: one database transaction, COPY into a
 // temporary table, then INSERT … ON CONFLICT DO NOTHING: rows already present (same merchant_id, kind,
 // merchant_txn_id) are left untouched and counted as skipped. New rows are due at their created_at
-// (next_check_at = created_at), so pending ones created in the past are checked by the next run.
+// (next_check_at = created_at), so pending ones created in the past are checked by the next run. After a commit
+// that inserted rows the table is analysed, so the next run's plans know how many rows there are.
 #include <cstdint>
 #include <string>
 #include <vector>

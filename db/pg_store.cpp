@@ -1,6 +1,7 @@
 #include "db/pg_store.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cassert>
 #include <unordered_map>
 #include <unordered_set>
@@ -105,7 +106,7 @@ std::vector<core::Transaction> PgStore::TransactionsClaimDue(const core::ClaimPa
   const std::string now = Ms(params.now);
   const std::string until = Ms(params.now + params.lease);
   const std::string limit = std::to_string(params.limit);
-  auto r = Exec(conn_, "TransactionsClaimDue", sql::kTransactionsClaimDue,
+  auto r = internal::ExecPinned(conn_, "TransactionsClaimDue", sql::kTransactionsClaimDue,
                 {params.run_id.c_str(), now.c_str(), until.c_str(), limit.c_str()});
   auto out = ReadTransactions(r.get());
   std::sort(out.begin(), out.end(), [](const core::Transaction& a, const core::Transaction& b) {
@@ -117,7 +118,7 @@ std::vector<core::Transaction> PgStore::TransactionsClaimDue(const core::ClaimPa
 std::vector<core::Transaction> PgStore::TransactionsListDue(const core::ClaimParams& params) {
   const std::string now = Ms(params.now);
   const std::string limit = std::to_string(params.limit);
-  auto r = Exec(conn_, "TransactionsListDue", sql::kTransactionsListDue, {now.c_str(), limit.c_str()});
+  auto r = internal::ExecPinned(conn_, "TransactionsListDue", sql::kTransactionsListDue, {now.c_str(), limit.c_str()});
   return ReadTransactions(r.get());
 }
 
@@ -132,7 +133,7 @@ std::vector<core::Transaction> PgStore::TransactionsClaimWindow(const core::Wind
   const std::string after = std::to_string(params.after_id);
   internal::ArrayText only;
   for (std::int64_t id : params.only_ids) only.Add(id);
-  auto r = Exec(conn_, "TransactionsClaimWindow", sql::kTransactionsClaimWindow,
+  auto r = internal::ExecPinned(conn_, "TransactionsClaimWindow", sql::kTransactionsClaimWindow,
                 {params.run_id.c_str(), now.c_str(), until.c_str(), limit.c_str(), from.c_str(), to.c_str(),
                  OptionalText(kind), OptionalText(params.merchant_id), after.c_str(),
                  params.only_ids.empty() ? nullptr : only.c_str()});
@@ -150,7 +151,7 @@ std::vector<core::Transaction> PgStore::TransactionsListWindow(const core::Windo
   const std::optional<std::string> kind =
       params.kind ? std::optional<std::string>(core::KindName(*params.kind)) : std::nullopt;
   const std::string after = std::to_string(params.after_id);
-  auto r = Exec(conn_, "TransactionsListWindow", sql::kTransactionsListWindow,
+  auto r = internal::ExecPinned(conn_, "TransactionsListWindow", sql::kTransactionsListWindow,
                 {params.run_id.c_str(), now.c_str(), limit.c_str(), from.c_str(), to.c_str(), OptionalText(kind),
                  OptionalText(params.merchant_id), after.c_str()});
   return ReadTransactions(r.get());
@@ -201,7 +202,7 @@ core::ApplyResult PgStore::TransactionsApply(const core::ApplyParams& params) {
     }
   }
   const std::string now = Ms(params.now);
-  auto r = Exec(conn_, "TransactionsApply", sql::kTransactionsApply,
+  auto r = internal::ExecPinned(conn_, "TransactionsApply", sql::kTransactionsApply,
                 {params.run_id.c_str(), now.c_str(), ids.c_str(), expected.c_str(), new_status.c_str(),
                  next_check.c_str(), check_count.c_str(), error_count.c_str(), last_error.c_str(), amazon.c_str(),
                  approved.c_str(), gateway_updated.c_str(), request_id.c_str(), digest.c_str(),
@@ -236,12 +237,20 @@ void PgStore::LeasesRelease(const core::ReleaseParams& params) {
   if (params.ids.empty()) return;
   internal::ArrayText ids;
   for (std::int64_t id : params.ids) ids.Add(id);
-  Exec(conn_, "LeasesRelease", sql::kLeasesRelease, {params.run_id.c_str(), ids.c_str()});
+  internal::ExecPinned(conn_, "LeasesRelease", sql::kLeasesRelease, {params.run_id.c_str(), ids.c_str()});
 }
 
-void PgStore::TransactionsForEachPending(const std::function<void(const core::Transaction&)>& fn) {
-  internal::Stream(conn_, "TransactionsForEachPending", sql::kTransactionsForEachPending, {},
-                   [&](const PGresult* r, int row) { fn(ReadTransaction(r, row)); });
+void PgStore::TransactionsForEachPending(const PendingListParams& params,
+                                         const std::function<void(const core::Transaction&)>& fn) {
+  const std::optional<std::string> kind =
+      params.kind ? std::optional<std::string>(core::KindName(*params.kind)) : std::nullopt;
+  // No bound is a bound past every created_at, so the condition is always an index condition.
+  const std::string before = params.created_before ? Ms(*params.created_before) : std::string("253402300799999");
+  const std::optional<std::string> limit =
+      params.limit ? std::optional<std::string>(std::to_string(*params.limit)) : std::nullopt;
+  internal::StreamPinned(conn_, "TransactionsForEachPending", sql::kTransactionsForEachPending,
+                         {OptionalText(kind), before.c_str(), OptionalText(limit)},
+                         [&](const PGresult* r, int row) { fn(ReadTransaction(r, row)); });
 }
 
 std::int64_t PgStore::TransactionsCountPending() {
@@ -324,7 +333,7 @@ std::vector<std::int64_t> PgStore::LeasesRenew(const core::RenewParams& params) 
   for (std::int64_t id : params.ids) ids.Add(id);
   const std::string now = Ms(params.now);
   const std::string until = Ms(params.now + params.lease);
-  auto r = Exec(conn_, "LeasesRenew", sql::kLeasesRenew, {params.run_id.c_str(), ids.c_str(), now.c_str(), until.c_str()});
+  auto r = internal::ExecPinned(conn_, "LeasesRenew", sql::kLeasesRenew, {params.run_id.c_str(), ids.c_str(), now.c_str(), until.c_str()});
   std::vector<std::int64_t> out;
   for (int row = 0; row < PQntuples(r.get()); ++row) out.push_back(Int(r.get(), row, 0));
   return out;
@@ -341,7 +350,7 @@ std::vector<std::int64_t> PgStore::TransactionsHeldInWindow(const core::WindowHe
       params.through ? std::optional<std::string>(std::to_string(*params.through)) : std::nullopt;
   internal::ArrayText claimed;
   for (std::int64_t id : params.claimed) claimed.Add(id);
-  auto r = Exec(conn_, "TransactionsHeldInWindow", sql::kTransactionsHeldInWindow,
+  auto r = internal::ExecPinned(conn_, "TransactionsHeldInWindow", sql::kTransactionsHeldInWindow,
                 {from.c_str(), to.c_str(), OptionalText(kind), OptionalText(w.merchant_id), after.c_str(),
                  OptionalText(through), claimed.c_str()});
   std::vector<std::int64_t> ids;
@@ -383,8 +392,14 @@ void PgStore::RunErrorsRecord(const RunErrorsParams& params) {
         attempts.c_str(), next_check.c_str(), at.c_str()});
 }
 
+HistoryPruneResult PgStore::HistoryPrune(const HistoryPruneParams& params) {
+  const std::string before = Ms(params.before);
+  auto r = Exec(conn_, "HistoryPrune", sql::kHistoryPrune, {before.c_str()});
+  return {Int(r.get(), 0, 0), Int(r.get(), 0, 1)};
+}
+
 void PgStore::RunTransitionsForEach(const std::string& run_id, const std::function<void(const TransitionRow&)>& fn) {
-  internal::Stream(conn_, "RunTransitionsForEach", sql::kRunTransitionsForEach, {run_id.c_str()},
+  internal::StreamPinned(conn_, "RunTransitionsForEach", sql::kRunTransitionsForEach, {run_id.c_str()},
                    [&](const PGresult* r, int row) {
                      TransitionRow t;
                      t.transaction_id = Int(r, row, 0);
@@ -406,12 +421,12 @@ void PgStore::RunTransitionsForEach(const std::string& run_id, const std::functi
 
 void PgStore::RunDiscrepanciesForEach(const std::string& run_id,
                                       const std::function<void(const DiscrepancyRow&)>& fn) {
-  internal::Stream(conn_, "RunDiscrepanciesForEach", sql::kRunDiscrepanciesForEach, {run_id.c_str()},
+  internal::StreamPinned(conn_, "RunDiscrepanciesForEach", sql::kRunDiscrepanciesForEach, {run_id.c_str()},
                    [&](const PGresult* r, int row) { fn(ReadDiscrepancy(r, row)); });
 }
 
 void PgStore::RunErrorsForEach(const std::string& run_id, const std::function<void(const RunErrorRow&)>& fn) {
-  internal::Stream(conn_, "RunErrorsForEach", sql::kRunErrorsForEach, {run_id.c_str()},
+  internal::StreamPinned(conn_, "RunErrorsForEach", sql::kRunErrorsForEach, {run_id.c_str()},
                    [&](const PGresult* r, int row) {
                      RunErrorRow e;
                      e.kind = KindOf(Text(r, row, 0));
@@ -507,6 +522,196 @@ std::vector<PendingAges> PgStore::TransactionsPendingAges(const PendingAgesParam
     assert(bucket < a.counts.size());
     a.counts[std::min(bucket, a.counts.size() - 1)] += Int(r.get(), i, 2);
     a.oldest_created_at = std::min(a.oldest_created_at, Time(r.get(), i, 3));
+  }
+  return out;
+}
+
+// ---- amounts, figures, `check` and `show` ----
+
+namespace {
+
+// A numeric sum read back as text; exact, or QueryError when it does not fit int64 paise.
+core::Paise SumOf(const PGresult* r, int row, int col, std::string_view what) {
+  if (IsNull(r, row, col)) return 0;
+  const std::string_view text = Text(r, row, col);
+  core::Paise v = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || ptr != text.data() + text.size()) {
+    throw QueryError(std::string(what) + ": sum " + std::string(text) + " does not fit in int64 paise", "22003");
+  }
+  return v;
+}
+
+core::DiscrepancyCode CodeOf(std::string_view word) {
+  const auto code = core::DiscrepancyCodeFromName(word);
+  assert(code && "the code check constraint admits only known codes");
+  return code.value_or(core::DiscrepancyCode::kNotFound);
+}
+
+std::string BoundsArray(const std::vector<core::Millis>& bounds) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < bounds.size(); ++i) {
+    if (i) out += ',';
+    out += std::to_string(bounds[i].count());
+  }
+  return out + '}';
+}
+
+}  // namespace
+
+std::vector<PendingTotal> PgStore::TransactionsPendingTotals(const PendingAgesParams& params) {
+  assert(!params.bounds.empty());
+  const std::string now = Ms(params.now);
+  const std::string bounds = BoundsArray(params.bounds);
+  auto r = Exec(conn_, "TransactionsPendingTotals", sql::kTransactionsPendingTotals, {now.c_str(), bounds.c_str()});
+  std::vector<PendingTotal> out;
+  const int n = PQntuples(r.get());
+  for (int i = 0; i < n; ++i) {
+    PendingTotal t;
+    t.kind = KindOf(Text(r.get(), i, 0));
+    t.bucket = std::min(static_cast<std::size_t>(Int(r.get(), i, 1)), params.bounds.size());
+    t.count = Int(r.get(), i, 2);
+    t.amount = SumOf(r.get(), i, 3, "TransactionsPendingTotals");
+    out.push_back(t);
+  }
+  return out;
+}
+
+std::vector<OpenTotal> PgStore::DiscrepanciesTotalsOpen() {
+  auto r = Exec(conn_, "DiscrepanciesTotalsOpen", sql::kDiscrepanciesTotalsOpen, {});
+  std::vector<OpenTotal> out;
+  const int n = PQntuples(r.get());
+  for (int i = 0; i < n; ++i) {
+    out.push_back(OpenTotal{CodeOf(Text(r.get(), i, 0)), Int(r.get(), i, 1),
+                            SumOf(r.get(), i, 2, "DiscrepanciesTotalsOpen")});
+  }
+  return out;
+}
+
+std::vector<TransitionTotal> PgStore::RunTransitionTotals(const std::string& run_id) {
+  auto r = Exec(conn_, "RunTransitionTotals", sql::kRunTransitionTotals, {run_id.c_str()});
+  std::vector<TransitionTotal> out;
+  const int n = PQntuples(r.get());
+  for (int i = 0; i < n; ++i) {
+    out.push_back(TransitionTotal{KindOf(Text(r.get(), i, 0)), StatusOf(Text(r.get(), i, 1)),
+                                  StatusOf(Text(r.get(), i, 2)), Int(r.get(), i, 3),
+                                  SumOf(r.get(), i, 4, "RunTransitionTotals")});
+  }
+  return out;
+}
+
+bool PgStore::RunFiguresSet(const std::string& run_id, const std::string& figures_json) {
+  auto r = Exec(conn_, "RunFiguresSet", sql::kRunFiguresSet, {run_id.c_str(), figures_json.c_str()});
+  return std::string_view(PQcmdTuples(r.get())) != "0";
+}
+
+std::vector<RunListed> PgStore::RunsListRecent(int limit) {
+  const std::string l = std::to_string(limit);
+  auto r = Exec(conn_, "RunsListRecent", sql::kRunsListRecent, {l.c_str()});
+  std::vector<RunListed> out;
+  const int n = PQntuples(r.get());
+  for (int i = 0; i < n; ++i) {
+    RunListed run;
+    run.run_id = Text(r.get(), i, 0);
+    run.mode = Text(r.get(), i, 1);
+    run.started_at = Time(r.get(), i, 2);
+    run.finished_at = OptTime(r.get(), i, 3);
+    if (auto code = OptInt(r.get(), i, 4)) run.exit_code = static_cast<int>(*code);
+    run.figures_json = Text(r.get(), i, 5);
+    out.push_back(std::move(run));
+  }
+  return out;
+}
+
+std::optional<core::Transaction> PgStore::TransactionClaimOne(const ClaimOneParams& params) {
+  const std::string now = Ms(params.now);
+  const std::string until = Ms(params.now + params.lease);
+  const std::string id = std::to_string(params.transaction_id);
+  auto r = Exec(conn_, "TransactionClaimOne", sql::kTransactionClaimOne,
+                {params.run_id.c_str(), now.c_str(), until.c_str(), id.c_str()});
+  if (PQntuples(r.get()) == 0) return std::nullopt;
+  return ReadTransaction(r.get(), 0);
+}
+
+std::vector<core::Transaction> PgStore::TransactionsFindByTxn(const std::string& merchant_id,
+                                                               const std::string& merchant_txn_id,
+                                                               std::optional<core::Kind> kind) {
+  const std::string k = kind ? std::string(core::KindName(*kind)) : std::string();
+  auto r = Exec(conn_, "TransactionsFindByTxn", sql::kTransactionsFindByTxn,
+                {merchant_id.c_str(), merchant_txn_id.c_str(), kind ? k.c_str() : nullptr});
+  return ReadTransactions(r.get());
+}
+
+LeaseHolder PgStore::TransactionLeaseGet(std::int64_t transaction_id) {
+  const std::string id = std::to_string(transaction_id);
+  auto r = Exec(conn_, "TransactionLeaseGet", sql::kTransactionLeaseGet, {id.c_str()});
+  if (PQntuples(r.get()) == 0) return {};
+  return LeaseHolder{std::string(Text(r.get(), 0, 0)), OptTime(r.get(), 0, 1)};
+}
+
+std::vector<EventRow> PgStore::TransactionEventsList(std::int64_t transaction_id) {
+  const std::string id = std::to_string(transaction_id);
+  auto r = Exec(conn_, "TransactionEventsList", sql::kTransactionEventsList, {id.c_str()});
+  std::vector<EventRow> out;
+  const int n = PQntuples(r.get());
+  for (int i = 0; i < n; ++i) {
+    EventRow e;
+    e.id = Int(r.get(), i, 0);
+    e.run_id = Text(r.get(), i, 1);
+    e.event_type = Text(r.get(), i, 2);
+    e.from_status = Text(r.get(), i, 3);
+    e.to_status = Text(r.get(), i, 4);
+    e.discrepancy_code = Text(r.get(), i, 5);
+    e.amazon_txn_id = Text(r.get(), i, 6);
+    e.approved_amount = OptInt(r.get(), i, 7);
+    e.gateway_updated_at = OptTime(r.get(), i, 8);
+    e.request_id = Text(r.get(), i, 9);
+    e.response_digest = Text(r.get(), i, 10);
+    e.at = Time(r.get(), i, 11);
+    e.actor = Text(r.get(), i, 12);
+    e.note = Text(r.get(), i, 13);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+std::vector<CheckErrorRow> PgStore::TransactionRunErrorsList(std::int64_t transaction_id) {
+  const std::string id = std::to_string(transaction_id);
+  auto r = Exec(conn_, "TransactionRunErrorsList", sql::kTransactionRunErrorsList, {id.c_str()});
+  std::vector<CheckErrorRow> out;
+  const int n = PQntuples(r.get());
+  for (int i = 0; i < n; ++i) {
+    CheckErrorRow e;
+    e.run_id = Text(r.get(), i, 0);
+    e.error.transaction_id = transaction_id;
+    e.error.error_class = Text(r.get(), i, 1);
+    e.error.http_status = static_cast<int>(Int(r.get(), i, 2));
+    e.error.gateway_code = Text(r.get(), i, 3);
+    e.error.message = Text(r.get(), i, 4);
+    e.error.attempts = static_cast<int>(Int(r.get(), i, 5));
+    e.error.next_check_at = OptTime(r.get(), i, 6);
+    e.error.at = Time(r.get(), i, 7);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+std::vector<DiscrepancyRow> PgStore::TransactionDiscrepanciesList(std::int64_t transaction_id) {
+  const std::string id = std::to_string(transaction_id);
+  auto r = Exec(conn_, "TransactionDiscrepanciesList", sql::kTransactionDiscrepanciesList, {id.c_str()});
+  std::vector<DiscrepancyRow> out;
+  const int n = PQntuples(r.get());
+  for (int i = 0; i < n; ++i) out.push_back(ReadDiscrepancy(r.get(), i));
+  return out;
+}
+
+std::vector<CheckRunRow> PgStore::TransactionCheckRunsList(std::int64_t transaction_id) {
+  const std::string id = std::to_string(transaction_id);
+  auto r = Exec(conn_, "TransactionCheckRunsList", sql::kTransactionCheckRunsList, {id.c_str()});
+  std::vector<CheckRunRow> out;
+  const int n = PQntuples(r.get());
+  for (int i = 0; i < n; ++i) {
+    out.push_back(CheckRunRow{std::string(Text(r.get(), i, 0)), Time(r.get(), i, 1), std::string(Text(r.get(), i, 2))});
   }
   return out;
 }

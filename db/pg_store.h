@@ -138,6 +138,25 @@ struct DiscrepancyResolveParams {
   std::string note;
 };
 
+// ---- the pending listing ----
+
+struct PendingListParams {
+  std::optional<core::Kind> kind;              // only this kind
+  std::optional<core::Instant> created_before; // only those created before (older than an age)
+  std::optional<std::int64_t> limit;           // at most this many (the oldest); nullopt: all
+};
+
+// ---- history ----
+
+struct HistoryPruneParams {
+  core::Instant before{};                      // runs started before this, and their errors
+};
+
+struct HistoryPruneResult {
+  std::int64_t runs = 0;
+  std::int64_t run_errors = 0;
+};
+
 // ---- metrics ----
 
 // Pending transactions counted by age (now - created_at) against ascending bounds: bucket 0 is younger than
@@ -151,6 +170,84 @@ struct PendingAges {
   core::Kind kind = core::Kind::kCharge;
   std::vector<std::int64_t> counts;  // bounds.size() + 1 buckets
   core::Instant oldest_created_at{};  // meaningful when any count is non-zero
+};
+
+// ---- amounts, figures, `check` and `show` ----
+
+// Pending transactions of one kind and age bucket (as PendingAgesParams buckets them) with their summed amount.
+struct PendingTotal {
+  core::Kind kind = core::Kind::kCharge;
+  std::size_t bucket = 0;
+  std::int64_t count = 0;
+  core::Paise amount = 0;
+};
+
+struct OpenTotal {
+  core::DiscrepancyCode code = core::DiscrepancyCode::kNotFound;
+  std::int64_t count = 0;
+  core::Paise amount = 0;   // summed local_amount_paise
+};
+
+struct TransitionTotal {
+  core::Kind kind = core::Kind::kCharge;
+  core::Status from_status = core::Status::kCapturePending;
+  core::Status to_status = core::Status::kCapturePending;
+  std::int64_t count = 0;
+  core::Paise amount = 0;   // summed amount_paise of the transactions
+};
+
+// A run as reports/index.html lists it.
+struct RunListed {
+  std::string run_id;
+  std::string mode;
+  core::Instant started_at{};
+  std::optional<core::Instant> finished_at;
+  std::optional<int> exit_code;
+  std::string figures_json;  // "{}" when none were recorded
+};
+
+struct ClaimOneParams {
+  std::string run_id;
+  core::Instant now{};
+  core::Millis lease{};
+  std::int64_t transaction_id = 0;
+};
+
+// Who holds a transaction's lease; empty run_id when nobody does.
+struct LeaseHolder {
+  std::string run_id;
+  std::optional<core::Instant> until;
+};
+
+// One row of a transaction's audit trail (transaction_events).
+struct EventRow {
+  std::int64_t id = 0;
+  std::string run_id;            // empty for a resolution
+  std::string event_type;        // transition, discrepancy, resolution
+  std::string from_status;
+  std::string to_status;
+  std::string discrepancy_code;
+  std::string amazon_txn_id;
+  std::optional<core::Paise> approved_amount;
+  std::optional<core::Instant> gateway_updated_at;
+  std::string request_id;
+  std::string response_digest;
+  core::Instant at{};
+  std::string actor;
+  std::string note;
+};
+
+// A failed check of a transaction (run_errors) with its run.
+struct CheckErrorRow {
+  std::string run_id;
+  RunError error;
+};
+
+// A `check` run of a transaction: its id, start and the check's result JSON (runs.figures).
+struct CheckRunRow {
+  std::string run_id;
+  core::Instant started_at{};
+  std::string result_json;
 };
 
 // The open discrepancies of one code.
@@ -193,9 +290,11 @@ class PgStore : public core::TransactionStore {
   std::vector<core::Transaction> TransactionsListDue(const core::ClaimParams& params);
   // The same selection and order as TransactionsClaimWindow, without taking leases or locks.
   std::vector<core::Transaction> TransactionsListWindow(const core::WindowClaimParams& params);
-  // Calls `fn` for every pending transaction (any lease, due or not) ordered by created_at, id, streaming rows
-  // one at a time from one snapshot: memory does not grow with the backlog. `fn` must not use this connection.
-  void TransactionsForEachPending(const std::function<void(const core::Transaction&)>& fn);
+  // Calls `fn` for each pending transaction (any lease, due or not) that matches `params`, oldest first (created_at,
+  // id), streaming rows one at a time from one snapshot off the pending index: memory does not grow with the
+  // backlog, and a limit reads only that many rows. `fn` must not use this connection.
+  void TransactionsForEachPending(const PendingListParams& params,
+                                  const std::function<void(const core::Transaction&)>& fn);
   std::int64_t TransactionsCountPending();
   // How many transactions TransactionsListWindow would page through (any lease): backfill's progress line.
   std::int64_t TransactionsCountWindow(const core::WindowClaimParams& params);
@@ -243,12 +342,45 @@ class PgStore : public core::TransactionStore {
   // Returns false when it does not exist or is already resolved.
   bool DiscrepancyResolve(const DiscrepancyResolveParams& params);
 
+  // ---- history ----
+
+  // Deletes finished runs (finished_at set) started before `before`, and every run_errors row of runs started
+  // before it, in one transaction. Never touches a run still open (no finished_at: running, or crashed and
+  // resumable) nor its errors, and never audit events or discrepancies.
+  HistoryPruneResult HistoryPrune(const HistoryPruneParams& params);
+
   // ---- metrics (one aggregate query each) ----
 
   // Open discrepancies per code, with the oldest one's opened_at; codes with none are left out.
   std::vector<OpenDiscrepancies> DiscrepanciesCountOpen();
   // Pending transactions per kind by age; kinds with none pending are left out.
   std::vector<PendingAges> TransactionsPendingAges(const PendingAgesParams& params);
+
+  // ---- amounts, figures, `check` and `show` ----
+
+  // Pending transactions per kind and age bucket with their summed amount (SQL numeric, read back exactly);
+  // empty buckets are left out. Throws QueryError when a sum exceeds int64 paise.
+  std::vector<PendingTotal> TransactionsPendingTotals(const PendingAgesParams& params);
+  // Open discrepancies per code with the summed amount of our side; codes with none are left out.
+  std::vector<OpenTotal> DiscrepanciesTotalsOpen();
+  // A run's status changes per kind and (from, to), with the summed amounts of the transactions.
+  std::vector<TransitionTotal> RunTransitionTotals(const std::string& run_id);
+  // Stores the run's figures (a JSON object). Returns false when no such run exists.
+  bool RunFiguresSet(const std::string& run_id, const std::string& figures_json);
+  // The last `limit` runs and backfills that changed the database (no dry runs, no checks), newest first.
+  std::vector<RunListed> RunsListRecent(int limit);
+  // Leases one transaction, whatever its status, unless another live lease holds it (nullopt then).
+  std::optional<core::Transaction> TransactionClaimOne(const ClaimOneParams& params);
+  // Transactions of a merchant with this merchant_txn_id, of `kind` or of any kind, ordered by kind.
+  std::vector<core::Transaction> TransactionsFindByTxn(const std::string& merchant_id,
+                                                        const std::string& merchant_txn_id,
+                                                        std::optional<core::Kind> kind);
+  LeaseHolder TransactionLeaseGet(std::int64_t transaction_id);
+  // A transaction's audit trail, failed checks, discrepancies and `check` runs, each oldest first.
+  std::vector<EventRow> TransactionEventsList(std::int64_t transaction_id);
+  std::vector<CheckErrorRow> TransactionRunErrorsList(std::int64_t transaction_id);
+  std::vector<DiscrepancyRow> TransactionDiscrepanciesList(std::int64_t transaction_id);
+  std::vector<CheckRunRow> TransactionCheckRunsList(std::int64_t transaction_id);
 
  private:
   Connection& conn_;

@@ -76,6 +76,41 @@ void Stream(Connection& conn, std::string_view what, const char* sql, const std:
   if (PQstatus(pg) != CONNECTION_OK) ThrowFor(conn, nullptr, what);
 }
 
+namespace {
+
+constexpr const char* kPinPlan =
+    "BEGIN; SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; SET LOCAL enable_sort = off;"
+    " SET LOCAL jit = off";
+
+// Runs `body` between kPinPlan and COMMIT; rolls back when it throws (unless the connection is gone).
+template <class F>
+auto Pinned(Connection& conn, F&& body) {
+  conn.Execute(kPinPlan);
+  try {
+    auto result = body();
+    conn.Execute("COMMIT");
+    return result;
+  } catch (...) {
+    PGconn* pg = conn.native();
+    if (!conn.Broken() && PQtransactionStatus(pg) != PQTRANS_IDLE) PQclear(PQexec(pg, "ROLLBACK"));
+    throw;
+  }
+}
+
+}  // namespace
+
+Result ExecPinned(Connection& conn, std::string_view what, const char* sql, const std::vector<const char*>& params) {
+  return Pinned(conn, [&] { return Exec(conn, what, sql, params); });
+}
+
+void StreamPinned(Connection& conn, std::string_view what, const char* sql, const std::vector<const char*>& params,
+                  const std::function<void(const PGresult*, int)>& row) {
+  Pinned(conn, [&] {
+    Stream(conn, what, sql, params, row);
+    return 0;
+  });
+}
+
 std::int64_t Int(const PGresult* r, int row, int col) {
   const std::string_view t = Text(r, row, col);
   std::int64_t v = 0;

@@ -29,6 +29,14 @@ Result Exec(Connection& conn, std::string_view what, const char* sql, const std:
 void Stream(Connection& conn, std::string_view what, const char* sql, const std::vector<const char*>& params,
             const std::function<void(const PGresult*, int)>& row);
 
+// The same, with the plan pinned to index scans: the statement runs in its own transaction after
+// SET LOCAL enable_seqscan, enable_bitmapscan and enable_sort off and jit off. For the queue's hot statements,
+// whose right plan (an index scan in the order of the ORDER BY, stopping at the LIMIT) must not depend on
+// whether the table has been analysed since a million rows arrived. The caller must not be inside a transaction.
+Result ExecPinned(Connection& conn, std::string_view what, const char* sql, const std::vector<const char*>& params);
+void StreamPinned(Connection& conn, std::string_view what, const char* sql, const std::vector<const char*>& params,
+                  const std::function<void(const PGresult*, int)>& row);
+
 // Cell readers. Text of NULL is "".
 inline bool IsNull(const PGresult* r, int row, int col) { return PQgetisnull(r, row, col) != 0; }
 inline std::string_view Text(const PGresult* r, int row, int col) {

@@ -172,9 +172,13 @@ const char* const kLeasesRelease =
     "UPDATE payrecon.transactions SET lease_run_id = NULL, lease_until = NULL"
     " WHERE id = ANY($2::bigint[]) AND lease_run_id = $1";
 
+// $1 kind or NULL, $2 created before (ms), $3 limit or NULL (all). The order and predicate are those of the
+// transactions_pending_created index.
 const char* const kTransactionsForEachPending =
     "SELECT " PR_TRANSACTION_COLUMNS " FROM payrecon.transactions t"
-    " WHERE t.status IN " PR_PENDING " ORDER BY t.created_at, t.id";
+    " WHERE t.status IN " PR_PENDING " AND t.created_at < " PR_TS("$2")
+    "   AND ($1::text IS NULL OR t.kind = $1::text)"
+    " ORDER BY t.created_at, t.id LIMIT $3::bigint";
 
 // $1 created_from, $2 created_to, $3 kind or NULL, $4 merchant_id or NULL, $5 after_id. For backfill's progress line.
 const char* const kTransactionsCountWindow =
@@ -293,6 +297,17 @@ const char* const kImportCreateTemp =
     "  parent_merchant_txn_id text, amount_paise bigint, currency text, status text, created_ms bigint"
     ") ON COMMIT DROP";
 const char* const kImportCopy = "COPY payrecon_import FROM STDIN";
+const char* const kImportTempBuffers = "SET LOCAL temp_buffers = '256MB'";
+const char* const kImportWorkMem = "SET LOCAL work_mem = '256MB'";
+const char* const kImportAnalyze = "ANALYZE payrecon.transactions";
+// $1 now. New rows are due at their created_at. The same rows as kImportInsert when none exists yet; fails with
+// a unique violation (23505) otherwise.
+const char* const kImportInsertNew =
+    "INSERT INTO payrecon.transactions (kind, merchant_id, merchant_txn_id, amazon_txn_id, parent_merchant_txn_id,"
+    "  amount_paise, currency, status, created_at, updated_at, next_check_at)"
+    " SELECT kind, merchant_id, merchant_txn_id, amazon_txn_id, parent_merchant_txn_id, amount_paise, currency,"
+    "        status, " PR_TS("created_ms") ", " PR_TS("$1") ", " PR_TS("created_ms")
+    " FROM payrecon_import ORDER BY line";
 // $1 now. New rows are due at their created_at.
 const char* const kImportInsert =
     "INSERT INTO payrecon.transactions (kind, merchant_id, merchant_txn_id, amazon_txn_id, parent_merchant_txn_id,"
@@ -301,6 +316,83 @@ const char* const kImportInsert =
     "        status, " PR_TS("created_ms") ", " PR_TS("$1") ", " PR_TS("created_ms")
     " FROM payrecon_import ORDER BY line"
     " ON CONFLICT (merchant_id, kind, merchant_txn_id) DO NOTHING";
+
+// ---- amounts, figures, `check` and `show` ----
+
+// $1 now (ms), $2 ascending age bounds in ms. Sums of bigint are numeric in PostgreSQL: read back as text, exact.
+const char* const kTransactionsPendingTotals =
+    "SELECT kind, width_bucket($1::bigint - " PR_MS("created_at") ", $2::bigint[]) AS bucket, count(*),"
+    " sum(amount_paise)::text"
+    " FROM payrecon.transactions WHERE status IN " PR_PENDING " GROUP BY 1, 2 ORDER BY 1, 2";
+
+const char* const kDiscrepanciesTotalsOpen =
+    "SELECT code, count(*), sum(local_amount_paise)::text FROM payrecon.discrepancies WHERE resolved_at IS NULL"
+    " GROUP BY code ORDER BY code";
+
+// $1 run_id.
+const char* const kRunTransitionTotals =
+    "SELECT t.kind, e.from_status, e.to_status, count(*), sum(t.amount_paise)::text"
+    " FROM payrecon.transaction_events e JOIN payrecon.transactions t ON t.id = e.transaction_id"
+    " WHERE e.run_id = $1 AND e.event_type = 'transition' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3";
+
+// $1 run_id, $2 figures JSON.
+const char* const kRunFiguresSet = "UPDATE payrecon.runs SET figures = $2::jsonb WHERE id = $1";
+
+// $1 limit. The index lists runs and backfills that changed the database, newest first.
+const char* const kRunsListRecent =
+    "SELECT id, mode, " PR_MS("started_at") ", " PR_MS("finished_at") ", exit_code, figures::text"
+    " FROM payrecon.runs WHERE mode IN ('run', 'backfill') AND NOT dry_run"
+    " ORDER BY started_at DESC, id DESC LIMIT $1";
+
+// $1 run_id, $2 now, $3 lease_until, $4 id. Any status: `check` verifies final transactions too.
+const char* const kTransactionClaimOne =
+    "UPDATE payrecon.transactions t SET lease_run_id = $1, lease_until = " PR_TS("$3")
+    " WHERE t.id = $4::bigint AND (t.lease_until IS NULL OR t.lease_until < " PR_TS("$2") ")"
+    " RETURNING " PR_TRANSACTION_COLUMNS;
+
+// $1 merchant_id, $2 merchant_txn_id, $3 kind or NULL.
+const char* const kTransactionsFindByTxn =
+    "SELECT " PR_TRANSACTION_COLUMNS " FROM payrecon.transactions t"
+    " WHERE t.merchant_id = $1 AND t.merchant_txn_id = $2 AND ($3::text IS NULL OR t.kind = $3::text)"
+    " ORDER BY t.kind";
+
+// $1 transaction id.
+const char* const kTransactionLeaseGet =
+    "SELECT coalesce(lease_run_id, ''), " PR_MS("lease_until") " FROM payrecon.transactions WHERE id = $1::bigint";
+
+const char* const kTransactionEventsList =
+    "SELECT e.id, coalesce(e.run_id, ''), e.event_type, e.from_status, e.to_status, coalesce(e.discrepancy_code, ''),"
+    " coalesce(e.amazon_txn_id, ''), e.approved_amount_paise, " PR_MS("e.gateway_updated_at") ","
+    " coalesce(e.request_id, ''), coalesce(e.response_digest, ''), " PR_MS("e.created_at") ","
+    " coalesce(e.actor, ''), coalesce(e.note, '')"
+    " FROM payrecon.transaction_events e WHERE e.transaction_id = $1::bigint ORDER BY e.id";
+
+const char* const kTransactionRunErrorsList =
+    "SELECT e.run_id, e.error_class, coalesce(e.http_status, 0), coalesce(e.gateway_code, ''), e.message,"
+    " e.attempts, " PR_MS("e.next_check_at") ", " PR_MS("e.created_at")
+    " FROM payrecon.run_errors e WHERE e.transaction_id = $1::bigint ORDER BY e.id";
+
+const char* const kTransactionDiscrepanciesList =
+    "SELECT " PR_DISCREPANCY_COLUMNS
+    " FROM payrecon.discrepancies d JOIN payrecon.transactions t ON t.id = d.transaction_id"
+    " WHERE d.transaction_id = $1::bigint ORDER BY d.id";
+
+const char* const kTransactionCheckRunsList =
+    "SELECT id, " PR_MS("started_at") ", figures::text, dry_run FROM payrecon.runs"
+    " WHERE mode = 'check' AND (arguments ->> 'transaction_id')::bigint = $1::bigint ORDER BY started_at, id";
+// $1 before (ms). Errors of runs started before it that are finished; then those runs. Open runs (no
+// finished_at) keep their errors: a crashed backfill can still be resumed and reported.
+const char* const kHistoryPrune =
+    "WITH old AS ("
+    "  SELECT id FROM payrecon.runs WHERE started_at < " PR_TS("$1") " AND finished_at IS NOT NULL"
+    "), errors AS ("
+    "  DELETE FROM payrecon.run_errors e USING old WHERE e.run_id = old.id RETURNING 1"
+    "), runs AS ("
+    "  DELETE FROM payrecon.runs r USING old WHERE r.id = old.id RETURNING 1"
+    ")"
+    " SELECT (SELECT count(*) FROM runs), (SELECT count(*) FROM errors)";
+
+// ---- failure paths: run clean-up, abandoned runs, held backfill rows, lease renewal ----
 
 // $1 run_id. Every claim of one run, whatever its ids: the clean-up of a run that ended with an error.
 const char* const kLeasesReleaseRun =

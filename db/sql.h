@@ -37,10 +37,27 @@ extern const char* const kDiscrepancyGet;
 extern const char* const kDiscrepancyResolve;
 extern const char* const kDiscrepanciesCountOpen;
 extern const char* const kTransactionsPendingAges;
+extern const char* const kTransactionsPendingTotals;
+extern const char* const kDiscrepanciesTotalsOpen;
+extern const char* const kRunTransitionTotals;
+extern const char* const kRunFiguresSet;
+extern const char* const kRunsListRecent;
+extern const char* const kTransactionClaimOne;
+extern const char* const kTransactionsFindByTxn;
+extern const char* const kTransactionLeaseGet;
+extern const char* const kTransactionEventsList;
+extern const char* const kTransactionRunErrorsList;
+extern const char* const kTransactionDiscrepanciesList;
+extern const char* const kTransactionCheckRunsList;
+extern const char* const kHistoryPrune;
 
 // import.cpp
 extern const char* const kImportCreateTemp;
 extern const char* const kImportCopy;
+extern const char* const kImportTempBuffers;
+extern const char* const kImportWorkMem;
+extern const char* const kImportAnalyze;
+extern const char* const kImportInsertNew;
 extern const char* const kImportInsert;
 
 // pg_store.cpp: failure paths

@@ -92,31 +92,37 @@ slim_down() {
 started=$SECONDS
 base_tar=$cache/debian-bookworm-minbase.tar
 slim_tar=$cache/debian-bookworm-minbase-slim.tar
-if ! podman image exists localhost/debian:bookworm || ! podman image exists localhost/debian:bookworm-slim; then
-  mkdir -p "$cache"
-  if [ ! -s "$base_tar" ] || [ ! -s "$slim_tar" ]; then
-    tmp=$(mktemp -d "$cache/debootstrap.XXXXXX")
-    if [ -s "$base_tar" ]; then
-      mkdir "$tmp/root"
-      tar -C "$tmp/root" -xf "$base_tar"
-    else
-      mirror=${PAYRECON_DEBIAN_MIRROR:-$(debian_mirror | head -n 1)}
-      [ -n "$mirror" ] || fail "no bookworm mirror found in /etc/apt (set PAYRECON_DEBIAN_MIRROR)"
-      say "debootstrap --variant=minbase bookworm from $mirror (cached in $cache afterwards)"
-      debootstrap --variant=minbase bookworm "$tmp/root" "$mirror" >"$tmp/log" 2>&1 ||
-        { tail -20 "$tmp/log" >&2; rm -rf "$tmp"; fail "debootstrap"; }
-      rm -rf "$tmp"/root/var/cache/apt/archives/*.deb "$tmp"/root/var/lib/apt/lists/*
-      tar -C "$tmp/root" -cf "$base_tar.part" .
-      mv "$base_tar.part" "$base_tar"
-    fi
-    slim_down "$tmp/root"
-    tar -C "$tmp/root" -cf "$slim_tar.part" .
-    mv "$slim_tar.part" "$slim_tar"
-    rm -rf "$tmp"
+mkdir -p "$cache"
+if [ ! -s "$base_tar" ] || [ ! -s "$slim_tar" ]; then
+  tmp=$(mktemp -d "$cache/debootstrap.XXXXXX")
+  if [ -s "$base_tar" ]; then
+    mkdir "$tmp/root"
+    tar -C "$tmp/root" -xf "$base_tar"
+  else
+    mirror=${PAYRECON_DEBIAN_MIRROR:-$(debian_mirror | head -n 1)}
+    [ -n "$mirror" ] || fail "no bookworm mirror found in /etc/apt (set PAYRECON_DEBIAN_MIRROR)"
+    say "debootstrap --variant=minbase bookworm from $mirror (cached in $cache afterwards)"
+    debootstrap --variant=minbase bookworm "$tmp/root" "$mirror" >"$tmp/log" 2>&1 ||
+      { tail -20 "$tmp/log" >&2; rm -rf "$tmp"; fail "debootstrap"; }
+    rm -rf "$tmp"/root/var/cache/apt/archives/*.deb "$tmp"/root/var/lib/apt/lists/*
+    tar -C "$tmp/root" -cf "$base_tar.part" .
+    mv "$base_tar.part" "$base_tar"
   fi
-  podman import --quiet "$base_tar" localhost/debian:bookworm >/dev/null
-  podman import --quiet "$slim_tar" localhost/debian:bookworm-slim >/dev/null
+  slim_down "$tmp/root"
+  tar -C "$tmp/root" -cf "$slim_tar.part" .
+  mv "$slim_tar.part" "$slim_tar"
+  rm -rf "$tmp"
 fi
+# The tags are shared by everything on this machine that uses podman: trust them only while they name the images
+# this script imported (their ids are kept beside the tarballs), else import again (a few seconds; a new import
+# has a new id, so the image layers above it are rebuilt).
+for pair in "bookworm:$base_tar" "bookworm-slim:$slim_tar"; do
+  name=localhost/debian:${pair%%:*}
+  tarball=${pair#*:}
+  if [ "$(podman image inspect --format '{{.Id}}' "$name" 2>/dev/null)" != "$(cat "$tarball.id" 2>/dev/null)" ]; then
+    podman import --quiet "$tarball" "$name" | sed "s/^sha256://" >"$tarball.id"
+  fi
+done
 podman tag localhost/debian:bookworm docker.io/library/debian:bookworm
 podman tag localhost/debian:bookworm-slim docker.io/library/debian:bookworm-slim
 say "base image ready ($((SECONDS - started)) s)"
@@ -128,8 +134,11 @@ started=$SECONDS
 for target in sandbox production; do
   tag=$image
   [ "$target" = sandbox ] && tag=$sandbox_image
+  # --label as well as the build arguments: buildah's layer cache keys a LABEL step on its unexpanded text, so a
+  # cached runtime stage would keep an earlier build's revision.
   podman build --isolation=chroot --network=host --pull=never --target "$target" \
     --build-arg PAYRECON_GIT_COMMIT="$commit" --build-arg PAYRECON_VERSION="$version" \
+    --label org.opencontainers.image.revision="$commit" --label org.opencontainers.image.version="$version" \
     -f "$root/deploy/Dockerfile" -t "$tag" "$root" >"$work/build-$target.log" 2>&1 ||
     { tail -n 40 "$work/build-$target.log" >&2; fail "podman build --target $target"; }
 done
@@ -150,6 +159,8 @@ mounted_images+=("$sandbox_image")
 [ -x "$mnt/usr/local/bin/payrecon" ] || fail "no /usr/local/bin/payrecon in the image"
 [ ! -e "$mnt/usr/local/bin/payrecon-sandbox" ] || fail "the production image contains payrecon-sandbox"
 [ -x "$smnt/usr/local/bin/payrecon-sandbox" ] || fail "no payrecon-sandbox in the sandbox image"
+[ -s "$mnt/usr/local/share/man/man1/payrecon.1.gz" ] || fail "no man page in the image"
+[ -s "$mnt/usr/share/bash-completion/completions/payrecon" ] || fail "no bash completion in the image"
 if readelf -S "$mnt/usr/local/bin/payrecon" | grep -Eq '\.(symtab|debug_info)'; then fail "payrecon is not stripped"; fi
 say "production image: $(($(inspect "$image" '{{.Size}}') / 1048576)) MiB;" \
   "sandbox image: $(($(inspect "$sandbox_image" '{{.Size}}') / 1048576)) MiB;" \
@@ -176,11 +187,15 @@ mounts+=("$mnt/var/lib/payrecon")
 mount --bind "$work/sandbox" "$smnt/var/lib/payrecon"
 mounts+=("$smnt/var/lib/payrecon")
 # Inside the image: an empty environment, uid/gid 10001, and a permissive umask (reports must not depend on it).
-in_image() {
+in_image() { (exec_in_image "$@"); }
+# The same in the calling (sub)shell, replaced by chroot and then the program: started with `&`, its $! is the
+# program's own pid, so the clean-up's kill reaches it.
+exec_in_image() {
   local dir=$1
   shift
-  (umask 0000 && exec env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/var/lib/payrecon "$@" \
-    "$chroot_bin" --userspec=10001:10001 "$dir" "${cmd[@]}")
+  umask 0000
+  exec env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/var/lib/payrecon "$@" \
+    "$chroot_bin" --userspec=10001:10001 "$dir" "${cmd[@]}"
 }
 
 pgdir=$(mktemp -d /tmp/prpg.XXXXXX)
@@ -188,7 +203,7 @@ db_uri=$("$root/scripts/pg.sh" start "$pgdir")
 
 cmd=(/usr/local/bin/payrecon-sandbox --merchants /var/lib/payrecon/merchants.yaml
      --scenario /var/lib/payrecon/scenario.csv --port 0)
-in_image "$smnt" >"$work/sandbox.out" 2>"$work/sandbox.err" &
+exec_in_image "$smnt" >"$work/sandbox.out" 2>"$work/sandbox.err" &
 sandbox_pid=$!
 port=""
 for _ in $(seq 1 300); do   # up to 30 s for the first stdout line (the port)

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "env/clock.h"
 #include "gateway/merchants.h"
 #include "gateway/options.h"
 #include "gateway/response.h"
@@ -33,8 +34,8 @@ struct SentRequest {
 
 class Client {
  public:
-  // Throws InvalidOptions (see ValidateOptions). `clock` gives x-amz-date; default SystemNow.
-  explicit Client(GatewayOptions options, Clock clock = SystemNow);
+  // Throws InvalidOptions (see ValidateOptions). `clock` gives x-amz-date; default env::WallNow.
+  explicit Client(GatewayOptions options, Clock clock = env::WallNow);
   ~Client();
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;

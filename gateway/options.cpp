@@ -28,10 +28,6 @@ void CheckHeaderValue(std::string_view field, const std::string& value) {
 
 }  // namespace
 
-core::Instant SystemNow() {
-  return std::chrono::floor<core::Millis>(std::chrono::system_clock::now());
-}
-
 Endpoint ParseEndpoint(const std::string& url) {
   Endpoint e;
   std::string_view rest = url;

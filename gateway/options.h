@@ -51,10 +51,8 @@ struct MerchantCredentials {
   core::Secret secret_key;
 };
 
-// The wall clock, injected so tests can pin x-amz-date.
+// The wall clock, injected so tests can pin x-amz-date; env::WallNow outside tests.
 using Clock = std::function<core::Instant()>;
-// The system clock, truncated to milliseconds.
-core::Instant SystemNow();
 
 // Thrown by constructors given unusable options or credentials (a configuration error: the run cannot start).
 // The message names the field, e.g. "gateway option 'endpoint': http:// needs allow_insecure_http".

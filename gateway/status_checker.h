@@ -17,10 +17,10 @@ inline constexpr std::string_view kMerchantNotConfigured = "MerchantNotConfigure
 class GatewayStatusChecker final : public core::StatusChecker {
  public:
   // Throws InvalidOptions. `merchants` may be shared by many checkers (one per thread).
-  GatewayStatusChecker(GatewayOptions options, std::shared_ptr<const Merchants> merchants, Clock clock = SystemNow);
+  GatewayStatusChecker(GatewayOptions options, std::shared_ptr<const Merchants> merchants, Clock clock = env::WallNow);
   // Convenience: builds its own Merchants (throws InvalidOptions for bad or duplicate credentials).
   GatewayStatusChecker(GatewayOptions options, std::vector<MerchantCredentials> credentials,
-                       Clock clock = SystemNow);
+                       Clock clock = env::WallNow);
 
   // One Get Status call by query.merchant_id's credentials; never throws for per-transaction problems.
   // No credentials for the merchant: kInvalidRequest, gateway_code kMerchantNotConfigured, no network call.

@@ -21,8 +21,8 @@
 namespace payrecon::jobs {
 
 enum class Command {
-  kMigrate, kImport, kRun, kBackfill, kReport, kConfigCheck, kDiscrepanciesList, kDiscrepanciesResolve, kHelp,
-  kVersion, kCompletionBash
+  kMigrate, kImport, kRun, kBackfill, kReport, kConfigCheck, kDiscrepanciesList, kDiscrepanciesResolve, kPending,
+  kPrune, kCheck, kShow, kHelp, kVersion, kCompletionBash
 };
 
 // How `discrepancies list` prints: an aligned table for people, CSV or JSON lines for programs.
@@ -42,7 +42,8 @@ struct CommandLine {
   std::optional<core::Instant> from;     // backfill --from (inclusive)
   std::optional<core::Instant> to;       // backfill --to (exclusive; a plain date includes that whole day)
   std::optional<core::Kind> kind;        // backfill --kind charge|refund|topup
-  std::optional<std::string> merchant;   // backfill --merchant M
+  std::optional<std::string> merchant;   // backfill --merchant M; check and show --merchant M (required)
+  std::string txn;                       // check and show --txn ID (a merchant_txn_id, required)
   std::optional<std::string> resume;     // backfill --resume RUN_ID
   std::string run_id;                    // report --run RUN_ID
   // discrepancies list [--code C] [--open] [--limit N] [--format table|csv|json]
@@ -53,6 +54,8 @@ struct CommandLine {
   std::int64_t discrepancy_id = 0;
   std::string note;
   std::optional<std::string> by;
+  // pending [--format csv|json] [--kind K] [--older-than DURATION]; prune --older-than DURATION
+  std::optional<core::Millis> older_than;
   std::optional<LogFormat> log_format;   // --log-format json|text (every command)
   std::optional<LogLevel> log_level;     // --log-level debug|info|warn|error (every command)
 };

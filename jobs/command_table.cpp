@@ -18,6 +18,10 @@
 
 #include "core/duration.h"
 #include "jobs/cli.h"
+#include "jobs/command_check.h"
+#include "jobs/command_show.h"
+#include "jobs/command_pending.h"
+#include "jobs/command_prune.h"
 #include "jobs/commands.h"
 #include "jobs/discrepancies.h"
 #include "jobs/exit_code.h"
@@ -149,6 +153,40 @@ const OptionSpec kOffline{"--offline", "", "do not read merchant secrets (check 
 const OptionSpec kBy{"--by", "NAME", "who resolved it (default $USER)",
                      [](CommandLine& cl, const std::string& v) { cl.by = v; }};
 
+const OptionSpec kTxnMerchant{"--merchant", "MERCHANT_ID", "the transaction's merchant",
+                               [](CommandLine& cl, const std::string& v) { cl.merchant = v; }};
+const OptionSpec kTxn{"--txn", "ID", "the transaction's merchant_txn_id (chargeId, refundId)",
+                      [](CommandLine& cl, const std::string& v) { cl.txn = v; }};
+const OptionSpec kTxnKind{"--kind", "charge|refund|topup", "the transaction's kind, when the id exists for several",
+                          kKind.parse};
+const OptionSpec kCheckDryRun{"--dry-run", "", "call the gateway and decide, but change nothing in the database",
+                              kDryRun.parse};
+const OptionSpec kShowFormat{"--format", "table|json", "an aligned table (default), or one JSON object a line",
+                             [](CommandLine& cl, const std::string& v) {
+                               if (v == "table") cl.format = ListFormat::kTable;
+                               else if (v == "json") cl.format = ListFormat::kJson;
+                               else Usage("option '--format': expected table or json, got '" + v + "'");
+                             }};
+const OptionSpec kPendingFormat{"--format", "csv|json", "CSV with pending.csv's columns (default), or one JSON object a line",
+                                [](CommandLine& cl, const std::string& v) {
+                                  if (v == "csv") cl.format = ListFormat::kCsv;
+                                  else if (v == "json") cl.format = ListFormat::kJson;
+                                  else Usage("option '--format': expected csv or json, got '" + v + "'");
+                                }};
+const OptionSpec kOlderThan{"--older-than", "DURATION", "only those older than DURATION (e.g. 2h, 7d)",
+                            [](CommandLine& cl, const std::string& v) {
+                              const auto age = core::ParseDuration(v);
+                              if (!age) Usage("option '--older-than': " + age.error());
+                              cl.older_than = *age;
+                            }};
+const OptionSpec kPruneOlderThan{"--older-than", "DURATION", "runs started longer ago than DURATION (e.g. 90d)",
+                                 [](CommandLine& cl, const std::string& v) {
+                                   const auto age = core::ParseDuration(v);
+                                   if (!age) Usage("option '--older-than': " + age.error());
+                                   if (age->count() <= 0) Usage("option '--older-than': must be more than 0s");
+                                   cl.older_than = *age;
+                                 }};
+
 void CheckBackfill(CommandLine& cl) {
   if (!cl.resume && (!cl.from || !cl.to)) Usage("options '--from' and '--to' are required (or '--resume')");
   if (cl.from.has_value() != cl.to.has_value()) Usage("options '--from' and '--to' go together");
@@ -256,6 +294,63 @@ const std::vector<CommandSpec> kCommands = {
             },
         .required = {"--note"},
         .handler = CommandDiscrepanciesResolve,
+        .needs_gateway = false,
+    },
+    {
+        .command = Command::kCheck,
+        .name = "check",
+        .summary = "check one transaction now, whatever its schedule or status; one JSON line",
+        .synopsis = "--merchant M --txn ID [--kind K] [--dry-run]",
+        .description = "Checks one transaction now with the same signed call, verification, decision and "
+                       "compare-and-set apply as a run, under a new run id of mode check; a final transaction is "
+                       "verified, never changed. Prints one JSON line: our status before and after, the gateway's "
+                       "answer, the decision and any discrepancy. --dry-run applies nothing. An unknown "
+                       "transaction exits 2; refused credentials exit 4.",
+        .options = {&kTxnMerchant, &kTxn, &kTxnKind, &kCheckDryRun},
+        .required = {"--merchant", "--txn"},
+        .handler = CommandCheck,
+    },
+    {
+        .command = Command::kShow,
+        .name = "show",
+        .summary = "one transaction and its whole history, oldest first (no gateway call)",
+        .synopsis = "--merchant M --txn ID [--kind K] [--format table|json]",
+        .description = "Prints one transaction's current row and its history, oldest first: hand-over, checks, "
+                       "failed checks, status changes, discrepancies raised and resolved, with request ids and "
+                       "response digests. Times in reports.display_timezone (json: UTC). An unknown transaction "
+                       "exits 2.",
+        .options = {&kTxnMerchant, &kTxn, &kTxnKind, &kShowFormat},
+        .required = {"--merchant", "--txn"},
+        .handler = CommandShow,
+        .needs_gateway = false,
+    },
+    {
+        .command = Command::kPending,
+        .name = "pending",
+        .summary = "every pending transaction, oldest first (pending.csv holds at most reports.pending_limit)",
+        .synopsis = "[--format csv|json] [--kind K] [--older-than DURATION]",
+        .description = "Streams every pending transaction, oldest first, from one snapshot: CSV with pending.csv's "
+                       "header and columns, or one JSON object a line. Memory stays flat whatever the backlog. "
+                       "Reads the database only.",
+        .options = {&kPendingFormat, &kKind, &kOlderThan},
+        .check = [](CommandLine& cl) {
+          if (cl.format == ListFormat::kTable) cl.format = ListFormat::kCsv;
+        },
+        .handler = CommandPending,
+        .needs_gateway = false,
+    },
+    {
+        .command = Command::kPrune,
+        .name = "prune",
+        .summary = "delete finished runs and their errors older than DURATION (never audit events)",
+        .synopsis = "--older-than DURATION",
+        .description = "Deletes the runs started longer ago than DURATION that have finished, and their run_errors "
+                       "rows, in one transaction, and prints {\"before\":…,\"runs\":N,\"run_errors\":M}. An "
+                       "open run (running, or crashed and resumable) is kept; transaction_events (the audit trail) "
+                       "and discrepancies are never deleted.",
+        .options = {&kPruneOlderThan},
+        .required = {"--older-than"},
+        .handler = CommandPrune,
         .needs_gateway = false,
     },
     {

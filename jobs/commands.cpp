@@ -12,6 +12,7 @@
 #include "core/json.h"
 #include "db/import.h"
 #include "db/migrate.h"
+#include "env/clock.h"
 #include "jobs/database.h"
 #include "jobs/exit_code.h"
 #include "jobs/log.h"
@@ -21,10 +22,6 @@
 namespace payrecon::jobs {
 
 namespace {
-
-core::Instant WallNow() {
-  return std::chrono::time_point_cast<core::Millis>(std::chrono::system_clock::now());
-}
 
 // At most this many problems of a rejected import are listed one per line; the rest are counted.
 constexpr std::size_t kMaxProblemsListed = 1000;
@@ -63,7 +60,7 @@ int CommandImport(const CommandContext& ctx) {
   // back, so memory stays flat for large files and a bad file imports nothing.
   db::TransactionsImporter importer(db.connection());
   bool streaming = true;
-  const core::Instant now = WallNow();
+  const core::Instant now = env::WallNow();
   core::ImportCsvParser parser(
       [&](const core::ImportRow& row) {
         if (streaming) importer.Add(row);
@@ -106,7 +103,7 @@ int CommandReport(const CommandContext& ctx) {
   db.RequireCurrentSchema();
   // A run whose process died without recording its end is closed as abandoned first (same rule as at the start
   // of every run), so its report never reads as a clean exit.
-  if (!db.store().RunsMarkAbandoned(WallNow(), ctx.settings.worker.lease, run_id).empty()) {
+  if (!db.store().RunsMarkAbandoned(env::WallNow(), ctx.settings.worker.lease, run_id).empty()) {
     LogWarn("run '" + run_id + "' never recorded its end and holds no claims: marked abandoned");
   }
   auto run = db.store().RunGet(run_id);
@@ -125,17 +122,16 @@ int CommandReport(const CommandContext& ctx) {
     summary.outcome = run->outcome.empty() ? "abandoned" : run->outcome;
   }
   summary.started_at = run->started_at;
-  summary.finished_at = run->finished_at.value_or(WallNow());
+  summary.finished_at = run->finished_at.value_or(env::WallNow());
   const RunCounts counts = CountsFromJson(run->counts_json);
-  summary.checked = counts.checked;
-  summary.checked_by_kind = counts.checked_by_kind;
-  summary.gateway_calls = counts.gateway_calls;
-  summary.gateway_latency_total_us = counts.gateway_latency_total_us;
-  summary.gateway_latency_max_us = counts.gateway_latency_max_us;
+  SummaryFromCounts(counts, summary);
   WriteRunRows(db, run_id, report, summary);
-  auto ages = WritePending(db, WallNow(), report, summary);
+  const core::Instant now = env::WallNow();
+  auto ages = WritePending(db, now, ctx.settings.reports.pending_limit, report, summary);
+  ReadTotals(db, run->dry_run ? nullptr : &run_id, summary);
   // Runs recorded before the latency buckets were stored draw an empty latency chart.
-  const std::string dir = CommitReport(report, summary, counts.latency, std::move(ages));
+  const std::string dir =
+      CommitReport(report, summary, counts.latency, std::move(ages), ctx.settings.reports.display_zone);
   LogInfo("reports of run '" + run_id + "' written to \"" + dir + "\"");
   ctx.out << core::RenderRunLine(summary) << '\n' << std::flush;
   return ToInt(ExitCode::kOk);

@@ -7,8 +7,11 @@
 #include "core/csv.h"
 #include "core/json.h"
 #include "core/money.h"
+#include "env/clock.h"
+#include "env/environment.h"
 #include "jobs/database.h"
 #include "jobs/exit_code.h"
+#include "jobs/text_table.h"
 #include "jobs/log.h"
 
 namespace payrecon::jobs {
@@ -18,15 +21,6 @@ namespace {
 constexpr std::int64_t kDefaultListLimit = 100;
 constexpr std::size_t kMaxCellChars = 60;
 
-core::Instant WallNow() {
-  return std::chrono::time_point_cast<core::Millis>(std::chrono::system_clock::now());
-}
-
-// UTF-8 code points (continuation bytes do not count): the width of a cell on a terminal, near enough.
-std::size_t Width(std::string_view s) {
-  return static_cast<std::size_t>(
-      std::count_if(s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
-}
 
 // Text from outside may carry newlines or terminal escape sequences: a table cell shows neither, and stays short.
 std::string Cell(std::string_view text) {
@@ -88,21 +82,7 @@ std::string Table(const std::vector<db::DiscrepancyRow>& rows, core::Instant now
     }
     cells.push_back(std::move(line));
   }
-  std::vector<std::size_t> widths(header.size(), 0);
-  for (const auto& line : cells) {
-    for (std::size_t i = 0; i < line.size(); ++i) widths[i] = std::max(widths[i], Width(line[i]));
-  }
-  std::string out;
-  for (const auto& line : cells) {
-    std::string text;
-    for (std::size_t i = 0; i < line.size(); ++i) {
-      text += line[i];
-      if (i + 1 < line.size()) text.append(widths[i] - Width(line[i]) + 2, ' ');
-    }
-    while (!text.empty() && text.back() == ' ') text.pop_back();
-    out += text + "\n";
-  }
-  return out;
+  return AlignedTable(cells);
 }
 
 std::string Csv(const std::vector<db::DiscrepancyRow>& rows) {
@@ -164,8 +144,8 @@ std::string JsonLines(const std::vector<db::DiscrepancyRow>& rows) {
 }
 
 std::string DefaultResolver() {
-  const char* user = std::getenv("USER");
-  return user && *user ? user : "unknown";
+  const std::optional<std::string> user = env::GetEnv("USER");
+  return user && !user->empty() ? *user : "unknown";
 }
 
 std::string Describe(const db::DiscrepancyRow& r) {
@@ -210,7 +190,7 @@ int CommandDiscrepanciesList(const CommandContext& ctx) {
                    : db.store().DiscrepanciesListAll({.code = cl.code, .limit = fetch});
   const bool cut = static_cast<std::int64_t>(rows.size()) > limit;
   if (cut) rows.resize(static_cast<std::size_t>(limit));
-  std::string text = FormatDiscrepancyList(rows, cl.format, WallNow());
+  std::string text = FormatDiscrepancyList(rows, cl.format, env::WallNow());
   if (rows.empty() && cl.format == ListFormat::kTable && cl.open_only) text = "no open discrepancies\n";
   ctx.out << text << std::flush;
   if (cut) {
@@ -228,7 +208,7 @@ int CommandDiscrepanciesResolve(const CommandContext& ctx) {
   const auto found = db.store().DiscrepancyGet(cl.discrepancy_id);
   if (!found) throw JobError(ExitCode::kUsage, "discrepancy " + std::to_string(cl.discrepancy_id) + " not found");
   if (found->resolved_at) AlreadyResolved(*found);
-  const core::Instant now = WallNow();
+  const core::Instant now = env::WallNow();
   if (!db.store().DiscrepancyResolve({cl.discrepancy_id, now, by, cl.note})) {
     // Someone else resolved it between the look-up and the update.
     const auto again = db.store().DiscrepancyGet(cl.discrepancy_id);

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/json.h"
+#include "env/clock.h"
 
 namespace payrecon::jobs {
 
@@ -201,7 +202,7 @@ std::string FormatLogLine(LogFormat format, core::Instant ts, LogLevel level, st
 
 void Log(LogLevel level, std::string_view message, const LogFields& fields) {
   if (level < g_level.load()) return;
-  const auto now = std::chrono::time_point_cast<core::Millis>(std::chrono::system_clock::now());
+  const core::Instant now = env::WallNow();
   const LogFormat format = EffectiveFormat();
   std::lock_guard lock(g_mu);
   const std::string line = FormatLogLine(format, now, level, g_run_id, message, fields);

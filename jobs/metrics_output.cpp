@@ -23,26 +23,12 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "env/files.h"
 #include "jobs/log.h"
 
 namespace payrecon::jobs {
 
 namespace {
-
-std::runtime_error OsError(const std::string& what, const std::string& path) {
-  return std::runtime_error(what + " \"" + path + "\": " + std::strerror(errno));
-}
-
-// Closes the descriptor and removes the temporary file unless released.
-struct TempFile {
-  int fd = -1;
-  std::string path;
-  bool keep = false;
-  ~TempFile() {
-    if (fd >= 0) ::close(fd);
-    if (!keep && !path.empty()) ::unlink(path.c_str());
-  }
-};
 
 Poco::Timespan ToTimespan(core::Millis ms) {
   return Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(ms.count()) * 1000);
@@ -57,44 +43,6 @@ std::string ReadIfExists(const std::string& path) {
 }
 
 }  // namespace
-
-void WriteFileAtomically(const std::string& path, std::string_view text) {
-  const std::filesystem::path target(path);
-  const std::string dir = target.has_parent_path() ? target.parent_path().string() : ".";
-  std::random_device rd;
-  TempFile tmp;
-  // A leading dot: node_exporter's textfile collector reads *.prom only, so the half-written file is never read.
-  tmp.path = dir + "/." + target.filename().string() + "." + std::to_string(rd()) + ".tmp";
-  tmp.fd = ::open(tmp.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (tmp.fd < 0) {
-    const std::string failed = tmp.path;
-    tmp.path.clear();
-    throw OsError("cannot create", failed);
-  }
-  std::size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(tmp.fd, text.data() + done, text.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw OsError("cannot write", tmp.path);
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fsync(tmp.fd) != 0) throw OsError("cannot fsync", tmp.path);
-  if (::close(tmp.fd) != 0) {
-    tmp.fd = -1;
-    throw OsError("cannot close", tmp.path);
-  }
-  tmp.fd = -1;
-  if (::rename(tmp.path.c_str(), path.c_str()) != 0) throw OsError("cannot rename to", path);
-  tmp.keep = true;
-  // The rename itself is durable once the folder is synced.
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-}
 
 std::string PushUrl(const config::MetricsSettings& settings, std::string_view mode) {
   std::string url = settings.pushgateway_url + "/metrics/job/" + settings.job;
@@ -157,7 +105,7 @@ void PublishRunMetrics(const config::MetricsSettings& settings, const RunMetrics
   if (!settings.textfile.empty()) {
     try {
       const std::string merged = MergeExposition(ReadIfExists(settings.textfile), text, input.mode, success);
-      WriteFileAtomically(settings.textfile, merged);
+      env::WriteFileAtomically(settings.textfile, merged);
       LogDebug("metrics written to \"" + settings.textfile + "\"");
     } catch (const std::exception& e) {
       LogWarn(std::string("metrics textfile not written: ") + e.what(), {{"textfile", settings.textfile}});

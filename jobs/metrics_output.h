@@ -10,10 +10,6 @@
 
 namespace payrecon::jobs {
 
-// Replaces `path` with `text`: a temporary file in the same folder, fsync, rename, fsync of the folder, so a
-// reader sees the old or the new content, never a mix. Throws std::runtime_error naming the path and the OS reason.
-void WriteFileAtomically(const std::string& path, std::string_view text);
-
 // <pushgateway_url>/metrics/job/<job>/mode/<mode>, or .../job/<job>/instance/<instance>/mode/<mode> when
 // metrics.instance is set (every part is unreserved characters). The default key has no instance: each CronJob pod
 // has a new host name, and a group per pod would never be replaced nor deleted.

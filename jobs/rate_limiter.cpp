@@ -66,8 +66,26 @@ RateSchedule::TimePoint RateSchedule::Reserve(TimePoint now) {
   const auto interval = duration_cast<Duration>(std::chrono::duration<double>(1.0 / rate));
   // GCRA: next_free_ is the theoretical start of the next call; idling earns at most `burst_` calls at once.
   start = std::max(start, next_free_ - interval * (burst_ - 1));
+  // The sliding window: the call the rate's worth of reservations back must be a whole window earlier.
+  const auto per_window = static_cast<std::size_t>(std::max(1.0, rate));
+  while (recent_.size() > per_window) recent_.pop_front();
+  if (recent_.size() == per_window) start = std::max(start, recent_.front() + kRateWindow);
+  recent_.push_back(start);
+  if (recent_.size() > per_window) recent_.pop_front();
   next_free_ = std::max(next_free_, start) + interval;
   return start;
+}
+
+RateSchedule::TimePoint RateSchedule::Admit(TimePoint now) {
+  const double rate = current_rps();
+  if (rate <= 0) return now;
+  // Threads wake late on a busy machine: reservations kept the spacing, this keeps the window on the actual starts.
+  const auto per_window = static_cast<std::size_t>(std::max(1.0, rate));
+  while (started_.size() > per_window) started_.pop_front();
+  if (started_.size() == per_window && now < started_.front() + kRateWindow) return started_.front() + kRateWindow;
+  started_.push_back(now);
+  if (started_.size() > per_window) started_.pop_front();
+  return now;
 }
 
 void RateSchedule::PauseUntil(TimePoint now, TimePoint until) {
@@ -122,7 +140,12 @@ bool RateLimiter::Acquire(const std::atomic<bool>& stop) {
   for (;;) {
     if (stop.load(std::memory_order_relaxed)) return false;
     const auto now = Clock::now();
-    if (now >= start) return true;
+    if (now >= start) {
+      std::lock_guard lock(mu_);
+      start = schedule_.Admit(now);
+      if (start <= now) return true;
+      continue;
+    }
     std::this_thread::sleep_for(std::min<Clock::duration>(start - now, std::chrono::milliseconds(50)));
   }
 }

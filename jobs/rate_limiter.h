@@ -12,9 +12,14 @@
 //   refuses most calls: at least kFullPauseMinAnswers answers in the window, half or more of them throttled.
 //   That pause is capped by `retry_after_max` and by the run's deadline. Either way the throttled transaction
 //   itself waits its Retry-After (its next check is scheduled then).
+// - Spacing: calls start evenly at the current rate (GCRA, with a burst after idling), and however calls bunch
+//   up (threads arriving together, waking late on a busy machine) no more than the rate's worth start within
+//   any kRateWindow: the gateway counts its limit over any second, and a call may reach it a little later than
+//   it started, so that window is 10 ms longer than a second.
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <mutex>
 #include <optional>
 
@@ -23,6 +28,7 @@ namespace payrecon::jobs {
 inline constexpr std::chrono::milliseconds kThrottleWindow{1000};
 inline constexpr std::chrono::milliseconds kThrottlePause{100};
 inline constexpr int kFullPauseMinAnswers = 8;
+inline constexpr std::chrono::milliseconds kRateWindow{1010};
 
 struct ThrottleOptions {
   std::chrono::milliseconds retry_after_max{60'000};  // the longest pause a Retry-After imposes on every worker
@@ -40,6 +46,10 @@ class RateSchedule {
 
   // Reserves the next call slot for a caller arriving at `now`; returns when that call may start (>= now).
   TimePoint Reserve(TimePoint now);
+  // A caller whose reserved start has come asks to go at `now` (it may wake late, after later reservations):
+  // returns `now` and records the start when fewer than the rate's worth of calls actually started within
+  // kRateWindow before it; otherwise the time to ask again, recording nothing.
+  TimePoint Admit(TimePoint now);
   // A call's answer arrived at `now`; `throttled` for 429/503, with the server's Retry-After when it sent one.
   void Answered(TimePoint now, bool throttled, std::optional<Duration> retry_after = std::nullopt);
 
@@ -73,6 +83,8 @@ class RateSchedule {
   bool brief_pause_used_ = false;
   std::int64_t last_window_starts_ = -1;  // calls started in the previous window; -1 before one closed
   std::int64_t throttled_total_ = 0;
+  std::deque<TimePoint> recent_;   // the latest reserved starts, at most the rate's worth, oldest first
+  std::deque<TimePoint> started_;  // the latest admitted starts, likewise
 };
 
 // The thread-safe, blocking form used by the workers.

@@ -11,17 +11,24 @@
 #include <random>
 
 #include "core/json.h"
+#include "core/run_figures.h"
 #include "core/report_rows.h"
 #include "db/migrate.h"
+#include "env/clock.h"
+#include "env/host.h"
 #include "gateway/merchants.h"
 #include "gateway/options.h"
 #include "gateway/status_checker.h"
+#include "jobs/amount_metrics.h"
 #include "jobs/commands.h"
 #include "jobs/database.h"
 #include "jobs/exit_code.h"
 #include "jobs/log.h"
 #include "jobs/metrics_output.h"
+#include "jobs/report_retention.h"
 #include "jobs/report_writer.h"
+#include "jobs/run_index.h"
+#include "jobs/run_setup.h"
 #include "jobs/run_report.h"
 #include "jobs/runner.h"
 #include "jobs/sources.h"
@@ -38,47 +45,6 @@ constexpr std::chrono::seconds kMinReconnectWindow{5};
 constexpr std::chrono::seconds kCleanupWindow{1};
 // Failed checks are written to run_errors in batches of this many.
 constexpr std::size_t kErrorBatch = 500;
-
-core::Instant WallNow() {
-  return std::chrono::time_point_cast<core::Millis>(std::chrono::system_clock::now());
-}
-
-std::string NewRunId() {
-  std::random_device rd;
-  std::array<unsigned char, 16> b{};
-  for (auto& x : b) x = static_cast<unsigned char>(rd() & 0xff);
-  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);  // UUID version 4
-  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);  // RFC 4122 variant
-  static const char* kHex = "0123456789abcdef";
-  std::string s;
-  for (std::size_t i = 0; i < b.size(); ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) s += '-';
-    s += kHex[b[i] >> 4];
-    s += kHex[b[i] & 0x0f];
-  }
-  return s;
-}
-
-std::string Hostname() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof buf - 1) != 0) return "";
-  return buf;
-}
-
-gateway::GatewayOptions GatewayOptionsFrom(const config::AmazonPaySettings& a) {
-  gateway::GatewayOptions o;
-  o.endpoint = a.endpoint;
-  o.signing_host = a.signing_host;
-  o.allow_insecure_http = a.allow_insecure_http;
-  o.ca_file = a.ca_file;
-  o.connect_timeout = a.connect_timeout;
-  o.read_timeout = a.read_timeout;
-  o.user_ip = a.user_ip;
-  o.user_agent = a.user_agent;
-  o.expires_seconds = a.expires;
-  o.response_max_skew = a.response_max_skew;
-  return o;
-}
 
 // The backfill window as stored in the run's `arguments` (so --resume can continue the same window).
 struct Window {
@@ -400,16 +366,12 @@ int Reconcile(const CommandContext& ctx, RunOutcome& outcome) {
   const config::Settings& s = ctx.settings;
   const bool backfill = cl.command == Command::kBackfill;
   const std::string mode = backfill ? "backfill" : "run";
-  const core::Instant started_at = WallNow();
+  const core::Instant started_at = env::WallNow();
   const core::Millis budget = cl.deadline.value_or(s.worker.deadline);
   const auto deadline = SteadyClock::now() + budget;
 
   // Everything that can refuse to start does so before anything changes: config, database, schema, reports.
-  auto merchants = [&] {
-    std::vector<gateway::MerchantCredentials> creds;
-    for (const auto& m : s.merchants) creds.push_back({m.merchant_id, m.access_key_id, m.secret_key});
-    return std::make_shared<const gateway::Merchants>(std::move(creds));
-  }();
+  auto merchants = MerchantsFrom(s);
   const gateway::GatewayOptions gateway_options = GatewayOptionsFrom(s.amazonpay);
   gateway::ValidateOptions(gateway_options);
 
@@ -420,7 +382,7 @@ int Reconcile(const CommandContext& ctx, RunOutcome& outcome) {
   if (!cl.dry_run) {
     // Rows of runs that died without closing them (kill -9, a lost node, the database gone at the end).
     const auto abandoned = db.Retry("RunsMarkAbandoned", [&](db::PgStore& store) {
-      return store.RunsMarkAbandoned(WallNow(), s.worker.lease);
+      return store.RunsMarkAbandoned(env::WallNow(), s.worker.lease);
     });
     for (const std::string& id : abandoned) {
       LogWarn("run '" + id + "' never recorded its end and holds no claims: marked abandoned");
@@ -466,7 +428,7 @@ int Reconcile(const CommandContext& ctx, RunOutcome& outcome) {
   // counts so far, and closes its row when the database lets it.
   const auto fail = [&](ExitCode code) {
     FailedRunLine(ctx, summary, outcome.stats, prior, code);
-    if (!cl.dry_run && outcome.started) CloseFailedRun(db, run_id, outcome.stats, prior, WallNow(), code);
+    if (!cl.dry_run && outcome.started) CloseFailedRun(db, run_id, outcome.stats, prior, env::WallNow(), code);
   };
   try {
     return ReconcileBody(ctx, db, report, summary, window, resume_after_id, prior, deadline, budget, merchants,
@@ -476,6 +438,14 @@ int Reconcile(const CommandContext& ctx, RunOutcome& outcome) {
     throw;
   } catch (const JobError& e) {
     fail(e.code());
+    if (!cl.dry_run && e.code() != ExitCode::kReports) {
+      // The index shows the run as not finished; it cannot when the reports folder is what failed.
+      try {
+        WriteIndex(db, s.reports, env::WallNow());
+      } catch (const std::exception& ie) {
+        LogWarn(std::string("index.html not rewritten: ") + ie.what());
+      }
+    }
     throw;
   }
 }
@@ -499,7 +469,7 @@ int ExitCodeOfCurrentException() {
 
 int CommandReconcile(const CommandContext& ctx) {
   const std::string mode = ctx.command_line.command == Command::kBackfill ? "backfill" : "run";
-  const core::Instant started_at = WallNow();
+  const core::Instant started_at = env::WallNow();
   const auto started = SteadyClock::now();
   RunOutcome outcome;
   outcome.dry_run = ctx.command_line.dry_run;
@@ -514,7 +484,7 @@ int CommandReconcile(const CommandContext& ctx) {
     RunMetricsInput in;
     in.mode = mode;
     in.exit_code = exit_code;
-    in.finished_at = WallNow();
+    in.finished_at = env::WallNow();
     in.duration = std::chrono::duration_cast<core::Millis>(SteadyClock::now() - started);
     in.stats = outcome.stats ? &*outcome.stats : nullptr;
     in.database = outcome.database;
@@ -536,7 +506,7 @@ int CommandReconcile(const CommandContext& ctx) {
                                 {"conflicts", st.conflicts},
                                 {"released", st.released},
                                 {"calls", st.calls},
-                                {"elapsed_ms", static_cast<std::int64_t>((WallNow() - started_at).count())}});
+                                {"elapsed_ms", static_cast<std::int64_t>((env::WallNow() - started_at).count())}});
     publish(code);
     throw;
   }
@@ -557,7 +527,7 @@ int ReconcileBody(const CommandContext& ctx, Database& db, ReportWriter& report,
   const std::string& run_id = summary.run_id;
   const core::Instant started_at = summary.started_at;
   if (!cl.dry_run && !cl.resume) {
-    db::RunStartParams p{run_id, mode, ArgumentsJson(cl, window, budget), started_at, Hostname(), false};
+    db::RunStartParams p{run_id, mode, ArgumentsJson(cl, window, budget), started_at, env::HostName(), false};
     db.Retry("RunStart", [&](db::PgStore& store) { store.RunStart(p); });
   }
   outcome.started = true;
@@ -593,7 +563,7 @@ int ReconcileBody(const CommandContext& ctx, Database& db, ReportWriter& report,
       std::vector<core::Transaction> out;
       while (out.empty()) {
         core::WindowClaimParams p = wp;
-        p.now = WallNow();
+        p.now = env::WallNow();
         p.limit = max;
         p.after_id = dry_cursor;
         auto page = db.Retry("TransactionsListWindow",
@@ -652,7 +622,7 @@ int ReconcileBody(const CommandContext& ctx, Database& db, ReportWriter& report,
     return std::make_unique<gateway::GatewayStatusChecker>(gateway_options, merchants);
   };
   deps.merchant_configured = [&](std::string_view m) { return merchants->Find(m) != nullptr; };
-  deps.now = WallNow;
+  deps.now = env::WallNow;
   deps.seed = std::random_device{}();
   deps.observer = cl.dry_run ? static_cast<RunObserver*>(&dry_rows) : &error_recorder;
   deps.interrupt = &ctx.interrupt;
@@ -674,24 +644,28 @@ int ReconcileBody(const CommandContext& ctx, Database& db, ReportWriter& report,
 
   RunCounts counts = prior;
   AddCounts(counts, CountsFrom(stats));
-  summary.checked = counts.checked;
-  summary.checked_by_kind = counts.checked_by_kind;
-  summary.gateway_calls = counts.gateway_calls;
-  summary.gateway_latency_total_us = counts.gateway_latency_total_us;
-  summary.gateway_latency_max_us = counts.gateway_latency_max_us;
 
   if (!cl.dry_run) WriteRunRows(db, run_id, report, summary);
-  const core::Instant finished_at = WallNow();
-  auto ages = WritePending(db, finished_at, report, summary);
+  const core::Instant finished_at = env::WallNow();
+  auto ages = WritePending(db, finished_at, s.reports.pending_limit, report, summary);
+  ReadTotals(db, cl.dry_run ? nullptr : &run_id, summary);
   const int exit_code = ExitCodeFor(stats, summary.discrepancies, cl.strict);
   summary.exit_code = exit_code;
   summary.finished_at = finished_at;
-  CommitReport(report, summary, counts.latency, std::move(ages));  // a resumed backfill's too
+  // The CPU of this process up to the reports, start-up and the listings included (a resumed backfill adds its
+  // earlier parts').
+  counts.cpu_us += ProcessCpuMicros();
+  SummaryFromCounts(counts, summary);
+  CommitReport(report, summary, counts.latency, std::move(ages), s.reports.display_zone);  // a resumed backfill's too
+  RemoveOldReports(s.reports.dir, s.reports.keep, finished_at, report.final_path());
 
   if (!cl.dry_run) {
     db::RunFinishParams p{run_id, finished_at, CountsToJson(counts), std::string(StopReasonName(stats.stop)),
                           exit_code};
     db.Retry("RunFinish", [&](db::PgStore& store) { store.RunFinish(p); });
+    const std::string figures = core::RunFiguresToJson(FiguresOf(summary, counts.latency));
+    db.Retry("RunFiguresSet", [&](db::PgStore& store) { store.RunFiguresSet(run_id, figures); });
+    LogDebug("index written to \"" + WriteIndex(db, s.reports, env::WallNow()) + "\"");
   }
   for (const std::string& m : stats.auth_refused) {
     LogError("the gateway refused merchant '" + m + "' " + std::to_string(s.worker.auth_failures_to_stop) +
@@ -738,11 +712,12 @@ int ReconcileBody(const CommandContext& ctx, Database& db, ReportWriter& report,
     // Gauges of the whole database for the metrics; a failure here costs those gauges, never the run.
     try {
       DatabaseGauges g;
-      g.now = WallNow();
+      g.now = env::WallNow();
       db.Retry("DiscrepanciesCountOpen", [&](db::PgStore& store) { g.open_discrepancies = store.DiscrepanciesCountOpen(); });
       db.Retry("TransactionsPendingAges", [&](db::PgStore& store) {
         g.pending = store.TransactionsPendingAges({g.now, PendingAgeBounds()});
       });
+      AddAmountGauges(db, run_id, summary, g);
       outcome.database = std::move(g);
     } catch (const core::StoreUnavailable& e) {
       LogWarn(std::string("metrics: database gauges not read: ") + e.what());

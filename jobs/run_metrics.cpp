@@ -8,6 +8,7 @@
 #include "core/metrics.h"
 #include "core/report_rows.h"
 #include "core/status.h"
+#include "jobs/amount_metrics.h"
 #include "jobs/build_info.h"
 
 namespace payrecon::jobs {
@@ -142,6 +143,7 @@ std::string RenderRunMetrics(const RunMetricsInput& in) {
                 with({{"kind", K(kind)}, {"age", PendingAgeLabels()[b]}}), n);
       }
     }
+    RenderAmountMetrics(m, mode, d);
   }
   return m.Render();
 }

@@ -26,6 +26,10 @@ struct DatabaseGauges {
   core::Instant now{};
   std::vector<db::OpenDiscrepancies> open_discrepancies;
   std::vector<db::PendingAges> pending;  // bucketed by PendingAgeBounds()
+  // Amounts in paise, summed in SQL (jobs/amount_metrics.h).
+  std::vector<db::PendingTotal> pending_totals;    // bucketed by PendingAgeBounds()
+  std::vector<db::OpenTotal> open_totals;
+  std::vector<db::TransitionTotal> run_transitions;  // this run's status changes
 };
 
 struct RunMetricsInput {

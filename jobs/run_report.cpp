@@ -1,12 +1,18 @@
 #include "jobs/run_report.h"
 
+#include <algorithm>
+#include <cassert>
 #include <charconv>
 #include <climits>
+#include <iterator>
 #include <optional>
 #include <type_traits>
 #include <vector>
 
 #include "core/json.h"
+#include "jobs/run_metrics.h"
+
+#include <sys/resource.h>
 
 namespace payrecon::jobs {
 
@@ -61,7 +67,37 @@ RunCounts CountsFrom(const RunStats& stats) {
   c.released = stats.released;
   c.stop = std::string(StopReasonName(stats.stop));
   c.latency = stats.latency;
+  c.claims = static_cast<std::int64_t>(stats.claim_us.size());
+  c.claim_p50_us = Percentile(stats.claim_us, 50);
+  c.claim_p99_us = Percentile(stats.claim_us, 99);
+  c.applies = static_cast<std::int64_t>(stats.apply_us.size());
+  c.apply_p50_us = Percentile(stats.apply_us, 50);
+  c.apply_p99_us = Percentile(stats.apply_us, 99);
   return c;
+}
+
+std::int64_t ProcessCpuMicros() {
+  struct rusage ru {};
+  if (::getrusage(RUSAGE_SELF, &ru) != 0) return 0;
+  const auto us = [](const timeval& tv) {
+    return static_cast<std::int64_t>(tv.tv_sec) * 1000000 + static_cast<std::int64_t>(tv.tv_usec);
+  };
+  return us(ru.ru_utime) + us(ru.ru_stime);
+}
+
+void SummaryFromCounts(const RunCounts& counts, core::RunSummary& summary) {
+  summary.checked = counts.checked;
+  summary.checked_by_kind = counts.checked_by_kind;
+  summary.gateway_calls = counts.gateway_calls;
+  summary.gateway_latency_total_us = counts.gateway_latency_total_us;
+  summary.gateway_latency_max_us = counts.gateway_latency_max_us;
+  summary.cpu_us = counts.cpu_us;
+  summary.claims = counts.claims;
+  summary.claim_p50_us = counts.claim_p50_us;
+  summary.claim_p99_us = counts.claim_p99_us;
+  summary.applies = counts.applies;
+  summary.apply_p50_us = counts.apply_p50_us;
+  summary.apply_p99_us = counts.apply_p99_us;
 }
 
 void AddCounts(RunCounts& base, const RunCounts& more) {
@@ -73,6 +109,14 @@ void AddCounts(RunCounts& base, const RunCounts& more) {
   base.conflicts += more.conflicts;
   base.released += more.released;
   base.stop = more.stop;
+  base.cpu_us += more.cpu_us;
+  // Percentiles cannot be added up: a resumed backfill shows its latest part's.
+  base.claims += more.claims;
+  base.claim_p50_us = more.claim_p50_us;
+  base.claim_p99_us = more.claim_p99_us;
+  base.applies += more.applies;
+  base.apply_p50_us = more.apply_p50_us;
+  base.apply_p99_us = more.apply_p99_us;
   // Counts stored by a payrecon with other bucket bounds cannot be added up: the newer ones are kept.
   if (base.latency.bounds_us() == more.latency.bounds_us()) {
     base.latency.Merge(more.latency);
@@ -97,6 +141,13 @@ std::string CountsToJson(const RunCounts& c) {
   obj.Add("conflicts", core::JsonValue::Number(std::to_string(c.conflicts)));
   obj.Add("released", core::JsonValue::Number(std::to_string(c.released)));
   obj.Add("stop", core::JsonValue::String(c.stop));
+  obj.Add("cpu_us", core::JsonValue::Number(std::to_string(c.cpu_us)));
+  obj.Add("claims", core::JsonValue::Number(std::to_string(c.claims)));
+  obj.Add("claim_p50_us", core::JsonValue::Number(std::to_string(c.claim_p50_us)));
+  obj.Add("claim_p99_us", core::JsonValue::Number(std::to_string(c.claim_p99_us)));
+  obj.Add("applies", core::JsonValue::Number(std::to_string(c.applies)));
+  obj.Add("apply_p50_us", core::JsonValue::Number(std::to_string(c.apply_p50_us)));
+  obj.Add("apply_p99_us", core::JsonValue::Number(std::to_string(c.apply_p99_us)));
   core::JsonValue bounds = core::JsonValue::Array();
   for (std::int64_t b : c.latency.bounds_us()) bounds.Push(core::JsonValue::Number(std::to_string(b)));
   core::JsonValue buckets = core::JsonValue::Array();
@@ -125,6 +176,13 @@ RunCounts CountsFromJson(const std::string& json) {
   c.gateway_latency_max_us = IntMember(o, "gateway_latency_max_us");
   c.conflicts = IntMember(o, "conflicts");
   c.released = IntMember(o, "released");
+  c.cpu_us = IntMember(o, "cpu_us");
+  c.claims = IntMember(o, "claims");
+  c.claim_p50_us = IntMember(o, "claim_p50_us");
+  c.claim_p99_us = IntMember(o, "claim_p99_us");
+  c.applies = IntMember(o, "applies");
+  c.apply_p50_us = IntMember(o, "apply_p50_us");
+  c.apply_p99_us = IntMember(o, "apply_p99_us");
   if (const core::JsonValue* stop = o.Find("stop"); stop && stop->type() == core::JsonValue::Type::kString) {
     c.stop = stop->text();
   }
@@ -135,11 +193,13 @@ RunCounts CountsFromJson(const std::string& json) {
 void CountTransition(core::RunSummary& s, const core::TransitionRow& row) {
   ++s.transitions;
   ++s.transitions_by_status[{row.from_status, row.to_status}];
+  s.transition_amounts[{row.from_status, row.to_status}] += row.amount;
 }
 
 void CountDiscrepancy(core::RunSummary& s, const core::DiscrepancyRow& row) {
   ++s.discrepancies;
   ++s.discrepancies_by_code[row.code];
+  s.discrepancy_amounts[row.code] += row.local_amount;
 }
 
 void CountError(core::RunSummary& s, const core::ErrorRow& row) {
@@ -162,6 +222,7 @@ void WriteRunRows(Database& db, const std::string& run_id, ReportWriter& report,
     report.RestartTransitions();
     counted.transitions = 0;
     counted.transitions_by_status.clear();
+    counted.transition_amounts.clear();
     store.RunTransitionsForEach(run_id, [&](const db::TransitionRow& r) {
       core::TransitionRow row;
       row.run_id = run_id;
@@ -183,6 +244,7 @@ void WriteRunRows(Database& db, const std::string& run_id, ReportWriter& report,
     report.RestartDiscrepancies();
     counted.discrepancies = 0;
     counted.discrepancies_by_code.clear();
+    counted.discrepancy_amounts.clear();
     store.RunDiscrepanciesForEach(run_id, [&](const db::DiscrepancyRow& r) {
       core::DiscrepancyRow row;
       row.run_id = run_id;
@@ -223,34 +285,81 @@ void WriteRunRows(Database& db, const std::string& run_id, ReportWriter& report,
   summary = std::move(counted);
 }
 
-std::vector<core::AgeBucket> WritePending(Database& db, core::Instant now, ReportWriter& report,
+std::vector<core::AgeBucket> WritePending(Database& db, core::Instant now, std::int64_t limit, ReportWriter& report,
                                           core::RunSummary& summary) {
-  struct Bound {
-    const char* label;
-    std::int64_t below_s;
-  };
-  static constexpr Bound kBounds[] = {{"< 1 min", 60},         {"1-15 min", 900},          {"15-60 min", 3600},
-                                      {"1-24 h", 86400},       {"1-7 d", 7 * 86400},       {">= 7 d", INT64_MAX}};
+  // summary.html's wording of PendingAgeLabels(), bucket for bucket.
+  static const char* const kDisplay[] = {"< 1 min", "1-15 min", "15-60 min", "1-24 h", "1-7 d", ">= 7 d"};
+  const std::vector<std::string>& labels = PendingAgeLabels();
+  static_assert(std::size(kDisplay) == 6);
+  assert(labels.size() == std::size(kDisplay));
+  const auto totals = db.Retry("TransactionsPendingTotals", [&](db::PgStore& store) {
+    return store.TransactionsPendingTotals({now, PendingAgeBounds()});
+  });
   std::vector<core::AgeBucket> ages;
+  for (const char* label : kDisplay) ages.push_back({label, 0});
+  summary.pending_ages = labels;
+  summary.pending_totals.clear();
+  summary.still_pending = 0;
+  for (const db::PendingTotal& t : totals) {
+    const std::size_t bucket = std::min(t.bucket, labels.size() - 1);
+    summary.pending_totals.push_back(core::KindAgeTotal{t.kind, labels[bucket], t.count, t.amount});
+    ages[bucket].count += t.count;
+    summary.still_pending += t.count;
+  }
+
+  db::PendingListParams lp;
+  lp.limit = limit;
   db.Retry("TransactionsForEachPending", [&](db::PgStore& store) {
     report.RestartPending();
-    ages.clear();
-    for (const Bound& b : kBounds) ages.push_back({b.label, 0});
-    store.TransactionsForEachPending([&](const core::Transaction& t) {
-      const core::PendingRow row = core::PendingRowFrom(t, now);
-      report.Pending(row);
-      std::size_t i = 0;
-      while (i + 1 < ages.size() && row.age_seconds >= kBounds[i].below_s) ++i;
-      ++ages[i].count;
-    });
+    if (limit <= 0) return;
+    store.TransactionsForEachPending(lp, [&](const core::Transaction& t) { report.Pending(core::PendingRowFrom(t, now)); });
   });
-  summary.still_pending = report.pending();
+  summary.pending_listed = report.pending();
   return ages;
 }
 
+void ReadTotals(Database& db, const std::string* run_id, core::RunSummary& summary) {
+  summary.open_discrepancies.clear();
+  for (const db::OpenTotal& t :
+       db.Retry("DiscrepanciesTotalsOpen", [&](db::PgStore& store) { return store.DiscrepanciesTotalsOpen(); })) {
+    summary.open_discrepancies.push_back(core::CodeTotal{t.code, t.count, t.amount});
+  }
+  if (run_id) {
+    const auto totals =
+        db.Retry("RunTransitionTotals", [&](db::PgStore& store) { return store.RunTransitionTotals(*run_id); });
+    summary.transition_amounts.clear();
+    for (const db::TransitionTotal& t : totals) summary.transition_amounts[{t.from_status, t.to_status}] += t.amount;
+  }
+}
+
+core::RunFigures FiguresOf(const core::RunSummary& s, const core::LatencyHistogram& latency) {
+  core::RunFigures f;
+  f.checked = s.checked;
+  f.errors = s.errors;
+  f.transitions = s.transitions;
+  f.discrepancies = s.discrepancies;
+  f.gateway_calls = static_cast<std::int64_t>(latency.count());
+  if (latency.count() > 0) {
+    const std::int64_t bound = latency.QuantileUpperBoundUs(99, 100);
+    f.latency_p99_above = bound < 0;
+    f.latency_p99_us = bound < 0 ? latency.bounds_us().back() : bound;
+  }
+  for (const std::string& age : s.pending_ages) {
+    core::AgeTotal a{age, 0, 0};
+    for (const core::KindAgeTotal& t : s.pending_totals) {
+      if (t.age != age) continue;
+      a.count += t.count;
+      a.amount += t.amount;
+    }
+    f.pending.push_back(a);
+  }
+  f.open_discrepancies = s.open_discrepancies;
+  return f;
+}
+
 std::string CommitReport(ReportWriter& report, const core::RunSummary& summary, const core::LatencyHistogram& latency,
-                         std::vector<core::AgeBucket> pending_ages) {
-  core::HtmlSummaryInput html{summary, latency, std::move(pending_ages)};
+                         std::vector<core::AgeBucket> pending_ages, const core::TimeZone& zone) {
+  core::HtmlSummaryInput html{summary, latency, std::move(pending_ages), zone};
   return report.Commit(core::RenderSummaryJson(summary), core::RenderSummaryHtml(html));
 }
 

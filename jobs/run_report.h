@@ -25,7 +25,19 @@ struct RunCounts {
   std::int64_t released = 0;
   std::string stop;  // StopReasonName
   core::LatencyHistogram latency;  // the calls' latency buckets, so `report --run` can draw them again
+  std::int64_t cpu_us = 0;         // the process's CPU time (user + system), set by the command at its end
+  std::int64_t claims = 0;         // claim batches and their wall time percentiles
+  std::int64_t claim_p50_us = 0;
+  std::int64_t claim_p99_us = 0;
+  std::int64_t applies = 0;        // apply batches, likewise
+  std::int64_t apply_p50_us = 0;
+  std::int64_t apply_p99_us = 0;
 };
+
+// The process's user + system CPU time so far, in microseconds (getrusage).
+std::int64_t ProcessCpuMicros();
+// Copies the counts that summary.json shows (checks, calls, CPU, claim and apply timings) into `summary`.
+void SummaryFromCounts(const RunCounts& counts, core::RunSummary& summary);
 
 RunCounts CountsFrom(const RunStats& stats);
 // Adds `more` to `base` (a resumed backfill accumulates).
@@ -43,13 +55,23 @@ void CountError(core::RunSummary& s, const core::ErrorRow& row);
 // Writes the run's transitions, discrepancies and errors from the database into `report` (restarting a listing
 // after a reconnect) and counts them into `summary`.
 void WriteRunRows(Database& db, const std::string& run_id, ReportWriter& report, core::RunSummary& summary);
-// Writes every pending transaction as of `now` into pending.csv; sets summary.still_pending and returns their
-// count by age for summary.html.
-std::vector<core::AgeBucket> WritePending(Database& db, core::Instant now, ReportWriter& report,
+// Writes the oldest `limit` pending transactions as of `now` into pending.csv, and counts and sums every pending
+// transaction by kind and PendingAgeLabels() bucket in one aggregate query (amounts summed in SQL): sets
+// summary.still_pending, pending_listed, pending_ages and pending_totals, and returns the counts by age for
+// summary.html.
+std::vector<core::AgeBucket> WritePending(Database& db, core::Instant now, std::int64_t limit, ReportWriter& report,
                                           core::RunSummary& summary);
 
-// summary.json and summary.html of a finished report, then Commit.
+// Reads the open discrepancies by code (amounts summed in SQL) into `summary` and, with `run_id` (a run that
+// changed the database), its transition amounts summed in SQL over its events (dry runs keep the sums of their
+// would-be rows).
+void ReadTotals(Database& db, const std::string* run_id, core::RunSummary& summary);
+
+// What index.html charts for this run (runs.figures).
+core::RunFigures FiguresOf(const core::RunSummary& summary, const core::LatencyHistogram& latency);
+
+// summary.json and summary.html of a finished report (times in `zone`), then Commit.
 std::string CommitReport(ReportWriter& report, const core::RunSummary& summary, const core::LatencyHistogram& latency,
-                         std::vector<core::AgeBucket> pending_ages);
+                         std::vector<core::AgeBucket> pending_ages, const core::TimeZone& zone = core::TimeZone::Utc());
 
 }  // namespace payrecon::jobs

@@ -40,11 +40,15 @@ using SteadyClock = std::chrono::steady_clock;
 constexpr std::string_view kMerchantNotConfigured = "MerchantNotConfigured";
 constexpr std::chrono::milliseconds kCoordinatorTick{50};
 
+std::int64_t MicrosSince(SteadyClock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - start).count();
+}
+
 struct Result {
   CheckRecord record;
   bool checked = false;   // a decision exists (false: handed back before its check)
   bool release = false;   // give the claim back instead of applying (not checked, or authentication refused)
-  // Authentication refused: the claim is kept until the run ends, so this run does not claim it again.
+  // Authentication refused or the claim expired: kept until the run ends, so this run does not claim it again.
   bool hold = false;
 };
 
@@ -153,9 +157,11 @@ void WorkerLoop(Shared& shared, const RunnerOptions& options, const RunnerDeps& 
       }
       if (claimed->valid_until &&
           SteadyClock::now() > SteadyClock::time_point(SteadyClock::duration(claimed->valid_until->load()))) {
-        // Waited too long (rate limiting, a slow gateway): another run may own it by now.
+        // Waited too long (rate limiting, a slow gateway): another run may own it by now. Kept until the run
+        // ends rather than released now: a released row is due again, and this run would claim it once more.
         shared.expired.fetch_add(1);
         r.release = true;
+        r.hold = true;
         shared.Push(std::move(r));
         continue;
       }
@@ -265,6 +271,15 @@ Runner::Runner(RunnerOptions options, RunnerDeps deps) : options_(std::move(opti
   assert(options_.batch_size > 0 && options_.in_flight > 0);
 }
 
+std::int64_t Percentile(std::vector<std::int64_t> samples, int percent) {
+  if (samples.empty()) return 0;
+  // Nearest rank: the smallest sample with at least percent% of the samples at or below it.
+  const std::size_t rank = (samples.size() * static_cast<std::size_t>(percent) + 99) / 100;
+  const std::size_t i = rank == 0 ? 0 : rank - 1;
+  std::nth_element(samples.begin(), samples.begin() + static_cast<std::ptrdiff_t>(i), samples.end());
+  return samples[i];
+}
+
 RunStats Runner::Run() {
   const auto started = SteadyClock::now();
   const int batch = options_.batch_size;
@@ -313,7 +328,11 @@ RunStats Runner::Run() {
     }
     const std::size_t applied_count = updates.size();
     core::ApplyResult applied;
-    if (!updates.empty()) applied = deps_.source->Apply(std::move(updates), deps_.now());
+    if (!updates.empty()) {
+      const auto apply_start = SteadyClock::now();
+      applied = deps_.source->Apply(std::move(updates), deps_.now());
+      stats.apply_us.push_back(MicrosSince(apply_start));
+    }
     if (applied.outcomes.size() != applied_count) {
       throw JobError(ExitCode::kInternal, "the store answered " + std::to_string(applied.outcomes.size()) +
                                               " outcomes for " + std::to_string(applied_count) + " updates");
@@ -433,7 +452,11 @@ RunStats Runner::Run() {
         std::int64_t want = batch;
         if (options_.limit) want = std::min(want, *options_.limit - stats.claimed);
         std::vector<core::Transaction> got;
-        if (want > 0) got = deps_.source->Next(static_cast<int>(want), deps_.now());
+        if (want > 0) {
+          const auto claim_start = SteadyClock::now();
+          got = deps_.source->Next(static_cast<int>(want), deps_.now());
+          stats.claim_us.push_back(MicrosSince(claim_start));
+        }
         if (got.empty()) {
           claiming_done = true;
           if (want <= 0) stats.stop = StopReason::kLimit;

@@ -139,7 +139,14 @@ struct RunStats {
   std::map<std::tuple<core::Kind, core::Status, core::Status>, std::int64_t> by_kind_transition;
   StopReason stop = StopReason::kDone;
   std::chrono::milliseconds elapsed{0};
+  // Wall time of each WorkSource::Next (a claim) and each Apply that returned, in microseconds, in call order:
+  // one entry per batch, so a few thousand per run at most.
+  std::vector<std::int64_t> claim_us;
+  std::vector<std::int64_t> apply_us;
 };
+
+// The nearest-rank percentile (1-100) of `samples` (any order); 0 when empty.
+std::int64_t Percentile(std::vector<std::int64_t> samples, int percent);
 
 class Runner {
  public:

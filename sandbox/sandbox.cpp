@@ -10,6 +10,7 @@
 #include "core/json.h"
 #include "core/money.h"
 #include "core/time.h"
+#include "env/clock.h"
 #include "sandbox/scenario.h"
 #include "signing/canonical.h"
 #include "signing/signer.h"
@@ -39,31 +40,6 @@ constexpr Ineligibility kIneligibilities[] = {
 // An access token starting with this is stale: 403 InvalidAccessToken.
 constexpr std::string_view kStaleTokenPrefix = "stale";
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
-bool PercentDecode(std::string_view s, std::string& out) {
-  out.clear();
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '%') {
-      out += s[i];
-      continue;
-    }
-    if (i + 2 >= s.size()) return false;
-    const int hi = HexValue(s[i + 1]);
-    const int lo = HexValue(s[i + 2]);
-    if (hi < 0 || lo < 0) return false;
-    out += static_cast<char>(hi * 16 + lo);
-    i += 2;
-  }
-  return true;
-}
-
 // "a=1&b=%7C" -> decoded pairs. '+' stays '+' (the signing scheme encodes space as %20). False on a bad escape
 // or a repeated key.
 bool ParseQuery(std::string_view q, std::vector<signing::Pair>& out) {
@@ -73,9 +49,10 @@ bool ParseQuery(std::string_view q, std::vector<signing::Pair>& out) {
     const std::string_view part = q.substr(start, amp == std::string_view::npos ? std::string_view::npos : amp - start);
     if (!part.empty()) {
       const auto eq = part.find('=');
-      signing::Pair p;
-      if (!PercentDecode(part.substr(0, eq), p.key)) return false;
-      if (eq != std::string_view::npos && !PercentDecode(part.substr(eq + 1), p.value)) return false;
+      auto key = signing::PercentDecode(part.substr(0, eq));
+      auto value = signing::PercentDecode(eq != std::string_view::npos ? part.substr(eq + 1) : std::string_view());
+      if (!key || !value) return false;
+      signing::Pair p{std::move(*key), std::move(*value)};
       for (const auto& existing : out) {
         if (existing.key == p.key) return false;
       }
@@ -140,10 +117,7 @@ const std::string* HttpRequest::Header(std::string_view lowercase_name) const {
   return nullptr;
 }
 
-std::int64_t SandboxClock::RealNowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+std::int64_t SandboxClock::RealNowMs() { return env::WallNow().time_since_epoch().count(); }
 
 // One API request while it is handled.
 struct Sandbox::Call {
@@ -287,6 +261,7 @@ static HttpReply FinishReply(int status, JsonValue body, const FaultSpec& fault,
 }
 
 HttpReply Sandbox::HandleApi(const HttpRequest& request, Endpoint endpoint) {
+  stats_.Arrived();
   Call call{request, endpoint,
             (options_.signing_host.empty() ? request.host : options_.signing_host) + request.path,
             nullptr, {}, {}, {}, {}};
@@ -728,6 +703,7 @@ JsonValue Sandbox::StatsJson() {
   JsonValue root = JsonValue::Object();
   root.Add("requests", stats_.RequestsJson());
   root.Add("signature_failures", Num(static_cast<std::int64_t>(stats_.signature_failures())));
+  root.Add("rate", stats_.RateJson());
   root.Add("transactions", Num(static_cast<std::int64_t>(store_.size())));
   root.Add("checks", std::move(checks));
   root.Add("checked_more_than_once", std::move(more_list));

@@ -1,6 +1,47 @@
 #include "sandbox/stats.h"
 
+#include <chrono>
+
 namespace payrecon::sandbox {
+
+namespace {
+constexpr std::int64_t kWindowNs = 1'000'000'000;
+
+std::int64_t SteadyNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+Stats::Stats() : clock_(SteadyNs) {}
+Stats::Stats(Clock clock) : clock_(std::move(clock)) {}
+
+void Stats::Arrived() {
+  const std::int64_t now = clock_();
+  std::lock_guard lock(rate_mu_);
+  if (arrived_ == 0) first_ns_ = now;
+  ++arrived_;
+  last_ns_ = now;
+  window_.push_back(now);
+  // The window holds the requests of (now - 1 s, now]: a request exactly 1 s older belongs to the next second.
+  while (window_.front() <= now - kWindowNs) window_.pop_front();
+  if (window_.size() > busiest_) {
+    busiest_ = window_.size();
+    busiest_from_ns_ = window_.front();
+  }
+}
+
+core::JsonValue Stats::RateJson() const {
+  std::lock_guard lock(rate_mu_);
+  const auto ms = [](std::int64_t ns) { return core::JsonValue::Number(std::to_string(ns / 1'000'000)); };
+  core::JsonValue o = core::JsonValue::Object();
+  o.Add("requests", core::JsonValue::Number(std::to_string(arrived_)));
+  o.Add("first_ms", ms(first_ns_));
+  o.Add("last_ms", ms(last_ns_));
+  o.Add("busiest_1s", core::JsonValue::Number(std::to_string(busiest_)));
+  o.Add("busiest_1s_from_ms", ms(busiest_from_ns_));
+  return o;
+}
 
 void Stats::Count(Endpoint endpoint, std::string_view outcome) {
   PerEndpoint& e = endpoints_[static_cast<int>(endpoint)];

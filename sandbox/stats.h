@@ -1,6 +1,11 @@
 #pragma once
-// Request counters for GET /sandbox/stats: requests by endpoint and outcome, and signature failures.
+// Request counters for GET /sandbox/stats: requests by endpoint and outcome, signature failures, and the API
+// request rate: how many API requests arrived, over how long, and the most that arrived within any 1 s (a sliding
+// window over the arrival times, so a burst straddling a second boundary is seen whole). Times come from one
+// monotonic clock (injectable for tests), never the sandbox clock that POST /sandbox/clock moves.
 #include <array>
+#include <deque>
+#include <functional>
 #include <atomic>
 #include <cstdint>
 #include <map>
@@ -15,6 +20,16 @@ namespace payrecon::sandbox {
 
 class Stats {
  public:
+  // Nanoseconds of a monotonic clock; default std::chrono::steady_clock.
+  using Clock = std::function<std::int64_t()>;
+  Stats();
+  explicit Stats(Clock clock);
+
+  // One API request arrived now.
+  void Arrived();
+  // {"requests": n, "first_ms": t, "last_ms": t, "busiest_1s": n, "busiest_1s_from_ms": t}: times in ms of the
+  // monotonic clock; busiest_1s_from_ms is when the busiest window's first request arrived.
+  core::JsonValue RateJson() const;
   // outcome: "200", "400 InvalidChargeId", "fault http500" …
   void Count(Endpoint endpoint, std::string_view outcome);
   void SignatureFailure() { signature_failures_.fetch_add(1); }
@@ -29,6 +44,15 @@ class Stats {
   };
   std::array<PerEndpoint, kEndpointCount> endpoints_;
   std::atomic<std::uint64_t> signature_failures_{0};
+
+  Clock clock_;
+  mutable std::mutex rate_mu_;
+  std::deque<std::int64_t> window_;  // arrival times of the last second, oldest first
+  std::uint64_t arrived_ = 0;
+  std::int64_t first_ns_ = 0;
+  std::int64_t last_ns_ = 0;
+  std::uint64_t busiest_ = 0;
+  std::int64_t busiest_from_ns_ = 0;
 };
 
 }  // namespace payrecon::sandbox

@@ -3,7 +3,8 @@
 # covers every outcome. Installs and builds what is missing (scripts/setup.sh), starts both servers, imports the
 # transactions, runs `payrecon run` and then `payrecon backfill` (final rows that conflict with the gateway),
 # lists the oldest open discrepancies, prints the summaries and where the reports are (summary.html is the page to
-# open), and stops everything it started.
+# open), then where index.html (the runs so far) is, shows one transaction's history and checks it again, and stops
+# everything it started.
 #   DEMO_COUNT=N            transactions in the scenario (default 10000)
 #   DEMO_DIR=dir            where the configuration and reports stay (default demo-output/ in the repository)
 set -euo pipefail
@@ -86,6 +87,7 @@ worker:
   error_limit: 1              # so CHECK_FAILING shows up in a single run
 reports:
   dir: "$out/reports"
+  display_timezone: Asia/Kolkata
 YAML
 export DEMO_SECRET_MID1=DEMO_SECRET_ONE
 
@@ -121,5 +123,20 @@ step "reports"
 echo "run:      $run_dir"
 echo "backfill: $backfill_dir"
 ls -l "$run_dir"
+
+step "trends across runs"
+echo "index:    $out/reports/index.html   (the runs so far, with charts; open it in a browser)"
+
+# One transaction with an open AMOUNT_MISMATCH: its history, then a fresh check of it.
+one=$("$payrecon" discrepancies list --open --code AMOUNT_MISMATCH --limit 1 --format json --config "$out/payrecon.yaml")
+merchant=$(sed -n 's/.*"merchant_id":"\([^"]*\)".*/\1/p' <<<"$one")
+txn=$(sed -n 's/.*"merchant_txn_id":"\([^"]*\)".*/\1/p' <<<"$one")
+kind=$(sed -n 's/.*"kind":"\([^"]*\)".*/\1/p' <<<"$one")
+if [ -n "$txn" ]; then
+  step "payrecon show --merchant $merchant --txn $txn --kind $kind (its history, no gateway call)"
+  "$payrecon" show --merchant "$merchant" --txn "$txn" --kind "$kind" --config "$out/payrecon.yaml"
+  step "payrecon check --merchant $merchant --txn $txn --kind $kind (checked again now; final: verified, never changed)"
+  "$payrecon" check --merchant "$merchant" --txn "$txn" --kind "$kind" --config "$out/payrecon.yaml"
+fi
 echo
 echo "configuration kept in $out/payrecon.yaml; PostgreSQL and the sandbox are stopped now." >&2

@@ -4,6 +4,8 @@
 #   PAYRECON_WERROR=ON|OFF   warnings as errors (default ON)
 #   PAYRECON_BUILD_DIR=dir   build directory (default build)
 #   PAYRECON_SKIP_BUILD=1    install packages only
+#   PAYRECON_CMAKE_ARGS=...  more configure arguments (scripts/test.sh's sanitizer and fuzz builds)
+#   PAYRECON_BUILD_TARGETS=  targets to build (default: all)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
@@ -13,7 +15,8 @@ packages=(
   postgresql-15 postgresql-client-15 openssl
   clang-14 libclang-rt-14-dev
   wrk hyperfine
-  chromium fonts-dejavu-core   # the e2e test renders summary.html in headless Chromium
+  chromium fonts-dejavu-core   # the e2e tests render summary.html and index.html in headless Chromium
+  tzdata                       # TZif files for reports.display_timezone (and the time-zone tests)
   prometheus prometheus-pushgateway
   podman debootstrap systemd logrotate   # deploy/: the image test, the unit's security score, logrotate's check
   help2man   # the man page is generated from `payrecon --help` at build time
@@ -58,5 +61,9 @@ fi
 
 build=${PAYRECON_BUILD_DIR:-$root/build}
 jobs=$(nproc 2>/dev/null || echo 2)
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPAYRECON_WERROR="${PAYRECON_WERROR:-ON}" >/dev/null
-cmake --build "$build" -j "$jobs"
+# shellcheck disable=SC2086 # PAYRECON_CMAKE_ARGS and PAYRECON_BUILD_TARGETS are word lists
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPAYRECON_WERROR="${PAYRECON_WERROR:-ON}" \
+  ${PAYRECON_CMAKE_ARGS:-} >/dev/null
+targets=()
+for t in ${PAYRECON_BUILD_TARGETS:-}; do targets+=(--target "$t"); done
+cmake --build "$build" -j "$jobs" "${targets[@]}"

@@ -2,6 +2,7 @@
 // The canonical text of Amazon Pay India's signing scheme, for requests and responses alike
 // (docs/amazon-pay-protocol.md §1.1, §2): percent-encoding, pair sorting, value rendering and the five-line layout.
 // Pure standard C++ over core's JSON reader: no keys, no hashing (those are in signing/signer.h).
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,6 +22,11 @@ struct Pair {
 
 // UTF-8 bytes other than A-Z a-z 0-9 - _ . ~ become %XX with uppercase hex; space is %20.
 std::string PercentEncode(std::string_view raw);
+
+// The inverse, for text received (a query string): "%XX" with hex digits of either case becomes that byte, every
+// other byte ('+' included: the scheme writes space as %20) stays. nullopt when a '%' is not followed by two hex
+// digits.
+std::optional<std::string> PercentDecode(std::string_view encoded);
 
 // "k1=v1&k2=v2": pairs sorted by raw key in byte order (stable for equal keys), keys and values encoded.
 std::string CanonicalPairs(std::vector<Pair> pairs);

@@ -38,7 +38,7 @@ _payrecon() {
       if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "--help --config --log-format --log-level --version" -- "$cur"))
       else
-        COMPREPLY=($(compgen -W "migrate import run backfill report config discrepancies help version completion" -- "$cur"))
+        COMPREPLY=($(compgen -W "migrate import run backfill report config discrepancies check show pending prune help version completion" -- "$cur"))
       fi
       return ;;
     "config") COMPREPLY=($(compgen -W "check" -- "$cur")); return ;;
@@ -78,6 +78,31 @@ _payrecon() {
         --note|--by) return ;;
       esac
       options="--note --by" ;;
+    "check")
+      case "$prev" in
+        --kind) COMPREPLY=($(compgen -W "charge refund topup" -- "$cur")); return ;;
+        --merchant|--txn) return ;;
+      esac
+      options="--merchant --txn --kind --dry-run" ;;
+    "show")
+      case "$prev" in
+        --kind) COMPREPLY=($(compgen -W "charge refund topup" -- "$cur")); return ;;
+        --format) COMPREPLY=($(compgen -W "table json" -- "$cur")); return ;;
+        --merchant|--txn) return ;;
+      esac
+      options="--merchant --txn --kind --format" ;;
+    "pending")
+      case "$prev" in
+        --format) COMPREPLY=($(compgen -W "csv json" -- "$cur")); return ;;
+        --kind) COMPREPLY=($(compgen -W "charge refund topup" -- "$cur")); return ;;
+        --older-than) return ;;
+      esac
+      options="--format --kind --older-than" ;;
+    "prune")
+      case "$prev" in
+        --older-than) return ;;
+      esac
+      options="--older-than" ;;
     "help")
       options=""; operand=commands ;;
     "version")
@@ -91,7 +116,7 @@ _payrecon() {
   elif [[ $operand == file ]]; then
     _payrecon_files
   elif [[ $operand == commands ]]; then
-    COMPREPLY=($(compgen -W "migrate import run backfill report config discrepancies help version completion" -- "$cur"))
+    COMPREPLY=($(compgen -W "migrate import run backfill report config discrepancies check show pending prune help version completion" -- "$cur"))
   fi
 }
 complete -F _payrecon payrecon

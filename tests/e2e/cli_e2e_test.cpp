@@ -94,7 +94,8 @@ BOOST_AUTO_TEST_CASE(configuration_from_option_environment_or_default) {
   const std::string given = PlainConfig(dir, "given.yaml");
 
   // PAYRECON_CONFIG when --config is absent; global options before the command.
-  ProcessResult r = Payrecon(dir, {"--log-level", "warn", "config", "check", "--offline"}, {{"PAYRECON_CONFIG", from_env}});
+  ProcessResult r =
+      Payrecon(dir, {"--log-level", "warn", "config", "check", "--offline"}, {{"PAYRECON_CONFIG", from_env}});
   BOOST_TEST(r.exit_code == 0, r.err);
   BOOST_TEST(r.out.find("# configuration file \"" + from_env + "\" (from PAYRECON_CONFIG)\n") == 0u, r.out);
 
@@ -164,8 +165,9 @@ BOOST_AUTO_TEST_CASE(commands_without_gateway_calls_do_not_read_secrets) {
     full.insert(full.end(), {"--config", cfg});
     r = Payrecon(f.dir, full);
     BOOST_TEST(r.exit_code == 2, args[0]);
-    BOOST_TEST(Has(r.err, "merchants[0].secret_key_env: environment variable \\\"PAYRECON_E2E_SECRET_MID1\\\" is not set"),
-               r.err);
+    BOOST_TEST(
+        Has(r.err, "merchants[0].secret_key_env: environment variable \\\"PAYRECON_E2E_SECRET_MID1\\\" is not set"),
+        r.err);
     BOOST_TEST(Has(r.err, "merchants[1].secret_key_file: cannot read file"), r.err);
   }
 }

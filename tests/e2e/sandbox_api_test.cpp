@@ -240,7 +240,7 @@ BOOST_AUTO_TEST_CASE(expired_signature_is_authorization_expired) {
   // Our clock is minutes behind here, so the sandbox's answers look minutes ahead: allow that, it is not the point.
   options.response_max_skew = std::chrono::minutes(10);
   // Signed 300 + 60 + 5 seconds ago: past x-amz-expires and the skew allowance.
-  auto client = f.MakeClient(options, [] { return gateway::SystemNow() - std::chrono::seconds(365); });
+  auto client = f.MakeClient(options, [] { return env::WallNow() - std::chrono::seconds(365); });
   const gateway::Merchant mid1(testing::Mid1());
   const auto r = Status(client, mid1, "order-1");
   BOOST_TEST(r.outcome == CheckOutcome::kAuth);
@@ -248,7 +248,7 @@ BOOST_AUTO_TEST_CASE(expired_signature_is_authorization_expired) {
   BOOST_TEST(r.gateway_code == "AuthorizationExpired");
 
   // Within the allowance it is accepted.
-  auto fresh = f.MakeClient(options, [] { return gateway::SystemNow() - std::chrono::seconds(330); });
+  auto fresh = f.MakeClient(options, [] { return env::WallNow() - std::chrono::seconds(330); });
   BOOST_TEST(Status(fresh, mid1, "order-1").outcome == CheckOutcome::kObserved);
 }
 

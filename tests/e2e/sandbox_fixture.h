@@ -69,7 +69,7 @@ class SandboxFixture {
     return o;
   }
   gateway::Client MakeClient() const { return gateway::Client(Options()); }
-  gateway::Client MakeClient(gateway::GatewayOptions o, gateway::Clock clock = gateway::SystemNow) const {
+  gateway::Client MakeClient(gateway::GatewayOptions o, gateway::Clock clock = env::WallNow) const {
     return gateway::Client(std::move(o), std::move(clock));
   }
 

@@ -44,8 +44,10 @@ GatewayOptions Local(std::uint16_t port) {
   o.endpoint = "http://127.0.0.1:" + std::to_string(port);
   o.allow_insecure_http = true;
   o.signing_host = kSigningHost;
-  o.connect_timeout = std::chrono::milliseconds(2000);
-  o.read_timeout = std::chrono::milliseconds(5000);
+  // Generous: a loaded machine (or a sanitizer build) must not turn a slow local answer into a timeout. Tests
+  // that want a timeout set their own.
+  o.connect_timeout = std::chrono::milliseconds(10000);
+  o.read_timeout = std::chrono::milliseconds(30000);
   return o;
 }
 

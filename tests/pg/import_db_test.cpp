@@ -80,6 +80,32 @@ BOOST_AUTO_TEST_CASE(a_second_import_skips_what_is_present_and_changes_nothing) 
              "CaptureApproved");
 }
 
+BOOST_AUTO_TEST_CASE(an_import_leaves_the_table_analysed_and_keeps_file_order_and_ids_on_the_fast_path) {
+  TestDatabase tdb;
+  auto conn = tdb.Connect();
+  conn->Execute("ALTER TABLE payrecon.transactions SET (autovacuum_enabled = false)");
+  BOOST_TEST(Scalar(*conn, "SELECT reltuples::bigint FROM pg_class WHERE oid = 'payrecon.transactions'::regclass") ==
+             "-1");
+  // A later line first: ids follow the file, whichever INSERT form ran.
+  const auto r = db::TransactionsImport(*conn, Rows(kGood), At(0));
+  BOOST_TEST(r.inserted == 4);
+  BOOST_TEST(Scalar(*conn, "SELECT reltuples::bigint FROM pg_class WHERE oid = 'payrecon.transactions'::regclass") ==
+             "4");
+  BOOST_TEST(Scalar(*conn, "SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables"
+                           " WHERE relid = 'payrecon.transactions'::regclass") == "t");
+  BOOST_TEST(Scalar(*conn, "SELECT string_agg(merchant_txn_id, ',' ORDER BY id) FROM payrecon.transactions") ==
+             "c1,c2,r1,t\\1");
+  // The same connection imports again (temporary buffers are fixed by then): a mix of present and new rows takes
+  // the ON CONFLICT form and still counts both.
+  const auto mixed = db::TransactionsImport(
+      *conn, Rows(std::string(core::kImportCsvHeader) + "\ncharge,M1,c9,,,1.00,INR,Failed,2026-01-01T00:00:00Z\n"
+                                                        "charge,M1,c2,,,1.00,INR,Failed,2026-01-01T00:00:00Z\n"),
+      At(10));
+  BOOST_TEST(mixed.inserted == 1);
+  BOOST_TEST(mixed.skipped == 1);
+  BOOST_TEST(Scalar(*conn, "SELECT count(*) FROM payrecon.transactions") == "5");
+}
+
 BOOST_AUTO_TEST_CASE(an_import_is_all_or_nothing) {
   TestDatabase tdb;
   auto conn = tdb.Connect();

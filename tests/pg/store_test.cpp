@@ -553,11 +553,11 @@ BOOST_AUTO_TEST_CASE(pending_listing_streams_every_pending_row) {
   InsertTransaction(*conn, {.kind = "refund", .merchant_txn_id = "r1", .status = "Pending", .created_at = At(30),
                             .parent = "p1"});
   std::vector<std::string> seen;
-  store.TransactionsForEachPending([&](const core::Transaction& t) { seen.push_back(t.merchant_txn_id); });
+  store.TransactionsForEachPending({}, [&](const core::Transaction& t) { seen.push_back(t.merchant_txn_id); });
   BOOST_TEST(seen == (std::vector<std::string>{"p1", "p2", "r1"}), boost::test_tools::per_element());
   BOOST_TEST(store.TransactionsCountPending() == 3);
   // A callback that throws leaves the connection usable.
-  BOOST_CHECK_THROW(store.TransactionsForEachPending([](const core::Transaction&) { throw std::runtime_error("x"); }),
+  BOOST_CHECK_THROW(store.TransactionsForEachPending({}, [](const core::Transaction&) { throw std::runtime_error("x"); }),
                     std::runtime_error);
   BOOST_TEST(store.TransactionsCountPending() == 3);
   const auto found = store.TransactionFind("M1", core::Kind::kRefund, "r1");
@@ -753,6 +753,68 @@ BOOST_AUTO_TEST_CASE(open_runs_past_their_deadline_without_live_claims_are_marke
   BOOST_TEST(store.LeasesReleaseRun("leasing") == 1);
   BOOST_TEST(store.RunsMarkAbandoned(At(91), core::Millis{30'000}, std::string("young")).empty());
   BOOST_TEST(store.RunsMarkAbandoned(At(91), core::Millis{30'000}, std::string("leasing")).size() == 1u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(store_scale)
+
+BOOST_AUTO_TEST_CASE(pending_listing_filters_by_kind_age_and_limit_oldest_first) {
+  TestDatabase tdb;
+  auto conn = tdb.Connect();
+  db::PgStore store(*conn);
+  InsertTransaction(*conn, {.merchant_txn_id = "c3", .created_at = At(30)});
+  InsertTransaction(*conn, {.merchant_txn_id = "c1", .created_at = At(10)});
+  InsertTransaction(*conn, {.merchant_txn_id = "c2", .created_at = At(20)});
+  InsertTransaction(*conn, {.merchant_txn_id = "final", .status = "Failed", .created_at = At(5)});
+  InsertTransaction(*conn, {.kind = "refund", .merchant_txn_id = "r1", .status = "Pending", .created_at = At(15),
+                            .parent = "c1"});
+  auto list = [&](const db::PendingListParams& p) {
+    std::vector<std::string> seen;
+    store.TransactionsForEachPending(p, [&](const core::Transaction& t) { seen.push_back(t.merchant_txn_id); });
+    return seen;
+  };
+  BOOST_TEST(list({}) == (std::vector<std::string>{"c1", "r1", "c2", "c3"}), boost::test_tools::per_element());
+  BOOST_TEST(list({.limit = 2}) == (std::vector<std::string>{"c1", "r1"}), boost::test_tools::per_element());
+  BOOST_TEST(list({.limit = 0}).empty());
+  BOOST_TEST(list({.kind = core::Kind::kCharge}) == (std::vector<std::string>{"c1", "c2", "c3"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(list({.created_before = At(20)}) == (std::vector<std::string>{"c1", "r1"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(list({.kind = core::Kind::kRefund, .created_before = At(15)}).empty());
+}
+
+BOOST_AUTO_TEST_CASE(history_prune_deletes_old_finished_runs_and_their_errors_only) {
+  TestDatabase tdb;
+  auto conn = tdb.Connect();
+  db::PgStore store(*conn);
+  const auto txn = InsertTransaction(*conn, {.merchant_txn_id = "c1"});
+  store.RunStart({"old", "run", "{}", At(100), "h", false});
+  store.RunFinish({"old", At(200), "{}", "done", 0});
+  store.RunStart({"open", "backfill", "{}", At(100), "h", false});  // crashed: never finished
+  store.RunStart({"new", "run", "{}", At(5000), "h", false});
+  store.RunFinish({"new", At(5100), "{}", "done", 0});
+  for (const char* run : {"old", "open", "new"}) {
+    db::RunError e;
+    e.transaction_id = txn;
+    e.error_class = "TIMEOUT";
+    e.at = At(150);
+    store.RunErrorsRecord({run, {e, e}});
+  }
+  conn->Execute("INSERT INTO payrecon.transaction_events (transaction_id, run_id, event_type, from_status, to_status)"
+                " VALUES (" + std::to_string(txn) + ", 'old', 'transition', 'CapturePending', 'CapturePending')");
+  const auto r = store.HistoryPrune({At(1000)});
+  BOOST_TEST(r.runs == 1);
+  BOOST_TEST(r.run_errors == 2);
+  BOOST_TEST(!store.RunGet("old").has_value());
+  BOOST_TEST(store.RunGet("open").has_value());
+  BOOST_TEST(store.RunGet("new").has_value());
+  BOOST_TEST(Scalar(*conn, "SELECT string_agg(run_id, ',' ORDER BY run_id) FROM payrecon.run_errors") ==
+             "new,new,open,open");
+  BOOST_TEST(Scalar(*conn, "SELECT count(*) FROM payrecon.transaction_events") == "1");
+  const auto again = store.HistoryPrune({At(1000)});
+  BOOST_TEST(again.runs == 0);
+  BOOST_TEST(again.run_errors == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

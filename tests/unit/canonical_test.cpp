@@ -39,19 +39,10 @@ std::vector<std::string> Lines(const std::string& s) {
   return out;
 }
 
-int Hex(char c) { return c <= '9' ? c - '0' : c - 'A' + 10; }
-
 std::string Decode(const std::string& s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%') {
-      out += static_cast<char>(Hex(s[i + 1]) * 16 + Hex(s[i + 2]));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
+  auto decoded = PercentDecode(s);
+  BOOST_REQUIRE_MESSAGE(decoded.has_value(), "bad escape in " << s);
+  return *decoded;
 }
 
 // The raw pairs behind an encoded line, in reverse order so that sorting is exercised.
@@ -101,6 +92,16 @@ BOOST_AUTO_TEST_CASE(percent_encoding) {
   BOOST_TEST(PercentEncode("%2B") == "%252B");
   BOOST_TEST(PercentEncode("\xC3\xA9") == "%C3%A9");
   BOOST_TEST(PercentEncode("{enabled=true, priority=0}") == "%7Benabled%3Dtrue%2C%20priority%3D0%7D");
+}
+
+BOOST_AUTO_TEST_CASE(percent_decoding_inverts_encoding_and_refuses_bad_escapes) {
+  for (const std::string raw : {"Atza|IwEB", "http://a.example/x?y=1&z", "a b+c*", "%2B", "\xE2\x82\xB9 100", ""}) {
+    BOOST_TEST(PercentDecode(PercentEncode(raw)).value_or("<bad>") == raw);
+  }
+  BOOST_TEST(PercentDecode("%7c%7C+").value_or("<bad>") == "||+");  // either hex case; '+' is not a space
+  for (const char* bad : {"%", "%7", "a%G1", "%1x", "x%"}) {
+    BOOST_TEST(!PercentDecode(bad).has_value(), bad);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(pairs_sort_by_raw_key_in_byte_order) {

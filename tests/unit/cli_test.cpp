@@ -230,7 +230,7 @@ BOOST_AUTO_TEST_CASE(only_gateway_commands_read_secrets) {
   for (const jobs::CommandSpec& c : jobs::Commands()) {
     if (c.needs_gateway) gateway.emplace(c.name);
   }
-  BOOST_TEST((gateway == std::set<std::string>{"run", "backfill", "config check"}));
+  BOOST_TEST((gateway == std::set<std::string>{"run", "backfill", "check", "config check"}));
   BOOST_TEST(ParseCommandLine({"config", "check", "--offline"}).offline);
 }
 
@@ -298,10 +298,12 @@ BOOST_AUTO_TEST_CASE(bash_completion_matches_the_command_table) {
   BOOST_TEST(shipped == jobs::BashCompletion(),
              "deploy/completion/payrecon.bash is stale: regenerate it with "
              "`build/jobs/payrecon completion bash > deploy/completion/payrecon.bash`");
-  BOOST_TEST(Complete({"payrecon", ""}) == "migrate import run backfill report config discrepancies help version completion");
+  BOOST_TEST(Complete({"payrecon", ""}) ==
+             "migrate import run backfill report config discrepancies check show pending prune help version completion");
   BOOST_TEST(Complete({"payrecon", "ba"}) == "backfill");
   BOOST_TEST(Complete({"payrecon", "discrepancies", ""}) == "list resolve");
-  BOOST_TEST(Complete({"payrecon", "run", "--"}) == "--limit --deadline --dry-run --strict --help --config --log-format --log-level");
+  BOOST_TEST(Complete({"payrecon", "run", "--"}) ==
+             "--limit --deadline --dry-run --strict --help --config --log-format --log-level");
   BOOST_TEST(Complete({"payrecon", "--config", "c.yaml", "discrepancies", "list", "--format", ""}) == "table csv json");
   BOOST_TEST(Complete({"payrecon", "backfill", "--kind", "r"}) == "refund");
   BOOST_TEST(Complete({"payrecon", "run", "--log-level", "w"}) == "warn");

@@ -420,7 +420,8 @@ BOOST_AUTO_TEST_CASE(conninfo_is_checked_by_libpq) {
         "host=db dbname='host=db PASSWORD=hunter2'", "password="}) {
     BOOST_TEST(problem(conninfo) == rejected, conninfo);
   }
-  BOOST_TEST(problem("host=db bogus=1") == "database.conninfo: not a libpq connection string: unknown keyword \"bogus\"");
+  BOOST_TEST(problem("host=db bogus=1") ==
+             "database.conninfo: not a libpq connection string: unknown keyword \"bogus\"");
   BOOST_TEST(problem("postgresql://db/payrecon?bogus=1") ==
              "database.conninfo: not a libpq connection string: unknown keyword \"bogus\"");
   BOOST_TEST(problem("host=db SSLMODE=require") ==
@@ -573,11 +574,33 @@ BOOST_AUTO_TEST_CASE(render_masks_secrets) {
              "  stuck_repeat: 1d\n"
              "reports:\n"
              "  dir: /var/lib/payrecon/reports\n"
+             "  pending_limit: 50000\n"
+             "  keep: 30d\n"
+             "  display_timezone: UTC\n"
+             "  index_runs: 200\n"
              "metrics:\n"
              "  job: payrecon\n"
              "  push_timeout: 5s\n");
   BOOST_TEST(text.find("env-secret-m1") == std::string::npos);
   BOOST_TEST(text.find("file-secret-lf") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(reports_pending_limit_and_keep) {
+  const Settings defaults = LoadFromString(std::string(kMerchant), TestEnv(), kDir);
+  BOOST_TEST(defaults.reports.pending_limit == 50000);
+  BOOST_TEST(defaults.reports.keep.count() == 30LL * 24 * 3600 * 1000);
+  const Settings s = LoadFromString(std::string(kMerchant) + "reports:\n  pending_limit: 0\n  keep: 0s\n", TestEnv(), kDir);
+  BOOST_TEST(s.reports.pending_limit == 0);
+  BOOST_TEST(s.reports.keep.count() == 0);
+  const Settings t = LoadFromString(std::string(kMerchant) + "reports:\n  pending_limit: 10\n  keep: 2h\n", TestEnv(), kDir);
+  BOOST_TEST(t.reports.pending_limit == 10);
+  BOOST_TEST(t.reports.keep.count() == 2LL * 3600 * 1000);
+  BOOST_TEST(OneProblem(std::string(kMerchant) + "reports:\n  pending_limit: -1\n") ==
+             "reports.pending_limit: must be between 0 and 10000000, got -1");
+  BOOST_TEST(OneProblem(std::string(kMerchant) + "reports:\n  keep: 30m\n") ==
+             "reports.keep: must be 0s (keep every run folder) or between 1h and 3650d, got 30m");
+  BOOST_TEST(OneProblem(std::string(kMerchant) + "reports:\n  keep: 3651d\n") ==
+             "reports.keep: must be between 0s and 3650d, got 3651d");
 }
 
 BOOST_AUTO_TEST_CASE(metrics_section) {

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "core/html_summary.h"
+#include "tests/unit/zoneinfo.h"
 
 using namespace payrecon::core;
 
@@ -28,6 +29,12 @@ HtmlSummaryInput Sample() {
   s.discrepancies_by_code[DiscrepancyCode::kAmountMismatch] = 3;
   s.discrepancies_by_code[DiscrepancyCode::kStuckPending] = 1;
   s.errors_by_class[CheckOutcome::kTimeout] = 2;
+  s.transition_amounts[{Status::kCapturePending, Status::kCaptureApproved}] = 12345678;
+  s.transition_amounts[{Status::kPending, Status::kDeclined}] = 5;
+  s.discrepancy_amounts[DiscrepancyCode::kAmountMismatch] = 1000000000;
+  s.pending_ages = {"0-1m", "7d+"};
+  s.pending_totals = {{Kind::kCharge, "0-1m", 80, 150000}, {Kind::kRefund, "0-1m", 10, 99}, {Kind::kCharge, "7d+", 9, 1}};
+  s.open_discrepancies = {{DiscrepancyCode::kAmountMismatch, 7, 123456789012}};
   in.latency.Observe(3000);
   in.latency.Observe(20000000);
   in.pending_ages = {{"< 1 min", 90}, {"> 1 day", 9}};
@@ -69,7 +76,7 @@ BOOST_AUTO_TEST_CASE(explains_what_it_shows) {
         ">status changed</text>", ">answered, no change</text>", ">12,022</text>", ">check failed</text>",
         "<td>charges</td><td class=\"num\">12,000</td>", "<td>top-ups</td><td class=\"num\">0</td>",
         "<tr id=\"code-AMOUNT_MISMATCH\"><td class=\"code\">AMOUNT_MISMATCH</td><td class=\"num\">3</td>"
-        "<td>The gateway reports a different amount than we hold (requested, approved or refunded).</td></tr>",
+        "<td class=\"num\">₹1,00,00,000.00</td><td>The gateway reports a different amount than we hold (requested, approved or refunded).</td></tr>",
         "<tr id=\"code-STUCK_PENDING\"><td class=\"code\">STUCK_PENDING</td><td class=\"num\">1</td>",
         "The gateway did not answer in time.", "exit 0: completed", "payrecon discrepancies resolve"}) {
     BOOST_TEST(html.find(expected) != std::string::npos, expected);
@@ -94,6 +101,29 @@ BOOST_AUTO_TEST_CASE(a_quiet_run_says_so) {
                                "0 calls", "exit 6: interrupted"}) {
     BOOST_TEST(html.find(expected) != std::string::npos, expected);
   }
+}
+
+// Rupees beside the counts, Indian grouping; times in the display zone with its abbreviation.
+BOOST_AUTO_TEST_CASE(amounts_and_zone) {
+  HtmlSummaryInput in = Sample();
+  const std::string utc = RenderSummaryHtml(in);
+  for (const char* expected :
+       {"<div class=\"a\" id=\"amount-transitions\">₹1,23,456.83</div>",
+        "<div class=\"a\" id=\"amount-discrepancies\">₹1,00,00,000.00</div>",
+        "<div class=\"a\" id=\"amount-pending\">₹1,501.00</div>",
+        "<div class=\"a\" id=\"amount-open\">₹1,23,45,67,890.12</div>",
+        "<td>CapturePending → CaptureApproved</td><td class=\"num\">300</td><td class=\"num\">₹1,23,456.78</td>",
+        "<td>&lt; 1 min</td><td class=\"num\">90</td><td class=\"num\">₹1,500.99</td>",
+        "<td>&gt; 1 day</td><td class=\"num\">9</td><td class=\"num\">₹0.01</td>",
+        "<tr id=\"open-AMOUNT_MISMATCH\"><td class=\"code\">AMOUNT_MISMATCH</td><td class=\"num\">7</td>"
+        "<td class=\"num\">₹1,23,45,67,890.12</td>",
+        "started 2026-11-25 10:00:00 UTC", "Times are in UTC"}) {
+    BOOST_TEST(utc.find(expected) != std::string::npos, expected);
+  }
+  in.zone = TimeZone::FromTzif("Asia/Kolkata", ReadZone("Asia/Kolkata")).value();
+  const std::string ist = RenderSummaryHtml(in);
+  BOOST_TEST(ist.find("started 2026-11-25 15:30:00 IST") != std::string::npos);
+  BOOST_TEST(ist.find("Times are in Asia/Kolkata") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(escape) { BOOST_TEST(HtmlEscape("<a href='x'>&\"") == "&lt;a href=&#39;x&#39;&gt;&amp;&quot;"); }

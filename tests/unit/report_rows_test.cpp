@@ -153,6 +153,19 @@ BOOST_AUTO_TEST_CASE(summary_json) {
   s.gateway_calls = 4;
   s.gateway_latency_total_us = 10002;
   s.gateway_latency_max_us = 5000;
+  s.transition_amounts = {{{Status::kPending, Status::kApproved}, 150}, {{Status::kCapturePending, Status::kCaptureApproved}, 9223372036854775807}};
+  s.discrepancy_amounts = {{DiscrepancyCode::kStuckPending, 3001}};
+  s.pending_ages = {"0-1m"};
+  s.pending_totals = {{Kind::kRefund, "0-1m", 2, 2500}, {Kind::kCharge, "0-1m", 4, 1}};
+  s.open_discrepancies = {{DiscrepancyCode::kNotFound, 3, 4500}};
+  s.pending_listed = 4;
+  s.cpu_us = 1002003;
+  s.claims = 3;
+  s.claim_p50_us = 1200;
+  s.claim_p99_us = 4100;
+  s.applies = 2;
+  s.apply_p50_us = 9000;
+  s.apply_p99_us = 12000;
   const std::string json = RenderSummaryJson(s);
   BOOST_TEST(json == R"({
   "run_id": "20260102T030405Z-ab12",
@@ -204,7 +217,98 @@ BOOST_AUTO_TEST_CASE(summary_json) {
     "gateway_calls": 4,
     "gateway_latency_total_us": 10002,
     "gateway_latency_mean_us": 2500,
-    "gateway_latency_max_us": 5000
+    "gateway_latency_max_us": 5000,
+    "cpu_seconds": 1.002003,
+    "claims": 3,
+    "claim_p50_us": 1200,
+    "claim_p99_us": 4100,
+    "applies": 2,
+    "apply_p50_us": 9000,
+    "apply_p99_us": 12000
+  },
+  "amounts_paise": {
+    "transitions": {
+      "CapturePending->CaptureApproved": 9223372036854775807,
+      "Pending->Approved": 150
+    },
+    "discrepancies_by_code": {
+      "AMOUNT_MISMATCH": 0,
+      "CURRENCY_MISMATCH": 0,
+      "NOT_FOUND": 0,
+      "CHECK_FAILING": 0,
+      "SIGNATURE_INVALID": 0,
+      "STUCK_PENDING": 3001,
+      "STATUS_CONFLICT": 0,
+      "UNKNOWN_STATUS": 0,
+      "MERCHANT_CONFIG": 0
+    }
+  },
+  "pending": {
+    "listed": 4,
+    "count": 6,
+    "amount_paise": 2501,
+    "by_kind_age": [
+      {
+        "kind": "charge",
+        "age": "0-1m",
+        "count": 4,
+        "amount_paise": 1
+      },
+      {
+        "kind": "refund",
+        "age": "0-1m",
+        "count": 2,
+        "amount_paise": 2500
+      },
+      {
+        "kind": "topup",
+        "age": "0-1m",
+        "count": 0,
+        "amount_paise": 0
+      }
+    ]
+  },
+  "open_discrepancies": {
+    "count": 3,
+    "amount_paise": 4500,
+    "by_code": {
+      "AMOUNT_MISMATCH": {
+        "count": 0,
+        "amount_paise": 0
+      },
+      "CURRENCY_MISMATCH": {
+        "count": 0,
+        "amount_paise": 0
+      },
+      "NOT_FOUND": {
+        "count": 3,
+        "amount_paise": 4500
+      },
+      "CHECK_FAILING": {
+        "count": 0,
+        "amount_paise": 0
+      },
+      "SIGNATURE_INVALID": {
+        "count": 0,
+        "amount_paise": 0
+      },
+      "STUCK_PENDING": {
+        "count": 0,
+        "amount_paise": 0
+      },
+      "STATUS_CONFLICT": {
+        "count": 0,
+        "amount_paise": 0
+      },
+      "UNKNOWN_STATUS": {
+        "count": 0,
+        "amount_paise": 0
+      },
+      "MERCHANT_CONFIG": {
+        "count": 0,
+        "amount_paise": 0
+      }
+    }
   }
 }
 )");

@@ -1,6 +1,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <atomic>
+#include <set>
 #include <thread>
 
 #include "db/connection.h"
@@ -73,6 +74,34 @@ class RecordingObserver : public jobs::RunObserver {
   }
   std::mutex mu;
   std::vector<std::pair<jobs::CheckRecord, core::UpdateOutcome>> records;
+};
+
+// Passes everything through to `inner` and records transactions handed out more than once; the first such
+// hand-out interrupts the run (otherwise a runner that keeps re-claiming would never finish).
+class OnceSource : public jobs::WorkSource {
+ public:
+  OnceSource(jobs::WorkSource& inner, std::atomic<bool>& interrupt) : inner_(inner), interrupt_(interrupt) {}
+  std::vector<core::Transaction> Next(int max, core::Instant now) override {
+    std::vector<core::Transaction> got = inner_.Next(max, now);
+    for (const auto& t : got) {
+      if (!seen_.insert(t.id).second) {
+        twice_.push_back(t.id);
+        interrupt_ = true;
+      }
+    }
+    return got;
+  }
+  core::ApplyResult Apply(std::vector<core::TransactionUpdate> updates, core::Instant now) override {
+    return inner_.Apply(std::move(updates), now);
+  }
+  void Release(std::vector<std::int64_t> ids) override { inner_.Release(std::move(ids)); }
+  const std::vector<std::int64_t>& handed_out_twice() const { return twice_; }
+
+ private:
+  jobs::WorkSource& inner_;
+  std::atomic<bool>& interrupt_;
+  std::set<std::int64_t> seen_;
+  std::vector<std::int64_t> twice_;
 };
 
 struct Harness {
@@ -288,11 +317,17 @@ BOOST_AUTO_TEST_CASE(claims_held_past_their_validity_are_given_back_unchecked) {
   Harness h;
   for (int id = 1; id <= 50; ++id) h.store.Add(Charge(id));
   h.options.claim_valid_for = std::chrono::milliseconds{0};
-  jobs::ClaimDueSource source(h.store, "run-1", kNow, core::Millis{300'000});
-  jobs::RunnerDeps deps = h.Deps(source);
-  deps.make_checker = [&] { return std::make_unique<FakeChecker>(h.gateway); };
-  const jobs::RunStats stats = jobs::Runner(h.options, deps).Run();
+  // Small batches and one worker: the runner must apply (give back) the first results before it may claim the
+  // rest, so a claim given back mid-run is due again when the next batch is claimed.
+  h.options.batch_size = 10;
+  h.options.in_flight = 1;
+  jobs::ClaimDueSource claims(h.store, "run-1", kNow, core::Millis{300'000});
+  OnceSource source(claims, h.interrupt);
+  const jobs::RunStats stats = jobs::Runner(h.options, h.Deps(source)).Run();
+  BOOST_TEST(source.handed_out_twice().empty(), "handed out twice: " << source.handed_out_twice().size());
+  BOOST_TEST((stats.stop == jobs::StopReason::kDone));
   BOOST_TEST(h.gateway.TotalCalls() == 0);
+  BOOST_TEST(stats.claimed == 50);
   BOOST_TEST(stats.expired_claims == 50);
   BOOST_TEST(stats.released == 50);
   for (int id = 1; id <= 50; ++id) BOOST_TEST(h.store.LeaseOf(id).empty());
