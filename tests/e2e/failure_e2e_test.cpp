@@ -149,9 +149,15 @@ BOOST_AUTO_TEST_CASE(sigterm_while_the_database_is_unavailable_exits_6_promptly_
 BOOST_AUTO_TEST_CASE(a_run_failing_after_its_work_closes_its_row_with_the_real_counts) {
   JobFixture f(JobSetup{Charges(200), "  in_flight: 4\n  batch_size: 20\n", {"--faults", "{\"latency_ms\":20}"}});
   auto p = f.Start({"run"});
+  // The report disk "fails" only when the run finishes its reports: a folder where summary.json must go. The
+  // folder is placed once the run has created its four CSV files (removing the whole folder could also hit the
+  // run while it is still creating them, before any work). The sandbox's latency keeps the run busy for a second.
   std::vector<std::string> tmp;
-  f.WaitFor("the report folder", [&] { return !(tmp = TmpFolders(f.reports_dir)).empty(); });
-  fs::remove_all(tmp.at(0));
+  f.WaitFor("the report folder and its CSV files", [&] {
+    tmp = TmpFolders(f.reports_dir);
+    return !tmp.empty() && fs::exists(tmp.at(0) + "/pending.csv");
+  });
+  fs::create_directory(tmp.at(0) + "/summary.json");
   const ProcessResult r = p->Wait(std::chrono::seconds(60));
   BOOST_TEST(r.exit_code == 5);
   const core::JsonValue line = RunLine(r.out);
