@@ -16,10 +16,6 @@ namespace payrecon::db {
 
 // The row and parameter types are core's (core/store_ports.h). These names stay until jobs/reconcile.cpp reaches
 // the store through the ports instead of Database::Retry.
-using core::OpenDiscrepancies;
-using core::PendingAges;
-using core::PendingAgesParams;
-using core::Run;
 using core::RunCheckpointParams;
 using core::RunError;
 using core::RunErrorsParams;
