@@ -92,7 +92,7 @@ struct RunsListParams {
 // One failed check of a run, as recorded (errors.csv is read back as ErrorRow).
 struct RunError {
   std::int64_t transaction_id = 0;
-  std::string error_class;             // TIMEOUT, NETWORK, HTTP_5XX, RATE_LIMITED, AUTH, MALFORMED, BAD_SIGNATURE, INVALID_REQUEST
+  std::string error_class;             // a name of core::kErrorClasses: TIMEOUT, NETWORK, HTTP_5XX, …
   int http_status = 0;                 // 0 when no HTTP answer arrived
   std::string gateway_code;
   std::string message;

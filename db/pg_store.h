@@ -1,7 +1,8 @@
 #pragma once
 // The PostgreSQL store: every port of core::Store (transactions, runs, discrepancies, the reports' reads).
-// All SQL lives in db/sql.cpp, each statement named after the method that runs it. One PgStore uses one Connection from one thread at a time. Every method throws
-// ConnectionLost when the connection breaks and QueryError when a statement fails; both are core::StoreUnavailable.
+// All SQL lives in db/sql.cpp, each statement named after the method that runs it. One PgStore uses one Connection
+// from one thread at a time. Every method throws ConnectionLost when the connection breaks and QueryError when a
+// statement fails; both are core::StoreUnavailable.
 #include <cstdint>
 #include <functional>
 #include <optional>

@@ -40,7 +40,8 @@ std::vector<core::Transaction> ReconnectingStore::TransactionsClaimDue(const cor
 }
 
 std::vector<core::Transaction> ReconnectingStore::TransactionsClaimWindow(const core::WindowClaimParams& params) {
-  return Call("TransactionsClaimWindow", inner_.transactions, [&](auto& s) { return s.TransactionsClaimWindow(params); });
+  return Call("TransactionsClaimWindow", inner_.transactions,
+              [&](auto& s) { return s.TransactionsClaimWindow(params); });
 }
 
 core::ApplyResult ReconnectingStore::TransactionsApply(const core::ApplyParams& params) {
@@ -56,7 +57,8 @@ std::vector<std::int64_t> ReconnectingStore::LeasesRenew(const core::RenewParams
 }
 
 std::vector<std::int64_t> ReconnectingStore::TransactionsHeldInWindow(const core::WindowHeldParams& params) {
-  return Call("TransactionsHeldInWindow", inner_.transactions, [&](auto& s) { return s.TransactionsHeldInWindow(params); });
+  return Call("TransactionsHeldInWindow", inner_.transactions,
+              [&](auto& s) { return s.TransactionsHeldInWindow(params); });
 }
 
 std::optional<core::Transaction> ReconnectingStore::TransactionClaimOne(const core::ClaimOneParams& params) {
@@ -103,7 +105,8 @@ core::HistoryPruneResult ReconnectingStore::HistoryPrune(const core::HistoryPrun
   return Call("HistoryPrune", inner_.runs, [&](auto& s) { return s.HistoryPrune(params); });
 }
 
-std::vector<core::DiscrepancyRow> ReconnectingStore::DiscrepanciesListOpen(const core::DiscrepanciesOpenParams& params) {
+std::vector<core::DiscrepancyRow> ReconnectingStore::DiscrepanciesListOpen(
+    const core::DiscrepanciesOpenParams& params) {
   return Call("DiscrepanciesListOpen", inner_.discrepancies, [&](auto& s) { return s.DiscrepanciesListOpen(params); });
 }
 
@@ -135,7 +138,8 @@ std::vector<core::Transaction> ReconnectingStore::TransactionsListWindow(const c
   return Call("TransactionsListWindow", inner_.reports, [&](auto& s) { return s.TransactionsListWindow(params); });
 }
 
-void ReconnectingStore::TransactionsForEachPending(const core::PendingListParams& params, const core::RowSink<core::Transaction>& sink) {
+void ReconnectingStore::TransactionsForEachPending(const core::PendingListParams& params,
+                                                   const core::RowSink<core::Transaction>& sink) {
   Call("TransactionsForEachPending", inner_.reports, [&](auto& s) { s.TransactionsForEachPending(params, sink); });
 }
 
@@ -159,11 +163,13 @@ core::LeaseHolder ReconnectingStore::TransactionLeaseGet(std::int64_t transactio
   return Call("TransactionLeaseGet", inner_.reports, [&](auto& s) { return s.TransactionLeaseGet(transaction_id); });
 }
 
-void ReconnectingStore::RunTransitionsForEach(const std::string& run_id, const core::RowSink<core::TransitionRow>& sink) {
+void ReconnectingStore::RunTransitionsForEach(const std::string& run_id,
+                                              const core::RowSink<core::TransitionRow>& sink) {
   Call("RunTransitionsForEach", inner_.reports, [&](auto& s) { s.RunTransitionsForEach(run_id, sink); });
 }
 
-void ReconnectingStore::RunDiscrepanciesForEach(const std::string& run_id, const core::RowSink<core::DiscrepancyRow>& sink) {
+void ReconnectingStore::RunDiscrepanciesForEach(const std::string& run_id,
+                                                const core::RowSink<core::DiscrepancyRow>& sink) {
   Call("RunDiscrepanciesForEach", inner_.reports, [&](auto& s) { s.RunDiscrepanciesForEach(run_id, sink); });
 }
 
@@ -180,23 +186,28 @@ std::vector<core::PendingAges> ReconnectingStore::TransactionsPendingAges(const 
 }
 
 std::vector<core::PendingTotal> ReconnectingStore::TransactionsPendingTotals(const core::PendingAgesParams& params) {
-  return Call("TransactionsPendingTotals", inner_.reports, [&](auto& s) { return s.TransactionsPendingTotals(params); });
+  return Call("TransactionsPendingTotals", inner_.reports,
+              [&](auto& s) { return s.TransactionsPendingTotals(params); });
 }
 
 std::vector<core::EventRow> ReconnectingStore::TransactionEventsList(std::int64_t transaction_id) {
-  return Call("TransactionEventsList", inner_.reports, [&](auto& s) { return s.TransactionEventsList(transaction_id); });
+  return Call("TransactionEventsList", inner_.reports,
+              [&](auto& s) { return s.TransactionEventsList(transaction_id); });
 }
 
 std::vector<core::CheckErrorRow> ReconnectingStore::TransactionRunErrorsList(std::int64_t transaction_id) {
-  return Call("TransactionRunErrorsList", inner_.reports, [&](auto& s) { return s.TransactionRunErrorsList(transaction_id); });
+  return Call("TransactionRunErrorsList", inner_.reports,
+              [&](auto& s) { return s.TransactionRunErrorsList(transaction_id); });
 }
 
 std::vector<core::DiscrepancyRow> ReconnectingStore::TransactionDiscrepanciesList(std::int64_t transaction_id) {
-  return Call("TransactionDiscrepanciesList", inner_.reports, [&](auto& s) { return s.TransactionDiscrepanciesList(transaction_id); });
+  return Call("TransactionDiscrepanciesList", inner_.reports,
+              [&](auto& s) { return s.TransactionDiscrepanciesList(transaction_id); });
 }
 
 std::vector<core::CheckRunRow> ReconnectingStore::TransactionCheckRunsList(std::int64_t transaction_id) {
-  return Call("TransactionCheckRunsList", inner_.reports, [&](auto& s) { return s.TransactionCheckRunsList(transaction_id); });
+  return Call("TransactionCheckRunsList", inner_.reports,
+              [&](auto& s) { return s.TransactionCheckRunsList(transaction_id); });
 }
 
 }  // namespace payrecon::jobs
