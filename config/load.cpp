@@ -10,11 +10,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <initializer_list>
 #include <limits>
 #include <memory>
 #include <utility>
 
+#include "config/schema.h"
 #include "core/duration.h"
 #include "env/environment.h"
 
@@ -226,7 +226,7 @@ class Loader {
       Problem("configuration", "must be a mapping of sections, got " + std::string(KindOf(root)));
       Throw();
     }
-    const Section top = Open(root, "", {"database", "amazonpay", "merchants", "worker", "reports", "metrics"});
+    const Section top = Open(root, "", "");
     Database(Get(top, "database"), settings.database);
     AmazonPay(Get(top, "amazonpay"), settings.amazonpay);
     Merchants(Get(top, "merchants"), settings.merchants);
@@ -260,7 +260,10 @@ class Loader {
     return path.empty() ? std::string(key) : path + "." + std::string(key);
   }
 
-  Section Open(const YAML::Node& node, const std::string& path, std::initializer_list<std::string_view> keys) {
+  // The present keys of the mapping at `path`; a key that `schema_section` ("worker", "merchants[]", "" for the
+  // top) of the schema does not list is reported as unknown.
+  Section Open(const YAML::Node& node, const std::string& path, std::string_view schema_section) {
+    const std::vector<std::string_view> keys = KeysOf(schema_section);
     Section section{path, {}, true};
     if (node.IsNull()) return section;  // an empty section: every default
     if (!node.IsMap()) {
@@ -327,8 +330,17 @@ class Loader {
     return true;
   }
 
-  bool ReadInt(const Field& f, std::int64_t min, std::int64_t max, int& out) {
+  // The schema's row of a field: "merchants[2].merchant_id" is "merchants[].merchant_id".
+  static const Key& KeyOf(const Field& f) {
+    std::string path = f.path;
+    if (path.rfind("merchants[", 0) == 0) path.erase(10, path.find(']') - 10);
+    return KeyAt(path);
+  }
+
+  bool ReadInt(const Field& f, int& out) {
     if (!f.present) return false;
+    const std::int64_t min = KeyOf(f).min;
+    const std::int64_t max = KeyOf(f).max;
     auto s = Scalar(f);
     if (!s) return false;
     const std::string& text = *s;
@@ -369,8 +381,9 @@ class Loader {
     return false;
   }
 
+  // A duration in [min, max], or 0 when `zero_means` says what 0 does.
   bool DurationFrom(const std::string& path, const YAML::Node& node, core::Millis min, core::Millis max,
-                    core::Millis& out) {
+                    std::string_view zero_means, core::Millis& out) {
     auto s = Scalar(Field{path, node, true});
     if (!s) return false;
     const auto d = core::ParseDuration(*s);
@@ -378,18 +391,33 @@ class Loader {
       Problem(path, d.error());
       return false;
     }
-    if (*d < min || *d > max) {
-      Problem(path, "must be between " + core::FormatDuration(min) + " and " + core::FormatDuration(max) +
-                        ", got " + core::FormatDuration(*d));
+    const bool zero = !zero_means.empty() && d->count() == 0;
+    if (!zero && (*d < min || *d > max)) {
+      Problem(path, (zero_means.empty() ? std::string("must be between ")
+                                         : "must be 0s (" + std::string(zero_means) + ") or between ") +
+                        core::FormatDuration(min) + " and " + core::FormatDuration(max) + ", got " +
+                        core::FormatDuration(*d));
       return false;
     }
     out = *d;
     return true;
   }
 
-  bool ReadDuration(const Field& f, core::Millis min, core::Millis max, core::Millis& out) {
+  bool ReadDuration(const Field& f, core::Millis& out) {
     if (!f.present) return false;
-    return DurationFrom(f.path, f.node, min, max, out);
+    const Key& key = KeyOf(f);
+    return DurationFrom(f.path, f.node, key.MinDuration(), key.MaxDuration(), key.zero_means, out);
+  }
+
+  // Text of A-Z a-z 0-9 - _ . ~ whose length is in the schema's range.
+  bool ValidUnreserved(const Field& f, const std::string& value) {
+    const Key& key = KeyOf(f);
+    return static_cast<std::int64_t>(value.size()) >= key.min && static_cast<std::int64_t>(value.size()) <= key.max &&
+           AllUnreserved(value);
+  }
+  static std::string UnreservedRule(const Field& f) {
+    return "must be " + std::to_string(KeyOf(f).min) + "-" + std::to_string(KeyOf(f).max) +
+           " characters of A-Z a-z 0-9 - _ . ~";
   }
 
   std::string Resolve(const std::string& path) const {
@@ -398,7 +426,7 @@ class Loader {
   }
 
   void Database(const Field& f, DatabaseSettings& out) {
-    const Section s = Open(f.present ? f.node : YAML::Node(), "database", {"conninfo"});
+    const Section s = Open(f.present ? f.node : YAML::Node(), "database", "database");
     const Field conninfo = Get(s, "conninfo");
     if (!ReadString(conninfo, out.conninfo)) return;
     const auto has_password = ConninfoHasPassword(out.conninfo);
@@ -492,9 +520,7 @@ class Loader {
   }
 
   void AmazonPay(const Field& f, AmazonPaySettings& out) {
-    const Section s = Open(f.present ? f.node : YAML::Node(), "amazonpay",
-                           {"endpoint", "signing_host", "allow_insecure_http", "ca_file", "connect_timeout",
-                            "read_timeout", "user_ip", "user_agent", "expires", "response_max_skew"});
+    const Section s = Open(f.present ? f.node : YAML::Node(), "amazonpay", "amazonpay");
     // allow_insecure_http first: the endpoint check depends on it.
     ReadBool(Get(s, "allow_insecure_http"), out.allow_insecure_http);
     Endpoint(Get(s, "endpoint"), out);
@@ -522,8 +548,8 @@ class Loader {
         out.ca_file = ca_file;
       }
     }
-    ReadDuration(Get(s, "connect_timeout"), core::Millis{100}, seconds{60}, out.connect_timeout);
-    ReadDuration(Get(s, "read_timeout"), core::Millis{100}, seconds{120}, out.read_timeout);
+    ReadDuration(Get(s, "connect_timeout"), out.connect_timeout);
+    ReadDuration(Get(s, "read_timeout"), out.read_timeout);
     const Field user_ip = Get(s, "user_ip");
     std::string ip;
     if (ReadString(user_ip, ip)) {
@@ -536,14 +562,14 @@ class Loader {
     const Field user_agent = Get(s, "user_agent");
     std::string agent;
     if (ReadString(user_agent, agent)) {
-      if (!agent.empty() && agent.size() <= 64 && AllUnreserved(agent)) {
+      if (ValidUnreserved(user_agent, agent)) {
         out.user_agent = agent;
       } else {
-        Problem(user_agent.path, "must be 1-64 characters of A-Z a-z 0-9 - _ . ~, got " + Quoted(agent));
+        Problem(user_agent.path, UnreservedRule(user_agent) + ", got " + Quoted(agent));
       }
     }
-    ReadInt(Get(s, "expires"), 300, 900, out.expires);
-    ReadDuration(Get(s, "response_max_skew"), seconds{1}, hours{1}, out.response_max_skew);
+    ReadInt(Get(s, "expires"), out.expires);
+    ReadDuration(Get(s, "response_max_skew"), out.response_max_skew);
   }
 
   void Merchants(const Field& f, std::vector<MerchantSettings>& out) {
@@ -562,13 +588,13 @@ class Loader {
         Problem(path, "must be a mapping, got " + std::string(KindOf(node)));
         continue;
       }
-      const Section s = Open(node, path, {"merchant_id", "access_key_id", "secret_key_env", "secret_key_file"});
+      const Section s = Open(node, path, "merchants[]");
       MerchantSettings m;
       const Field id = Get(s, "merchant_id");
       Required(id);
       if (ReadString(id, m.merchant_id)) {
-        if (m.merchant_id.empty() || m.merchant_id.size() > 64 || !AllUnreserved(m.merchant_id)) {
-          Problem(id.path, "must be 1-64 characters of A-Z a-z 0-9 - _ . ~, got " + Quoted(m.merchant_id));
+        if (!ValidUnreserved(id, m.merchant_id)) {
+          Problem(id.path, UnreservedRule(id) + ", got " + Quoted(m.merchant_id));
         } else {
           for (std::size_t j = 0; j < out.size(); ++j) {
             if (out[j].merchant_id == m.merchant_id) {
@@ -581,8 +607,8 @@ class Loader {
       const Field key_id = Get(s, "access_key_id");
       Required(key_id);
       if (ReadString(key_id, m.access_key_id)) {
-        if (m.access_key_id.empty() || m.access_key_id.size() > 128 || !AllUnreserved(m.access_key_id)) {
-          Problem(key_id.path, "must be 1-128 characters of A-Z a-z 0-9 - _ . ~");
+        if (!ValidUnreserved(key_id, m.access_key_id)) {
+          Problem(key_id.path, UnreservedRule(key_id));
         }
       }
       const Field env = Get(s, "secret_key_env");
@@ -665,17 +691,12 @@ class Loader {
   }
 
   void Worker(const Field& f, WorkerSettings& out, const AmazonPaySettings& amazonpay) {
-    const Section s = Open(f.present ? f.node : YAML::Node(), "worker",
-                           {"batch_size", "in_flight", "max_rps", "lease", "pending_ladder", "pending_after_ladder",
-                            "error_backoff_base", "error_backoff_max", "error_limit", "failing_recheck",
-                            "not_found_grace", "charge_stuck_after", "refund_stuck_after", "auth_failures_to_stop",
-                            "deadline", "progress_interval", "retry_after_max", "stuck_repeat"});
-    constexpr core::Millis kDay = hours{24};
-    ReadInt(Get(s, "batch_size"), 1, 10000, out.batch_size);
-    ReadInt(Get(s, "in_flight"), 1, 1024, out.in_flight);
-    ReadInt(Get(s, "max_rps"), 0, 100000, out.max_rps);
+    const Section s = Open(f.present ? f.node : YAML::Node(), "worker", "worker");
+    ReadInt(Get(s, "batch_size"), out.batch_size);
+    ReadInt(Get(s, "in_flight"), out.in_flight);
+    ReadInt(Get(s, "max_rps"), out.max_rps);
     const Field lease = Get(s, "lease");
-    if (ReadDuration(lease, seconds{10}, hours{1}, out.lease)) {
+    if (ReadDuration(lease, out.lease)) {
       const core::Millis call = amazonpay.connect_timeout + amazonpay.read_timeout;
       if (out.lease <= call) {
         Problem(lease.path, "must be longer than amazonpay.connect_timeout + amazonpay.read_timeout (" +
@@ -684,59 +705,55 @@ class Loader {
     }
     const Field ladder = Get(s, "pending_ladder");
     if (ladder.present) {
+      const Key& key = KeyOf(ladder);
+      const auto steps_count = static_cast<std::int64_t>(ladder.node.size());
       if (!ladder.node.IsSequence()) {
         Problem(ladder.path, "must be a list of durations, got " + std::string(KindOf(ladder.node)));
-      } else if (ladder.node.size() < 1 || ladder.node.size() > 64) {
-        Problem(ladder.path, "must have between 1 and 64 steps, got " + std::to_string(ladder.node.size()));
+      } else if (steps_count < key.count_min || steps_count > key.count_max) {
+        Problem(ladder.path, "must have between " + std::to_string(key.count_min) + " and " +
+                                 std::to_string(key.count_max) + " steps, got " + std::to_string(steps_count));
       } else {
         std::vector<core::Millis> steps;
         bool ok = true;
         std::size_t i = 0;
         for (const YAML::Node& step : ladder.node) {
           core::Millis d{};
-          ok = DurationFrom(ladder.path + "[" + std::to_string(i++) + "]", step, seconds{1}, kDay, d) && ok;
+          ok = DurationFrom(ladder.path + "[" + std::to_string(i++) + "]", step, key.MinDuration(), key.MaxDuration(),
+                            key.zero_means, d) &&
+               ok;
           steps.push_back(d);
         }
         if (ok) out.pending_ladder = std::move(steps);
       }
     }
-    ReadDuration(Get(s, "pending_after_ladder"), seconds{1}, kDay, out.pending_after_ladder);
-    const bool base_ok = ReadDuration(Get(s, "error_backoff_base"), seconds{1}, hours{1}, out.error_backoff_base) ||
-                         !Get(s, "error_backoff_base").present;
+    ReadDuration(Get(s, "pending_after_ladder"), out.pending_after_ladder);
+    const bool base_ok =
+        ReadDuration(Get(s, "error_backoff_base"), out.error_backoff_base) || !Get(s, "error_backoff_base").present;
     const Field backoff_max = Get(s, "error_backoff_max");
-    const bool max_ok = ReadDuration(backoff_max, seconds{1}, kDay, out.error_backoff_max) || !backoff_max.present;
+    const bool max_ok = ReadDuration(backoff_max, out.error_backoff_max) || !backoff_max.present;
     if (base_ok && max_ok && out.error_backoff_max < out.error_backoff_base) {
       Problem(backoff_max.path, "must be at least worker.error_backoff_base (" +
                                     core::FormatDuration(out.error_backoff_base) + "), got " +
                                     core::FormatDuration(out.error_backoff_max));
     }
-    ReadInt(Get(s, "error_limit"), 1, 1000, out.error_limit);
-    ReadDuration(Get(s, "failing_recheck"), minutes{1}, kDay * 7, out.failing_recheck);
-    ReadDuration(Get(s, "not_found_grace"), core::Millis{0}, kDay * 7, out.not_found_grace);
-    ReadDuration(Get(s, "charge_stuck_after"), minutes{1}, kDay * 30, out.charge_stuck_after);
-    ReadDuration(Get(s, "refund_stuck_after"), minutes{1}, kDay * 30, out.refund_stuck_after);
-    ReadInt(Get(s, "auth_failures_to_stop"), 1, 100, out.auth_failures_to_stop);
-    ReadDuration(Get(s, "deadline"), seconds{1}, kDay * 7, out.deadline);
-    ReadDuration(Get(s, "progress_interval"), seconds{1}, hours{1}, out.progress_interval);
-    ReadDuration(Get(s, "retry_after_max"), core::Millis{0}, hours{1}, out.retry_after_max);
-    ReadDuration(Get(s, "stuck_repeat"), minutes{1}, kDay * 30, out.stuck_repeat);
+    ReadInt(Get(s, "error_limit"), out.error_limit);
+    ReadDuration(Get(s, "failing_recheck"), out.failing_recheck);
+    ReadDuration(Get(s, "not_found_grace"), out.not_found_grace);
+    ReadDuration(Get(s, "charge_stuck_after"), out.charge_stuck_after);
+    ReadDuration(Get(s, "refund_stuck_after"), out.refund_stuck_after);
+    ReadInt(Get(s, "auth_failures_to_stop"), out.auth_failures_to_stop);
+    ReadDuration(Get(s, "deadline"), out.deadline);
+    ReadDuration(Get(s, "progress_interval"), out.progress_interval);
+    ReadDuration(Get(s, "retry_after_max"), out.retry_after_max);
+    ReadDuration(Get(s, "stuck_repeat"), out.stuck_repeat);
   }
 
   void Reports(const Field& f, ReportsSettings& out) {
-    const Section s = Open(f.present ? f.node : YAML::Node(), "reports",
-                           {"dir", "pending_limit", "keep", "display_timezone", "index_runs"});
+    const Section s = Open(f.present ? f.node : YAML::Node(), "reports", "reports");
     DisplayTimeZone(Get(s, "display_timezone"), out);
-    ReadInt(Get(s, "index_runs"), 1, 5000, out.index_runs);
-    ReadInt(Get(s, "pending_limit"), 0, 10'000'000, out.pending_limit);
-    const Field keep = Get(s, "keep");
-    core::Millis k{};
-    if (ReadDuration(keep, core::Millis{0}, hours{24 * 3650}, k)) {
-      if (k.count() != 0 && k < hours{1}) {
-        Problem(keep.path, "must be 0s (keep every run folder) or between 1h and 3650d, got " + core::FormatDuration(k));
-      } else {
-        out.keep = k;
-      }
-    }
+    ReadInt(Get(s, "index_runs"), out.index_runs);
+    ReadInt(Get(s, "pending_limit"), out.pending_limit);
+    ReadDuration(Get(s, "keep"), out.keep);
     const Field dir = Get(s, "dir");
     std::string d;
     if (ReadString(dir, d)) {
@@ -799,8 +816,7 @@ class Loader {
   }
 
   void Metrics(const Field& f, MetricsSettings& out) {
-    const Section s =
-        Open(f.present ? f.node : YAML::Node(), "metrics", {"textfile", "pushgateway_url", "job", "instance", "push_timeout"});
+    const Section s = Open(f.present ? f.node : YAML::Node(), "metrics", "metrics");
     const Field textfile = Get(s, "textfile");
     std::string path;
     if (ReadString(textfile, path)) {
@@ -840,15 +856,15 @@ class Loader {
       const Field field = Get(s, key);
       std::string v;
       if (!ReadString(field, v)) return;
-      if (v.empty() || v.size() > 128 || !AllUnreserved(v)) {
-        Problem(field.path, "must be 1-128 characters of A-Z a-z 0-9 - _ . ~, got " + Quoted(v));
+      if (!ValidUnreserved(field, v)) {
+        Problem(field.path, UnreservedRule(field) + ", got " + Quoted(v));
       } else {
         value = v;
       }
     };
     label("job", out.job);
     label("instance", out.instance);
-    ReadDuration(Get(s, "push_timeout"), core::Millis{100}, seconds{60}, out.push_timeout);
+    ReadDuration(Get(s, "push_timeout"), out.push_timeout);
   }
 
   const Environment& env_;

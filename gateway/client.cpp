@@ -7,13 +7,12 @@
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/HTTPSClientSession.h>
 #include <Poco/Net/NetException.h>
-#include <Poco/Net/RejectCertificateHandler.h>
 #include <Poco/Net/SSLException.h>
-#include <Poco/Net/SSLManager.h>
 
 #include <chrono>
 #include <istream>
-#include <mutex>
+
+#include "net/http_session.h"
 
 namespace payrecon::gateway {
 namespace {
@@ -25,15 +24,6 @@ class Session final : public Base {
   using Base::Base;
   bool WillOpenConnection() const { return !this->connected() || this->mustReconnect(); }
 };
-
-void InitializeSslOnce() {
-  static std::once_flag once;
-  std::call_once(once, [] { Poco::Net::initializeSSL(); });
-}
-
-Poco::Timespan ToTimespan(std::chrono::milliseconds ms) {
-  return Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(ms.count()) * 1000);
-}
 
 std::string BodyJson(const std::vector<signing::Pair>& pairs) {
   std::string out = "{";
@@ -65,23 +55,12 @@ class Client::Impl {
     signing_host_ = options_.signing_host.empty() ? endpoint_.host : options_.signing_host;
     expires_ = std::to_string(options_.expires_seconds);
     if (endpoint_.https) {
-      InitializeSslOnce();
-      Poco::Net::Context::Params params;
-      params.caLocation = options_.ca_file;
-      params.loadDefaultCAs = options_.ca_file.empty();
-      // STRICT, not RELAXED: for a client both verify the chain, but Poco skips the host name check for
-      // loopback peers unless the mode is STRICT (the local TLS tests depend on it).
-      params.verificationMode = Poco::Net::Context::VERIFY_STRICT;
-      params.verificationDepth = 9;
       try {
-        context_ = new Poco::Net::Context(Poco::Net::Context::TLSV1_2_CLIENT_USE, params);
+        context_ = net::ClientTlsContext(options_.ca_file);
       } catch (const Poco::Exception& e) {
         throw InvalidOptions("gateway option 'ca_file': '" + options_.ca_file + "' cannot be used: " +
                              e.displayText());
       }
-      // Host name checks after the handshake; failures are rejected, never prompted for or accepted.
-      context_->enableExtendedCertificateVerification(true);
-      context_->setInvalidCertificateHandler(new Poco::Net::RejectCertificateHandler(false));
     }
   }
 
@@ -148,14 +127,10 @@ class Client::Impl {
  private:
   Poco::Net::HTTPClientSession& EnsureSession() {
     if (!session_) {
-      if (endpoint_.https) {
-        session_ = std::make_unique<Session<Poco::Net::HTTPSClientSession>>(endpoint_.host, endpoint_.port, context_);
-      } else {
-        session_ = std::make_unique<Session<Poco::Net::HTTPClientSession>>(endpoint_.host, endpoint_.port);
-      }
+      session_ = net::OpenSession<Session<Poco::Net::HTTPClientSession>, Session<Poco::Net::HTTPSClientSession>>(
+          {endpoint_.https, endpoint_.host, endpoint_.port}, context_,
+          {options_.connect_timeout, options_.read_timeout, options_.read_timeout});
       session_->setKeepAlive(true);
-      session_->setTimeout(ToTimespan(options_.connect_timeout), ToTimespan(options_.read_timeout),
-                           ToTimespan(options_.read_timeout));
     }
     return *session_;
   }

@@ -46,6 +46,45 @@ int Dispatch(CommandLine& cl, const std::atomic<bool>& interrupt, std::ostream& 
 
 }  // namespace
 
+ExitReason ExitReasonOf(std::exception_ptr error) {
+  ExitReason reason;
+  try {
+    std::rethrow_exception(error);
+  } catch (const CommandLineError& e) {
+    reason.code = e.code();
+    reason.lines.push_back(std::string(e.what()) + "; " + e.Hint());
+  } catch (const JobError& e) {
+    reason.code = e.code();
+    reason.lines.emplace_back(e.what());
+  } catch (const config::ConfigError& e) {
+    reason.code = ExitCode::kUsage;
+    reason.configuration = true;
+    for (const auto& p : e.problems()) {
+      reason.lines.push_back("configuration: " + p);
+      reason.names_file = reason.names_file || p.rfind("config file ", 0) == 0;
+    }
+  } catch (const gateway::InvalidOptions& e) {
+    reason.code = ExitCode::kUsage;
+    reason.lines.push_back(std::string("configuration: ") + e.what());
+  } catch (const db::SchemaBehind& e) {
+    reason.code = ExitCode::kDatabase;
+    reason.lines.emplace_back(e.what());
+  } catch (const core::StoreUnavailable& e) {
+    reason.code = ExitCode::kDatabase;
+    reason.lines.push_back(std::string("database: ") + e.what());
+  } catch (const std::bad_alloc&) {
+    reason.code = ExitCode::kInternal;
+    reason.lines.emplace_back("internal error: out of memory");
+  } catch (const std::exception& e) {
+    reason.code = ExitCode::kInternal;
+    reason.lines.push_back(std::string("internal error: ") + e.what());
+  } catch (...) {
+    reason.code = ExitCode::kInternal;
+    reason.lines.emplace_back("internal error: an unknown exception");
+  }
+  return reason;
+}
+
 int Main(const std::vector<std::string>& args, std::ostream& out) {
   // First of all: a SIGTERM from a supervisor that arrives while the configuration loads must still end the
   // process with the documented exit 6, not with the default action's 143.
@@ -69,38 +108,14 @@ int Main(const std::vector<std::string>& args, std::ostream& out) {
     if (cl.log_format) SetLogFormat(*cl.log_format);
     if (cl.log_level) SetLogLevel(*cl.log_level);
     return Dispatch(cl, interrupt, out);
-  } catch (const CommandLineError& e) {
-    LogError(std::string(e.what()) + "; " + e.Hint());
-    return ToInt(e.code());
-  } catch (const JobError& e) {
-    LogError(e.what());
-    return ToInt(e.code());
-  } catch (const config::ConfigError& e) {
-    bool names_file = false;
-    for (const auto& p : e.problems()) {
-      LogError("configuration: " + p);
-      names_file = names_file || p.rfind("config file ", 0) == 0;
-    }
+  } catch (...) {
+    const ExitReason reason = ExitReasonOf(std::current_exception());
+    for (const std::string& line : reason.lines) LogError(line);
     // Key problems name the key, not the file: say which file when it was not given on the command line.
-    if (!names_file && !cl.config_origin.empty()) {
+    if (reason.configuration && !reason.names_file && !cl.config_origin.empty()) {
       LogError("configuration: in config file \"" + cl.config_path + "\" (" + cl.config_origin + ")");
     }
-    return ToInt(ExitCode::kUsage);
-  } catch (const gateway::InvalidOptions& e) {
-    LogError(std::string("configuration: ") + e.what());
-    return ToInt(ExitCode::kUsage);
-  } catch (const db::SchemaBehind& e) {
-    LogError(e.what());
-    return ToInt(ExitCode::kDatabase);
-  } catch (const core::StoreUnavailable& e) {
-    LogError(std::string("database: ") + e.what());
-    return ToInt(ExitCode::kDatabase);
-  } catch (const std::bad_alloc&) {
-    LogError("internal error: out of memory");
-    return ToInt(ExitCode::kInternal);
-  } catch (const std::exception& e) {
-    LogError(std::string("internal error: ") + e.what());
-    return ToInt(ExitCode::kInternal);
+    return ToInt(reason.code);
   }
 }
 

@@ -1,24 +1,18 @@
 #pragma once
-// The process exit codes (a contract: README's table) and the exception that ends a run with one of them.
-// Errors that end a run are thrown as JobError and caught once in main; per-transaction problems are values.
+// payrecon's exit codes (core/exit_code.h holds the one table both programs use) and the exception that ends a run
+// with one of them. Errors that end a run are thrown as JobError and mapped once, by ExitReasonOf; per-transaction
+// problems are values.
+#include <exception>
 #include <stdexcept>
 #include <string>
-#include <string_view>
+#include <vector>
+
+#include "core/exit_code.h"
 
 namespace payrecon::jobs {
 
-enum class ExitCode : int {
-  kOk = 0,              // done; discrepancies are reported, not failures
-  kNewDiscrepancies = 1,  // --strict and the run raised new discrepancies
-  kUsage = 2,           // usage, configuration or input
-  kDatabase = 3,        // database unreachable, lost past the deadline, or schema behind
-  kGateway = 4,         // gateway unusable: authentication refused several times in a row
-  kReports = 5,         // reports not writable
-  kInterrupted = 6,     // SIGTERM / SIGINT
-  kInternal = 70,       // a bug
-};
-
-inline int ToInt(ExitCode code) { return static_cast<int>(code); }
+using core::ExitCode;
+using core::ToInt;
 
 class JobError : public std::runtime_error {
  public:
@@ -28,5 +22,17 @@ class JobError : public std::runtime_error {
  private:
   ExitCode code_;
 };
+
+// What an exception that ends a command means for the process: its exit code and the error lines to log.
+struct ExitReason {
+  ExitCode code = ExitCode::kInternal;
+  std::vector<std::string> lines;  // e.g. "database: connection refused", "configuration: worker.lease: ..."
+  bool configuration = false;      // a config::ConfigError: the lines name keys, not always the file
+  bool names_file = false;         // one of the lines names the configuration file
+};
+
+// The one mapping from an exception to an exit code: JobError (and CommandLineError) carry their code,
+// configuration and gateway-option errors are 2, database errors (lost, schema behind) 3, anything else 70.
+ExitReason ExitReasonOf(std::exception_ptr error);
 
 }  // namespace payrecon::jobs

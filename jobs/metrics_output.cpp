@@ -1,13 +1,9 @@
 #include "jobs/metrics_output.h"
 
 #include <Poco/Exception.h>
-#include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
-#include <Poco/Net/HTTPSClientSession.h>
-#include <Poco/Net/RejectCertificateHandler.h>
-#include <Poco/Net/SSLManager.h>
 #include <Poco/StreamCopier.h>
 #include <Poco/URI.h>
 #include <fcntl.h>
@@ -18,21 +14,17 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
-#include <mutex>
 #include <random>
 #include <sstream>
 #include <stdexcept>
 
 #include "env/files.h"
 #include "jobs/log.h"
+#include "net/http_session.h"
 
 namespace payrecon::jobs {
 
 namespace {
-
-Poco::Timespan ToTimespan(core::Millis ms) {
-  return Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(ms.count()) * 1000);
-}
 
 std::string ReadIfExists(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -54,21 +46,10 @@ PushResult PushMetrics(const std::string& url, bool replace, const std::string& 
   PushResult result;
   try {
     const Poco::URI uri(url);
-    std::unique_ptr<Poco::Net::HTTPClientSession> session;
-    if (uri.getScheme() == "https") {
-      static std::once_flag once;
-      std::call_once(once, [] { Poco::Net::initializeSSL(); });
-      Poco::Net::Context::Params params;
-      params.loadDefaultCAs = true;
-      params.verificationMode = Poco::Net::Context::VERIFY_STRICT;
-      Poco::Net::Context::Ptr context = new Poco::Net::Context(Poco::Net::Context::TLSV1_2_CLIENT_USE, params);
-      context->enableExtendedCertificateVerification(true);
-      context->setInvalidCertificateHandler(new Poco::Net::RejectCertificateHandler(false));
-      session = std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort(), context);
-    } else {
-      session = std::make_unique<Poco::Net::HTTPClientSession>(uri.getHost(), uri.getPort());
-    }
-    session->setTimeout(ToTimespan(timeout), ToTimespan(timeout), ToTimespan(timeout));
+    const bool https = uri.getScheme() == "https";
+    const std::unique_ptr<Poco::Net::HTTPClientSession> session =
+        net::OpenSession({https, uri.getHost(), uri.getPort()},
+                         https ? net::ClientTlsContext("") : Poco::Net::Context::Ptr(), {timeout, timeout, timeout});
     Poco::Net::HTTPRequest request(replace ? Poco::Net::HTTPRequest::HTTP_PUT : Poco::Net::HTTPRequest::HTTP_POST,
                                    uri.getPathEtc(), Poco::Net::HTTPMessage::HTTP_1_1);
     request.setContentType("text/plain; version=0.0.4");

@@ -18,11 +18,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string Ago(std::chrono::minutes m) {
-  const auto now = std::chrono::time_point_cast<core::Millis>(std::chrono::system_clock::now());
-  return core::FormatIso8601(now - m);
-}
-
 std::map<std::string, std::string> StatusById(JobFixture& f) {
   std::map<std::string, std::string> m;
   for (const auto& r : f.Query("SELECT merchant_txn_id, status FROM payrecon.transactions")) m[*r[0]] = *r[1];

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -123,5 +124,17 @@ std::vector<std::vector<std::string>> ReadCsv(const std::string& path);
 std::string ReadTree(const std::string& dir);
 
 std::string PayreconBinary();
+
+// Now minus `m`, as ISO 8601 UTC: a created_at for a handed-over transaction of that age.
+std::string Ago(std::chrono::minutes m);
+
+// Runs headless Chromium (/usr/bin/chromium) on a local file with `extra` arguments (e.g. --dump-dom), with no
+// background traffic and its profile under `dir`. Missing Chromium or a failed run fails the test: scripts/setup.sh
+// installs it.
+ProcessResult Chromium(const TempDir& dir, const std::string& name, std::vector<std::string> extra,
+                       const std::string& html_path);
+
+// The big-endian 32-bit number at byte `at` of `s` (a PNG header's width and height).
+std::uint32_t BigEndian32(const std::string& s, std::size_t at);
 
 }  // namespace payrecon::testing

@@ -28,11 +28,6 @@ namespace {
 constexpr const char* kPromtool = "/usr/bin/promtool";
 constexpr const char* kPushgateway = "/usr/bin/prometheus-pushgateway";
 
-std::string Ago(std::chrono::minutes m) {
-  const auto now = std::chrono::time_point_cast<core::Millis>(std::chrono::system_clock::now());
-  return core::FormatIso8601(now - m);
-}
-
 // c0..c{n-1}: even ones approved at the gateway, odd ones still pending there; plus a currency mismatch and a
 // charge pending for two hours (STUCK_PENDING) so discrepancies exist.
 std::vector<TxnSpec> Scenario(int n) {

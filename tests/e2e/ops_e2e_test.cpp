@@ -19,45 +19,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* kChromium = "/usr/bin/chromium";
-
-std::string Ago(std::chrono::minutes m) {
-  const auto now = std::chrono::time_point_cast<core::Millis>(std::chrono::system_clock::now());
-  return core::FormatIso8601(now - m);
-}
-
-// Runs headless Chromium on a local file with `extra` arguments (e.g. --dump-dom). Missing Chromium fails the test:
-// scripts/setup.sh installs it.
-ProcessResult Chromium(const TempDir& dir, const std::string& name, std::vector<std::string> extra,
-                       const std::string& html_path) {
-  BOOST_REQUIRE_MESSAGE(::access(kChromium, X_OK) == 0,
-                        kChromium << " is missing: install Debian's chromium (scripts/setup.sh does)");
-  const std::string profile = dir.path() + "/chromium-" + name;
-  fs::create_directories(profile);
-  // No background traffic: this machine's network is closed, and the test must not depend on it.
-  std::vector<std::string> args = {"--headless",
-                                   "--disable-gpu",
-                                   "--disable-quic",
-                                   "--no-first-run",
-                                   "--disable-background-networking",
-                                   "--disable-component-update",
-                                   "--disable-sync",
-                                   "--user-data-dir=" + profile};
-  if (::geteuid() == 0) args.push_back("--no-sandbox");  // Chromium refuses to run as root with its sandbox
-  args.insert(args.end(), extra.begin(), extra.end());
-  args.push_back("file://" + html_path);
-  JobProcess p(kChromium, args, {}, dir.path() + "/" + name + ".out", dir.path() + "/" + name + ".err");
-  ProcessResult r = p.Wait(std::chrono::seconds(120));
-  BOOST_REQUIRE_MESSAGE(r.exit_code == 0, "chromium failed (" << r.exit_code << "): " << r.err);
-  return r;
-}
-
-std::uint32_t BigEndian32(const std::string& s, std::size_t at) {
-  std::uint32_t v = 0;
-  for (std::size_t i = 0; i < 4; ++i) v = (v << 8) | static_cast<unsigned char>(s.at(at + i));
-  return v;
-}
-
 std::int64_t Count(JobFixture& f, const std::string& sql) { return std::stoll(f.Scalar(sql)); }
 
 // The JSON lines of `discrepancies list --format json`, by code.

@@ -28,10 +28,9 @@ BOOST_AUTO_TEST_SUITE(sandbox_api)
 
 BOOST_AUTO_TEST_CASE(charge_status_by_merchant_and_amazon_id_settles_with_the_sandbox_clock) {
   SandboxFixture f({kRows, {}, false});
-  auto client = f.MakeClient();
-  const gateway::Merchant mid1(testing::Mid1());
+  auto mid1 = f.Caller();
 
-  const auto first = Status(client, mid1, "order-1");
+  const auto first = mid1.Status("order-1");
   BOOST_REQUIRE_MESSAGE(first.outcome == CheckOutcome::kObserved, first.message);
   BOOST_TEST(first.http_status == 200);
   BOOST_TEST(first.observation.status_word == "CapturePending");
@@ -44,10 +43,10 @@ BOOST_AUTO_TEST_CASE(charge_status_by_merchant_and_amazon_id_settles_with_the_sa
                               std::regex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")));
 
   f.AdvanceClock(59000);
-  BOOST_TEST(Status(client, mid1, "order-1").observation.status_word == "CapturePending");
+  BOOST_TEST(mid1.Status("order-1").observation.status_word == "CapturePending");
   f.AdvanceClock(1000);
   const auto settled =
-      Status(client, mid1, first.observation.amazon_txn_id, core::Kind::kCharge, TxnIdType::kAmazonTxnId);
+      mid1.Status(first.observation.amazon_txn_id, core::Kind::kCharge, TxnIdType::kAmazonTxnId);
   BOOST_REQUIRE_MESSAGE(settled.outcome == CheckOutcome::kObserved, settled.message);
   BOOST_TEST(settled.observation.status_word == "CaptureApproved");
   BOOST_TEST(*settled.observation.approved_amount == 10000);
@@ -91,15 +90,14 @@ BOOST_AUTO_TEST_CASE(approved_amount_refund_and_topup_come_from_the_scenario) {
 
 BOOST_AUTO_TEST_CASE(unknown_ids_are_invalid_charge_or_refund_ids) {
   SandboxFixture f({kRows, {}, false});
-  auto client = f.MakeClient();
-  const gateway::Merchant mid1(testing::Mid1());
-  const auto charge = Status(client, mid1, "no-such-order");
+  auto mid1 = f.Caller();
+  const auto charge = mid1.Status("no-such-order");
   BOOST_TEST(charge.outcome == CheckOutcome::kNotFound);
   BOOST_TEST(charge.http_status == 400);
   BOOST_TEST(charge.gateway_code == "InvalidChargeId");
   BOOST_TEST(charge.message == "Specified chargeId does not exist.");
   const auto refund =
-      Status(client, mid1, "P04-1111111-2222222-R0000000", core::Kind::kRefund, TxnIdType::kAmazonTxnId);
+      mid1.Status("P04-1111111-2222222-R0000000", core::Kind::kRefund, TxnIdType::kAmazonTxnId);
   BOOST_TEST(refund.outcome == CheckOutcome::kNotFound);
   BOOST_TEST(refund.gateway_code == "InvalidRefundId");
 }
@@ -289,18 +287,17 @@ BOOST_AUTO_TEST_CASE(response_signature_verifies_and_a_spoiled_one_does_not) {
                     "MID1,charge,spoiled,,,1,INR,CaptureApproved,,,,wrong_signature\n"
                     "MID1,charge,unsigned,,,1,INR,CaptureApproved,,,,missing_signature\n",
                     {}, false});
-  auto client = f.MakeClient();
-  const gateway::Merchant mid1(testing::Mid1());
-  const auto good = Status(client, mid1, "good");
+  auto mid1 = f.Caller();
+  const auto good = mid1.Status("good");
   BOOST_TEST(good.outcome == CheckOutcome::kObserved);
   BOOST_TEST(good.response_digest.size() == 64u);
-  const auto spoiled = Status(client, mid1, "spoiled");
+  const auto spoiled = mid1.Status("spoiled");
   BOOST_TEST(spoiled.outcome == CheckOutcome::kBadSignature);
   BOOST_TEST(spoiled.http_status == 200);
-  const auto missing = Status(client, mid1, "unsigned");
+  const auto missing = mid1.Status("unsigned");
   BOOST_TEST(missing.outcome == CheckOutcome::kBadSignature);
   // Error answers are signed too: a 400 verifies and is classified by its code.
-  BOOST_TEST(Status(client, mid1, "absent").outcome == CheckOutcome::kNotFound);
+  BOOST_TEST(mid1.Status("absent").outcome == CheckOutcome::kNotFound);
 }
 
 BOOST_AUTO_TEST_CASE(signing_host_is_configurable) {

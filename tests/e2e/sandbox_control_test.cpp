@@ -102,12 +102,11 @@ BOOST_AUTO_TEST_CASE(stats_count_checks_per_transaction) {
                     "MID1,charge,b,,,1,INR,CaptureApproved,,,,\n"
                     "MID1,charge,c,,,1,INR,CaptureApproved,,,,\n",
                     {}, false});
-  auto client = f.MakeClient();
-  const gateway::Merchant mid1(testing::Mid1());
-  Status(client, mid1, "a");
-  Status(client, mid1, "b");
-  Status(client, mid1, "b");
-  Status(client, mid1, "zzz");
+  auto mid1 = f.Caller();
+  mid1.Status("a");
+  mid1.Status("b");
+  mid1.Status("b");
+  mid1.Status("zzz");
   const auto stats = f.ControlGet("/sandbox/stats");
   BOOST_TEST(core::SerializeJson(*stats.Find("checks")) == R"({"never":1,"once":1,"more_than_once":1,"total":3})");
   BOOST_TEST(core::SerializeJson(*stats.Find("checked_more_than_once")) ==

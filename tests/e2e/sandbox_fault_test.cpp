@@ -22,72 +22,67 @@ BOOST_AUTO_TEST_CASE(http_errors_per_transaction) {
   SandboxFixture f({Row("e500", "http500") + Row("e503", "http503:7") + Row("e429", "http429:3") +
                         Row("e429d", "http429"),
                     {}, false});
-  auto client = f.MakeClient();
-  const gateway::Merchant mid1(testing::Mid1());
-  const auto e500 = Status(client, mid1, "e500");
+  auto mid1 = f.Caller();
+  const auto e500 = mid1.Status("e500");
   BOOST_TEST(e500.outcome == CheckOutcome::kHttp5xx);
   BOOST_TEST(e500.http_status == 500);
   BOOST_TEST(e500.gateway_code == "InternalServerError");
-  const auto e503 = Status(client, mid1, "e503");
+  const auto e503 = mid1.Status("e503");
   BOOST_TEST(e503.outcome == CheckOutcome::kRateLimited);
   BOOST_TEST(e503.http_status == 503);
   BOOST_TEST(*e503.retry_after_seconds == 7);
-  const auto e429 = Status(client, mid1, "e429");
+  const auto e429 = mid1.Status("e429");
   BOOST_TEST(e429.outcome == CheckOutcome::kRateLimited);
   BOOST_TEST(e429.http_status == 429);
   BOOST_TEST(*e429.retry_after_seconds == 3);
-  BOOST_TEST(*Status(client, mid1, "e429d").retry_after_seconds == 1);
+  BOOST_TEST(*mid1.Status("e429d").retry_after_seconds == 1);
 }
 
 BOOST_AUTO_TEST_CASE(hang_past_the_client_timeout_is_a_timeout) {
   SandboxFixture f({Row("slow", "hang:5000") + Row("fine", ""), {}, false});
   auto options = f.Options();
   options.read_timeout = std::chrono::milliseconds(300);
-  auto client = f.MakeClient(options);
-  const gateway::Merchant mid1(testing::Mid1());
-  const auto r = Status(client, mid1, "slow");
+  auto mid1 = f.Caller(options);
+  const auto r = mid1.Status("slow");
   BOOST_TEST(r.outcome == CheckOutcome::kTimeout);
   BOOST_TEST(r.http_status == 0);
   // The client recovers on a new connection.
-  BOOST_TEST(Status(client, mid1, "fine").outcome == CheckOutcome::kObserved);
+  BOOST_TEST(mid1.Status("fine").outcome == CheckOutcome::kObserved);
 }
 
 BOOST_AUTO_TEST_CASE(reset_is_a_network_failure) {
   SandboxFixture f({Row("rst", "reset") + Row("fine", ""), {}, false});
-  auto client = f.MakeClient();
-  const gateway::Merchant mid1(testing::Mid1());
-  const auto r = Status(client, mid1, "rst");
+  auto mid1 = f.Caller();
+  const auto r = mid1.Status("rst");
   BOOST_TEST(r.outcome == CheckOutcome::kNetwork);
   BOOST_TEST(r.http_status == 0);
-  BOOST_TEST(Status(client, mid1, "fine").outcome == CheckOutcome::kObserved);
+  BOOST_TEST(mid1.Status("fine").outcome == CheckOutcome::kObserved);
 }
 
 BOOST_AUTO_TEST_CASE(malformed_and_truncated_bodies_are_malformed) {
   SandboxFixture f({Row("bad-json", "malformed_json") + Row("cut", "truncated_body") + Row("fine", ""), {}, false});
-  auto client = f.MakeClient();
-  const gateway::Merchant mid1(testing::Mid1());
-  const auto bad = Status(client, mid1, "bad-json");
+  auto mid1 = f.Caller();
+  const auto bad = mid1.Status("bad-json");
   BOOST_TEST(bad.outcome == CheckOutcome::kMalformed);
   BOOST_TEST(bad.http_status == 200);
-  const auto cut = Status(client, mid1, "cut");
+  const auto cut = mid1.Status("cut");
   BOOST_TEST(cut.outcome == CheckOutcome::kMalformed);
-  BOOST_TEST(Status(client, mid1, "fine").outcome == CheckOutcome::kObserved);
+  BOOST_TEST(mid1.Status("fine").outcome == CheckOutcome::kObserved);
 }
 
 BOOST_AUTO_TEST_CASE(wrong_amount_and_unknown_status_are_signed_observations) {
   SandboxFixture f({Row("amount", "wrong_amount") + Row("word", "unknown_status") +
                         "MID1,refund,rf,,amount,2.00,,Approved,,,,wrong_amount\n",
                     {}, false});
-  auto client = f.MakeClient();
-  const gateway::Merchant mid1(testing::Mid1());
-  const auto amount = Status(client, mid1, "amount");
+  auto mid1 = f.Caller();
+  const auto amount = mid1.Status("amount");
   BOOST_REQUIRE(amount.outcome == CheckOutcome::kObserved);
   BOOST_TEST(*amount.observation.requested_amount == 1000);
   BOOST_TEST(*amount.observation.approved_amount == 900);
-  const auto refund = Status(client, mid1, "rf", core::Kind::kRefund);
+  const auto refund = mid1.Status("rf", core::Kind::kRefund);
   BOOST_REQUIRE(refund.outcome == CheckOutcome::kObserved);
   BOOST_TEST(*refund.observation.amount == 100);
-  const auto word = Status(client, mid1, "word");
+  const auto word = mid1.Status("word");
   BOOST_REQUIRE(word.outcome == CheckOutcome::kObserved);
   BOOST_TEST(word.observation.status_word == "Processing");
   BOOST_TEST(!word.observation.status.has_value());
@@ -95,20 +90,18 @@ BOOST_AUTO_TEST_CASE(wrong_amount_and_unknown_status_are_signed_observations) {
 
 BOOST_AUTO_TEST_CASE(latency_delays_the_answer) {
   SandboxFixture f({Row("late", "latency:250"), {}, false});
-  auto client = f.MakeClient();
-  const gateway::Merchant mid1(testing::Mid1());
-  const auto r = Status(client, mid1, "late");
+  auto mid1 = f.Caller();
+  const auto r = mid1.Status("late");
   BOOST_TEST(r.outcome == CheckOutcome::kObserved);
   BOOST_TEST(r.latency_us >= 250000);
 }
 
 BOOST_AUTO_TEST_CASE(a_counted_fault_clears_after_its_checks) {
   SandboxFixture f({Row("flaky", "http500*2"), {}, false});
-  auto client = f.MakeClient();
-  const gateway::Merchant mid1(testing::Mid1());
-  BOOST_TEST(Status(client, mid1, "flaky").outcome == CheckOutcome::kHttp5xx);
-  BOOST_TEST(Status(client, mid1, "flaky").outcome == CheckOutcome::kHttp5xx);
-  BOOST_TEST(Status(client, mid1, "flaky").outcome == CheckOutcome::kObserved);
+  auto mid1 = f.Caller();
+  BOOST_TEST(mid1.Status("flaky").outcome == CheckOutcome::kHttp5xx);
+  BOOST_TEST(mid1.Status("flaky").outcome == CheckOutcome::kHttp5xx);
+  BOOST_TEST(mid1.Status("flaky").outcome == CheckOutcome::kObserved);
   BOOST_TEST(f.Checks("flaky") == 3);
 }
 

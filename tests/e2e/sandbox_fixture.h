@@ -38,6 +38,22 @@ struct SandboxSetup {
   bool tls = false;
 };
 
+inline core::CheckResult Status(gateway::Client& client, const gateway::Merchant& merchant, const std::string& id,
+                                core::Kind kind = core::Kind::kCharge,
+                                gateway::TxnIdType type = gateway::TxnIdType::kMerchantTxnId) {
+  return gateway::GetStatus(client, merchant, {kind, id, type});
+}
+
+// A gateway client to the sandbox and the merchant it signs as: how most sandbox tests start.
+struct SandboxCaller {
+  gateway::Client client;
+  gateway::Merchant merchant;
+  core::CheckResult Status(const std::string& id, core::Kind kind = core::Kind::kCharge,
+                           gateway::TxnIdType type = gateway::TxnIdType::kMerchantTxnId) {
+    return testing::Status(client, merchant, id, kind, type);
+  }
+};
+
 // One sandbox process and helpers to reach it through the gateway client.
 class SandboxFixture {
  public:
@@ -72,6 +88,11 @@ class SandboxFixture {
   gateway::Client MakeClient(gateway::GatewayOptions o, gateway::Clock clock = env::WallNow) const {
     return gateway::Client(std::move(o), std::move(clock));
   }
+  // A client with Options() (or `o`) signing as MID1.
+  SandboxCaller Caller() const { return Caller(Options()); }
+  SandboxCaller Caller(gateway::GatewayOptions o) const {
+    return SandboxCaller{MakeClient(std::move(o)), gateway::Merchant(Mid1())};
+  }
 
   // Control endpoints; every call must answer 200.
   core::JsonValue ControlGet(const std::string& target) {
@@ -102,11 +123,5 @@ class SandboxFixture {
   std::optional<TestTls> tls_;
   std::unique_ptr<SandboxProcess> sandbox_;
 };
-
-inline core::CheckResult Status(gateway::Client& client, const gateway::Merchant& merchant, const std::string& id,
-                                core::Kind kind = core::Kind::kCharge,
-                                gateway::TxnIdType type = gateway::TxnIdType::kMerchantTxnId) {
-  return gateway::GetStatus(client, merchant, {kind, id, type});
-}
 
 }  // namespace payrecon::testing

@@ -16,11 +16,6 @@ using namespace payrecon::testing;
 
 namespace {
 
-std::string Ago(std::chrono::minutes m) {
-  const auto now = std::chrono::time_point_cast<core::Millis>(std::chrono::system_clock::now());
-  return core::FormatIso8601(now - m);
-}
-
 // Five charges still pending at the gateway, created 5 h, 4 h … 1 h ago, and one refund created 30 min ago.
 std::vector<TxnSpec> Backlog() {
   std::vector<TxnSpec> txns;

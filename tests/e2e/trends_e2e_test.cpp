@@ -20,13 +20,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* kChromium = "/usr/bin/chromium";
-
-std::string Ago(std::chrono::minutes m) {
-  const auto now = std::chrono::time_point_cast<core::Millis>(std::chrono::system_clock::now());
-  return core::FormatIso8601(now - m);
-}
-
 TxnSpec Charge(std::string id, std::string amount = "15.00") {
   TxnSpec s;
   s.id = std::move(id);
@@ -68,30 +61,6 @@ std::string ConfigWith(JobFixture& f, const std::string& name, const std::string
                        const std::string& reports_more, const std::string& after = "") {
   const std::string base = f.WriteConfig(name + ".base", worker_yaml);
   return f.dir.Write(name, ReadFile(base) + reports_more + after);
-}
-
-ProcessResult Chromium(const TempDir& dir, const std::string& name, std::vector<std::string> extra,
-                       const std::string& html_path) {
-  BOOST_REQUIRE_MESSAGE(::access(kChromium, X_OK) == 0,
-                        kChromium << " is missing: install Debian's chromium (scripts/setup.sh does)");
-  const std::string profile = dir.path() + "/chromium-" + name;
-  fs::create_directories(profile);
-  std::vector<std::string> args = {"--headless", "--disable-gpu", "--disable-quic", "--no-first-run",
-                                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                                   "--user-data-dir=" + profile};
-  if (::geteuid() == 0) args.push_back("--no-sandbox");
-  args.insert(args.end(), extra.begin(), extra.end());
-  args.push_back("file://" + html_path);
-  JobProcess p(kChromium, args, {}, dir.path() + "/" + name + ".out", dir.path() + "/" + name + ".err");
-  ProcessResult r = p.Wait(std::chrono::seconds(120));
-  BOOST_REQUIRE_MESSAGE(r.exit_code == 0, "chromium failed (" << r.exit_code << "): " << r.err);
-  return r;
-}
-
-std::uint32_t BigEndian32(const std::string& s, std::size_t at) {
-  std::uint32_t v = 0;
-  for (std::size_t i = 0; i < 4; ++i) v = (v << 8) | static_cast<unsigned char>(s.at(at + i));
-  return v;
 }
 
 // Sums of the textfile's samples of `family` whose labels contain every one of `labels`.

@@ -71,6 +71,15 @@ core::CheckResult StatusOf(Client& client, core::Kind kind = core::Kind::kCharge
   return gateway::GetStatus(client, merchant, {kind, std::move(id), gateway::TxnIdType::kMerchantTxnId});
 }
 
+// A signed local server answering with `handler` and a client to it on the pinned clock: how most tests here
+// start.
+struct LocalGateway {
+  explicit LocalGateway(testing::Handler handler)
+      : server(kSecret, kSigningHost, std::move(handler)), client(Local(server.port()), Pinned) {}
+  SignedServer server;
+  Client client;
+};
+
 std::string Testdata(const std::string& name) {
   std::ifstream in(std::string(PAYRECON_TESTDATA_DIR) + "/" + name, std::ios::binary);
   std::stringstream ss;
@@ -174,11 +183,10 @@ BOOST_AUTO_TEST_CASE(vector_v3_response_verifies_over_the_wire) {
 }
 
 BOOST_AUTO_TEST_CASE(http_500_is_a_5xx) {
-  SignedServer server(kSecret, kSigningHost, [](const ServerRequest&) {
+  LocalGateway local([](const ServerRequest&) {
     return Error(500, "InternalServerError", "An internal server error has occurred. Try your request again later");
   });
-  Client client(Local(server.port()), Pinned);
-  const auto r = StatusOf(client);
+  const auto r = StatusOf(local.client);
   BOOST_TEST(core::CheckOutcomeName(r.outcome) == "HTTP_5XX");
   BOOST_TEST(r.http_status == 500);
   BOOST_TEST(r.gateway_code == "InternalServerError");
@@ -187,13 +195,12 @@ BOOST_AUTO_TEST_CASE(http_500_is_a_5xx) {
 }
 
 BOOST_AUTO_TEST_CASE(http_503_is_rate_limited_with_retry_after_seconds) {
-  SignedServer server(kSecret, kSigningHost, [](const ServerRequest&) {
+  LocalGateway local([](const ServerRequest&) {
     ServerReply r = Error(503, "ServiceUnavailable", "slow down");
     r.extra_headers = {{"Retry-After", "7"}};
     return r;
   });
-  Client client(Local(server.port()), Pinned);
-  const auto r = StatusOf(client);
+  const auto r = StatusOf(local.client);
   BOOST_TEST(core::CheckOutcomeName(r.outcome) == "RATE_LIMITED");
   BOOST_TEST(r.http_status == 503);
   BOOST_REQUIRE(r.retry_after_seconds.has_value());
@@ -201,13 +208,12 @@ BOOST_AUTO_TEST_CASE(http_503_is_rate_limited_with_retry_after_seconds) {
 }
 
 BOOST_AUTO_TEST_CASE(http_429_is_rate_limited_with_retry_after_date) {
-  SignedServer server(kSecret, kSigningHost, [](const ServerRequest&) {
+  LocalGateway local([](const ServerRequest&) {
     ServerReply r = Json(429, "", ServerReply::Sign::kNone);
     r.extra_headers = {{"Retry-After", "Sun, 20 Sep 2026 01:02:33 GMT"}};
     return r;
   });
-  Client client(Local(server.port()), Pinned);
-  const auto r = StatusOf(client);
+  const auto r = StatusOf(local.client);
   BOOST_TEST(core::CheckOutcomeName(r.outcome) == "RATE_LIMITED");
   BOOST_TEST(r.http_status == 429);
   BOOST_REQUIRE(r.retry_after_seconds.has_value());
@@ -216,11 +222,10 @@ BOOST_AUTO_TEST_CASE(http_429_is_rate_limited_with_retry_after_date) {
 }
 
 BOOST_AUTO_TEST_CASE(http_401_authorization_failed_is_auth) {
-  SignedServer server(kSecret, kSigningHost, [](const ServerRequest&) {
+  LocalGateway local([](const ServerRequest&) {
     return Error(401, "AuthorizationFailed", "Specified signature is invalid.");
   });
-  Client client(Local(server.port()), Pinned);
-  const auto r = StatusOf(client);
+  const auto r = StatusOf(local.client);
   BOOST_TEST(core::CheckOutcomeName(r.outcome) == "AUTH");
   BOOST_TEST(r.http_status == 401);
   BOOST_TEST(r.gateway_code == "AuthorizationFailed");
@@ -228,17 +233,14 @@ BOOST_AUTO_TEST_CASE(http_401_authorization_failed_is_auth) {
 }
 
 BOOST_AUTO_TEST_CASE(http_403_is_auth) {
-  SignedServer server(kSecret, kSigningHost,
-                      [](const ServerRequest&) { return Error(403, "InvalidAccessToken", "Merchant is not authorized."); });
-  Client client(Local(server.port()), Pinned);
-  BOOST_TEST(core::CheckOutcomeName(StatusOf(client).outcome) == "AUTH");
+  LocalGateway local(
+      [](const ServerRequest&) { return Error(403, "InvalidAccessToken", "Merchant is not authorized."); });
+  BOOST_TEST(core::CheckOutcomeName(StatusOf(local.client).outcome) == "AUTH");
 }
 
 BOOST_AUTO_TEST_CASE(http_400_invalid_charge_id_is_not_found) {
-  SignedServer server(kSecret, kSigningHost,
-                      [](const ServerRequest&) { return Error(400, "InvalidChargeId", "Charge id does not exist"); });
-  Client client(Local(server.port()), Pinned);
-  const auto r = StatusOf(client);
+  LocalGateway local([](const ServerRequest&) { return Error(400, "InvalidChargeId", "Charge id does not exist"); });
+  const auto r = StatusOf(local.client);
   BOOST_TEST(core::CheckOutcomeName(r.outcome) == "NOT_FOUND");
   BOOST_TEST(r.http_status == 400);
   BOOST_TEST(r.gateway_code == "InvalidChargeId");
@@ -246,18 +248,15 @@ BOOST_AUTO_TEST_CASE(http_400_invalid_charge_id_is_not_found) {
 }
 
 BOOST_AUTO_TEST_CASE(http_400_invalid_refund_id_is_not_found) {
-  SignedServer server(kSecret, kSigningHost,
-                      [](const ServerRequest&) { return Error(400, "InvalidRefundId", "Refund id does not exist"); });
-  Client client(Local(server.port()), Pinned);
-  BOOST_TEST(core::CheckOutcomeName(StatusOf(client, core::Kind::kRefund, "R1").outcome) == "NOT_FOUND");
+  LocalGateway local([](const ServerRequest&) { return Error(400, "InvalidRefundId", "Refund id does not exist"); });
+  BOOST_TEST(core::CheckOutcomeName(StatusOf(local.client, core::Kind::kRefund, "R1").outcome) == "NOT_FOUND");
 }
 
 BOOST_AUTO_TEST_CASE(other_400_is_invalid_request_with_code_and_message) {
-  SignedServer server(kSecret, kSigningHost, [](const ServerRequest&) {
+  LocalGateway local([](const ServerRequest&) {
     return Error(400, "MerchantIdMismatch", "Specified merchant id does not match with x-amz-client-id header value.");
   });
-  Client client(Local(server.port()), Pinned);
-  const auto r = StatusOf(client);
+  const auto r = StatusOf(local.client);
   BOOST_TEST(core::CheckOutcomeName(r.outcome) == "INVALID_REQUEST");
   BOOST_TEST(r.gateway_code == "MerchantIdMismatch");
   BOOST_TEST(r.message == "Specified merchant id does not match with x-amz-client-id header value.");
@@ -359,56 +358,51 @@ BOOST_AUTO_TEST_CASE(malformed_json_is_malformed) {
 }
 
 BOOST_AUTO_TEST_CASE(signed_body_without_status_or_with_bad_amount_is_malformed) {
-  SignedServer server(kSecret, kSigningHost, [](const ServerRequest& req) {
+  LocalGateway local([](const ServerRequest& req) {
     if (req.uri.find("txnId=A") != std::string::npos) return Json(200, R"({"chargeId":"A"})");
     return Json(200, R"({"chargeId":"B","status":"CaptureApproved","approvedAmount":"1.005"})");
   });
-  Client client(Local(server.port()), Pinned);
-  const auto a = StatusOf(client, core::Kind::kCharge, "A");
+  const auto a = StatusOf(local.client, core::Kind::kCharge, "A");
   BOOST_TEST(core::CheckOutcomeName(a.outcome) == "MALFORMED");
   BOOST_TEST(a.message == "field 'status' is missing");
-  const auto b = StatusOf(client, core::Kind::kCharge, "B");
+  const auto b = StatusOf(local.client, core::Kind::kCharge, "B");
   BOOST_TEST(core::CheckOutcomeName(b.outcome) == "MALFORMED");
   BOOST_TEST(b.message.rfind("field 'approvedAmount': ", 0) == 0);
   BOOST_TEST(b.response_digest.size() == 64u);  // verified, then refused
 }
 
 BOOST_AUTO_TEST_CASE(verified_answer_about_another_transaction_is_malformed) {
-  SignedServer server(kSecret, kSigningHost, [](const ServerRequest&) { return Json(200, kChargeStatusBody); });
-  Client client(Local(server.port()), Pinned);
-  const auto r = StatusOf(client, core::Kind::kCharge, "order_9");
+  LocalGateway local([](const ServerRequest&) { return Json(200, kChargeStatusBody); });
+  const auto r = StatusOf(local.client, core::Kind::kCharge, "order_9");
   BOOST_TEST(core::CheckOutcomeName(r.outcome) == "MALFORMED");
   BOOST_TEST(r.message == "response is about 'test12345k121wseddwr', not the requested 'order_9'");
   const Merchant merchant = TestMerchant();
   const auto by_amazon =
-      gateway::GetStatus(client, merchant, {core::Kind::kCharge, "P04-9627949-2839206", gateway::TxnIdType::kAmazonTxnId});
+      gateway::GetStatus(local.client, merchant, {core::Kind::kCharge, "P04-9627949-2839206", gateway::TxnIdType::kAmazonTxnId});
   BOOST_TEST(core::CheckOutcomeName(by_amazon.outcome) == "OBSERVED");
   const auto other_amazon =
-      gateway::GetStatus(client, merchant, {core::Kind::kCharge, "P04-0000000-0000000", gateway::TxnIdType::kAmazonTxnId});
+      gateway::GetStatus(local.client, merchant, {core::Kind::kCharge, "P04-0000000-0000000", gateway::TxnIdType::kAmazonTxnId});
   BOOST_TEST(core::CheckOutcomeName(other_amazon.outcome) == "MALFORMED");
 }
 
 BOOST_AUTO_TEST_CASE(verified_answer_that_names_no_transaction_or_another_merchant_is_malformed) {
-  SignedServer server(kSecret, kSigningHost, [](const ServerRequest& req) {
+  LocalGateway local([](const ServerRequest& req) {
     if (req.uri.find("txnId=A") != std::string::npos) {
       return Json(200, R"({"status":"CaptureApproved","requestedAmount":"1.00","currencyCode":"INR"})");
     }
     return Json(200, R"({"merchantId":"OTHER","chargeId":"B","status":"CaptureApproved","currencyCode":"INR"})");
   });
-  Client client(Local(server.port()), Pinned);
-  const auto a = StatusOf(client, core::Kind::kCharge, "A");
+  const auto a = StatusOf(local.client, core::Kind::kCharge, "A");
   BOOST_TEST(core::CheckOutcomeName(a.outcome) == "MALFORMED");
   BOOST_TEST(a.message == "response does not name the transaction (no chargeId/refundId)");
-  const auto b = StatusOf(client, core::Kind::kCharge, "B");
+  const auto b = StatusOf(local.client, core::Kind::kCharge, "B");
   BOOST_TEST(core::CheckOutcomeName(b.outcome) == "MALFORMED");
   BOOST_TEST(b.message == "response is for merchant 'OTHER', not '" + std::string(kMid) + "'");
 }
 
 BOOST_AUTO_TEST_CASE(wrong_signature_is_bad_signature) {
-  SignedServer server(kSecret, kSigningHost,
-                      [](const ServerRequest&) { return Json(200, kChargeStatusBody, ServerReply::Sign::kWrongKey); });
-  Client client(Local(server.port()), Pinned);
-  const auto r = StatusOf(client);
+  LocalGateway local([](const ServerRequest&) { return Json(200, kChargeStatusBody, ServerReply::Sign::kWrongKey); });
+  const auto r = StatusOf(local.client);
   BOOST_TEST(core::CheckOutcomeName(r.outcome) == "BAD_SIGNATURE");
   BOOST_TEST(r.message == "response signature does not verify");
   BOOST_TEST(r.observation.status_word.empty());
@@ -416,10 +410,8 @@ BOOST_AUTO_TEST_CASE(wrong_signature_is_bad_signature) {
 }
 
 BOOST_AUTO_TEST_CASE(missing_signature_is_bad_signature) {
-  SignedServer server(kSecret, kSigningHost,
-                      [](const ServerRequest&) { return Json(200, kChargeStatusBody, ServerReply::Sign::kNone); });
-  Client client(Local(server.port()), Pinned);
-  const auto r = StatusOf(client);
+  LocalGateway local([](const ServerRequest&) { return Json(200, kChargeStatusBody, ServerReply::Sign::kNone); });
+  const auto r = StatusOf(local.client);
   BOOST_TEST(core::CheckOutcomeName(r.outcome) == "BAD_SIGNATURE");
   BOOST_TEST(r.message == "response signature missing");
 }
@@ -433,36 +425,33 @@ BOOST_AUTO_TEST_CASE(signature_for_another_host_is_bad_signature) {
 }
 
 BOOST_AUTO_TEST_CASE(keep_alive_connection_is_reused) {
-  SignedServer server(kSecret, kSigningHost, [](const ServerRequest&) { return Json(200, kChargeStatusBody); });
-  Client client(Local(server.port()), Pinned);
-  for (int i = 0; i < 5; ++i) BOOST_TEST(core::CheckOutcomeName(StatusOf(client).outcome) == "OBSERVED");
-  BOOST_TEST(server.requests().size() == 5u);
-  BOOST_TEST(server.connections() == 1);
-  BOOST_TEST(client.connections_opened() == 1);
+  LocalGateway local([](const ServerRequest&) { return Json(200, kChargeStatusBody); });
+  for (int i = 0; i < 5; ++i) BOOST_TEST(core::CheckOutcomeName(StatusOf(local.client).outcome) == "OBSERVED");
+  BOOST_TEST(local.server.requests().size() == 5u);
+  BOOST_TEST(local.server.connections() == 1);
+  BOOST_TEST(local.client.connections_opened() == 1);
 }
 
 BOOST_AUTO_TEST_CASE(error_answers_keep_the_connection) {
-  SignedServer server(kSecret, kSigningHost, [](const ServerRequest& req) {
+  LocalGateway local([](const ServerRequest& req) {
     if (req.uri.find("txnId=E") != std::string::npos) return Error(500, "InternalServerError", "x");
     return Json(200, kChargeStatusBody);
   });
-  Client client(Local(server.port()), Pinned);
-  BOOST_TEST(core::CheckOutcomeName(StatusOf(client, core::Kind::kCharge, "E").outcome) == "HTTP_5XX");
-  BOOST_TEST(core::CheckOutcomeName(StatusOf(client).outcome) == "OBSERVED");
-  BOOST_TEST(core::CheckOutcomeName(StatusOf(client, core::Kind::kCharge, "E").outcome) == "HTTP_5XX");
-  BOOST_TEST(server.connections() == 1);
+  BOOST_TEST(core::CheckOutcomeName(StatusOf(local.client, core::Kind::kCharge, "E").outcome) == "HTTP_5XX");
+  BOOST_TEST(core::CheckOutcomeName(StatusOf(local.client).outcome) == "OBSERVED");
+  BOOST_TEST(core::CheckOutcomeName(StatusOf(local.client, core::Kind::kCharge, "E").outcome) == "HTTP_5XX");
+  BOOST_TEST(local.server.connections() == 1);
 }
 
 BOOST_AUTO_TEST_CASE(connection_close_makes_the_next_call_reconnect) {
-  SignedServer server(kSecret, kSigningHost, [](const ServerRequest&) {
+  LocalGateway local([](const ServerRequest&) {
     ServerReply r = Json(200, kChargeStatusBody);
     r.close = true;
     return r;
   });
-  Client client(Local(server.port()), Pinned);
-  BOOST_TEST(core::CheckOutcomeName(StatusOf(client).outcome) == "OBSERVED");
-  BOOST_TEST(core::CheckOutcomeName(StatusOf(client).outcome) == "OBSERVED");
-  BOOST_TEST(client.connections_opened() == 2);
+  BOOST_TEST(core::CheckOutcomeName(StatusOf(local.client).outcome) == "OBSERVED");
+  BOOST_TEST(core::CheckOutcomeName(StatusOf(local.client).outcome) == "OBSERVED");
+  BOOST_TEST(local.client.connections_opened() == 2);
 }
 
 BOOST_AUTO_TEST_CASE(get_on_a_stale_kept_alive_connection_is_retried_once) {
@@ -484,26 +473,25 @@ BOOST_AUTO_TEST_CASE(get_on_a_stale_kept_alive_connection_is_retried_once) {
 }
 
 BOOST_AUTO_TEST_CASE(status_paths_and_id_types) {
-  SignedServer server(kSecret, kSigningHost, [](const ServerRequest& req) {
+  LocalGateway local([](const ServerRequest& req) {
     if (req.uri.find("txnId=R1") != std::string::npos) {
       return Json(200, R"({"refundId":"R1","amazonRefundId":"P04-1-R1","amount":0.01,"refundedFee":0.00,)"
                        R"("currencyCode":"INR","status":"Approved","createTime":"2020-01-18T11:11:41.511Z"})");
     }
     return Json(200, R"({"chargeId":"T1","amazonChargeId":"TEST-1","status":"SomethingNew"})");
   });
-  Client client(Local(server.port()), Pinned);
   const Merchant merchant = TestMerchant();
-  const auto refund = gateway::GetStatus(client, merchant, {core::Kind::kRefund, "R1", gateway::TxnIdType::kMerchantTxnId});
+  const auto refund = gateway::GetStatus(local.client, merchant, {core::Kind::kRefund, "R1", gateway::TxnIdType::kMerchantTxnId});
   BOOST_TEST(core::CheckOutcomeName(refund.outcome) == "OBSERVED");
   BOOST_TEST(refund.observation.merchant_txn_id == "R1");
   BOOST_TEST(refund.observation.amazon_txn_id == "P04-1-R1");
   BOOST_TEST(*refund.observation.amount == 1);
   BOOST_TEST((refund.observation.status == core::Status::kApproved));
-  const auto topup = gateway::GetStatus(client, merchant, {core::Kind::kTopup, "TEST-1", gateway::TxnIdType::kAmazonTxnId});
+  const auto topup = gateway::GetStatus(local.client, merchant, {core::Kind::kTopup, "TEST-1", gateway::TxnIdType::kAmazonTxnId});
   BOOST_TEST(core::CheckOutcomeName(topup.outcome) == "OBSERVED");
   BOOST_TEST(topup.observation.status_word == "SomethingNew");
   BOOST_TEST(!topup.observation.status.has_value());
-  const auto requests = server.requests();
+  const auto requests = local.server.requests();
   BOOST_TEST(requests.at(0).uri == "/v1/payments/charge?merchantId=AZ4WQCLDT2DF0&txnId=R1&txnIdType=MerchantTxnId");
   BOOST_TEST(requests.at(1).uri == "/v1/payments/charge?merchantId=AZ4WQCLDT2DF0&txnId=TEST-1&txnIdType=AmazonTxnId");
 }
@@ -548,58 +536,55 @@ BOOST_AUTO_TEST_CASE(charge_posts_a_json_body_of_strings) {
 }
 
 BOOST_AUTO_TEST_CASE(refund_accepts_number_amounts) {
-  SignedServer server(kSecret, kSigningHost, [](const ServerRequest&) {
+  LocalGateway local([](const ServerRequest&) {
     return Json(201, R"({"amazonRefundId":"P04-9627949-2839206-R067668","createTime":"2020-12-20T18:10:49.053Z",)"
                      R"("currencyCode":"INR","refundId":"1M4CVMGAX6","amount":0.01,"refundedFee":0.00,"status":"Pending",)"
                      R"("updateTime":"2020-12-20T18:10:49.053Z"})");
   });
-  Client client(Local(server.port()), Pinned);
   const Merchant merchant = TestMerchant();
   gateway::RefundRequest req =
       testing::RefundOf(1, "1M4CVMGAX6", "P04-9627949-2839206", gateway::TxnIdType::kAmazonTxnId);
   req.soft_descriptor = "refunded";
-  const auto r = gateway::Refund(client, merchant, req);
+  const auto r = gateway::Refund(local.client, merchant, req);
   BOOST_TEST(core::CheckOutcomeName(r.check.outcome) == "OBSERVED");
   BOOST_REQUIRE(r.value.has_value());
   BOOST_TEST(*r.value->observation.amount == 1);
   BOOST_TEST(*r.value->refunded_fee == 0);
   BOOST_TEST(r.value->observation.merchant_txn_id == "1M4CVMGAX6");
-  BOOST_TEST(server.requests().at(0).path == "/v1/payments/refund");
-  BOOST_TEST(server.requests().at(0).body ==
+  BOOST_TEST(local.server.requests().at(0).path == "/v1/payments/refund");
+  BOOST_TEST(local.server.requests().at(0).body ==
              R"({"amount":"0.01","currencyCode":"INR","refundId":"1M4CVMGAX6","chargeIdType":"AmazonTxnId",)"
              R"("chargeId":"P04-9627949-2839206","merchantId":"AZ4WQCLDT2DF0","softDescriptor":"refunded"})");
 }
 
 BOOST_AUTO_TEST_CASE(topup_and_its_errors_share_the_classification) {
-  SignedServer server(kSecret, kSigningHost, [](const ServerRequest& req) {
+  LocalGateway local([](const ServerRequest& req) {
     if (req.body.find("YD25LQMCW0") != std::string::npos) {
       return Json(200, R"({"chargeId":"YD25LQMCW0","status":"CapturePending","amazonPayUrl":"https://x"})");
     }
     return Error(400, "DuplicateChargeId", "duplicate");
   });
-  Client client(Local(server.port()), Pinned);
   const Merchant merchant = TestMerchant();
   gateway::TopupRequest req = testing::TopupOf(300, "YD25LQMCW0", "tnp_ref_21");
   req.callback_url = "http://ar-deepthi.com/amazonpay/thankyou.php";
-  const auto ok = gateway::Topup(client, merchant, req);
+  const auto ok = gateway::Topup(local.client, merchant, req);
   BOOST_TEST(core::CheckOutcomeName(ok.check.outcome) == "OBSERVED");
-  BOOST_TEST(server.requests().at(0).path == "/v1/payments/topup");
-  BOOST_TEST(server.requests().at(0).body.find(R"("attributableProgram":"LienAndPay")") != std::string::npos);
+  BOOST_TEST(local.server.requests().at(0).path == "/v1/payments/topup");
+  BOOST_TEST(local.server.requests().at(0).body.find(R"("attributableProgram":"LienAndPay")") != std::string::npos);
   req.charge_id = "OTHER";
-  const auto dup = gateway::Topup(client, merchant, req);
+  const auto dup = gateway::Topup(local.client, merchant, req);
   BOOST_TEST(core::CheckOutcomeName(dup.check.outcome) == "INVALID_REQUEST");
   BOOST_TEST(dup.check.gateway_code == "DuplicateChargeId");
   BOOST_TEST(!dup.value.has_value());
 }
 
 BOOST_AUTO_TEST_CASE(pay_later_reads_ineligibility) {
-  SignedServer server(kSecret, kSigningHost, [](const ServerRequest&) {
+  LocalGateway local([](const ServerRequest&) {
     return Json(200, R"({"amazonPayLater":{"enabled":false,"priority":3,"availableCredit":"0",)"
                      R"("ineligibilityCode":"APL_KYC_EXPIRED","ineligibilityReason":"Your KYC has expired, please update on the Amazon app."}})");
   });
-  Client client(Local(server.port()), Pinned);
   const Merchant merchant = TestMerchant();
-  const auto r = gateway::GetPayLater(client, merchant, {"Atza|IgEB", 100000});
+  const auto r = gateway::GetPayLater(local.client, merchant, {"Atza|IgEB", 100000});
   BOOST_TEST(core::CheckOutcomeName(r.check.outcome) == "OBSERVED");
   BOOST_REQUIRE(r.value.has_value());
   BOOST_TEST(!r.value->enabled);
@@ -607,7 +592,7 @@ BOOST_AUTO_TEST_CASE(pay_later_reads_ineligibility) {
   BOOST_TEST(r.value->available_credit == 0);
   BOOST_TEST((r.value->ineligibility_code == gateway::IneligibilityCode::kKycExpired));
   BOOST_TEST(r.value->ineligibility_reason == "Your KYC has expired, please update on the Amazon app.");
-  BOOST_TEST(server.requests().at(0).uri ==
+  BOOST_TEST(local.server.requests().at(0).uri ==
              "/v1/payments/instruments?accessToken=Atza%7CIgEB&amount=1000.00&instrumentTypes=AmazonPayLater"
              "&merchantId=AZ4WQCLDT2DF0");
 }

@@ -2,12 +2,16 @@
 #include <yaml-cpp/yaml.h>
 
 #include <fstream>
+#include <map>
+#include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "config/load.h"
 #include "config/render.h"
+#include "config/schema.h"
 #include "config/settings.h"
 #include "core/duration.h"
 
@@ -599,8 +603,9 @@ BOOST_AUTO_TEST_CASE(reports_pending_limit_and_keep) {
              "reports.pending_limit: must be between 0 and 10000000, got -1");
   BOOST_TEST(OneProblem(std::string(kMerchant) + "reports:\n  keep: 30m\n") ==
              "reports.keep: must be 0s (keep every run folder) or between 1h and 3650d, got 30m");
+  // Since the range comes from the schema (0s, or 1h-3650d), a value above it names the whole rule too.
   BOOST_TEST(OneProblem(std::string(kMerchant) + "reports:\n  keep: 3651d\n") ==
-             "reports.keep: must be between 0s and 3650d, got 3651d");
+             "reports.keep: must be 0s (keep every run folder) or between 1h and 3650d, got 3651d");
 }
 
 BOOST_AUTO_TEST_CASE(metrics_section) {
@@ -644,6 +649,201 @@ BOOST_AUTO_TEST_CASE(render_round_trips_without_the_mask_lines) {
   text.erase(text.find(mask), mask.size());
   const Settings again = LoadFromString(text, TestEnv(), "");
   BOOST_TEST(Render(again) == Render(s));
+}
+
+// The schema (config/schema.cpp) is the one statement of each key; the README's table, the example file and the
+// built-in defaults must say the same.
+namespace {
+
+const std::string kReadme = std::string(PAYRECON_TESTDATA_DIR) + "/../../README.md";
+
+// The README's range texts use an en dash and backticks; the example file plain "-".
+std::string Plain(std::string text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text.compare(i, 3, "\u2013") == 0) {
+      out += '-';
+      i += 2;
+    } else if (text[i] != '`') {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+std::string ReadmeRow(const Key& key) {
+  const std::string fallback = std::string(key.default_text);
+  const std::string def = key.default_value.empty() ? fallback : "`" + std::string(key.default_value) + "`";
+  return "| `" + std::string(key.path) + "` | " + std::string(key.meaning) + " | " + def + " | " +
+         std::string(key.range) + " |";
+}
+
+bool IsNumeric(const Key& key) {
+  return key.type == Type::kInteger || key.type == Type::kDuration || key.type == Type::kDurationList;
+}
+
+// A key's effective value as YAML text, for comparing with the schema's default.
+std::string Text(const Value& value) {
+  if (const auto* v = std::get_if<std::string>(&value)) return *v;
+  if (const auto* v = std::get_if<int>(&value)) return std::to_string(*v);
+  if (const auto* v = std::get_if<bool>(&value)) return *v ? "true" : "false";
+  if (const auto* v = std::get_if<core::Millis>(&value)) return core::FormatDuration(*v);
+  std::string out = "[";
+  for (core::Millis step : std::get<std::vector<core::Millis>>(value)) {
+    out += (out.size() > 1 ? ", " : "") + core::FormatDuration(step);
+  }
+  return out + "]";
+}
+
+// The same text with every duration written the way FormatDuration writes it ("48h" -> "2d").
+std::string Normalized(const std::string& text) {
+  static const std::regex kDuration(R"(\b[0-9]+(ms|s|m|h|d)\b)");
+  std::string out;
+  auto last = text.cbegin();
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), kDuration); it != std::sregex_iterator(); ++it) {
+    out.append(last, text.cbegin() + it->position());
+    const auto d = core::ParseDuration(it->str());
+    out += d.ok() ? core::FormatDuration(*d) : it->str();
+    last = text.cbegin() + it->position() + it->length();
+  }
+  out.append(last, text.cend());
+  return out;
+}
+
+struct ExampleKey {
+  std::string value;    // as written, without quotes; empty when commented out
+  std::string comment;  // the text after "#" on its line
+  bool commented_out = false;
+};
+
+// Every key of the example file by schema path ("worker.in_flight", "merchants[].merchant_id"), including the
+// ones shown commented out ("  # ca_file: certs/sandbox-ca.pem").
+std::map<std::string, ExampleKey> ExampleKeys(const std::string& text) {
+  static const std::regex kSection(R"(^([a-z_]+):\s*$)");
+  static const std::regex kKey(R"(^\s+(?:- )?(# )?([a-z_]+): ?(.*)$)");
+  std::map<std::string, ExampleKey> keys;
+  std::istringstream in(text);
+  std::string section;
+  for (std::string line; std::getline(in, line);) {
+    std::smatch m;
+    if (std::regex_match(line, m, kSection)) {
+      section = m[1] == "merchants" ? "merchants[]" : std::string(m[1]);
+      continue;
+    }
+    if (section.empty() || !std::regex_match(line, m, kKey)) continue;
+    ExampleKey key;
+    key.commented_out = m[1].matched;
+    std::string rest = m[3];
+    const std::size_t hash = key.commented_out ? rest.find("# ") : rest.find("  #");
+    if (hash != std::string::npos) {
+      key.comment = rest.substr(rest.find('#', hash) + 1);
+      rest = rest.substr(0, hash);
+    }
+    while (!rest.empty() && rest.back() == ' ') rest.pop_back();
+    if (rest.size() >= 2 && rest.front() == '"' && rest.back() == '"') rest = rest.substr(1, rest.size() - 2);
+    if (!key.commented_out) key.value = rest;
+    keys.emplace(section + "." + std::string(m[2]), key);
+  }
+  return keys;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(readme_table_is_the_schema) {
+  const std::string readme = ReadText(kReadme);
+  const std::size_t start = readme.find("| key | meaning | default | range |\n|---|---|---|---|\n");
+  BOOST_TEST_REQUIRE(start != std::string::npos);
+  std::istringstream in(readme.substr(start));
+  std::vector<std::string> rows;
+  std::string line;
+  std::getline(in, line);
+  std::getline(in, line);
+  while (std::getline(in, line) && line.rfind("|", 0) == 0) rows.push_back(line);
+  std::string expected;
+  for (const Key& key : Schema()) expected += ReadmeRow(key) + "\n";
+  // On a mismatch the message holds the whole table as the schema says it, ready to paste into the README.
+  BOOST_TEST(Joined(rows) == expected);
+}
+
+BOOST_AUTO_TEST_CASE(example_file_documents_every_key_with_its_default_and_range) {
+  const std::map<std::string, ExampleKey> example = ExampleKeys(ReadText(kExample));
+  std::set<std::string> schema_paths;
+  for (const Key& key : Schema()) {
+    const std::string path(key.path);
+    schema_paths.insert(path);
+    BOOST_TEST_CONTEXT(path) {
+      const auto it = example.find(path);
+      BOOST_TEST_REQUIRE((it != example.end()), "the example file does not show the key");
+      const ExampleKey& shown = it->second;
+      if (!key.default_value.empty()) {
+        BOOST_TEST(!shown.commented_out);
+        BOOST_TEST(Normalized(shown.value) == Normalized(std::string(key.default_value)));
+      }
+      if (IsNumeric(key)) {
+        // The range, first of all it says ("10s-1h, longer than ..."), ends the key's comment.
+        const std::string range = Normalized(Plain(std::string(key.range)));
+        const std::string comment = Normalized(Plain(shown.comment));
+        BOOST_TEST(comment.size() >= range.size());
+        BOOST_TEST(comment.substr(comment.size() - std::min(comment.size(), range.size())) == range);
+      }
+    }
+  }
+  for (const auto& [path, shown] : example) BOOST_TEST(schema_paths.count(path) == 1u, path << " is not a key");
+}
+
+BOOST_AUTO_TEST_CASE(schema_defaults_are_the_built_in_ones) {
+  const Settings defaults = LoadFromString(kMerchant, TestEnv(), "");
+  for (const Key& key : Schema()) {
+    if (key.default_value.empty() || key.of_settings == nullptr) continue;
+    BOOST_TEST_CONTEXT(key.path) {
+      BOOST_TEST(Normalized(Text(key.of_settings(defaults))) == Normalized(std::string(key.default_value)));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(schema_ranges_are_the_ones_it_documents) {
+  // The range text's numbers are the ones the loader checks: "100ms–60s" is min 100 ms, max 60 s.
+  static const std::regex kSpan("([0-9]+(?:ms|s|m|h|d)?)\u2013([0-9]+(?:ms|s|m|h|d)?)");
+  const auto number = [](const std::string& text, Type type) -> std::int64_t {
+    if (type == Type::kDuration || type == Type::kDurationList) return core::ParseDuration(text)->count();
+    return std::stoll(text);
+  };
+  for (const Key& key : Schema()) {
+    if (key.max == 0 && key.count_max == 0) continue;
+    BOOST_TEST_CONTEXT(key.path) {
+      const std::string range(key.range);
+      std::vector<std::pair<std::string, std::string>> spans;
+      for (auto it = std::sregex_iterator(range.begin(), range.end(), kSpan); it != std::sregex_iterator(); ++it) {
+        spans.emplace_back((*it)[1], (*it)[2]);
+      }
+      BOOST_TEST_REQUIRE(!spans.empty());
+      if (key.type == Type::kDurationList) {
+        BOOST_TEST_REQUIRE(spans.size() == 2u);
+        BOOST_TEST(std::stoll(spans[0].first) == key.count_min);
+        BOOST_TEST(std::stoll(spans[0].second) == key.count_max);
+        spans.erase(spans.begin());
+      }
+      const Type type = key.type == Type::kText ? Type::kInteger : key.type;
+      BOOST_TEST(number(spans[0].first, type) == key.min);
+      BOOST_TEST(number(spans[0].second, type) == key.max);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(unknown_keys_come_from_the_schema) {
+  BOOST_TEST(KeysOf("") == (std::vector<std::string_view>{"database", "amazonpay", "merchants", "worker", "reports",
+                                                         "metrics"}),
+             boost::test_tools::per_element());
+  for (const Key& key : Schema()) {
+    if (key.Section() == "merchants[]") continue;
+    BOOST_TEST_CONTEXT(key.path) {
+      // Every key of the schema is accepted; a near miss of it is not.
+      const std::string section(key.Section());
+      const std::string typo = std::string(key.Name()) + "x";
+      BOOST_TEST(OneProblem(std::string(kMerchant) + section + ":\n  " + typo + ": 1\n") ==
+                 section + "." + typo + ": unknown key");
+    }
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
