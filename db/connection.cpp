@@ -50,7 +50,17 @@ std::string OptionValue(const PQconninfoOption* options, std::string_view key) {
 
 }  // namespace
 
-Connection::Connection(std::string_view conninfo) : conninfo_(conninfo) { Open(); }
+Connection::Connection(std::string_view conninfo) : conninfo_(conninfo) {
+  // A constructor that throws runs no destructor: a refused connection's PGconn is freed here. (Reconnect keeps
+  // the failed PGconn, which Broken() reports and the next Open or the destructor frees.)
+  try {
+    Open();
+  } catch (...) {
+    if (conn_ != nullptr) PQfinish(conn_);
+    conn_ = nullptr;
+    throw;
+  }
+}
 
 Connection::~Connection() {
   if (conn_ != nullptr) PQfinish(conn_);
