@@ -87,9 +87,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const core::ImportCsvResult whole = core::ImportCsvParse(text);
   const Parsed all{whole.rows, whole.problems};
 
+  // ImportCsvParse feeds the file whole, so one chunked parse is the whole comparison (a second parse in one
+  // chunk of size + 1 bytes would repeat ImportCsvParse's path and cost a third of every execution).
   const std::size_t chunk = size == 0 ? 1 : 1 + data[0] % 13;
   RequireSame(all, ParseInChunks(text, chunk), true);
-  RequireSame(all, ParseInChunks(text, size + 1), true);
 
   std::int64_t last_line = 0;
   for (const auto& p : all.problems) {
