@@ -23,6 +23,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+core::Instant NowMs() { return std::chrono::time_point_cast<core::Millis>(std::chrono::system_clock::now()); }
+
 double Seconds(Clock::time_point since) { return std::chrono::duration<double>(Clock::now() - since).count(); }
 
 long PeakRssKb() {
@@ -92,7 +94,7 @@ int main(int argc, char** argv) {
     {
       auto start = Clock::now();
       std::int64_t parsed = 0;
-      core::ImportCsvParser only([&](const core::ImportRow&) { ++parsed; });
+      core::ImportCsvParser only([&](const core::ImportRow&) { ++parsed; }, NowMs());
       only.Feed(csv);
       only.Finish();
       Row("parse + validate only", parsed, Seconds(start));
@@ -100,7 +102,7 @@ int main(int argc, char** argv) {
     for (int round = 0; round < 2; ++round) {
       auto start = Clock::now();
       db::TransactionsImporter importer(conn);
-      core::ImportCsvParser parser([&](const core::ImportRow& row) { importer.Add(row); });
+      core::ImportCsvParser parser([&](const core::ImportRow& row) { importer.Add(row); }, NowMs());
       for (std::size_t i = 0; i < csv.size(); i += 1 << 16) parser.Feed(std::string_view(csv).substr(i, 1 << 16));
       parser.Finish();
       if (!parser.problems().empty()) {

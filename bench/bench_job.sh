@@ -12,12 +12,21 @@
 # sandbox latency with 64 in flight (ideal 64 / 0.05 s = 1,280/s); the memory check: peak RSS with a tenth of the
 # backlog; and the rate limit seen from outside: max_rps 300 with 64 in flight, the sandbox's busiest 1 s window
 # (never above 300) and the average rate (at least 98% of 300).
+# `bench_job.sh throttle` (or BENCH_CASES=throttle; BENCH_COUNT then defaults to 20000) measures throttling: the
+# same run without faults, then with 4% of status answers 429 or 503 carrying `Retry-After: 1`, 16 in flight, and
+# prints the share of throughput kept.
 set -euo pipefail
+mode=${1:-all}
+case "$mode" in all|throttle) ;; *) echo "usage: bench_job.sh [throttle]" >&2; exit 2 ;; esac
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${PAYRECON_BUILD_DIR:-$root/build}
-count=${BENCH_COUNT:-100000}
+default_cases="plain https 50ms small rate"
+[ "$mode" = throttle ] && default_cases=throttle
+cases=${BENCH_CASES:-$default_cases}
+default_count=100000
+[ "$cases" = throttle ] && default_count=20000
+count=${BENCH_COUNT:-$default_count}
 runs=${BENCH_RUNS:-3}
-cases=${BENCH_CASES:-plain https 50ms small rate}
 payrecon=$build/jobs/payrecon
 baseline=""
 [ -n "${BENCH_BASELINE_BUILD:-}" ] && baseline=$BENCH_BASELINE_BUILD/jobs/payrecon
@@ -61,14 +70,14 @@ printf 'subjectAltName=IP:127.0.0.1\n' >"$work/san.ext"
 openssl x509 -req -in "$work/csr.pem" -CA "$work/ca.pem" -CAkey "$work/ca.key" -CAcreateserial -days 2 \
   -extfile "$work/san.ext" -out "$work/cert.pem" >/dev/null 2>&1
 
-# start_sandbox LATENCY_MS TLS(0|1) SCENARIO_DIR
+# start_sandbox LATENCY_MS TLS(0|1) SCENARIO_DIR [FAULT_RULES_JSON]
 start_sandbox() {
   stop_sandbox
   : >"$work/sandbox.out"
   local tls=()
   [ "$2" = 1 ] && tls=(--tls-cert "$work/cert.pem" --tls-key "$work/key.pem")
   "$sandbox_bin" --merchants "$work/merchants.yaml" --scenario "$3/scenario.csv" --port 0 \
-    --faults "{\"latency_ms\":$1}" "${tls[@]}" >"$work/sandbox.out" 2>"$work/sandbox.err" &
+    --faults "{\"latency_ms\":$1,\"rules\":${4:-[]}}" "${tls[@]}" >"$work/sandbox.out" 2>"$work/sandbox.err" &
   sandbox_pid=$!
   port=""
   for _ in $(seq 1 600); do
@@ -114,10 +123,11 @@ one_run() {
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : int((a[NR / 2] + a[NR / 2 + 1]) / 2)}'; }
 
-# bench_case LABEL LATENCY IN_FLIGHT DATA_DIR IDEAL TLS: this build, alternating with the baseline when given
+# bench_case LABEL LATENCY IN_FLIGHT DATA_DIR IDEAL TLS [FAULT_RULES_JSON]: this build, alternating with the
+# baseline when given; sets last_rate to this build's median rate
 results=()
 bench_case() {
-  start_sandbox "$2" "$6" "$4"
+  start_sandbox "$2" "$6" "$4" "${7:-[]}"
   local rates=() rsses=() cpus=() brates=() bcpus=() checked=0 r
   for _ in $(seq 1 "$runs"); do
     read -r rate rss checked cpu < <(one_run "$payrecon" "$3" "$4" 0)
@@ -143,6 +153,7 @@ bench_case() {
   fi
   results+=("$(printf '| %-38s | %7s | %6s | %5s | %7s | %6s | %12s | %-18s | %6s |' "$1" "$checked" "$mrate" "$5" \
     "$ideal_pct" "$mcpu" "$mrss" "${bline:--}" "$ratio")")
+  last_rate=$mrate
 }
 
 # rate_case: max_rps 300, 64 in flight; a fresh sandbox per run so its stats see that run only.
@@ -179,6 +190,13 @@ for c in $cases; do
     50ms) bench_case "50 ms latency, 64 in flight" 50 64 "$work/big" 1280 0 ;;
     small) bench_case "no latency, 16 in flight, 1/10 backlog" 0 16 "$work/small" - 0 ;;
     rate) rate_case ;;
+    throttle)
+      # The first rule that fires wins: 2% 429, then 2.0408% of the rest 503 = 4% of all answers.
+      rules='[{"fault":"http429:1","probability":"0.02","endpoint":"status"},{"fault":"http503:1","probability":"0.020408","endpoint":"status"}]'
+      bench_case "no faults, 16 in flight" 0 16 "$work/big" - 0
+      clean=$last_rate
+      bench_case "4% 429/503 Retry-After: 1, 16 in flight" 0 16 "$work/big" - 0 "$rules"
+      throttle_line="throughput kept under throttling: $(( last_rate * 100 / clean ))% (medians of $runs runs)" ;;
     *) echo "bench: unknown case '$c'" >&2; exit 2 ;;
   esac
 done
@@ -197,4 +215,8 @@ if [ ${#rate_lines[@]} -gt 0 ]; then
   echo "| rate limit | busiest 1 s window (worst run) | average requests/s (median) | of 300 |"
   echo "|---|---|---|---|"
   printf '%s\n' "${rate_lines[@]}"
+fi
+if [ -n "${throttle_line:-}" ]; then
+  echo
+  echo "$throttle_line"
 fi

@@ -494,7 +494,7 @@ class Loader {
   void AmazonPay(const Field& f, AmazonPaySettings& out) {
     const Section s = Open(f.present ? f.node : YAML::Node(), "amazonpay",
                            {"endpoint", "signing_host", "allow_insecure_http", "ca_file", "connect_timeout",
-                            "read_timeout", "user_ip", "user_agent", "expires"});
+                            "read_timeout", "user_ip", "user_agent", "expires", "response_max_skew"});
     // allow_insecure_http first: the endpoint check depends on it.
     ReadBool(Get(s, "allow_insecure_http"), out.allow_insecure_http);
     Endpoint(Get(s, "endpoint"), out);
@@ -543,6 +543,7 @@ class Loader {
       }
     }
     ReadInt(Get(s, "expires"), 300, 900, out.expires);
+    ReadDuration(Get(s, "response_max_skew"), seconds{1}, hours{1}, out.response_max_skew);
   }
 
   void Merchants(const Field& f, std::vector<MerchantSettings>& out) {
@@ -668,7 +669,7 @@ class Loader {
                            {"batch_size", "in_flight", "max_rps", "lease", "pending_ladder", "pending_after_ladder",
                             "error_backoff_base", "error_backoff_max", "error_limit", "failing_recheck",
                             "not_found_grace", "charge_stuck_after", "refund_stuck_after", "auth_failures_to_stop",
-                            "deadline", "progress_interval"});
+                            "deadline", "progress_interval", "retry_after_max", "stuck_repeat"});
     constexpr core::Millis kDay = hours{24};
     ReadInt(Get(s, "batch_size"), 1, 10000, out.batch_size);
     ReadInt(Get(s, "in_flight"), 1, 1024, out.in_flight);
@@ -717,6 +718,8 @@ class Loader {
     ReadInt(Get(s, "auth_failures_to_stop"), 1, 100, out.auth_failures_to_stop);
     ReadDuration(Get(s, "deadline"), seconds{1}, kDay * 7, out.deadline);
     ReadDuration(Get(s, "progress_interval"), seconds{1}, hours{1}, out.progress_interval);
+    ReadDuration(Get(s, "retry_after_max"), core::Millis{0}, hours{1}, out.retry_after_max);
+    ReadDuration(Get(s, "stuck_repeat"), minutes{1}, kDay * 30, out.stuck_repeat);
   }
 
   void Reports(const Field& f, ReportsSettings& out) {

@@ -30,6 +30,7 @@ std::string Render(const Settings& s) {
   out << YAML::Key << "user_ip" << YAML::Value << a.user_ip;
   out << YAML::Key << "user_agent" << YAML::Value << a.user_agent;
   out << YAML::Key << "expires" << YAML::Value << a.expires;
+  out << YAML::Key << "response_max_skew" << YAML::Value << D(a.response_max_skew);
   out << YAML::EndMap;
 
   out << YAML::Key << "merchants" << YAML::Value << YAML::BeginSeq;
@@ -65,6 +66,8 @@ std::string Render(const Settings& s) {
   out << YAML::Key << "auth_failures_to_stop" << YAML::Value << w.auth_failures_to_stop;
   out << YAML::Key << "deadline" << YAML::Value << D(w.deadline);
   out << YAML::Key << "progress_interval" << YAML::Value << D(w.progress_interval);
+  out << YAML::Key << "retry_after_max" << YAML::Value << D(w.retry_after_max);
+  out << YAML::Key << "stuck_repeat" << YAML::Value << D(w.stuck_repeat);
   out << YAML::EndMap;
 
   out << YAML::Key << "reports" << YAML::Value << YAML::BeginMap;

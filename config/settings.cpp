@@ -13,6 +13,7 @@ core::Policy WorkerSettings::ToPolicy() const {
   policy.not_found_grace = not_found_grace;
   policy.charge_stuck_after = charge_stuck_after;
   policy.refund_stuck_after = refund_stuck_after;
+  policy.stuck_repeat = stuck_repeat;
   return policy;
 }
 

@@ -59,6 +59,9 @@ struct AmazonPaySettings {
   // expires: x-amz-expires, seconds a signature stays valid. Default 900, range 300-900
   // (docs/amazon-pay-protocol.md §1.4).
   int expires = 900;
+  // response_max_skew: a verified answer whose x-amz-date is further than this from our clock (either way) is
+  // not trusted (a replayed or mis-dated answer: BAD_SIGNATURE). Default 5m, range 1s-1h.
+  Millis response_max_skew = minutes{5};
 };
 
 // One entry of `merchants`: one Amazon Pay merchant account served by this deployment.
@@ -116,6 +119,12 @@ struct WorkerSettings {
   // progress_interval: how often `run` and `backfill` log a progress line (counts so far, rate). Default 10s,
   // range 1s-1h.
   Millis progress_interval = seconds{10};
+  // retry_after_max: the longest a gateway's Retry-After holds every worker back (when most answers are 429/503;
+  // a lone one pauses them 100 ms). The run's deadline caps it too. Default 1m, range 0s-1h.
+  Millis retry_after_max = minutes{1};
+  // stuck_repeat: a resolved STUCK_PENDING is raised again when the transaction is still pending this long after
+  // the resolution. Default 24h, range 1m-30d.
+  Millis stuck_repeat = hours{24};
 
   // The policy knobs as core's decision logic takes them.
   core::Policy ToPolicy() const;

@@ -49,7 +49,7 @@ std::string ErrorText(const CheckResult& check) {
 
 void Raise(Decision& d, DiscrepancyCode code, std::string detail, std::string gateway_status = {},
            std::optional<Paise> gateway_amount = std::nullopt) {
-  d.update.discrepancies.push_back({code, std::move(detail), std::move(gateway_status), gateway_amount});
+  d.update.discrepancies.push_back({code, std::move(detail), std::move(gateway_status), gateway_amount, std::nullopt});
 }
 
 // The amount the gateway reports for the transaction, and which field it came from.
@@ -101,6 +101,8 @@ void FlagStuck(Decision& d, const DecisionInput& in, const Policy& policy) {
               std::to_string(std::chrono::duration_cast<Seconds>(in.now - t.created_at).count()) +
               " s after creation (limit " + std::to_string(std::chrono::duration_cast<Seconds>(limit).count()) +
               " s)");
+    // Someone resolving it does not make the payment settle: while it stays pending, it comes back.
+    d.update.discrepancies.back().repeat_after = policy.stuck_repeat;
   }
 }
 

@@ -27,6 +27,7 @@ struct Policy {
   Millis not_found_grace = Seconds{1800};      // NOT_FOUND is retried while created_at + grace > now
   Millis charge_stuck_after = Seconds{900 + 900};  // created_at + 900 s charge timeout + 15 min grace
   Millis refund_stuck_after = Seconds{48 * 3600};
+  Millis stuck_repeat = Seconds{24 * 3600};   // a resolved STUCK_PENDING comes back after this much more pending
 };
 
 struct DecisionInput {

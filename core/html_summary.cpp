@@ -178,14 +178,17 @@ std::string HtmlEscape(std::string_view text) {
 std::string RenderSummaryHtml(const HtmlSummaryInput& in) {
   const RunSummary& s = in.summary;
   const char* state_class = s.exit_code == 0 ? "ok" : (s.exit_code == 1 || s.exit_code == 6 ? "warn" : "bad");
+  const std::string exit_badge =
+      s.exit_code == kExitCodeUnknown
+          ? "no exit code: the run did not finish (" + HtmlEscape(s.outcome.empty() ? "unknown" : s.outcome) + ")"
+          : "exit " + std::to_string(s.exit_code) + ": " + ExitMeaning(s.exit_code);
   const auto elapsed_ms = (s.finished_at - s.started_at).count();
 
   std::string h = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">";
   h += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">";
   h += "<title>payrecon run " + HtmlEscape(s.run_id) + "</title><style>" + kStyle + "</style></head><body>";
   h += "<header><h1>Reconciliation run <span id=\"run-id\">" + HtmlEscape(s.run_id) + "</span>";
-  h += "<span class=\"badge " + std::string(state_class) + "\" id=\"exit-code\">exit " + std::to_string(s.exit_code) +
-       ": " + ExitMeaning(s.exit_code) + "</span>";
+  h += "<span class=\"badge " + std::string(state_class) + "\" id=\"exit-code\">" + exit_badge + "</span>";
   if (s.dry_run) h += "<span class=\"badge dry\" id=\"dry-run\">DRY RUN: nothing was changed</span>";
   h += "</h1><p>" + HtmlEscape(s.mode == "backfill" ? "backfill (re-check of a time window)" : s.mode) +
        " &middot; started " + HtmlEscape(FormatLocal(s.started_at, in.zone)) + " &middot; finished " +

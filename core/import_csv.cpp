@@ -1,6 +1,7 @@
 #include "core/import_csv.h"
 
 #include <cstdio>
+#include <optional>
 
 namespace payrecon::core {
 namespace {
@@ -69,6 +70,26 @@ bool IsCurrency(std::string_view s) {
     if (c < 'A' || c > 'Z') return false;
   }
   return true;
+}
+
+// Why a created_at cannot be imported, or nullopt. See kImportMaxFuture and kImportEarliestText.
+std::optional<std::string> CreatedAtProblem(std::string_view text, Instant now) {
+  const auto parsed = ParseIso8601(text);
+  if (!parsed) return parsed.error();
+  if (text.size() > 20 && text[19] == '.') {
+    std::size_t end = 20;
+    while (end < text.size() && text[end] >= '0' && text[end] <= '9') ++end;
+    if (end > 23 && text.substr(23, end - 23).find_first_not_of('0') != std::string_view::npos) {
+      return Quote(text) + " is more precise than a millisecond: at most three decimals of a second are kept";
+    }
+  }
+  static const Instant kEarliest = *ParseIso8601(kImportEarliestText);
+  if (*parsed < kEarliest) return Quote(text) + " is before " + std::string(kImportEarliestText);
+  if (*parsed > now + kImportMaxFuture) {
+    return Quote(text) + " is more than 24 hours after the import's time " + FormatIso8601(now) +
+           ": the transaction would not be checked before then";
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -257,10 +278,12 @@ void ImportCsvParser::Validate() {
     reasons.push_back("parent_merchant_txn_id is only for refunds");
   }
   const auto amount = ParseAmount(fields_[5]);
-  if (amount) {
-    row.amount = *amount;
-  } else {
+  if (!amount) {
     reasons.push_back(amount.error());
+  } else if (*amount == 0) {
+    reasons.push_back("invalid amount " + Quote(fields_[5]) + ": must be at least 0.01");
+  } else {
+    row.amount = *amount;
   }
   if (!IsCurrency(fields_[6])) {
     reasons.push_back("invalid currency " + Quote(fields_[6]) + ": expected three upper-case letters");
@@ -273,11 +296,10 @@ void ImportCsvParser::Validate() {
   } else {
     row.status = *status;
   }
-  const auto created = ParseIso8601(fields_[8]);
-  if (created) {
-    row.created_at = *created;
+  if (auto why = CreatedAtProblem(fields_[8], now_)) {
+    reasons.push_back("created_at: " + *why);
   } else {
-    reasons.push_back("created_at: " + created.error());
+    row.created_at = *ParseIso8601(fields_[8]);
   }
   if (kind && !fields_[1].empty() && !fields_[2].empty()) {
     std::string key = fields_[1];
@@ -306,9 +328,9 @@ void ImportCsvParser::Validate() {
   sink_(row);
 }
 
-ImportCsvResult ImportCsvParse(std::string_view text) {
+ImportCsvResult ImportCsvParse(std::string_view text, Instant now) {
   ImportCsvResult result;
-  ImportCsvParser parser([&](const ImportRow& row) { result.rows.push_back(row); });
+  ImportCsvParser parser([&](const ImportRow& row) { result.rows.push_back(row); }, now);
   parser.Feed(text);
   parser.Finish();
   result.problems = parser.problems();

@@ -23,6 +23,12 @@ inline constexpr std::size_t kMaxMerchantIdLength = 64;
 inline constexpr std::size_t kMaxTxnIdLength = 128;
 // A field longer than this is a problem (and is not kept in memory).
 inline constexpr std::size_t kMaxImportFieldLength = 1024;
+// created_at bounds. A transaction is first checked at its created_at: one far in the future would be hidden
+// for ever, so created_at may be at most kImportMaxFuture after the import's `now` (a day absorbs clock skew
+// between the exporting system and ours). Nothing Amazon Pay India holds predates kImportEarliest (years like
+// 0000 are typing errors). A fraction of a second is kept to the millisecond: more digits must be zeros.
+inline constexpr Millis kImportMaxFuture{24LL * 3600 * 1000};
+inline constexpr std::string_view kImportEarliestText = "2000-01-01T00:00:00Z";
 
 struct ImportRow {
   std::int64_t line = 0;                // the line the record starts on (1 is the header)
@@ -51,7 +57,8 @@ class ImportCsvParser {
  public:
   using RowSink = std::function<void(const ImportRow&)>;
 
-  explicit ImportCsvParser(RowSink sink) : sink_(std::move(sink)) {}
+  // `now` is the import's time, for the created_at bound.
+  ImportCsvParser(RowSink sink, Instant now) : sink_(std::move(sink)), now_(now) {}
 
   void Feed(std::string_view chunk);
   // Ends the input: a final record without a newline is processed; an unterminated quote is a problem.
@@ -70,6 +77,7 @@ class ImportCsvParser {
   void Validate();
 
   RowSink sink_;
+  Instant now_;
   std::vector<ImportProblem> problems_;
   std::unordered_map<std::string, std::int64_t> seen_;  // key -> first line
   std::int64_t rows_ = 0;
@@ -96,7 +104,7 @@ struct ImportCsvResult {
   std::vector<ImportProblem> problems;
 };
 
-// Parses a whole file held in memory.
-ImportCsvResult ImportCsvParse(std::string_view text);
+// Parses a whole file held in memory (`now` as for ImportCsvParser).
+ImportCsvResult ImportCsvParse(std::string_view text, Instant now);
 
 }  // namespace payrecon::core

@@ -37,6 +37,7 @@ Expected<Paise> ParseAmount(std::string_view text) {
     if (!IsDigit(c)) return fail("not a decimal number");
   }
   if (whole.empty() && frac.empty()) return fail("no digits");
+  if (whole.empty()) return fail("no digits before the decimal point");
   if (dot != std::string_view::npos && frac.empty()) return fail("no digits after the decimal point");
   if (frac.size() > 2) return fail("more than two decimals");
 

@@ -55,6 +55,15 @@ struct WindowClaimParams {
   std::optional<Kind> kind;
   std::optional<std::string> merchant_id;
   std::int64_t after_id = 0;
+  std::vector<std::int64_t> only_ids;  // when not empty: only these ids (a backfill revisiting rows it skipped)
+};
+
+// The rows of a window a claim passed over because another run held them: window rows with after_id < id <=
+// through (every remaining one when `through` is nullopt) that are not among `claimed`.
+struct WindowHeldParams {
+  WindowClaimParams window;
+  std::optional<std::int64_t> through;
+  std::vector<std::int64_t> claimed;
 };
 
 struct DiscrepancyRecord {
@@ -62,6 +71,9 @@ struct DiscrepancyRecord {
   std::string detail;
   std::string gateway_status;           // the gateway's word, empty when none
   std::optional<Paise> gateway_amount;
+  // Raised again, facts unchanged, once the last one for (transaction, code) was resolved at least this long
+  // ago (STUCK_PENDING: still pending long after someone looked). nullopt: only when the facts change.
+  std::optional<Millis> repeat_after;
 };
 
 // What a check of one claimed transaction changes. Applied with compare-and-set on (id, expected_status);
@@ -98,6 +110,13 @@ struct ApplyResult {
   std::vector<UpdateOutcome> outcomes;  // one per update, same order
 };
 
+struct RenewParams {
+  std::string run_id;
+  std::vector<std::int64_t> ids;  // claims of this run to keep
+  Instant now{};
+  Millis lease{};                 // they now hold until now + lease
+};
+
 struct ReleaseParams {
   std::string run_id;
   std::vector<std::int64_t> ids;  // claims of this run to give back unchanged
@@ -112,6 +131,11 @@ class TransactionStore {
   // Applies a batch in one transaction.
   virtual ApplyResult TransactionsApply(const ApplyParams& params) = 0;
   virtual void LeasesRelease(const ReleaseParams& params) = 0;
+  // Extends this run's live claims among `ids`; returns the ids extended (a claim that expired or passed to
+  // another run is not).
+  virtual std::vector<std::int64_t> LeasesRenew(const RenewParams& params) = 0;
+  // Ids of window rows a claim skipped (held by another run), in id order. See WindowHeldParams.
+  virtual std::vector<std::int64_t> TransactionsHeldInWindow(const WindowHeldParams& params) = 0;
 };
 
 }  // namespace payrecon::core

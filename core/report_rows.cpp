@@ -13,6 +13,7 @@ std::int64_t FloorSeconds(Millis d) {
 }
 
 JsonValue Int(std::int64_t v) { return JsonValue::Number(std::to_string(v)); }
+JsonValue ExitCodeValue(int code) { return code == kExitCodeUnknown ? JsonValue::Null() : Int(code); }
 
 void AppendIndent(std::string& out, int depth) {
   out += '\n';
@@ -275,8 +276,9 @@ std::string RenderSummaryJson(const RunSummary& s) {
   root.Add("run_id", JsonValue::String(s.run_id))
       .Add("mode", JsonValue::String(s.mode))
       .Add("dry_run", JsonValue::Bool(s.dry_run))
-      .Add("exit_code", Int(s.exit_code))
-      .Add("report_dir", JsonValue::String(s.report_dir))
+      .Add("exit_code", ExitCodeValue(s.exit_code));
+  if (!s.outcome.empty()) root.Add("outcome", JsonValue::String(s.outcome));
+  root.Add("report_dir", JsonValue::String(s.report_dir))
       .Add("started_at", JsonValue::String(FormatIso8601Millis(s.started_at)))
       .Add("finished_at", JsonValue::String(FormatIso8601Millis(s.finished_at)))
       .Add("elapsed_ms", Int((s.finished_at - s.started_at).count()))
@@ -305,7 +307,8 @@ std::string RenderRunLine(const RunSummary& s) {
       .Add("discrepancies", Int(s.discrepancies))
       .Add("errors", Int(s.errors))
       .Add("still_pending", Int(s.still_pending))
-      .Add("exit_code", Int(s.exit_code));
+      .Add("exit_code", ExitCodeValue(s.exit_code));
+  if (!s.outcome.empty()) line.Add("outcome", JsonValue::String(s.outcome));
   return SerializeJson(line);
 }
 

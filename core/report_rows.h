@@ -110,12 +110,16 @@ std::string FormatError(const ErrorRow& row);
 std::string FormatPending(const PendingRow& row);
 
 // What a run did, for summary.json and the stdout line.
+// A run whose process never recorded its end has no exit code: summary.json and the run line say null.
+inline constexpr int kExitCodeUnknown = -1;
+
 struct RunSummary {
   std::string run_id;
   std::string mode;                  // "run" or "backfill"
   bool dry_run = false;
   std::string report_dir;            // where the reports were written
-  int exit_code = 0;
+  int exit_code = 0;                 // kExitCodeUnknown: the run never recorded its end (running or abandoned)
+  std::string outcome;               // set only when the run did not end normally, e.g. "abandoned", "running"
   Instant started_at{};
   Instant finished_at{};
   std::int64_t checked = 0;          // checks made (answered or not)
@@ -159,6 +163,7 @@ struct RunSummary {
 // discrepancies_by_code {every code}}, pending {listed (pending.csv's rows), count, amount_paise, by_kind_age
 // [{kind, age, count, amount_paise} for every kind and pending_ages label, zeros included]}, open_discrepancies
 // {count, amount_paise, by_code {every code: {count, amount_paise}}}. Times ISO 8601 UTC with milliseconds.
+// exit_code is null when unknown; an `outcome` member follows it when the summary has one.
 std::string RenderSummaryJson(const RunSummary& summary);
 
 // The stdout line of `run` and `backfill`, compact, without a newline:

@@ -131,9 +131,12 @@ std::vector<core::Transaction> PgStore::TransactionsClaimWindow(const core::Wind
   const std::optional<std::string> kind =
       params.kind ? std::optional<std::string>(core::KindName(*params.kind)) : std::nullopt;
   const std::string after = std::to_string(params.after_id);
+  internal::ArrayText only;
+  for (std::int64_t id : params.only_ids) only.Add(id);
   auto r = internal::ExecPinned(conn_, "TransactionsClaimWindow", sql::kTransactionsClaimWindow,
                 {params.run_id.c_str(), now.c_str(), until.c_str(), limit.c_str(), from.c_str(), to.c_str(),
-                 OptionalText(kind), OptionalText(params.merchant_id), after.c_str()});
+                 OptionalText(kind), OptionalText(params.merchant_id), after.c_str(),
+                 params.only_ids.empty() ? nullptr : only.c_str()});
   auto out = ReadTransactions(r.get());
   std::sort(out.begin(), out.end(),
             [](const core::Transaction& a, const core::Transaction& b) { return a.id < b.id; });
@@ -161,7 +164,7 @@ core::ApplyResult PgStore::TransactionsApply(const core::ApplyParams& params) {
 
   internal::ArrayText ids, expected, new_status, next_check, check_count, error_count, last_error, amazon,
       approved, gateway_updated, request_id, digest, has_discrepancy;
-  internal::ArrayText d_ids, d_code, d_detail, d_gateway_status, d_gateway_amount;
+  internal::ArrayText d_ids, d_code, d_detail, d_gateway_status, d_gateway_amount, d_repeat;
   std::unordered_map<std::int64_t, std::size_t> index;  // id -> position in the batch
   index.reserve(params.updates.size());
   for (std::size_t i = 0; i < params.updates.size(); ++i) {
@@ -195,6 +198,7 @@ core::ApplyResult PgStore::TransactionsApply(const core::ApplyParams& params) {
       d_detail.AddText(d.detail);
       d_gateway_status.AddTextOrNull(d.gateway_status);
       d_gateway_amount.Add(d.gateway_amount);
+      d_repeat.Add(d.repeat_after ? std::optional<std::int64_t>(d.repeat_after->count()) : std::nullopt);
     }
   }
   const std::string now = Ms(params.now);
@@ -203,7 +207,7 @@ core::ApplyResult PgStore::TransactionsApply(const core::ApplyParams& params) {
                  next_check.c_str(), check_count.c_str(), error_count.c_str(), last_error.c_str(), amazon.c_str(),
                  approved.c_str(), gateway_updated.c_str(), request_id.c_str(), digest.c_str(),
                  has_discrepancy.c_str(), d_ids.c_str(), d_code.c_str(), d_detail.c_str(),
-                 d_gateway_status.c_str(), d_gateway_amount.c_str()});
+                 d_gateway_status.c_str(), d_gateway_amount.c_str(), d_repeat.c_str()});
   const int n = PQntuples(r.get());
   // Newly opened discrepancies are reported in the order the update listed them.
   std::vector<std::vector<core::DiscrepancyCode>> opened(params.updates.size());
@@ -321,6 +325,53 @@ std::optional<Run> PgStore::RunGet(const std::string& run_id) {
   run.dry_run = Bool(p, 0, 9);
   run.resume_after_id = Int(p, 0, 10);
   return run;
+}
+
+std::vector<std::int64_t> PgStore::LeasesRenew(const core::RenewParams& params) {
+  if (params.ids.empty()) return {};
+  internal::ArrayText ids;
+  for (std::int64_t id : params.ids) ids.Add(id);
+  const std::string now = Ms(params.now);
+  const std::string until = Ms(params.now + params.lease);
+  auto r = internal::ExecPinned(conn_, "LeasesRenew", sql::kLeasesRenew, {params.run_id.c_str(), ids.c_str(), now.c_str(), until.c_str()});
+  std::vector<std::int64_t> out;
+  for (int row = 0; row < PQntuples(r.get()); ++row) out.push_back(Int(r.get(), row, 0));
+  return out;
+}
+
+std::vector<std::int64_t> PgStore::TransactionsHeldInWindow(const core::WindowHeldParams& params) {
+  const core::WindowClaimParams& w = params.window;
+  const std::string from = Ms(w.created_from);
+  const std::string to = Ms(w.created_to);
+  const std::optional<std::string> kind =
+      w.kind ? std::optional<std::string>(core::KindName(*w.kind)) : std::nullopt;
+  const std::string after = std::to_string(w.after_id);
+  const std::optional<std::string> through =
+      params.through ? std::optional<std::string>(std::to_string(*params.through)) : std::nullopt;
+  internal::ArrayText claimed;
+  for (std::int64_t id : params.claimed) claimed.Add(id);
+  auto r = internal::ExecPinned(conn_, "TransactionsHeldInWindow", sql::kTransactionsHeldInWindow,
+                {from.c_str(), to.c_str(), OptionalText(kind), OptionalText(w.merchant_id), after.c_str(),
+                 OptionalText(through), claimed.c_str()});
+  std::vector<std::int64_t> ids;
+  for (int row = 0; row < PQntuples(r.get()); ++row) ids.push_back(Int(r.get(), row, 0));
+  return ids;
+}
+
+std::vector<std::string> PgStore::RunsMarkAbandoned(core::Instant now, core::Millis grace,
+                                                    const std::optional<std::string>& run_id) {
+  const std::string now_ms = Ms(now);
+  const std::string grace_ms = std::to_string(grace.count());
+  auto r = Exec(conn_, "RunsMarkAbandoned", sql::kRunsMarkAbandoned,
+                {now_ms.c_str(), grace_ms.c_str(), run_id ? run_id->c_str() : nullptr});
+  std::vector<std::string> ids;
+  for (int row = 0; row < PQntuples(r.get()); ++row) ids.emplace_back(Text(r.get(), row, 0));
+  return ids;
+}
+
+std::int64_t PgStore::LeasesReleaseRun(const std::string& run_id) {
+  auto r = Exec(conn_, "LeasesReleaseRun", sql::kLeasesReleaseRun, {run_id.c_str()});
+  return std::stoll(std::string(PQcmdTuples(r.get())));
 }
 
 void PgStore::RunErrorsRecord(const RunErrorsParams& params) {

@@ -279,6 +279,10 @@ class PgStore : public core::TransactionStore {
   core::ApplyResult TransactionsApply(const core::ApplyParams& params) override;
   // Clears this run's leases on the given ids; rows leased by another run are untouched.
   void LeasesRelease(const core::ReleaseParams& params) override;
+  // Ids of window rows another run held when a claim passed over them, in id order.
+  std::vector<std::int64_t> TransactionsHeldInWindow(const core::WindowHeldParams& params) override;
+  // Extends this run's live leases among the ids to now + lease; returns the ids extended.
+  std::vector<std::int64_t> LeasesRenew(const core::RenewParams& params) override;
 
   // ---- read-only (dry runs, reports, tests) ----
 
@@ -307,6 +311,13 @@ class PgStore : public core::TransactionStore {
   // Records a backfill's resume point. Returns false when no such run exists.
   bool RunCheckpoint(const RunCheckpointParams& params);
   std::optional<Run> RunGet(const std::string& run_id);
+  // Closes as abandoned (outcome 'abandoned', exit code NULL) every open run row (or only `run_id`) whose
+  // started_at + its deadline (arguments.deadline_ms) + `grace` is before `now` and which holds no live lease:
+  // its process died without recording its end. Returns the ids closed.
+  std::vector<std::string> RunsMarkAbandoned(core::Instant now, core::Millis grace,
+                                             const std::optional<std::string>& run_id = std::nullopt);
+  // Gives back every claim `run_id` holds (a run that ended with an error). Returns how many.
+  std::int64_t LeasesReleaseRun(const std::string& run_id);
   // Stores a batch of failed checks in one statement.
   void RunErrorsRecord(const RunErrorsParams& params);
 

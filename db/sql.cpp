@@ -4,6 +4,11 @@
 #define PR_MS(x) "floor(extract(epoch from " x ") * 1000)::bigint"
 #define PR_TS(x) "to_timestamp(" x "::bigint / 1000.0)"
 #define PR_PENDING "('CapturePending', 'Pending')"
+// The facts of the latest discrepancy r of a (transaction, code), or NULL when it was resolved at least
+// d.repeat_ms before $2 (now): then the same facts raise it again.
+#define PR_LATEST_FACTS                                                                                       \
+  "CASE WHEN r.resolved_at IS NOT NULL AND d.repeat_ms IS NOT NULL"                                           \
+  " AND r.resolved_at <= " PR_TS("$2") " - d.repeat_ms * interval '1 millisecond' THEN NULL ELSE r.facts END"
 
 // The columns of core::Transaction, in the order pg_store.cpp reads them.
 #define PR_TRANSACTION_COLUMNS                                                                              \
@@ -55,7 +60,8 @@ const char* const kTransactionsListDue =
     " ORDER BY t.next_check_at, t.id LIMIT $2";
 
 // $1 run_id, $2 now, $3 lease_until, $4 limit, $5 created_from, $6 created_to, $7 kind or NULL,
-// $8 merchant_id or NULL, $9 after_id. The run's own live leases count as free: `--resume` after a crash.
+// $8 merchant_id or NULL, $9 after_id, $10 only these ids or NULL. The run's own live leases count as free:
+// `--resume` after a crash.
 const char* const kTransactionsClaimWindow =
     "UPDATE payrecon.transactions t SET lease_run_id = $1, lease_until = " PR_TS("$3")
     " WHERE t.id = ANY(ARRAY("
@@ -63,6 +69,7 @@ const char* const kTransactionsClaimWindow =
     "  WHERE c.created_at >= " PR_TS("$5") " AND c.created_at < " PR_TS("$6") " AND c.id > $9::bigint"
     "    AND ($7::text IS NULL OR c.kind = $7::text) AND ($8::text IS NULL OR c.merchant_id = $8::text)"
     "    AND (c.lease_until IS NULL OR c.lease_until < " PR_TS("$2") " OR c.lease_run_id = $1)"
+    "    AND ($10::bigint[] IS NULL OR c.id = ANY($10::bigint[]))"
     "  ORDER BY c.id LIMIT $4 FOR UPDATE SKIP LOCKED))"
     " RETURNING " PR_TRANSACTION_COLUMNS;
 
@@ -78,7 +85,8 @@ const char* const kTransactionsListWindow =
 // $1 run_id, $2 now; per update $3 id, $4 expected_status, $5 new_status or NULL, $6 next_check_at,
 // $7 check_count, $8 error_count, $9 last_error or NULL, $10 amazon_txn_id or NULL (keep), $11 approved amount
 // or NULL (keep), $12 gateway_updated_at or NULL (keep), $13 request_id, $14 response_digest, $15 has discrepancies;
-// per discrepancy $16 transaction id, $17 code, $18 detail, $19 gateway_status or NULL, $20 gateway amount or NULL.
+// per discrepancy $16 transaction id, $17 code, $18 detail, $19 gateway_status or NULL, $20 gateway amount or NULL,
+// $21 repeat_after in ms or NULL.
 // Result rows: ('a', id) per applied update, ('d', id, code) per newly opened discrepancy.
 const char* const kTransactionsApply =
     "WITH u AS ("
@@ -88,8 +96,9 @@ const char* const kTransactionsApply =
     "    AS u(id, expected, new_status, next_check_ms, check_count, error_count, last_error, amazon_txn_id,"
     "         approved, gateway_updated_ms, request_id, response_digest, has_discrepancy)"
     "), d AS ("
-    "  SELECT * FROM unnest($16::bigint[], $17::text[], $18::text[], $19::text[], $20::bigint[])"
-    "    AS d(id, code, detail, gateway_status, gateway_amount)"
+    "  SELECT * FROM unnest($16::bigint[], $17::text[], $18::text[], $19::text[], $20::bigint[],"
+    "                       $21::bigint[])"
+    "    AS d(id, code, detail, gateway_status, gateway_amount, repeat_ms)"
     "), upd AS ("
     "  UPDATE payrecon.transactions t SET"
     "    status = coalesce(u.new_status, t.status),"
@@ -103,7 +112,7 @@ const char* const kTransactionsApply =
     // Review is needed when one of the update's discrepancies is (or stays) open: the same test as `opened`.
     "    needs_review = t.needs_review OR (u.has_discrepancy AND EXISTS (SELECT 1 FROM d WHERE d.id = t.id AND ("
     "      concat_ws('|', coalesce(u.new_status, t.status), coalesce(d.gateway_status, ''), t.amount_paise::text,"
-    "                coalesce(d.gateway_amount::text, '')) IS DISTINCT FROM (SELECT r.facts"
+    "                coalesce(d.gateway_amount::text, '')) IS DISTINCT FROM (SELECT " PR_LATEST_FACTS
     "        FROM payrecon.discrepancies r WHERE r.transaction_id = t.id AND r.code = d.code"
     "        ORDER BY r.id DESC LIMIT 1)"
     "      OR EXISTS (SELECT 1 FROM payrecon.discrepancies r WHERE r.transaction_id = t.id AND r.code = d.code"
@@ -134,7 +143,7 @@ const char* const kTransactionsApply =
     "  CROSS JOIN LATERAL (SELECT concat_ws('|', upd.to_status, coalesce(d.gateway_status, ''),"
     "    upd.amount_paise::text, coalesce(d.gateway_amount::text, '')) AS facts) f"
     // Not again while the latest one for this (transaction, code), open or resolved, has the same facts.
-    "  WHERE f.facts IS DISTINCT FROM (SELECT r.facts FROM payrecon.discrepancies r"
+    "  WHERE f.facts IS DISTINCT FROM (SELECT " PR_LATEST_FACTS " FROM payrecon.discrepancies r"
     "    WHERE r.transaction_id = d.id AND r.code = d.code ORDER BY r.id DESC LIMIT 1)"
     "  ON CONFLICT (transaction_id, code) WHERE resolved_at IS NULL DO NOTHING"
     "  RETURNING transaction_id, code, local_status"
@@ -144,8 +153,18 @@ const char* const kTransactionsApply =
     "  SELECT o.transaction_id, $1, 'discrepancy', o.local_status, o.local_status, o.code, upd.request_id,"
     "         upd.response_digest, " PR_TS("$2")
     "  FROM opened o JOIN upd ON upd.id = o.transaction_id"
+    // An update this run already applied with this `now` (a retry whose first reply was lost: the snapshot shows
+    // the first attempt's bookkeeping and, for a transition, its event) counts as applied, not as a conflict.
+    "), again AS ("
+    "  SELECT u.id FROM u JOIN payrecon.transactions t ON t.id = u.id"
+    "  WHERE t.lease_run_id IS NULL AND t.updated_at = " PR_TS("$2") " AND t.check_count = u.check_count"
+    "    AND t.status = coalesce(u.new_status, u.expected)"
+    "    AND (u.new_status IS NULL OR u.new_status = u.expected OR EXISTS (SELECT 1 FROM payrecon.transaction_events e"
+    "         WHERE e.transaction_id = u.id AND e.run_id = $1 AND e.event_type = 'transition'"
+    "           AND e.to_status = u.new_status AND e.request_id = u.request_id))"
     ")"
     " SELECT 'a', id, NULL FROM upd"
+    " UNION ALL SELECT 'a', id, NULL FROM again"
     " UNION ALL SELECT 'd', transaction_id, code FROM opened";
 
 // $1 run_id, $2 ids.
@@ -372,5 +391,40 @@ const char* const kHistoryPrune =
     "  DELETE FROM payrecon.runs r USING old WHERE r.id = old.id RETURNING 1"
     ")"
     " SELECT (SELECT count(*) FROM runs), (SELECT count(*) FROM errors)";
+
+// ---- failure paths: run clean-up, abandoned runs, held backfill rows, lease renewal ----
+
+// $1 run_id. Every claim of one run, whatever its ids: the clean-up of a run that ended with an error.
+const char* const kLeasesReleaseRun =
+    "UPDATE payrecon.transactions SET lease_run_id = NULL, lease_until = NULL WHERE lease_run_id = $1";
+
+// $1 now, $2 grace in ms, $3 run_id or NULL (all). A run's row still open once its deadline plus the grace has
+// passed, and none of whose claims is still leased, belongs to a process that died without closing it: it is
+// closed as 'abandoned' with no exit code, finished at its last recorded event (or its start).
+const char* const kRunsMarkAbandoned =
+    "UPDATE payrecon.runs r SET outcome = 'abandoned', exit_code = NULL,"
+    " finished_at = greatest(r.started_at, (SELECT max(e.created_at) FROM payrecon.transaction_events e"
+    "                                       WHERE e.run_id = r.id))"
+    " WHERE r.finished_at IS NULL AND ($3::text IS NULL OR r.id = $3::text)"
+    "   AND r.started_at + (coalesce((r.arguments->>'deadline_ms')::bigint, 0) + $2::bigint)"
+    "       * interval '1 millisecond' < " PR_TS("$1")
+    "   AND NOT EXISTS (SELECT 1 FROM payrecon.transactions t"
+    "                   WHERE t.lease_run_id = r.id AND t.lease_until >= " PR_TS("$1") ")"
+    " RETURNING r.id";
+
+// $1 created_from, $2 created_to, $3 kind or NULL, $4 merchant_id or NULL, $5 after_id, $6 through or NULL,
+// $7 claimed ids. The window rows a claim passed over: another run held them.
+const char* const kTransactionsHeldInWindow =
+    "SELECT t.id FROM payrecon.transactions t"
+    " WHERE t.created_at >= " PR_TS("$1") " AND t.created_at < " PR_TS("$2") " AND t.id > $5::bigint"
+    "   AND ($6::bigint IS NULL OR t.id <= $6::bigint) AND NOT (t.id = ANY($7::bigint[]))"
+    "   AND ($3::text IS NULL OR t.kind = $3::text) AND ($4::text IS NULL OR t.merchant_id = $4::text)"
+    " ORDER BY t.id";
+
+// $1 run_id, $2 ids, $3 now, $4 new lease_until. Only this run's claims that are still live.
+const char* const kLeasesRenew =
+    "UPDATE payrecon.transactions SET lease_until = " PR_TS("$4")
+    " WHERE id = ANY($2::bigint[]) AND lease_run_id = $1 AND lease_until >= " PR_TS("$3")
+    " RETURNING id";
 
 }  // namespace payrecon::db::sql

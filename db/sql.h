@@ -60,4 +60,10 @@ extern const char* const kImportAnalyze;
 extern const char* const kImportInsertNew;
 extern const char* const kImportInsert;
 
+// pg_store.cpp: failure paths
+extern const char* const kLeasesReleaseRun;
+extern const char* const kRunsMarkAbandoned;
+extern const char* const kTransactionsHeldInWindow;
+extern const char* const kLeasesRenew;
+
 }  // namespace payrecon::db::sql

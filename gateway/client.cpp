@@ -130,11 +130,13 @@ class Client::Impl {
       exchange.transport_error = std::move(failure->message);
       if (exchange.transport == Transport::kTruncated) {
         InspectResponse(exchange, request.method, host_path, merchant.signer());
+        CheckResponseDate(exchange, options_.response_max_skew);
       }
       return exchange;
     }
     exchange.transport = Transport::kCompleted;
     InspectResponse(exchange, request.method, host_path, merchant.signer());
+    CheckResponseDate(exchange, options_.response_max_skew);
     return exchange;
   }
 

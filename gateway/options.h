@@ -15,6 +15,9 @@ namespace payrecon::gateway {
 inline constexpr std::string_view kProductionEndpoint = "https://amazonpay.amazon.in";
 inline constexpr std::string_view kSandboxEndpoint = "https://amazonpay-sandbox.amazon.in";
 
+// How far a verified answer's x-amz-date may be from our clock, either way, before it is not trusted.
+inline constexpr std::chrono::milliseconds kDefaultResponseMaxSkew{5 * 60 * 1000};
+
 struct GatewayOptions {
   // Base URL dialled, scheme and host with an optional port and no path: "https://amazonpay.amazon.in",
   // "http://127.0.0.1:8080". http:// is refused unless allow_insecure_http.
@@ -37,6 +40,8 @@ struct GatewayOptions {
   int expires_seconds = 900;
   // x-amz-source. Default "Server" (docs/amazon-pay-protocol.md §1.4).
   std::string source = "Server";
+  // A verified answer dated further than this from our clock is BAD_SIGNATURE (see CheckResponseDate).
+  std::chrono::milliseconds response_max_skew = kDefaultResponseMaxSkew;
 };
 
 // One merchant account's credentials (docs/amazon-pay-protocol.md §1.4). The secret never prints.

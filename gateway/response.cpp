@@ -99,6 +99,24 @@ void InspectResponse(Exchange& exchange, std::string_view method, std::string_vi
   }
 }
 
+void CheckResponseDate(Exchange& exchange, core::Millis max_skew) {
+  if (exchange.signature != SignatureCheck::kVerified) return;
+  const auto date = core::ParseAmzDate(exchange.headers.amz_date);
+  if (!date) {  // InspectResponse only verifies well-formed dates; kept for safety
+    exchange.signature = SignatureCheck::kWrong;
+    return;
+  }
+  const core::Millis off = *date - exchange.received_at;
+  if (off > max_skew || -off > max_skew) {
+    const auto secs = [](core::Millis m) { return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(m).count()); };
+    exchange.signature = SignatureCheck::kStale;
+    exchange.signature_detail = "x-amz-date " + exchange.headers.amz_date + " is " + secs(off < core::Millis{0} ? -off : off) +
+                                " s " + (off < core::Millis{0} ? "behind" : "ahead of") + " our clock (allowed " +
+                                secs(max_skew) + " s): a replayed or mis-dated answer";
+    exchange.response_digest.clear();
+  }
+}
+
 std::optional<std::int64_t> ParseRetryAfter(std::string_view value, core::Instant now) {
   while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
   while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
@@ -164,6 +182,10 @@ core::CheckResult Classify(const Exchange& exchange, const BodyReader& read_body
         r.outcome = CheckOutcome::kBadSignature;
         r.message = "response signature does not verify";
         return r;
+      case SignatureCheck::kStale:
+        r.outcome = CheckOutcome::kBadSignature;
+        r.message = "response signature verifies but " + exchange.signature_detail;
+        return r;
       case SignatureCheck::kUnreadable:
         r.outcome = CheckOutcome::kMalformed;
         r.message = "response body is not JSON: " + exchange.json_error;
@@ -186,6 +208,11 @@ core::CheckResult Classify(const Exchange& exchange, const BodyReader& read_body
   if (exchange.signature == SignatureCheck::kWrong) {
     r.outcome = CheckOutcome::kBadSignature;
     r.message = "error response signature does not verify";
+    return r;
+  }
+  if (exchange.signature == SignatureCheck::kStale) {
+    r.outcome = CheckOutcome::kBadSignature;
+    r.message = "error response signature verifies but " + exchange.signature_detail;
     return r;
   }
   if (exchange.signature == SignatureCheck::kVerified) r.response_digest = exchange.response_digest;

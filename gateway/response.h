@@ -31,6 +31,7 @@ enum class SignatureCheck {
   kMissing,     // no x-amz-signature header
   kWrong,       // present but not our signature (or its x-amz-date / algorithm header was unusable)
   kUnreadable,  // present, but the body is not JSON, so there is no canonical text to check
+  kStale,       // it verified, but its x-amz-date is too far from our clock: an old answer replayed, or mis-dated
 };
 
 // The response headers that matter, by value.
@@ -55,6 +56,7 @@ struct Exchange {
   std::string json_error;               // why it did not
   SignatureCheck signature = SignatureCheck::kMissing;
   std::string response_digest;          // hex SHA-256 of the canonical response text, set when kVerified
+  std::string signature_detail;         // why kStale
   core::Instant received_at{};          // the injected clock when the response arrived (for Retry-After dates)
   std::int64_t latency_us = 0;
 };
@@ -65,6 +67,11 @@ struct Exchange {
 // YYYYMMDDTHHMMSSZ, makes the signature kWrong.
 void InspectResponse(Exchange& exchange, std::string_view method, std::string_view host_path,
                      const signing::Signer& signer);
+
+// A verified answer is only trusted when its x-amz-date is within `max_skew` of `exchange.received_at`, either
+// way: the signature covers the date, so an old signed answer replayed later (or one from a server whose clock is
+// far off) shows up here. Turns kVerified into kStale (with signature_detail) otherwise; anything else is left.
+void CheckResponseDate(Exchange& exchange, core::Millis max_skew);
 
 // Retry-After is unsigned on 429/503 (a proxy may send anything): longer waits are cut to this. [unknown]
 inline constexpr std::int64_t kMaxRetryAfterSeconds = 3600;
@@ -80,9 +87,9 @@ using BodyReader = std::function<std::optional<std::string>(const core::JsonValu
 
 // The one place outcomes are decided (docs/amazon-pay-protocol.md §5, core/check.h):
 //   transport timeout -> kTimeout; refused/reset/TLS -> kNetwork; truncated -> kMalformed;
-//   2xx: signature missing or wrong -> kBadSignature; body not JSON -> kMalformed; read_body's error -> kMalformed;
+//   2xx: signature missing, wrong or stale (x-amz-date out of bounds) -> kBadSignature; body not JSON -> kMalformed; read_body's error -> kMalformed;
 //        otherwise kObserved;
-//   non-2xx carrying a signature that does not verify -> kBadSignature;
+//   non-2xx carrying a signature that does not verify or is stale -> kBadSignature;
 //   400 InvalidChargeId / InvalidRefundId -> kNotFound; other 400 -> kInvalidRequest (code and message);
 //   400 without a JSON error body -> kMalformed; 401/403 -> kAuth; 429, 503 -> kRateLimited (Retry-After);
 //   other 5xx -> kHttp5xx; 408 -> kTimeout; anything else -> kInvalidRequest.

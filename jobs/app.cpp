@@ -4,6 +4,7 @@
 #include <iostream>
 #include <new>
 #include <optional>
+#include <string>
 
 #include "config/load.h"
 #include "core/ports.h"
@@ -20,7 +21,7 @@ namespace payrecon::jobs {
 namespace {
 
 // Loads what the command needs and runs its handler from the command table.
-int Dispatch(CommandLine& cl, std::ostream& out) {
+int Dispatch(CommandLine& cl, const std::atomic<bool>& interrupt, std::ostream& out) {
   const CommandSpec& spec = SpecOf(cl.command);
   config::Settings settings;
   if (!spec.needs_config) {
@@ -35,13 +36,20 @@ int Dispatch(CommandLine& cl, std::ostream& out) {
   options.read_secrets = spec.needs_gateway && !cl.offline;
   options.origin = cl.config_origin;
   settings = config::Load(cl.config_path, env, options);
-  const std::atomic<bool>& interrupt = InstallStopSignals();
+  if (interrupt.load()) {
+    // Stopped while starting up: nothing has changed yet, and the exit code says so like any other stop.
+    throw JobError(ExitCode::kInterrupted,
+                   "interrupted by signal " + std::to_string(StopSignal()) + " before the command started");
+  }
   return spec.handler(CommandContext{cl, settings, interrupt, out});
 }
 
 }  // namespace
 
 int Main(const std::vector<std::string>& args, std::ostream& out) {
+  // First of all: a SIGTERM from a supervisor that arrives while the configuration loads must still end the
+  // process with the documented exit 6, not with the default action's 143.
+  const std::atomic<bool>& interrupt = InstallStopSignals();
   // `payrecon` alone is a usage error: the usage goes to stderr and the exit code is 2, so a scheduler entry
   // that lost its command fails visibly instead of looking like a successful `help`.
   if (args.empty()) {
@@ -60,7 +68,7 @@ int Main(const std::vector<std::string>& args, std::ostream& out) {
     cl = ParseCommandLine(args);
     if (cl.log_format) SetLogFormat(*cl.log_format);
     if (cl.log_level) SetLogLevel(*cl.log_level);
-    return Dispatch(cl, out);
+    return Dispatch(cl, interrupt, out);
   } catch (const CommandLineError& e) {
     LogError(std::string(e.what()) + "; " + e.Hint());
     return ToInt(e.code());

@@ -60,9 +60,12 @@ int CommandImport(const CommandContext& ctx) {
   // back, so memory stays flat for large files and a bad file imports nothing.
   db::TransactionsImporter importer(db.connection());
   bool streaming = true;
-  core::ImportCsvParser parser([&](const core::ImportRow& row) {
-    if (streaming) importer.Add(row);
-  });
+  const core::Instant now = env::WallNow();
+  core::ImportCsvParser parser(
+      [&](const core::ImportRow& row) {
+        if (streaming) importer.Add(row);
+      },
+      now);
   std::string chunk(1 << 16, '\0');
   while (in) {
     in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
@@ -87,7 +90,7 @@ int CommandImport(const CommandContext& ctx) {
     throw JobError(ExitCode::kUsage, "import file \"" + path + "\" rejected: " + std::to_string(problems.size()) +
                                          " bad line(s); nothing imported");
   }
-  const db::ImportResult r = importer.Commit(env::WallNow());
+  const db::ImportResult r = importer.Commit(now);
   LogInfo("imported \"" + path + "\": " + std::to_string(r.inserted) + " inserted, " + std::to_string(r.skipped) +
           " already present");
   ctx.out << "{\"inserted\":" << r.inserted << ",\"skipped\":" << r.skipped << "}\n" << std::flush;
@@ -98,6 +101,11 @@ int CommandReport(const CommandContext& ctx) {
   const std::string& run_id = ctx.command_line.run_id;
   Database db(ctx.settings.database.conninfo);
   db.RequireCurrentSchema();
+  // A run whose process died without recording its end is closed as abandoned first (same rule as at the start
+  // of every run), so its report never reads as a clean exit.
+  if (!db.store().RunsMarkAbandoned(env::WallNow(), ctx.settings.worker.lease, run_id).empty()) {
+    LogWarn("run '" + run_id + "' never recorded its end and holds no claims: marked abandoned");
+  }
   auto run = db.store().RunGet(run_id);
   if (!run) throw JobError(ExitCode::kUsage, "run '" + run_id + "' not found");
 
@@ -107,9 +115,14 @@ int CommandReport(const CommandContext& ctx) {
   summary.mode = run->mode;
   summary.dry_run = run->dry_run;
   summary.report_dir = report.final_path();
-  summary.exit_code = run->exit_code.value_or(0);
+  summary.exit_code = run->exit_code.value_or(core::kExitCodeUnknown);
+  if (!run->finished_at) {
+    summary.outcome = "running";
+  } else if (!run->exit_code) {
+    summary.outcome = run->outcome.empty() ? "abandoned" : run->outcome;
+  }
   summary.started_at = run->started_at;
-  summary.finished_at = run->finished_at.value_or(run->started_at);
+  summary.finished_at = run->finished_at.value_or(env::WallNow());
   const RunCounts counts = CountsFromJson(run->counts_json);
   SummaryFromCounts(counts, summary);
   WriteRunRows(db, run_id, report, summary);

@@ -18,6 +18,10 @@ class Forwarding : public core::TransactionStore {
   }
   core::ApplyResult TransactionsApply(const core::ApplyParams& p) override { return store_.TransactionsApply(p); }
   void LeasesRelease(const core::ReleaseParams& p) override { store_.LeasesRelease(p); }
+  std::vector<std::int64_t> LeasesRenew(const core::RenewParams& p) override { return store_.LeasesRenew(p); }
+  std::vector<std::int64_t> TransactionsHeldInWindow(const core::WindowHeldParams& p) override {
+    return store_.TransactionsHeldInWindow(p);
+  }
 
  private:
   db::PgStore& store_;
@@ -34,12 +38,19 @@ Database::Database(const std::string& conninfo)
         conn_.Reconnect();
         return std::make_unique<Forwarding>(store_);
       },
-      [this](SteadyTime first_failure) { return give_up_at_(first_failure); }, &Database::IsTransient);
+      [this](SteadyTime first_failure) { return give_up_at_(first_failure); }, &Database::IsTransient,
+      [this] { return interrupt_; });
 }
 
 void Database::RequireCurrentSchema() { db::SchemaRequireCurrent(conn_); }
 
 bool Database::IsTransient(const core::StoreUnavailable& e) {
+  if (NeedsReconnect(e)) return true;
+  const auto* q = dynamic_cast<const db::QueryError*>(&e);
+  return q && (q->sqlstate() == "40P01" || q->sqlstate() == "40001");
+}
+
+bool Database::NeedsReconnect(const core::StoreUnavailable& e) {
   return dynamic_cast<const db::ConnectionLost*>(&e) != nullptr;
 }
 

@@ -2,6 +2,7 @@
 // The job's database: one connection, the PgStore over it, and retries across a lost connection (reconnect with
 // back-off until the run's give-up time; then StoreUnavailable, exit 3). Used from one thread (the runner's
 // coordinating thread and the command around it).
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -20,6 +21,8 @@ class Database {
 
   // From now on a lost connection is retried until give_up_at(first failure).
   void SetGiveUp(ReconnectingStore::Deadline give_up_at) { give_up_at_ = std::move(give_up_at); }
+  // From now on a stop request ends any wait for the database with JobError(kInterrupted) (null: waits go on).
+  void SetInterrupt(const std::atomic<bool>* interrupt) { interrupt_ = interrupt; }
 
   // Throws db::SchemaBehind when the schema is behind this binary.
   void RequireCurrentSchema();
@@ -27,8 +30,10 @@ class Database {
   // Runs f(PgStore&), reconnecting and retrying while the connection is lost.
   template <class F>
   auto Retry(const char* what, F&& f) {
-    RetryPolicy policy{give_up_at_, &Database::IsTransient};
-    return RetryWhileUnavailable(what, policy, [this] { reconnect_ = true; }, [&] {
+    RetryPolicy policy{give_up_at_, &Database::IsTransient, interrupt_};
+    return RetryWhileUnavailable(what, policy, [this](const core::StoreUnavailable& e) {
+      if (NeedsReconnect(e)) reconnect_ = true;
+    }, [&] {
       if (reconnect_) {
         conn_.Reconnect();
         reconnect_ = false;
@@ -43,13 +48,17 @@ class Database {
   db::Connection& connection() { return conn_; }
   db::PgStore& store() { return store_; }
 
+  // A lost connection, a deadlock (SQLSTATE 40P01) or a serialization failure (40001): every store call is one
+  // statement in its own transaction, so trying it again is safe; only a lost connection needs a reconnect.
   static bool IsTransient(const core::StoreUnavailable& e);
+  static bool NeedsReconnect(const core::StoreUnavailable& e);
 
  private:
   db::Connection conn_;
   db::PgStore store_;
   ReconnectingStore::Deadline give_up_at_;
   bool reconnect_ = false;
+  const std::atomic<bool>* interrupt_ = nullptr;
   std::unique_ptr<ReconnectingStore> transactions_;
 };
 

@@ -7,34 +7,69 @@ namespace payrecon::jobs {
 
 namespace {
 using std::chrono::duration_cast;
-constexpr std::chrono::seconds kRecoveryStep{1};
-// The window within which at most the rate's worth of calls start: a second, plus room for the calls' travel.
-constexpr std::chrono::milliseconds kWindow{1010};
+constexpr double kMinFloorRps = 1.0;
+constexpr double kFloorShare = 1.0 / 10;
+constexpr double kRecoveryShare = 1.0 / 10;
+constexpr double kMaxDecrease = 0.5;  // a window's decrease at most halves the rate
+// After this many idle windows the history is forgotten at once instead of window by window.
+constexpr int kMaxWindowsRolled = 64;
 }  // namespace
 
-RateSchedule::RateSchedule(double max_rps, int burst)
-    : max_rps_(max_rps > 0 ? max_rps : 0), rate_(max_rps_), burst_(std::max(1, burst)) {}
+RateSchedule::RateSchedule(double max_rps, int burst, ThrottleOptions throttle)
+    : max_rps_(max_rps > 0 ? max_rps : 0), burst_(std::max(1, burst)), throttle_(throttle) {}
 
-void RateSchedule::Recover(TimePoint now) {
-  if (!slowed_ || now < paused_until_) return;
-  while (slowed_ && now - last_change_ >= kRecoveryStep) {
-    rate_ = std::min(max_rps_, rate_ + max_rps_ / 10);
-    last_change_ += kRecoveryStep;
-    if (rate_ >= max_rps_) slowed_ = false;
+void RateSchedule::CloseWindow() {
+  if (slowed_) {
+    const double floor = std::max(kMinFloorRps, ceiling_ * kFloorShare);
+    if (throttled_ > 0) {
+      const double share = static_cast<double>(throttled_) / static_cast<double>(std::max(answers_, throttled_));
+      rate_ = std::min(ceiling_, rate_ + ceiling_ * kRecoveryShare) * std::max(kMaxDecrease, 1.0 - share);
+      rate_ = std::max(rate_, floor);
+    } else if (rate_ >= ceiling_) {
+      slowed_ = false;  // a calm window at the ceiling: let go
+    } else {
+      rate_ = std::min(ceiling_, rate_ + ceiling_ * kRecoveryShare);
+    }
+  }
+  last_window_starts_ = starts_;
+  starts_ = answers_ = throttled_ = 0;
+  brief_pause_used_ = false;
+}
+
+void RateSchedule::Roll(TimePoint now) {
+  if (!window_started_) {
+    window_started_ = true;
+    window_start_ = now;
+    return;
+  }
+  int rolled = 0;
+  while (now - window_start_ >= kThrottleWindow) {
+    CloseWindow();
+    window_start_ += kThrottleWindow;
+    if (++rolled == kMaxWindowsRolled) {
+      // Idle for a long time: whatever the rate was, it has long recovered.
+      if (slowed_ && max_rps_ <= 0) slowed_ = false;
+      if (slowed_) rate_ = ceiling_;
+      window_start_ = now;
+      last_window_starts_ = 0;
+      break;
+    }
   }
 }
 
 RateSchedule::TimePoint RateSchedule::Reserve(TimePoint now) {
-  Recover(now);
+  Roll(now);
+  ++starts_;
   TimePoint start = std::max(now, paused_until_);
-  if (rate_ <= 0) return start;  // unlimited
-  const auto interval = duration_cast<Duration>(std::chrono::duration<double>(1.0 / rate_));
+  const double rate = current_rps();
+  if (rate <= 0) return start;  // unlimited
+  const auto interval = duration_cast<Duration>(std::chrono::duration<double>(1.0 / rate));
   // GCRA: next_free_ is the theoretical start of the next call; idling earns at most `burst_` calls at once.
   start = std::max(start, next_free_ - interval * (burst_ - 1));
-  // The sliding window: the call `per_window` starts back must be a whole window earlier.
-  const auto per_window = static_cast<std::size_t>(std::max(1.0, rate_));
+  // The sliding window: the call the rate's worth of reservations back must be a whole window earlier.
+  const auto per_window = static_cast<std::size_t>(std::max(1.0, rate));
   while (recent_.size() > per_window) recent_.pop_front();
-  if (recent_.size() == per_window) start = std::max(start, recent_.front() + kWindow);
+  if (recent_.size() == per_window) start = std::max(start, recent_.front() + kRateWindow);
   recent_.push_back(start);
   if (recent_.size() > per_window) recent_.pop_front();
   next_free_ = std::max(next_free_, start) + interval;
@@ -42,23 +77,57 @@ RateSchedule::TimePoint RateSchedule::Reserve(TimePoint now) {
 }
 
 RateSchedule::TimePoint RateSchedule::Admit(TimePoint now) {
-  if (rate_ <= 0) return now;
+  const double rate = current_rps();
+  if (rate <= 0) return now;
   // Threads wake late on a busy machine: reservations kept the spacing, this keeps the window on the actual starts.
-  const auto per_window = static_cast<std::size_t>(std::max(1.0, rate_));
+  const auto per_window = static_cast<std::size_t>(std::max(1.0, rate));
   while (started_.size() > per_window) started_.pop_front();
-  if (started_.size() == per_window && now < started_.front() + kWindow) return started_.front() + kWindow;
+  if (started_.size() == per_window && now < started_.front() + kRateWindow) return started_.front() + kRateWindow;
   started_.push_back(now);
   if (started_.size() > per_window) started_.pop_front();
   return now;
 }
 
-void RateSchedule::SlowDown(TimePoint now, Duration pause) {
-  const bool already_paused = now < paused_until_;
-  paused_until_ = std::max(paused_until_, now + pause);
-  if (max_rps_ <= 0 || already_paused) return;
-  rate_ = std::max(max_rps_ / 64, rate_ / 2);
-  slowed_ = true;
-  last_change_ = paused_until_;
+void RateSchedule::PauseUntil(TimePoint now, TimePoint until) {
+  if (throttle_.deadline) until = std::min(until, std::max(now, *throttle_.deadline));
+  if (until <= paused_until_) return;
+  paused_total_ += until - std::max(now, paused_until_);
+  paused_until_ = until;
+}
+
+void RateSchedule::Answered(TimePoint now, bool throttled, std::optional<Duration> retry_after) {
+  Roll(now);
+  ++answers_;
+  if (!throttled) return;
+  ++throttled_;
+  ++throttled_total_;
+  if (!slowed_) {
+    if (max_rps_ > 0) {
+      ceiling_ = max_rps_;
+    } else {
+      // No configured limit: the ceiling is the rate calls were starting at, from the last whole window or from
+      // this window so far, whichever is higher. Early in a window the sample is small and a generous estimate is
+      // the safe side: an underestimate would cap the run far below what the gateway takes, while an overestimate
+      // only costs a window or two of decreases.
+      const double window_s = std::chrono::duration<double>(kThrottleWindow).count();
+      double measured = last_window_starts_ >= 0 ? static_cast<double>(last_window_starts_) / window_s : 0;
+      const double so_far_s =
+          std::max(0.01, std::chrono::duration<double>(now - window_start_).count());
+      measured = std::max(measured, static_cast<double>(starts_) / so_far_s);
+      ceiling_ = std::max(kMinFloorRps, measured);
+    }
+    rate_ = ceiling_;
+    slowed_ = true;
+    next_free_ = std::max(next_free_, now);
+  }
+  const Duration said = retry_after.value_or(kThrottleWindow);
+  if (answers_ >= kFullPauseMinAnswers && 2 * throttled_ >= answers_) {
+    // Most calls are refused: the gateway means it. Everyone waits its Retry-After, within limits.
+    PauseUntil(now, now + std::min<Duration>(said, throttle_.retry_after_max));
+  } else if (!brief_pause_used_) {
+    brief_pause_used_ = true;
+    PauseUntil(now, now + std::min<Duration>(said, kThrottlePause));
+  }
 }
 
 bool RateLimiter::Acquire(const std::atomic<bool>& stop) {
@@ -81,14 +150,26 @@ bool RateLimiter::Acquire(const std::atomic<bool>& stop) {
   }
 }
 
-void RateLimiter::SlowDown(std::chrono::milliseconds pause) {
+void RateLimiter::Answered(bool throttled, std::optional<std::chrono::milliseconds> retry_after) {
   std::lock_guard lock(mu_);
-  schedule_.SlowDown(std::chrono::steady_clock::now(), pause);
+  std::optional<RateSchedule::Duration> ra;
+  if (retry_after) ra = *retry_after;
+  schedule_.Answered(std::chrono::steady_clock::now(), throttled, ra);
 }
 
 double RateLimiter::current_rps() const {
   std::lock_guard lock(mu_);
   return schedule_.current_rps();
+}
+
+std::chrono::milliseconds RateLimiter::paused_total() const {
+  std::lock_guard lock(mu_);
+  return duration_cast<std::chrono::milliseconds>(schedule_.paused_total());
+}
+
+std::int64_t RateLimiter::throttled() const {
+  std::lock_guard lock(mu_);
+  return schedule_.throttled();
 }
 
 }  // namespace payrecon::jobs

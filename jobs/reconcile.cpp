@@ -41,6 +41,8 @@ using SteadyClock = std::chrono::steady_clock;
 
 // A database blip right at the deadline still gets this long to come back before the run gives up (exit 3).
 constexpr std::chrono::seconds kMinReconnectWindow{5};
+// After a failure, closing the run's row and giving its claims back get this long (the database may be gone).
+constexpr std::chrono::seconds kCleanupWindow{1};
 // Failed checks are written to run_errors in batches of this many.
 constexpr std::size_t kErrorBatch = 500;
 
@@ -231,6 +233,7 @@ class ProgressLine {
 
 // What the metrics of a run are made of, filled in as the run gets there.
 struct RunOutcome {
+  bool started = false;  // the runs row exists (a new run's RunStart, or a resumed backfill)
   std::optional<RunStats> stats;
   std::optional<DatabaseGauges> database;
   bool dry_run = false;
@@ -270,10 +273,55 @@ class ProgressLog {
   SteadyClock::time_point last_;
 };
 
-void FailedRunLine(const CommandContext& ctx, core::RunSummary summary, ExitCode code) {
+// The runs row's outcome of a run that ended with an error.
+std::string FailureOutcome(ExitCode code) {
+  switch (code) {
+    case ExitCode::kDatabase: return "database_unavailable";
+    case ExitCode::kReports: return "reports_not_writable";
+    case ExitCode::kInterrupted: return "interrupted";
+    case ExitCode::kGateway: return "gateway_unusable";
+    case ExitCode::kUsage: return "usage";
+    default: return "failed";
+  }
+}
+
+// The stdout line of a run that ended with an error, with what it did until then (applied transitions and
+// raised discrepancies as the runner counted them: the database may be gone, so nothing is read back).
+void FailedRunLine(const CommandContext& ctx, core::RunSummary summary, const std::optional<RunStats>& stats,
+                   const RunCounts& prior, ExitCode code) {
   summary.exit_code = ToInt(code);
   summary.report_dir.clear();
+  if (stats) {
+    summary.checked = prior.checked + stats->checked;
+    summary.transitions = std::max(summary.transitions, stats->transitions);
+    summary.discrepancies = std::max(summary.discrepancies, stats->discrepancies);
+    summary.errors = std::max(summary.errors, stats->errors);
+  }
   ctx.out << core::RenderRunLine(summary) << '\n' << std::flush;
+}
+
+// A run that ends with an error still closes its row with the real counts, exit code and outcome, and gives its
+// claims back, whenever the database can be written: a short attempt (the database may be what failed; a stop
+// request must stay prompt). When it cannot, the claims expire with their lease and the next run or
+// `report --run` marks the row abandoned.
+void CloseFailedRun(Database& db, const std::string& run_id, const std::optional<RunStats>& stats,
+                    const RunCounts& prior, core::Instant finished_at, ExitCode code) {
+  db.SetInterrupt(nullptr);
+  db.SetGiveUp([](SteadyTime first_failure) { return first_failure + kCleanupWindow; });
+  try {
+    db.Retry("LeasesReleaseRun", [&](db::PgStore& store) { store.LeasesReleaseRun(run_id); });
+  } catch (const core::StoreUnavailable& e) {
+    LogWarn(std::string("claims not given back (they expire with their lease): ") + e.what());
+  }
+  RunCounts counts = prior;
+  if (stats) AddCounts(counts, CountsFrom(*stats));
+  counts.stop = FailureOutcome(code);
+  db::RunFinishParams p{run_id, finished_at, CountsToJson(counts), FailureOutcome(code), ToInt(code)};
+  try {
+    db.Retry("RunFinish", [&](db::PgStore& store) { store.RunFinish(p); });
+  } catch (const core::StoreUnavailable& e) {
+    LogWarn(std::string("run not recorded as finished (the next run marks it abandoned): ") + e.what());
+  }
 }
 
 int ReconcileBody(const CommandContext& ctx, Database& db, ReportWriter& report, core::RunSummary& summary,
@@ -285,6 +333,11 @@ long PeakRssMiB() {
   struct rusage ru {};
   if (::getrusage(RUSAGE_SELF, &ru) != 0) return -1;
   return ru.ru_maxrss / 1024;  // kilobytes on Linux
+}
+
+bool ThrottledOut(const RunStats& stats) {
+  return stats.stop == StopReason::kDeadline && stats.throttle_paused.count() > 0 &&
+         2 * stats.throttle_paused >= stats.elapsed;
 }
 
 // `discrepancies` is the run's count as recorded (read back from the database for a live run, so a retried apply
@@ -299,6 +352,8 @@ int ExitCodeFor(const RunStats& stats, std::int64_t discrepancies, bool strict) 
   }
   // Some merchants' credentials were refused while the others were reconciled: still an unusable gateway.
   if (!stats.auth_refused.empty()) return ToInt(ExitCode::kGateway);
+  // Stopped by its deadline after the gateway's throttling held every worker back for half its time or more.
+  if (ThrottledOut(stats)) return ToInt(ExitCode::kGateway);
   return strict && discrepancies > 0 ? ToInt(ExitCode::kNewDiscrepancies) : ToInt(ExitCode::kOk);
 }
 
@@ -323,6 +378,16 @@ int Reconcile(const CommandContext& ctx, RunOutcome& outcome) {
   Database db(s.database.conninfo);
   db.RequireCurrentSchema();
   db.SetGiveUp([deadline](SteadyTime first_failure) { return std::max(deadline, first_failure + kMinReconnectWindow); });
+  db.SetInterrupt(&ctx.interrupt);
+  if (!cl.dry_run) {
+    // Rows of runs that died without closing them (kill -9, a lost node, the database gone at the end).
+    const auto abandoned = db.Retry("RunsMarkAbandoned", [&](db::PgStore& store) {
+      return store.RunsMarkAbandoned(env::WallNow(), s.worker.lease);
+    });
+    for (const std::string& id : abandoned) {
+      LogWarn("run '" + id + "' never recorded its end and holds no claims: marked abandoned");
+    }
+  }
 
   std::string run_id;
   std::optional<Window> window;
@@ -359,15 +424,20 @@ int Reconcile(const CommandContext& ctx, RunOutcome& outcome) {
   summary.report_dir = report.final_path();
   summary.started_at = started_at;
 
-  // From here on the run has an id: a failure that ends it still prints its line (without reports).
+  // From here on the run has an id: a failure that ends it still prints its line (without reports) with the
+  // counts so far, and closes its row when the database lets it.
+  const auto fail = [&](ExitCode code) {
+    FailedRunLine(ctx, summary, outcome.stats, prior, code);
+    if (!cl.dry_run && outcome.started) CloseFailedRun(db, run_id, outcome.stats, prior, env::WallNow(), code);
+  };
   try {
     return ReconcileBody(ctx, db, report, summary, window, resume_after_id, prior, deadline, budget, merchants,
                          gateway_options, outcome);
   } catch (const core::StoreUnavailable&) {
-    FailedRunLine(ctx, summary, ExitCode::kDatabase);
+    fail(ExitCode::kDatabase);
     throw;
   } catch (const JobError& e) {
-    FailedRunLine(ctx, summary, e.code());
+    fail(e.code());
     if (!cl.dry_run && e.code() != ExitCode::kReports) {
       // The index shows the run as not finished; it cannot when the reports folder is what failed.
       try {
@@ -430,6 +500,12 @@ int CommandReconcile(const CommandContext& ctx) {
     LogError(mode + " failed", {{"mode", mode},
                                 {"exit_code", static_cast<std::int64_t>(code)},
                                 {"checked", st.checked},
+                                {"transitions", st.transitions},
+                                {"discrepancies", st.discrepancies},
+                                {"errors", st.errors},
+                                {"conflicts", st.conflicts},
+                                {"released", st.released},
+                                {"calls", st.calls},
                                 {"elapsed_ms", static_cast<std::int64_t>((env::WallNow() - started_at).count())}});
     publish(code);
     throw;
@@ -454,6 +530,7 @@ int ReconcileBody(const CommandContext& ctx, Database& db, ReportWriter& report,
     db::RunStartParams p{run_id, mode, ArgumentsJson(cl, window, budget), started_at, env::HostName(), false};
     db.Retry("RunStart", [&](db::PgStore& store) { store.RunStart(p); });
   }
+  outcome.started = true;
   {
     LogFields f = {{"mode", mode}, {"dry_run", cl.dry_run}, {"report_dir", report.final_path()}};
     if (window) {
@@ -478,6 +555,7 @@ int ReconcileBody(const CommandContext& ctx, Database& db, ReportWriter& report,
   wp.after_id = resume_after_id;
 
   std::unique_ptr<WorkSource> source;
+  ClaimWindowSource* window_source = nullptr;  // backfill: rows other runs held
   std::int64_t dry_cursor = 0;
   if (cl.dry_run) {
     // Read without claiming: pages of the window in id order; `run` keeps the pending ones due at its start.
@@ -499,10 +577,12 @@ int ReconcileBody(const CommandContext& ctx, Database& db, ReportWriter& report,
       return out;
     });
   } else if (backfill) {
-    source = std::make_unique<ClaimWindowSource>(db.transactions(), wp, [&](std::int64_t through) {
+    auto claiming = std::make_unique<ClaimWindowSource>(db.transactions(), wp, [&](std::int64_t through) {
       db::RunCheckpointParams p{run_id, through, CountsToJson(prior)};
       db.Retry("RunCheckpoint", [&](db::PgStore& store) { store.RunCheckpoint(p); });
     });
+    window_source = claiming.get();
+    source = std::move(claiming);
   } else {
     source = std::make_unique<ClaimDueSource>(db.transactions(), run_id, started_at, s.worker.lease);
   }
@@ -534,6 +614,7 @@ int ReconcileBody(const CommandContext& ctx, Database& db, ReportWriter& report,
     options.claim_valid_for = std::max(std::chrono::milliseconds{0}, s.worker.lease - call);
   }
   options.policy = s.worker.ToPolicy();
+  options.retry_after_max = s.worker.retry_after_max;
 
   RunnerDeps deps;
   deps.source = source.get();
@@ -550,7 +631,14 @@ int ReconcileBody(const CommandContext& ctx, Database& db, ReportWriter& report,
     progress_log.Maybe(so_far);
   };
 
-  const RunStats& stats = outcome.stats.emplace(Runner(options, deps).Run());
+  Runner runner(options, deps);
+  try {
+    outcome.stats.emplace(runner.Run());
+  } catch (...) {
+    outcome.stats.emplace(runner.stats());  // the failure path reports and records what was applied
+    throw;
+  }
+  const RunStats& stats = *outcome.stats;
   progress.End();
   if (!cl.dry_run) error_recorder.Flush();
 
@@ -588,6 +676,27 @@ int ReconcileBody(const CommandContext& ctx, Database& db, ReportWriter& report,
     LogWarn(std::to_string(stats.expired_claims) +
             " claims waited longer than their lease allows and were given back unchecked: raise worker.lease or"
             " lower worker.batch_size");
+  }
+  if (window_source && window_source->unverified() > 0) {
+    LogWarn(std::to_string(window_source->unverified()) + " transactions of the window were held by another run "
+                "until the end and are not verified: 'backfill --resume " + run_id + "' checks them",
+            {{"unverified", static_cast<std::int64_t>(window_source->unverified())}});
+  }
+  if (stats.throttled > 0) {
+    const LogFields f = {{"throttled", stats.throttled},
+                         {"paused_ms", static_cast<std::int64_t>(stats.throttle_paused.count())},
+                         {"elapsed_ms", static_cast<std::int64_t>(stats.elapsed.count())}};
+    if (ThrottledOut(stats)) {
+      LogError("the gateway throttled the run until its deadline: " + std::to_string(stats.throttled) +
+                   " answers were 429/503 and every worker was held back for half the run or more (exit 4); lower "
+                   "worker.max_rps or ask the gateway team for a higher limit",
+               f);
+    } else {
+      LogWarn("the gateway throttled " + std::to_string(stats.throttled) + " answers (429/503): those transactions "
+                  "wait their Retry-After, and every worker was held back " +
+                  std::to_string(stats.throttle_paused.count()) + " ms in all",
+              f);
+    }
   }
   switch (stats.stop) {
     case StopReason::kInterrupted: LogWarn("interrupted by a signal: claims released, reports written"); break;

@@ -33,6 +33,7 @@ gateway::GatewayOptions GatewayOptionsFrom(const config::AmazonPaySettings& a) {
   o.user_ip = a.user_ip;
   o.user_agent = a.user_agent;
   o.expires_seconds = a.expires;
+  o.response_max_skew = a.response_max_skew;
   return o;
 }
 

@@ -10,6 +10,8 @@
 #include <set>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
+#include <memory>
 #include <utility>
 
 #include "core/status.h"
@@ -36,7 +38,6 @@ using SteadyClock = std::chrono::steady_clock;
 
 // The gateway adapter's answer for a merchant it holds no credentials for (no call was made).
 constexpr std::string_view kMerchantNotConfigured = "MerchantNotConfigured";
-constexpr std::chrono::milliseconds kDefaultRetryAfter{1000};
 constexpr std::chrono::milliseconds kCoordinatorTick{50};
 
 std::int64_t MicrosSince(SteadyClock::time_point start) {
@@ -51,10 +52,21 @@ struct Result {
   bool hold = false;
 };
 
+// When the claims of one batch stop being valid (steady clock ticks), shared by its queue entries and moved
+// later by each lease renewal.
+using ValidUntil = std::shared_ptr<std::atomic<SteadyClock::rep>>;
+
 // A claimed transaction and the time after which it must not be checked any more (its lease may be gone).
 struct Claimed {
   core::Transaction transaction;
-  std::optional<SteadyClock::time_point> valid_until;
+  ValidUntil valid_until;  // null: no limit
+};
+
+// The leases of one claimed batch, renewed while some of it still waits for its check.
+struct BatchLease {
+  ValidUntil valid_until;
+  std::vector<std::int64_t> ids;
+  SteadyClock::time_point renew_at;
 };
 
 // 401/403 streaks per merchant: one merchant's revoked key must not stop the others' reconciliation.
@@ -91,8 +103,9 @@ class AuthTracker {
 
 // State shared by the coordinating thread and the workers.
 struct Shared {
-  Shared(std::size_t capacity, double max_rps, int burst, int auth_threshold, int merchant_count)
-      : work(capacity), limiter(max_rps, burst), auth(auth_threshold, merchant_count) {}
+  Shared(std::size_t capacity, double max_rps, int burst, ThrottleOptions throttle, int auth_threshold,
+         int merchant_count)
+      : work(capacity), limiter(max_rps, burst, throttle), auth(auth_threshold, merchant_count) {}
 
   BoundedQueue<Claimed> work;
   RateLimiter limiter;
@@ -142,7 +155,8 @@ void WorkerLoop(Shared& shared, const RunnerOptions& options, const RunnerDeps& 
         shared.Push(std::move(r));
         continue;
       }
-      if (claimed->valid_until && SteadyClock::now() > *claimed->valid_until) {
+      if (claimed->valid_until &&
+          SteadyClock::now() > SteadyClock::time_point(SteadyClock::duration(claimed->valid_until->load()))) {
         // Waited too long (rate limiting, a slow gateway): another run may own it by now. Kept until the run
         // ends rather than released now: a released row is due again, and this run would claim it once more.
         shared.expired.fetch_add(1);
@@ -153,6 +167,12 @@ void WorkerLoop(Shared& shared, const RunnerOptions& options, const RunnerDeps& 
       }
       r.record.check = checker->StatusCheck(core::StatusQuery{t.merchant_id, t.kind, t.merchant_txn_id, false});
       shared.calls.fetch_add(1);
+      {
+        const core::CheckResult& c = r.record.check;
+        std::optional<std::chrono::milliseconds> retry_after;
+        if (c.retry_after_seconds) retry_after = std::chrono::seconds(std::max<std::int64_t>(0, *c.retry_after_seconds));
+        shared.limiter.Answered(c.outcome == core::CheckOutcome::kRateLimited, retry_after);
+      }
       const core::CheckResult& c = r.record.check;
       if (c.outcome == core::CheckOutcome::kInvalidRequest && c.http_status == 0 &&
           c.gateway_code == kMerchantNotConfigured) {
@@ -169,10 +189,6 @@ void WorkerLoop(Shared& shared, const RunnerOptions& options, const RunnerDeps& 
     r.record.checked_at = now;
     r.checked = true;
     const core::Decision& d = r.record.decision;
-    if (d.slow_down) {
-      shared.limiter.SlowDown(d.retry_after_seconds ? std::chrono::milliseconds(*d.retry_after_seconds * 1000)
-                                                    : kDefaultRetryAfter);
-    }
     if (d.auth_failure) {
       // Not the transaction's fault: its attempts are not spent, its claim is given back when the run ends.
       r.release = true;
@@ -269,7 +285,11 @@ RunStats Runner::Run() {
   const int batch = options_.batch_size;
   const std::size_t max_outstanding = static_cast<std::size_t>(2 * batch + options_.in_flight);
   const int burst = std::max(1, std::min(options_.in_flight, static_cast<int>(options_.max_rps / 10)));
-  Shared shared(max_outstanding, options_.max_rps, burst, options_.auth_failures_to_stop, options_.merchant_count);
+  ThrottleOptions throttle;
+  throttle.retry_after_max = options_.retry_after_max;
+  throttle.deadline = options_.deadline;
+  Shared shared(max_outstanding, options_.max_rps, burst, throttle, options_.auth_failures_to_stop,
+                options_.merchant_count);
 
   std::vector<std::thread> workers;
   workers.reserve(static_cast<std::size_t>(options_.in_flight));
@@ -281,11 +301,14 @@ RunStats Runner::Run() {
     }
   };
 
-  RunStats stats;
+  RunStats& stats = stats_;
+  stats = RunStats();
   ProgressTracker progress;
   std::size_t outstanding = 0;  // handed out by the source, not yet applied or released
   std::vector<Result> pending;  // results waiting to be applied
   std::vector<std::int64_t> held;  // claims kept until the end of the run
+  std::deque<BatchLease> leases;   // batches whose claims may still need renewing
+  std::unordered_set<std::int64_t> waiting;  // handed out, no result back yet
   bool claiming_done = false;
   bool stopping = false;
   auto last_apply = SteadyClock::now();
@@ -361,6 +384,40 @@ RunStats Runner::Run() {
     last_apply = SteadyClock::now();
   };
 
+  // Claims still waiting for their check get their leases extended half-way through their validity, so a long
+  // queue (rate limiting, a slow gateway) does not lose them to another run or give them back unchecked.
+  auto renew_leases = [&] {
+    const auto now = SteadyClock::now();
+    for (auto it = leases.begin(); it != leases.end();) {
+      std::erase_if(it->ids, [&](std::int64_t id) { return waiting.count(id) == 0; });
+      if (it->ids.empty()) {
+        it = leases.erase(it);
+        continue;
+      }
+      if (now >= it->renew_at) {
+        const std::size_t want = it->ids.size();
+        const std::size_t renewed = deps_.source->Renew(it->ids, deps_.now()).size();
+        if (renewed == want) {
+          it->valid_until->store((now + *options_.claim_valid_for).time_since_epoch().count());
+          it->renew_at = now + *options_.claim_valid_for / 2;
+          stats.renewed += static_cast<std::int64_t>(renewed);
+        } else {
+          it->renew_at = SteadyClock::time_point::max();  // some were lost: let the batch expire as claimed
+        }
+      }
+      ++it;
+    }
+  };
+
+  auto finish_stats = [&] {
+    stats.calls = shared.calls.load();
+    stats.expired_claims = shared.expired.load();
+    stats.throttled = shared.limiter.throttled();
+    stats.throttle_paused = shared.limiter.paused_total();
+    stats.auth_refused = shared.auth.RefusedMerchants();
+    stats.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - started);
+  };
+
   auto begin_stop = [&](StopReason reason) {
     stopping = true;
     stats.stop = reason;
@@ -370,6 +427,7 @@ RunStats Runner::Run() {
       Result r;
       r.record.transaction = std::move(c.transaction);
       r.release = true;
+      waiting.erase(r.record.transaction.id);
       pending.push_back(std::move(r));
     }
   };
@@ -407,9 +465,17 @@ RunStats Runner::Run() {
           progress.OnBatch(got);
           stats.claimed += static_cast<std::int64_t>(got.size());
           outstanding += got.size();
+          for (const core::Transaction& t : got) waiting.insert(t.id);
           claimed_full = static_cast<std::int64_t>(got.size()) == want;
-          std::optional<SteadyClock::time_point> valid_until;
-          if (options_.claim_valid_for) valid_until = SteadyClock::now() + *options_.claim_valid_for;
+          ValidUntil valid_until;
+          if (options_.claim_valid_for) {
+            const auto now = SteadyClock::now();
+            valid_until = std::make_shared<std::atomic<SteadyClock::rep>>(
+                (now + *options_.claim_valid_for).time_since_epoch().count());
+            BatchLease lease{valid_until, {}, now + *options_.claim_valid_for / 2};
+            for (const core::Transaction& t : got) lease.ids.push_back(t.id);
+            leases.push_back(std::move(lease));
+          }
           for (core::Transaction& t : got) {
             [[maybe_unused]] const bool pushed = shared.work.TryPush(Claimed{std::move(t), valid_until});
             assert(pushed);  // capacity is max_outstanding
@@ -432,7 +498,10 @@ RunStats Runner::Run() {
           });
         }
         if (shared.worker_error) std::rethrow_exception(shared.worker_error);
-        for (Result& r : shared.results) pending.push_back(std::move(r));
+        for (Result& r : shared.results) {
+          waiting.erase(r.record.transaction.id);
+          pending.push_back(std::move(r));
+        }
         shared.results.clear();
       }
 
@@ -443,6 +512,7 @@ RunStats Runner::Run() {
         flush();
       }
       if (finishing && outstanding == 0) break;
+      if (!stopping) renew_leases();
 
       if (deps_.on_progress && SteadyClock::now() - last_progress >= std::chrono::seconds(1)) {
         deps_.on_progress(stats);
@@ -453,12 +523,11 @@ RunStats Runner::Run() {
     if (!held.empty()) deps_.source->Release(std::move(held));
   } catch (...) {
     join_all();
+    // What was applied before the failure is real work: the caller reports it (stats()) with the failure.
+    finish_stats();
     throw;
   }
-  stats.calls = shared.calls.load();
-  stats.expired_claims = shared.expired.load();
-  stats.auth_refused = shared.auth.RefusedMerchants();
-  stats.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - started);
+  finish_stats();
   if (deps_.on_progress) deps_.on_progress(stats);
   return stats;
 }

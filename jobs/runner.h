@@ -39,6 +39,12 @@ class WorkSource {
   virtual void Release(std::vector<std::int64_t> ids) = 0;
   // Every transaction handed out with an id <= `id` is done (applied or found conflicting): backfill progress.
   virtual void Progress(std::int64_t id) { (void)id; }
+  // Extends the leases of claims still waiting for their check; returns the ids extended. Sources without
+  // leases (dry runs) have nothing to extend and return them all.
+  virtual std::vector<std::int64_t> Renew(std::vector<std::int64_t> ids, core::Instant now) {
+    (void)now;
+    return ids;
+  }
 };
 
 // One checked transaction, as the reports see it.
@@ -84,6 +90,8 @@ struct RunnerOptions {
   // run may hold it, so it is given back unchecked. nullopt: no limit (dry runs hold no leases).
   std::optional<std::chrono::milliseconds> claim_valid_for;
   std::chrono::milliseconds apply_interval{200};  // results wait at most this long before being applied
+  // The longest a gateway's Retry-After holds every worker back (jobs/rate_limiter.h); the deadline caps it too.
+  std::chrono::milliseconds retry_after_max{60'000};
   core::Policy policy;
 };
 
@@ -122,6 +130,9 @@ struct RunStats {
   std::map<core::CheckOutcome, std::int64_t> by_error;
   std::vector<std::string> auth_refused;  // merchants whose credentials the gateway refused (exit 4 at the end)
   std::int64_t expired_claims = 0;        // given back unchecked because their lease was about to run out
+  std::int64_t renewed = 0;               // claim leases extended while they waited
+  std::int64_t throttled = 0;             // 429/503 answers
+  std::chrono::milliseconds throttle_paused{0};  // how long every worker was held back by them
   // Checked transactions by kind and check outcome (a merchant without credentials counts as INVALID_REQUEST):
   // a fixed table, so the count per check is one increment.
   std::array<std::array<std::int64_t, kCheckOutcomeCount>, std::size(core::kAllKinds)> by_kind_outcome{};
@@ -141,12 +152,16 @@ class Runner {
  public:
   Runner(RunnerOptions options, RunnerDeps deps);
   // Runs to completion (see StopReason). Throws core::StoreUnavailable when the source fails and JobError from
-  // the observer; in both cases the workers are stopped and joined first and nothing in flight is applied.
+  // the observer or the source (a stop request while the database is away); in every case the workers are
+  // stopped and joined first and nothing in flight is applied.
   RunStats Run();
+  // The counts of the last Run, also after it threw: what was applied before the failure.
+  const RunStats& stats() const { return stats_; }
 
  private:
   RunnerOptions options_;
   RunnerDeps deps_;
+  RunStats stats_;
 };
 
 }  // namespace payrecon::jobs

@@ -3,6 +3,7 @@
 // database changes, not even a lease).
 #include <cstdint>
 #include <functional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,7 @@ class ClaimDueSource : public WorkSource {
   std::vector<core::Transaction> Next(int max, core::Instant now) override;
   core::ApplyResult Apply(std::vector<core::TransactionUpdate> updates, core::Instant now) override;
   void Release(std::vector<std::int64_t> ids) override;
+  std::vector<std::int64_t> Renew(std::vector<std::int64_t> ids, core::Instant now) override;
 
  private:
   core::TransactionStore& store_;
@@ -29,6 +31,9 @@ class ClaimDueSource : public WorkSource {
 
 // `backfill`: every transaction created in a window, pending or final, in id order after `params.after_id`.
 // `save_progress` receives the id through which everything is done (stored in the run's row for --resume).
+// Rows another run holds when the scan reaches them are not skipped for good: they are remembered, claimed
+// again once the scan is through (by then that run has usually finished with them), and the resume point never
+// passes one that is still unverified, so `backfill --resume` checks what this run could not.
 class ClaimWindowSource : public WorkSource {
  public:
   ClaimWindowSource(core::TransactionStore& store, core::WindowClaimParams params,
@@ -37,11 +42,21 @@ class ClaimWindowSource : public WorkSource {
   core::ApplyResult Apply(std::vector<core::TransactionUpdate> updates, core::Instant now) override;
   void Release(std::vector<std::int64_t> ids) override;
   void Progress(std::int64_t id) override;
+  std::vector<std::int64_t> Renew(std::vector<std::int64_t> ids, core::Instant now) override;
+
+  // Window rows that were held by another run and are not verified by this one (yet).
+  std::size_t unverified() const { return held_.size() + revisiting_.size(); }
 
  private:
   core::TransactionStore& store_;
   core::WindowClaimParams params_;
   std::function<void(std::int64_t)> save_progress_;
+  bool scan_done_ = false;
+  bool revisited_ = false;
+  std::set<std::int64_t> held_;        // passed over, not claimed yet
+  std::set<std::int64_t> revisiting_;  // claimed on the second pass, not applied yet
+  std::int64_t saved_ = 0;             // the last resume point saved
+  std::int64_t done_through_ = 0;      // the highest id the runner reported done through
 };
 
 // Dry runs: pages through `list(after_id, max)` (transactions in id order, read without locking or claiming)

@@ -13,8 +13,10 @@ using payrecon::testing::TestDatabase;
 
 namespace {
 
+core::Instant Now() { return std::chrono::time_point_cast<core::Millis>(std::chrono::system_clock::now()); }
+
 std::vector<core::ImportRow> Rows(const std::string& csv) {
-  auto parsed = core::ImportCsvParse(csv);
+  auto parsed = core::ImportCsvParse(csv, Now());
   for (const auto& p : parsed.problems) BOOST_TEST_MESSAGE(p.ToString());
   BOOST_REQUIRE(parsed.problems.empty());
   return parsed.rows;
@@ -137,7 +139,7 @@ BOOST_AUTO_TEST_CASE(a_hostile_file_imports_nothing) {
   auto conn = tdb.Connect();
   const std::string hostile = kGood + "charge,M1,c9,,,1e3,INR,CapturePending,2026-01-01T00:00:00Z\n";
   db::TransactionsImporter importer(*conn);
-  core::ImportCsvParser parser([&](const core::ImportRow& row) { importer.Add(row); });
+  core::ImportCsvParser parser([&](const core::ImportRow& row) { importer.Add(row); }, Now());
   parser.Feed(hostile);
   parser.Finish();
   BOOST_REQUIRE(parser.problems().size() == 1u);

@@ -94,7 +94,13 @@ BOOST_AUTO_TEST_CASE(listings_and_window_claims_use_their_indexes_on_a_never_ana
   RequireIndexPlan(Explain(*conn, true, db::sql::kTransactionsListDue, {"1893456000000", "1000"}), "transactions_due");
   RequireIndexPlan(Explain(*conn, true, db::sql::kTransactionsClaimWindow,
                            {"run-1", "1893456000000", "1893456300000", "1000", "0", "1893456000000", nullptr, nullptr,
-                            "0"}),
+                            "0", nullptr}),
+                   "transactions_pkey");
+  // The rows a backfill claim passed over (held by another run), and a run renewing its waiting claims.
+  RequireIndexPlan(Explain(*conn, true, db::sql::kTransactionsHeldInWindow,
+                           {"0", "1893456000000", nullptr, nullptr, "0", "5000", "{1,2,3}"}),
+                   "transactions_pkey");
+  RequireIndexPlan(Explain(*conn, true, db::sql::kLeasesRenew, {"run-1", "{1,2,3}", "1893456000000", "1893456300000"}),
                    "transactions_pkey");
   RequireIndexPlan(Explain(*conn, true, db::sql::kTransactionsListWindow,
                            {"run-1", "1893456000000", "1000", "0", "1893456000000", nullptr, nullptr, "0"}),
@@ -103,7 +109,7 @@ BOOST_AUTO_TEST_CASE(listings_and_window_claims_use_their_indexes_on_a_never_ana
   const std::string apply = Explain(*conn, true, db::sql::kTransactionsApply,
                                     {"run-1", "1893456000000", "{5}", "{CapturePending}", "{CaptureApproved}",
                                      "{1893456000000}", "{1}", "{0}", "{NULL}", "{NULL}", "{NULL}", "{NULL}", "{r}",
-                                     "{d}", "{f}", "{}", "{}", "{}", "{}", "{}"});
+                                     "{d}", "{f}", "{}", "{}", "{}", "{}", "{}", "{}"});
   BOOST_TEST_INFO(apply);
   BOOST_TEST(Has(apply, "\"Index Name\": \"transactions_pkey\""));
   BOOST_TEST(!Has(apply, "\"Node Type\": \"Seq Scan\""));

@@ -666,6 +666,95 @@ BOOST_AUTO_TEST_CASE(timestamps_keep_milliseconds) {
   BOOST_TEST(claimed[0].created_at.time_since_epoch().count() == -1234567);
 }
 
+// The reply of a committed apply was lost and the job retries it (same run, same `now`): the retry recognises its
+// own first attempt and reports it applied, not as a conflict, and writes nothing twice.
+BOOST_AUTO_TEST_CASE(a_retried_apply_whose_reply_was_lost_counts_as_applied) {
+  TestDatabase tdb;
+  auto conn = tdb.Connect();
+  db::PgStore store(*conn);
+  InsertTransaction(*conn, {.merchant_txn_id = "c1"});
+  InsertTransaction(*conn, {.merchant_txn_id = "c2"});
+  const auto claimed = store.TransactionsClaimDue(Claim("run-a", At(0)));
+  BOOST_REQUIRE(claimed.size() == 2u);
+  const std::vector<core::TransactionUpdate> updates = {
+      Transition(claimed[0], core::Status::kCaptureApproved, At(300)), Keep(claimed[1], At(60))};
+  const auto first = Apply(store, "run-a", At(2), updates);
+  BOOST_TEST((first.outcomes[0].applied && first.outcomes[1].applied));
+  const auto retried = Apply(store, "run-a", At(2), updates);
+  BOOST_TEST(retried.outcomes[0].applied);
+  BOOST_TEST(retried.outcomes[1].applied);
+  BOOST_TEST(Count(*conn, "SELECT count(*) FROM payrecon.transaction_events") == 1);
+  // Another run's retry, or a later apply of this run, is still a conflict.
+  BOOST_TEST(!Apply(store, "run-b", At(2), updates).outcomes[0].applied);
+  BOOST_TEST(!Apply(store, "run-a", At(3), updates).outcomes[1].applied);
+}
+
+// A resolved STUCK_PENDING stays resolved while the row has been pending less than repeat_after since the
+// resolution; after that, the same facts raise it again.
+BOOST_AUTO_TEST_CASE(a_resolved_stuck_pending_comes_back_when_still_pending_long_after) {
+  TestDatabase tdb;
+  auto conn = tdb.Connect();
+  db::PgStore store(*conn);
+  const auto id = InsertTransaction(*conn, {.merchant_txn_id = "c1"});
+  const auto check = [&](std::int64_t second) {
+    const auto claimed = store.TransactionsClaimDue(Claim("run-" + std::to_string(second), At(second)));
+    BOOST_REQUIRE(claimed.size() == 1u);
+    auto u = Keep(claimed[0], At(second + 1));
+    core::DiscrepancyRecord stuck{core::DiscrepancyCode::kStuckPending, "still pending", "CapturePending",
+                                  std::nullopt, core::Millis{3'600'000}};
+    u.discrepancies.push_back(stuck);
+    const auto result = Apply(store, "run-" + std::to_string(second), At(second), {u});
+    BOOST_REQUIRE(result.outcomes[0].applied);
+    return result.outcomes[0].raised.size();
+  };
+  BOOST_TEST(check(0) == 1u);
+  const auto open = store.DiscrepanciesListOpen({});
+  BOOST_REQUIRE(open.size() == 1u);
+  BOOST_TEST(store.DiscrepancyResolve({open[0].id, At(100), "ops@example", "asked the gateway"}));
+  BOOST_TEST(check(200) == 0u);
+  BOOST_TEST(!store.TransactionGet(id)->needs_review);
+  BOOST_TEST(check(100 + 3599) == 0u);
+  BOOST_TEST(check(100 + 3600) == 1u);  // an hour after the resolution, still pending: back
+  BOOST_TEST(store.TransactionGet(id)->needs_review);
+  BOOST_TEST(check(100 + 3700) == 0u);  // open again: once
+  BOOST_TEST(Count(*conn, "SELECT count(*) FROM payrecon.discrepancies") == 2);
+}
+
+// A run whose process died leaves its row open. It is closed as abandoned (no exit code) once its deadline plus
+// the grace has passed and none of its claims is live; a live claim or a young row is left alone.
+BOOST_AUTO_TEST_CASE(open_runs_past_their_deadline_without_live_claims_are_marked_abandoned) {
+  TestDatabase tdb;
+  auto conn = tdb.Connect();
+  db::PgStore store(*conn);
+  store.RunStart({"dead", "run", "{\"deadline_ms\":60000}", At(0), "h", false});
+  store.RunStart({"leasing", "run", "{\"deadline_ms\":60000}", At(0), "h", false});
+  store.RunStart({"young", "run", "{\"deadline_ms\":600000}", At(0), "h", false});
+  store.RunStart({"done", "run", "{\"deadline_ms\":60000}", At(0), "h", false});
+  BOOST_TEST(store.RunFinish({"done", At(30), "{}", "done", 0}));
+  const auto id = InsertTransaction(*conn, {.merchant_txn_id = "c1"});
+  InsertTransaction(*conn, {.merchant_txn_id = "c2"});
+  conn->Query("UPDATE payrecon.transactions SET lease_run_id = 'leasing', lease_until = $1::timestamptz WHERE id = $2::bigint",
+              {"2026-01-01T01:00:00Z", std::to_string(id)});
+  conn->Query("UPDATE payrecon.transactions SET lease_run_id = 'dead', lease_until = $1::timestamptz"
+              " WHERE merchant_txn_id = 'c2'",
+              {"2026-01-01T00:01:00Z"});
+  // At 00:01:29 the grace (30 s) has not passed yet; at 00:01:31 it has for "dead" (lease expired) only.
+  BOOST_TEST(store.RunsMarkAbandoned(At(89), core::Millis{30'000}).empty());
+  BOOST_TEST(store.RunsMarkAbandoned(At(91), core::Millis{30'000}) == std::vector<std::string>{"dead"},
+             boost::test_tools::per_element());
+  const auto dead = store.RunGet("dead");
+  BOOST_TEST(dead->outcome == "abandoned");
+  BOOST_TEST(!dead->exit_code.has_value());
+  BOOST_TEST((dead->finished_at == At(0)));  // no event: its start
+  BOOST_TEST(store.RunGet("done")->outcome == "done");
+  BOOST_TEST(!store.RunGet("young")->finished_at.has_value());
+  BOOST_TEST(!store.RunGet("leasing")->finished_at.has_value());
+  // Its claims given back (a failed run's clean-up), the other one is abandoned too, and only when asked for.
+  BOOST_TEST(store.LeasesReleaseRun("leasing") == 1);
+  BOOST_TEST(store.RunsMarkAbandoned(At(91), core::Millis{30'000}, std::string("young")).empty());
+  BOOST_TEST(store.RunsMarkAbandoned(At(91), core::Millis{30'000}, std::string("leasing")).size() == 1u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(store_scale)

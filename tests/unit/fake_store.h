@@ -2,6 +2,7 @@
 // In-memory fakes of core's ports for unit tests of the runner's logic (no services): a TransactionStore with
 // the store's documented semantics (leases, compare-and-set, discrepancies raised once while open, events) and a
 // scripted StatusChecker that counts calls per transaction. Thread-safe.
+#include <algorithm>
 #include <atomic>
 #include <functional>
 #include <map>
@@ -59,7 +60,8 @@ class FakeStore : public core::TransactionStore {
       if (static_cast<int>(out.size()) >= p.limit) break;
       if (id <= p.after_id || row.t.created_at < p.created_from || row.t.created_at >= p.created_to) continue;
       if (p.kind && row.t.kind != *p.kind) continue;
-      if (!row.lease_run.empty() && row.lease_until > p.now) continue;
+      if (!p.only_ids.empty() && std::find(p.only_ids.begin(), p.only_ids.end(), id) == p.only_ids.end()) continue;
+      if (!row.lease_run.empty() && row.lease_run != p.run_id && row.lease_until > p.now) continue;
       row.lease_run = p.run_id;
       row.lease_until = p.now + p.lease;
       out.push_back(row.t);
@@ -114,6 +116,45 @@ class FakeStore : public core::TransactionStore {
     }
   }
 
+  std::vector<std::int64_t> LeasesRenew(const core::RenewParams& p) override {
+    std::lock_guard lock(mu_);
+    MaybeFail();
+    std::vector<std::int64_t> out;
+    for (auto id : p.ids) {
+      auto it = rows_.find(id);
+      if (it == rows_.end() || it->second.lease_run != p.run_id) continue;
+      it->second.lease_until = p.now + p.lease;
+      out.push_back(id);
+    }
+    renewals_ += static_cast<int>(out.size());
+    return out;
+  }
+  int renewals() {
+    std::lock_guard lock(mu_);
+    return renewals_;
+  }
+
+  std::vector<std::int64_t> TransactionsHeldInWindow(const core::WindowHeldParams& p) override {
+    std::lock_guard lock(mu_);
+    MaybeFail();
+    std::vector<std::int64_t> out;
+    for (auto& [id, row] : rows_) {
+      if (id <= p.window.after_id || (p.through && id > *p.through)) continue;
+      if (row.t.created_at < p.window.created_from || row.t.created_at >= p.window.created_to) continue;
+      if (p.window.kind && row.t.kind != *p.window.kind) continue;
+      if (std::find(p.claimed.begin(), p.claimed.end(), id) != p.claimed.end()) continue;
+      out.push_back(id);
+    }
+    return out;
+  }
+
+  // Leases a row to another run until `until` (a concurrent job).
+  void Lease(std::int64_t id, const std::string& run_id, core::Instant until) {
+    std::lock_guard lock(mu_);
+    rows_.at(id).lease_run = run_id;
+    rows_.at(id).lease_until = until;
+  }
+
   // Read-only listing in id order after `after_id` (what a dry run uses).
   std::vector<core::Transaction> List(std::int64_t after_id, int max) {
     std::lock_guard lock(mu_);
@@ -165,6 +206,7 @@ class FakeStore : public core::TransactionStore {
   std::set<std::pair<std::int64_t, core::DiscrepancyCode>> open_;
   int applies_ = 0;
   int claims_ = 0;
+  int renewals_ = 0;
   int fail_next_ = 0;
 };
 

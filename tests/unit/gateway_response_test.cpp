@@ -174,6 +174,44 @@ BOOST_AUTO_TEST_CASE(inspect_checks_algorithm_and_date_before_signature) {
   BOOST_TEST(!e.json.has_value());
 }
 
+// The signature covers x-amz-date, so a verified answer dated far from our clock is an old answer replayed (or a
+// server whose clock is off): not trusted, a signature failure with the reason.
+BOOST_AUTO_TEST_CASE(verified_answer_dated_beyond_the_skew_is_a_bad_signature) {
+  const signing::Signer signer(core::Secret("S"));
+  const std::string body = R"({"status":"Approved"})";
+  const auto signed_at = [&](const std::string& date) {
+    Exchange e = Answer(200, body, SignatureCheck::kMissing);
+    e.headers.amz_date = date;
+    e.headers.request_id = "r";
+    e.headers.has_signature = true;
+    e.headers.signature = signer.Sign(
+        signing::CanonicalResponseText("GET", "h/p", "AWS4-HMAC-SHA384", date, "r", core::ParseJson(body).value()),
+        date);
+    e.received_at = core::ParseAmzDate("20260101T001000Z").value();
+    gateway::InspectResponse(e, "GET", "h/p", signer);
+    BOOST_REQUIRE((e.signature == SignatureCheck::kVerified));
+    gateway::CheckResponseDate(e, gateway::kDefaultResponseMaxSkew);
+    return e;
+  };
+  BOOST_TEST((signed_at("20260101T000500Z").signature == SignatureCheck::kVerified));  // 300 s behind: the bound
+  BOOST_TEST((signed_at("20260101T001500Z").signature == SignatureCheck::kVerified));  // 300 s ahead
+  const Exchange old = signed_at("20260101T000459Z");
+  BOOST_TEST((old.signature == SignatureCheck::kStale));
+  BOOST_TEST(old.response_digest.empty());
+  const auto r = gateway::Classify(old, kAccept);
+  BOOST_TEST(core::CheckOutcomeName(r.outcome) == "BAD_SIGNATURE");
+  BOOST_TEST(r.message == "response signature verifies but x-amz-date 20260101T000459Z is 301 s behind our clock "
+                          "(allowed 300 s): a replayed or mis-dated answer");
+  const Exchange future = signed_at("20260101T011000Z");
+  BOOST_TEST(gateway::Classify(future, kAccept).message ==
+             "response signature verifies but x-amz-date 20260101T011000Z is 3600 s ahead of our clock (allowed 300 s): "
+             "a replayed or mis-dated answer");
+  // A signed error answer too.
+  Exchange err = signed_at("20200101T000000Z");
+  err.http_status = 429;
+  BOOST_TEST(core::CheckOutcomeName(gateway::Classify(err, kAccept).outcome) == "BAD_SIGNATURE");
+}
+
 BOOST_AUTO_TEST_CASE(endpoints) {
   auto e = gateway::ParseEndpoint("https://amazonpay.amazon.in");
   BOOST_TEST(e.https);

@@ -10,10 +10,11 @@ using namespace payrecon::core;
 namespace {
 
 const std::string kHeader = std::string(kImportCsvHeader) + "\n";
+const Instant kImportNow = *ParseIso8601("2026-06-01T00:00:00Z");
 
 std::vector<std::string> Problems(const std::string& text) {
   std::vector<std::string> out;
-  for (const auto& p : ImportCsvParse(text).problems) out.push_back(p.ToString());
+  for (const auto& p : ImportCsvParse(text, kImportNow).problems) out.push_back(p.ToString());
   return out;
 }
 
@@ -32,12 +33,12 @@ BOOST_AUTO_TEST_CASE(reads_good_rows) {
   const auto result = ImportCsvParse(kHeader +
                                      "charge,M1,c1,,,1500.00,INR,CapturePending,2026-01-01T00:00:00Z\r\n"
                                      "refund,M1,r1,S04-R,c1,0.5,INR,Approved,2026-01-01T05:30:00.250+05:30\n"
-                                     "\"topup\",\"M 2\"\"x\",t1,,,7,INR,Failed,2026-01-01 00:00:01Z");
+                                     "\"topup\",\"M 2\"\"x\",t1,,,7,INR,Failed,2026-01-01 00:00:01Z", kImportNow);
   BOOST_TEST(result.problems.size() == 1u);  // "M 2"x" has a space and a quote: not an id
   const auto ok = ImportCsvParse(kHeader +
                                  "charge,M1,c1,,,1500.00,INR,CapturePending,2026-01-01T00:00:00Z\r\n"
                                  "refund,M1,r1,S04-R,c1,0.5,INR,Approved,2026-01-01T05:30:00.250+05:30\n"
-                                 "\"topup\",\"M2\"\"x\",\"t,1\",,,7,INR,Failed,2026-01-01 00:00:01Z");
+                                 "\"topup\",\"M2\"\"x\",\"t,1\",,,7,INR,Failed,2026-01-01 00:00:01Z", kImportNow);
   BOOST_TEST(ok.problems.empty());
   BOOST_REQUIRE(ok.rows.size() == 3u);
   const ImportRow& c = ok.rows[0];
@@ -100,7 +101,7 @@ BOOST_AUTO_TEST_CASE(every_bad_line_is_reported_with_its_number_and_why) {
 
 BOOST_AUTO_TEST_CASE(rows_of_a_bad_file_still_reach_the_sink_only_when_valid) {
   std::vector<std::int64_t> lines;
-  ImportCsvParser parser([&](const ImportRow& row) { lines.push_back(row.line); });
+  ImportCsvParser parser([&](const ImportRow& row) { lines.push_back(row.line); }, kImportNow);
   parser.Feed(kHeader + "charge,M1,c1,,,1,INR,Failed,2026-01-01T00:00:00Z\n" + "junk\n" +
               "charge,M1,c2,,,1,INR,Failed,2026-01-01T00:00:00Z\n");
   parser.Finish();
@@ -123,7 +124,7 @@ BOOST_AUTO_TEST_CASE(the_header_must_be_exact) {
                  .size() == 1u);
   // A UTF-8 byte order mark (as spreadsheets write) is not part of the header, even split across chunks.
   std::vector<ImportRow> rows;
-  ImportCsvParser parser([&](const ImportRow& row) { rows.push_back(row); });
+  ImportCsvParser parser([&](const ImportRow& row) { rows.push_back(row); }, kImportNow);
   const std::string text = "\xEF\xBB\xBF" + kHeader + "charge,M1,c1,,,1,INR,Failed,2026-01-01T00:00:00Z\n";
   for (char c : text) parser.Feed(std::string_view(&c, 1));
   parser.Finish();
@@ -163,7 +164,7 @@ BOOST_AUTO_TEST_CASE(ids_are_bounded_and_printable) {
   BOOST_TEST(ProblemOf("charge,M1," + long_txn + ",,,1,INR,Failed,2026-01-01T00:00:00Z") ==
              "line 2: merchant_txn_id is longer than 128 bytes");
   BOOST_TEST(ImportCsvParse(kHeader + "charge," + std::string(kMaxMerchantIdLength, 'm') + "," +
-                            std::string(kMaxTxnIdLength, 't') + ",,,1,INR,Failed,2026-01-01T00:00:00Z\n")
+                            std::string(kMaxTxnIdLength, 't') + ",,,1,INR,Failed,2026-01-01T00:00:00Z\n", kImportNow)
                  .problems.empty());
   BOOST_TEST(ProblemOf("charge,M1,=cmd|' /C calc'!A0,,,1,INR,Failed,2026-01-01T00:00:00Z") ==
              "line 2: merchant_txn_id \"=cmd|' /C calc'!A0\" must be printable ASCII without spaces");
@@ -181,10 +182,10 @@ BOOST_AUTO_TEST_CASE(chunk_boundaries_do_not_matter) {
                            "charge,M1,\"c\"\"1\",,,1,INR,Failed,2026-01-01T00:00:00Z\r\n"
                            "refund,M1,r1,,\"c\"\"1\",0.01,INR,Pending,2026-01-01T00:00:00Z\r\n"
                            "charge,M1,c2,,,1.5.5,INR,Failed,2026-01-01T00:00:00Z";
-  const auto whole = ImportCsvParse(text);
+  const auto whole = ImportCsvParse(text, kImportNow);
   for (std::size_t size : {1u, 2u, 3u, 7u, 64u}) {
     std::vector<ImportRow> rows;
-    ImportCsvParser parser([&](const ImportRow& row) { rows.push_back(row); });
+    ImportCsvParser parser([&](const ImportRow& row) { rows.push_back(row); }, kImportNow);
     for (std::size_t i = 0; i < text.size(); i += size) parser.Feed(std::string_view(text).substr(i, size));
     parser.Finish();
     BOOST_TEST_INFO("chunk " << size);
@@ -195,6 +196,50 @@ BOOST_AUTO_TEST_CASE(chunk_boundaries_do_not_matter) {
   BOOST_REQUIRE(whole.rows.size() == 2u);
   BOOST_TEST(whole.rows[0].merchant_txn_id == "c\"1");
   BOOST_TEST(whole.rows[1].parent_merchant_txn_id == "c\"1");
+}
+
+// A created_at that would hide the transaction for ever, or that is not what it says, is refused with the line
+// and why; the bound is relative to the import's time, passed in.
+BOOST_AUTO_TEST_CASE(rejects_created_at_far_in_the_future_before_2000_or_beyond_milliseconds) {
+  const std::string row = "charge,M1,c1,,,15.00,INR,CapturePending,";
+  BOOST_TEST(ProblemOf(row + "9999-12-31T00:00:00Z") ==
+             "line 2: created_at: \"9999-12-31T00:00:00Z\" is more than 24 hours after the import's time "
+             "2026-06-01T00:00:00Z: the transaction would not be checked before then");
+  BOOST_TEST(ProblemOf(row + "2026-06-02T00:00:00.001Z") ==
+             "line 2: created_at: \"2026-06-02T00:00:00.001Z\" is more than 24 hours after the import's time "
+             "2026-06-01T00:00:00Z: the transaction would not be checked before then");
+  BOOST_TEST(ProblemOf(row + "0000-01-01T00:00:00Z") ==
+             "line 2: created_at: \"0000-01-01T00:00:00Z\" is before 2000-01-01T00:00:00Z");
+  BOOST_TEST(ProblemOf(row + "1999-12-31T23:59:59.999Z") ==
+             "line 2: created_at: \"1999-12-31T23:59:59.999Z\" is before 2000-01-01T00:00:00Z");
+  BOOST_TEST(ProblemOf(row + "2026-01-01T00:00:00.123456789Z") ==
+             "line 2: created_at: \"2026-01-01T00:00:00.123456789Z\" is more precise than a millisecond: at most "
+             "three decimals of a second are kept");
+  BOOST_TEST(ProblemOf(row + "2026-01-01T00:00:00.0001Z") ==
+             "line 2: created_at: \"2026-01-01T00:00:00.0001Z\" is more precise than a millisecond: at most three "
+             "decimals of a second are kept");
+  // At the bounds, and extra zero digits, are accepted exactly.
+  const auto ok = ImportCsvParse(kHeader + row + "2026-06-02T00:00:00Z\n" +
+                                     "charge,M1,c2,,,15.00,INR,CapturePending,2000-01-01T00:00:00Z\n" +
+                                     "charge,M1,c3,,,15.00,INR,CapturePending,2026-01-01T00:00:00.250000000Z\n" +
+                                     "charge,M1,c4,,,15.00,INR,CapturePending,2026-01-01T00:00:00.5Z\n",
+                                 kImportNow);
+  BOOST_TEST(ok.problems.empty());
+  BOOST_REQUIRE(ok.rows.size() == 4u);
+  BOOST_TEST((ok.rows[0].created_at == kImportNow + Millis{24 * 3600 * 1000}));
+  BOOST_TEST(ok.rows[2].created_at.time_since_epoch().count() == 1767225600250);
+  BOOST_TEST(ok.rows[3].created_at.time_since_epoch().count() == 1767225600500);
+}
+
+// The README's grammar: digits before an optional point, at least 0.01.
+BOOST_AUTO_TEST_CASE(rejects_amounts_zero_and_without_whole_digits) {
+  const auto line = [](const std::string& amount) {
+    return "charge,M1,c1,,," + amount + ",INR,CapturePending,2026-01-01T00:00:00Z";
+  };
+  BOOST_TEST(ProblemOf(line("0")) == "line 2: invalid amount \"0\": must be at least 0.01");
+  BOOST_TEST(ProblemOf(line("0.00")) == "line 2: invalid amount \"0.00\": must be at least 0.01");
+  BOOST_TEST(ProblemOf(line(".5")) == "line 2: invalid amount \".5\": no digits before the decimal point");
+  BOOST_TEST(ImportCsvParse(kHeader + line("0.01") + "\n", kImportNow).rows.at(0).amount == 1);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

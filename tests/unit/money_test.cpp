@@ -14,7 +14,7 @@ BOOST_AUTO_TEST_CASE(parses_gateway_forms) {
   const struct {
     const char* text;
     long long paise;
-  } rows[] = {{"1500", 150000}, {"1500.5", 150050}, {"1500.00", 150000}, {".1", 10},   {"0.01", 1},
+  } rows[] = {{"1500", 150000}, {"1500.5", 150050}, {"1500.00", 150000}, {"0.1", 10},  {"0.01", 1},
               {"0", 0},         {"7263.50", 726350}, {"1.", -1},          {"007", 700}, {"92233720368547758.07", 9223372036854775807}};
   for (const auto& row : rows) {
     const auto got = ParseAmount(row.text);
@@ -49,6 +49,8 @@ BOOST_AUTO_TEST_CASE(rejects_hostile_forms_with_reason) {
       {"Infinity", "invalid amount \"Infinity\": not a decimal number"},
       {"NaN", "invalid amount \"NaN\": not a decimal number"},
       {".", "invalid amount \".\": no digits"},
+      {".5", "invalid amount \".5\": no digits before the decimal point"},
+      {".05", "invalid amount \".05\": no digits before the decimal point"},
       {"1.", "invalid amount \"1.\": no digits after the decimal point"},
       {"92233720368547758.08", "invalid amount \"92233720368547758.08\": too large"},
       {"99999999999999999999999", "invalid amount \"99999999999999999999999\": too large"},

@@ -98,6 +98,30 @@ BOOST_AUTO_TEST_CASE(json_log_lines) {
   BOOST_TEST(core::ParseJson(line.substr(0, line.size() - 1)).ok());
 }
 
+// Bytes that are not well-formed UTF-8 (from an import line, say) become U+FFFD escapes, each byte once, so the
+// line stays valid JSON; well-formed UTF-8 passes as it is.
+BOOST_AUTO_TEST_CASE(json_log_lines_escape_bytes_that_are_not_utf8) {
+  const auto msg = [](std::string_view m, const LogFields& f = {}) {
+    const std::string line = FormatLogLine(LogFormat::kJson, kT, LogLevel::kWarn, "", m, f);
+    const std::string head = "{\"ts\":\"2026-01-01T00:00:00.123Z\",\"level\":\"warn\",\"msg\":";
+    BOOST_REQUIRE(line.rfind(head, 0) == 0);
+    return line.substr(head.size(), line.size() - head.size() - 2);
+  };
+  BOOST_TEST(msg("caf\xc3\xa9 \xe2\x82\xb9 \xf0\x9f\x92\xb0") == "\"caf\xc3\xa9 \xe2\x82\xb9 \xf0\x9f\x92\xb0\"");
+  BOOST_TEST(msg("line 3: \xff\xfe") == "\"line 3: \\ufffd\\ufffd\"");
+  BOOST_TEST(msg("a\x80" "b") == "\"a\\ufffdb\"");                        // a lone continuation byte
+  BOOST_TEST(msg("\xc3") == "\"\\ufffd\"");                            // cut short at the end
+  BOOST_TEST(msg("\xe2\x82x") == "\"\\ufffd\\ufffdx\"");                // cut short in the middle
+  BOOST_TEST(msg("\xc0\xaf") == "\"\\ufffd\\ufffd\"");                  // overlong '/'
+  BOOST_TEST(msg("\xed\xa0\x80") == "\"\\ufffd\\ufffd\\ufffd\"");        // a UTF-16 surrogate
+  BOOST_TEST(msg("\xf4\x90\x80\x80") == "\"\\ufffd\\ufffd\\ufffd\\ufffd\""); // above U+10FFFF
+  BOOST_TEST(msg("q\"\\\x01") == "\"q\\\"\\\\\\u0001\"");
+  // Field values and keys too.
+  const std::string line =
+      FormatLogLine(LogFormat::kJson, kT, LogLevel::kWarn, "", "m", {{"f\xff", std::string("v\xfe")}});
+  BOOST_TEST(line.find("\"f\\ufffd\":\"v\\ufffd\"") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(text_log_lines) {
   BOOST_TEST(FormatLogLine(LogFormat::kText, kT, LogLevel::kError, "", "database: refused", {}) ==
              "2026-01-01T00:00:00.123Z payrecon error: database: refused\n");

@@ -8,6 +8,7 @@
 #include "jobs/rate_limiter.h"
 
 using payrecon::jobs::RateSchedule;
+namespace jobs = payrecon::jobs;
 using std::chrono::milliseconds;
 
 namespace {
@@ -33,6 +34,7 @@ BOOST_AUTO_TEST_CASE(burst_lets_that_many_start_at_once_after_idling) {
   BOOST_TEST(Ms(s.Reserve(kT0)) == 0);
   BOOST_TEST(Ms(s.Reserve(kT0)) == 10);
 }
+
 
 BOOST_AUTO_TEST_CASE(no_window_of_a_second_holds_more_than_the_rate_whatever_the_bursts) {
   // 300/s with a burst of 30, callers arriving in clumps with idle gaps: GCRA alone would let 330 start within
@@ -79,34 +81,90 @@ BOOST_AUTO_TEST_CASE(late_wakers_cannot_push_a_window_over_the_rate) {
   BOOST_TEST((s.Admit(kT0 + milliseconds(1910)) == kT0 + milliseconds(1910)));
 }
 
-BOOST_AUTO_TEST_CASE(unlimited_never_waits_except_for_retry_after) {
+// A single throttled answer (even one saying Retry-After: 3600, which any proxy can send) holds the workers back
+// only briefly; its transaction waits its Retry-After on its own.
+BOOST_AUTO_TEST_CASE(one_throttled_answer_pauses_briefly_not_for_its_retry_after) {
   RateSchedule s(0);
   for (int i = 0; i < 5; ++i) BOOST_TEST(Ms(s.Reserve(kT0)) == 0);
-  s.SlowDown(kT0, std::chrono::seconds(2));
-  BOOST_TEST(Ms(s.Reserve(kT0 + milliseconds(1))) == 2000);
-  BOOST_TEST(s.current_rps() == 0);
+  s.Answered(kT0, true, std::chrono::seconds(3600));
+  BOOST_TEST(Ms(s.paused_until()) == 100);
+  BOOST_TEST(Ms(s.Reserve(kT0 + milliseconds(1))) == 100);
+  // A shorter Retry-After is a shorter pause; a second one in the same window pauses nobody.
+  RateSchedule t(0);
+  t.Answered(kT0, true, milliseconds(30));
+  BOOST_TEST(Ms(t.paused_until()) == 30);
+  t.Answered(kT0 + milliseconds(40), true, milliseconds(30));
+  BOOST_TEST(Ms(t.paused_until()) == 30);
+  BOOST_TEST(std::chrono::duration_cast<milliseconds>(t.paused_total()).count() == 30);
+  BOOST_TEST(t.throttled() == 2);
 }
 
-BOOST_AUTO_TEST_CASE(slow_down_pauses_then_halves_the_rate_once_per_pause) {
-  RateSchedule s(100);
-  s.SlowDown(kT0, std::chrono::seconds(1));
-  s.SlowDown(kT0 + milliseconds(5), std::chrono::seconds(1));  // another worker's 429 for the same episode
-  BOOST_TEST(s.current_rps() == 50);
-  BOOST_TEST(Ms(s.paused_until()) == 1005);
-  BOOST_TEST(Ms(s.Reserve(kT0 + milliseconds(10))) == 1005);
-  BOOST_TEST(Ms(s.Reserve(kT0 + milliseconds(10))) == 1025);  // 50/s: 20 ms apart
+// Answers `n` calls spread over one window starting at `start`, every `every`-th throttled.
+void Window(RateSchedule& s, RateSchedule::TimePoint start, int n, int every) {
+  for (int i = 0; i < n; ++i) {
+    const auto at = start + milliseconds(i * 1000 / n);
+    (void)s.Reserve(at);
+    s.Answered(at, every > 0 && i % every == every - 1, std::chrono::seconds(1));
+  }
 }
 
-BOOST_AUTO_TEST_CASE(rate_recovers_by_a_tenth_per_calm_second) {
-  RateSchedule s(100);
-  s.SlowDown(kT0, std::chrono::seconds(1));
-  BOOST_TEST(s.current_rps() == 50);
-  (void)s.Reserve(kT0 + milliseconds(1500));
-  BOOST_TEST(s.current_rps() == 50);
+BOOST_AUTO_TEST_CASE(decreases_once_per_window_by_the_throttled_share_at_most_halving) {
+  RateSchedule s(1000);
+  Window(s, kT0, 100, 10);  // 10 % throttled
+  BOOST_TEST(s.current_rps() == 1000);  // judged when the window ends
+  (void)s.Reserve(kT0 + milliseconds(1000));
+  BOOST_TEST(s.current_rps() == 1000 * 0.9);
+  RateSchedule h(1000);
+  Window(h, kT0, 100, 1);  // everything throttled: halved, not to zero
+  (void)h.Reserve(kT0 + milliseconds(1000));
+  BOOST_TEST(h.current_rps() == 500);
+}
+
+BOOST_AUTO_TEST_CASE(never_below_the_floor) {
+  RateSchedule s(1600);
+  for (int w = 0; w < 20; ++w) Window(s, kT0 + milliseconds(1000 * w), 20, 1);
+  (void)s.Reserve(kT0 + milliseconds(20'000));
+  BOOST_TEST(s.current_rps() >= 160);  // 1600 / 10
+  BOOST_TEST(s.current_rps() < 161);
+}
+
+BOOST_AUTO_TEST_CASE(recovers_a_tenth_of_the_ceiling_per_calm_window_then_lets_go) {
+  RateSchedule s(0);
+  Window(s, kT0, 200, 0);                          // 200 calls per second, unthrottled
+  Window(s, kT0 + milliseconds(1000), 100, 1);     // then a window of refusals
   (void)s.Reserve(kT0 + milliseconds(2000));
-  BOOST_TEST(s.current_rps() == 60);
-  (void)s.Reserve(kT0 + milliseconds(10000));
+  BOOST_TEST(s.ceiling_rps() == 200);
   BOOST_TEST(s.current_rps() == 100);
+  (void)s.Reserve(kT0 + milliseconds(3000));
+  BOOST_TEST(s.current_rps() == 120);
+  (void)s.Reserve(kT0 + milliseconds(7000));
+  BOOST_TEST(s.current_rps() == 200);
+  (void)s.Reserve(kT0 + milliseconds(8000));
+  BOOST_TEST(s.current_rps() == 0);  // unlimited again
+}
+
+// 4 % of answers throttled with Retry-After: 1, window after window: most of the throughput is kept, and the
+// workers are held back at most 100 ms per window.
+BOOST_AUTO_TEST_CASE(steady_four_percent_throttling_keeps_most_of_the_rate) {
+  RateSchedule s(1000);
+  for (int w = 0; w < 60; ++w) Window(s, kT0 + milliseconds(1000 * w), 1000, 25);
+  (void)s.Reserve(kT0 + milliseconds(60'000));
+  BOOST_TEST(s.current_rps() >= 900);
+  BOOST_TEST(std::chrono::duration_cast<milliseconds>(s.paused_total()).count() <= 60 * 100);
+}
+
+// When most answers are refused the gateway means it: everyone waits its Retry-After, capped by the setting and
+// by the run's deadline.
+BOOST_AUTO_TEST_CASE(most_answers_throttled_pauses_everyone_for_the_capped_retry_after) {
+  jobs::ThrottleOptions o;
+  o.retry_after_max = std::chrono::seconds(60);
+  RateSchedule s(0, 1, o);
+  for (int i = 0; i < 8; ++i) s.Answered(kT0, i % 2 == 1, std::chrono::seconds(3600));
+  BOOST_TEST(Ms(s.paused_until()) == 60'000);
+  o.deadline = kT0 + std::chrono::seconds(5);
+  RateSchedule d(0, 1, o);
+  for (int i = 0; i < 8; ++i) d.Answered(kT0, true, std::chrono::seconds(3600));
+  BOOST_TEST(Ms(d.paused_until()) == 5000);
 }
 
 // The blocking form, shared by worker threads (also run under ThreadSanitizer).
@@ -125,8 +183,11 @@ BOOST_AUTO_TEST_CASE(unlimited_acquire_from_many_threads_never_blocks) {
 }
 
 BOOST_AUTO_TEST_CASE(acquire_during_a_pause_gives_up_when_stopped) {
-  payrecon::jobs::RateLimiter limiter(100);
-  limiter.SlowDown(std::chrono::hours(1));
+  jobs::ThrottleOptions o;
+  o.retry_after_max = std::chrono::hours(1);
+  payrecon::jobs::RateLimiter limiter(100, 1, o);
+  // Most answers refused with Retry-After: 3600: every worker is held back for the hour.
+  for (int i = 0; i < jobs::kFullPauseMinAnswers; ++i) limiter.Answered(true, std::chrono::hours(1));
   std::atomic<bool> stop{false};
   std::atomic<int> refused{0};
   std::vector<std::thread> threads;

@@ -4,7 +4,10 @@
 #include <set>
 #include <thread>
 
+#include "db/connection.h"
+#include "jobs/database.h"
 #include "jobs/exit_code.h"
+#include "jobs/retry.h"
 #include "jobs/reconnecting_store.h"
 #include "jobs/runner.h"
 #include "jobs/sources.h"
@@ -496,6 +499,10 @@ BOOST_AUTO_TEST_CASE(reconnecting_store_retries_until_the_database_is_back) {
     std::vector<core::Transaction> TransactionsClaimWindow(const core::WindowClaimParams& p) override { return s_.TransactionsClaimWindow(p); }
     core::ApplyResult TransactionsApply(const core::ApplyParams& p) override { return s_.TransactionsApply(p); }
     void LeasesRelease(const core::ReleaseParams& p) override { s_.LeasesRelease(p); }
+    std::vector<std::int64_t> TransactionsHeldInWindow(const core::WindowHeldParams& p) override {
+      return s_.TransactionsHeldInWindow(p);
+    }
+    std::vector<std::int64_t> LeasesRenew(const core::RenewParams& p) override { return s_.LeasesRenew(p); }
     FakeStore& s_;
   };
   int connects = 0;
@@ -521,6 +528,162 @@ BOOST_AUTO_TEST_CASE(reconnecting_store_gives_up_at_its_deadline) {
       nullptr, [&]() -> std::unique_ptr<core::TransactionStore> { throw core::StoreUnavailable("refused"); },
       [](auto first_failure) { return first_failure + std::chrono::milliseconds(250); });
   BOOST_CHECK_THROW(store.LeasesRelease(core::ReleaseParams{"r", {1}}), core::StoreUnavailable);
+}
+
+// A stop request while the database is away ends the wait at once (exit 6), instead of retrying until the
+// give-up time: a supervisor's SIGTERM must be honoured during an outage.
+BOOST_AUTO_TEST_CASE(a_stop_request_ends_the_wait_for_the_database) {
+  std::atomic<bool> interrupt{false};
+  jobs::RetryPolicy policy;
+  policy.give_up_at = [](auto first_failure) { return first_failure + std::chrono::hours(1); };
+  policy.interrupt = &interrupt;
+  int attempts = 0;
+  try {
+    jobs::RetryWhileUnavailable("TransactionsApply", policy,
+                                [&](const core::StoreUnavailable&) {
+                                  if (attempts == 3) interrupt = true;  // the signal arrives during the outage
+                                },
+                                [&]() -> int {
+                                  ++attempts;
+                                  throw core::StoreUnavailable("server closed the connection unexpectedly");
+                                });
+    BOOST_FAIL("expected JobError");
+  } catch (const jobs::JobError& e) {
+    BOOST_TEST((e.code() == jobs::ExitCode::kInterrupted));
+    BOOST_TEST(std::string(e.what()) ==
+               "interrupted by a signal while the database was unavailable during 'TransactionsApply': server "
+               "closed the connection unexpectedly");
+  }
+  BOOST_TEST(attempts == 3);
+}
+
+// What was applied before the store failed is reported with the failure, not lost.
+BOOST_AUTO_TEST_CASE(counts_so_far_survive_a_store_failure) {
+  Harness h;
+  for (int id = 1; id <= 400; ++id) h.store.Add(Charge(id));
+  struct FailAfter : jobs::RunObserver {
+    explicit FailAfter(FakeStore& s) : store(s) {}
+    void OnChecked(const jobs::CheckRecord&, const core::UpdateOutcome&) override {
+      if (++seen == 100) store.FailNext(1'000'000);  // the database goes away for good
+    }
+    FakeStore& store;
+    int seen = 0;
+  } observer(h.store);
+  h.options.batch_size = 50;
+  jobs::ClaimDueSource source(h.store, "run-1", kNow, core::Millis{300'000});
+  jobs::RunnerDeps deps = h.Deps(source);
+  deps.observer = &observer;
+  jobs::Runner runner(h.options, deps);
+  BOOST_CHECK_THROW(runner.Run(), core::StoreUnavailable);
+  BOOST_TEST(runner.stats().checked >= 100);
+  BOOST_TEST(runner.stats().transitions == static_cast<std::int64_t>(h.store.events().size()));
+  BOOST_TEST(runner.stats().transitions >= 50);
+  BOOST_TEST(runner.stats().calls >= runner.stats().checked);
+}
+
+// A deadlock (40P01) or serialization failure (40001) is retried on the same connection; other query errors are
+// not retried at all.
+BOOST_AUTO_TEST_CASE(deadlocks_and_serialization_failures_are_retried_without_reconnecting) {
+  BOOST_TEST(jobs::Database::IsTransient(db::QueryError("deadlock detected", "40P01")));
+  BOOST_TEST(jobs::Database::IsTransient(db::QueryError("could not serialize access", "40001")));
+  BOOST_TEST(!jobs::Database::IsTransient(db::QueryError("duplicate key", "23505")));
+  BOOST_TEST(!jobs::Database::NeedsReconnect(db::QueryError("deadlock detected", "40P01")));
+  struct Deadlocking : core::TransactionStore {
+    std::vector<core::Transaction> TransactionsClaimDue(const core::ClaimParams&) override { return {}; }
+    std::vector<core::Transaction> TransactionsClaimWindow(const core::WindowClaimParams&) override { return {}; }
+    core::ApplyResult TransactionsApply(const core::ApplyParams&) override {
+      if (++calls <= 2) throw db::QueryError("deadlock detected", calls == 1 ? "40P01" : "40001");
+      return {};
+    }
+    void LeasesRelease(const core::ReleaseParams&) override {}
+    std::vector<std::int64_t> TransactionsHeldInWindow(const core::WindowHeldParams&) override { return {}; }
+    std::vector<std::int64_t> LeasesRenew(const core::RenewParams&) override { return {}; }
+    int calls = 0;
+  };
+  auto first = std::make_unique<Deadlocking>();
+  Deadlocking* store = first.get();
+  int connects = 0;
+  jobs::ReconnectingStore retrying(
+      std::move(first),
+      [&]() -> std::unique_ptr<core::TransactionStore> {
+        ++connects;
+        return std::make_unique<Deadlocking>();
+      },
+      [](auto first_failure) { return first_failure + std::chrono::seconds(30); }, &jobs::Database::IsTransient);
+  (void)retrying.TransactionsApply(core::ApplyParams{"r", kNow, {}});
+  BOOST_TEST(store->calls == 3);
+  BOOST_TEST(connects == 0);
+  struct Broken : Deadlocking {
+    core::ApplyResult TransactionsApply(const core::ApplyParams&) override {
+      ++calls;
+      throw db::QueryError("duplicate key", "23505");
+    }
+  };
+  jobs::ReconnectingStore not_retried(std::make_unique<Broken>(), nullptr,
+                                      [](auto first_failure) { return first_failure + std::chrono::seconds(30); },
+                                      &jobs::Database::IsTransient);
+  BOOST_CHECK_THROW(not_retried.TransactionsApply(core::ApplyParams{"r", kNow, {}}), db::QueryError);
+}
+
+// Backfill meets rows another run holds: it does not skip them for good. They are claimed again once the scan is
+// through; a row still held then is reported unverified and the resume point stays before it.
+BOOST_AUTO_TEST_CASE(backfill_revisits_rows_another_run_held_and_never_resumes_past_them) {
+  core::WindowClaimParams window;
+  window.run_id = "bf-1";
+  window.lease = core::Millis{300'000};
+  window.created_from = kNow - core::Millis{3'600'000};
+  window.created_to = kNow;
+  for (bool freed : {true, false}) {
+    BOOST_TEST_CONTEXT("freed " << freed) {
+      Harness h;
+      for (int id = 1; id <= 100; ++id) h.store.Add(Charge(id));
+      h.store.Lease(10, "other", kNow + core::Millis{60'000});
+      h.store.Lease(20, "other", kNow + core::Millis{60'000});
+      struct Frees : jobs::RunObserver {
+        void OnChecked(const jobs::CheckRecord&, const core::UpdateOutcome&) override {
+          if (++seen == 90 && freed) store->LeasesRelease(core::ReleaseParams{"other", {10, 20}});
+        }
+        FakeStore* store = nullptr;
+        bool freed = false;
+        int seen = 0;
+      } frees;
+      frees.store = &h.store;
+      frees.freed = freed;
+      std::int64_t through = 0;
+      jobs::ClaimWindowSource source(h.store, window, [&](std::int64_t id) { through = id; });
+      jobs::RunnerDeps deps = h.Deps(source);
+      deps.observer = &frees;
+      h.options.batch_size = 10;
+      const jobs::RunStats stats = jobs::Runner(h.options, deps).Run();
+      if (freed) {
+        BOOST_TEST(stats.checked == 100);
+        BOOST_TEST(h.gateway.CallsFor("c10") == 1);
+        BOOST_TEST(h.gateway.CallsFor("c20") == 1);
+        BOOST_TEST(source.unverified() == 0u);
+        BOOST_TEST(through == 100);
+      } else {
+        BOOST_TEST(stats.checked == 98);
+        BOOST_TEST(h.gateway.CallsFor("c10") == 0);
+        BOOST_TEST(source.unverified() == 2u);
+        BOOST_TEST(through == 9);  // --resume starts at the first row this run could not verify
+      }
+    }
+  }
+}
+
+// Claims queued behind a slow rate keep their leases: the coordinator renews them half-way through their
+// validity, so none is given back unchecked (before renewal, every claim still queued after 1.5 s was).
+BOOST_AUTO_TEST_CASE(long_held_claims_have_their_leases_renewed) {
+  Harness h;
+  for (int id = 1; id <= 40; ++id) h.store.Add(Charge(id));
+  h.options.in_flight = 1;
+  h.options.max_rps = 10;  // 40 checks take about 4 s
+  h.options.claim_valid_for = std::chrono::milliseconds{1500};
+  const jobs::RunStats stats = h.RunDue();
+  BOOST_TEST(stats.expired_claims == 0);
+  BOOST_TEST(stats.checked == 40);
+  BOOST_TEST(stats.renewed > 0);
+  BOOST_TEST(h.store.renewals() == stats.renewed);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
