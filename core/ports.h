@@ -122,6 +122,14 @@ struct ReleaseParams {
   std::vector<std::int64_t> ids;  // claims of this run to give back unchanged
 };
 
+// `check`: one transaction, whatever its status.
+struct ClaimOneParams {
+  std::string run_id;
+  Instant now{};
+  Millis lease{};
+  std::int64_t transaction_id = 0;
+};
+
 class TransactionStore {
  public:
   virtual ~TransactionStore() = default;
@@ -136,6 +144,11 @@ class TransactionStore {
   virtual std::vector<std::int64_t> LeasesRenew(const RenewParams& params) = 0;
   // Ids of window rows a claim skipped (held by another run), in id order. See WindowHeldParams.
   virtual std::vector<std::int64_t> TransactionsHeldInWindow(const WindowHeldParams& params) = 0;
+  // Leases one transaction, whatever its status, unless another run's live lease holds it (nullopt then, and
+  // nullopt when no such id).
+  virtual std::optional<Transaction> TransactionClaimOne(const ClaimOneParams& params) = 0;
+  // Gives back every claim `run_id` holds (a run that ended with an error). Returns how many.
+  virtual std::int64_t LeasesReleaseRun(const std::string& run_id) = 0;
 };
 
 }  // namespace payrecon::core

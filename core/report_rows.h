@@ -44,9 +44,13 @@ struct TransitionRow {
   std::optional<Paise> approved_amount;        // the gateway's; empty cell when nullopt
   std::optional<Instant> gateway_updated_at;   // the gateway's updateTime; empty cell when nullopt
   Instant checked_at{};
+  // Read back from the audit trail (not in the CSV file):
+  std::int64_t transaction_id = 0;
+  std::string request_id;                      // the gateway's x-amz-request-id
+  std::string response_digest;                 // hex SHA-256 of the signed response text
 };
 
-// One discrepancy raised in this run.
+// One discrepancy raised in this run (run_id: the run that opened it).
 struct DiscrepancyRow {
   std::string run_id;
   Kind kind = Kind::kCharge;
@@ -59,6 +63,13 @@ struct DiscrepancyRow {
   Paise local_amount = 0;
   std::optional<Paise> gateway_amount;
   std::string detail;
+  // As the store holds it (not in the CSV file):
+  std::int64_t id = 0;
+  std::int64_t transaction_id = 0;
+  Instant opened_at{};
+  std::optional<Instant> resolved_at;          // nullopt while open
+  std::string resolved_by;
+  std::string resolution_note;
 };
 
 // One failed check.
@@ -73,6 +84,9 @@ struct ErrorRow {
   std::string message;
   int attempts = 0;                            // consecutive failed checks of this transaction, this one included
   std::optional<Instant> next_check_at;        // empty cell when nullopt
+  // As the store holds it (not in the CSV file):
+  std::int64_t transaction_id = 0;
+  Instant at{};
 };
 
 // One transaction still pending after the run (all of them, not only this run's).

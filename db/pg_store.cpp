@@ -74,8 +74,8 @@ std::vector<core::Transaction> ReadTransactions(const PGresult* r) {
 }
 
 // Reads PR_DISCREPANCY_COLUMNS (db/sql.cpp).
-DiscrepancyRow ReadDiscrepancy(const PGresult* r, int row) {
-  DiscrepancyRow d;
+core::DiscrepancyRow ReadDiscrepancy(const PGresult* r, int row) {
+  core::DiscrepancyRow d;
   d.id = Int(r, row, 0);
   d.transaction_id = Int(r, row, 1);
   d.kind = KindOf(Text(r, row, 2));
@@ -86,12 +86,13 @@ DiscrepancyRow ReadDiscrepancy(const PGresult* r, int row) {
   assert(code && "the code check constraint admits only known codes");
   d.code = code.value_or(core::DiscrepancyCode::kNotFound);
   d.detail = Text(r, row, 7);
-  d.local_status = Text(r, row, 8);
+  // Our status when it was raised; a row written before the status words were checked reads as the pending one.
+  d.local_status = core::StatusFromName(Text(r, row, 8)).value_or(core::PendingStatusOf(d.kind));
   d.gateway_status = Text(r, row, 9);
   d.local_amount = Int(r, row, 10);
   d.gateway_amount = OptInt(r, row, 11);
   d.opened_at = Time(r, row, 12);
-  d.opened_by_run = Text(r, row, 13);
+  d.run_id = Text(r, row, 13);
   d.resolved_at = OptTime(r, row, 14);
   d.resolved_by = Text(r, row, 15);
   d.resolution_note = Text(r, row, 16);
@@ -99,6 +100,15 @@ DiscrepancyRow ReadDiscrepancy(const PGresult* r, int row) {
 }
 
 const char* OptionalText(const std::optional<std::string>& s) { return s ? s->c_str() : nullptr; }
+
+// errors.csv's class of a recorded failed check; the job records only the names of core::kErrorClasses.
+core::CheckOutcome ErrorClassOf(std::string_view word) {
+  for (core::CheckOutcome c : core::kErrorClasses) {
+    if (core::CheckOutcomeName(c) == word) return c;
+  }
+  assert(false && "run_errors holds only the error classes of errors.csv");
+  return core::CheckOutcome::kNetwork;
+}
 
 }  // namespace
 
@@ -240,8 +250,9 @@ void PgStore::LeasesRelease(const core::ReleaseParams& params) {
   internal::ExecPinned(conn_, "LeasesRelease", sql::kLeasesRelease, {params.run_id.c_str(), ids.c_str()});
 }
 
-void PgStore::TransactionsForEachPending(const PendingListParams& params,
-                                         const std::function<void(const core::Transaction&)>& fn) {
+void PgStore::TransactionsForEachPending(const core::PendingListParams& params,
+                                         const core::RowSink<core::Transaction>& sink) {
+  if (sink.restart) sink.restart();
   const std::optional<std::string> kind =
       params.kind ? std::optional<std::string>(core::KindName(*params.kind)) : std::nullopt;
   // No bound is a bound past every created_at, so the condition is always an index condition.
@@ -250,7 +261,7 @@ void PgStore::TransactionsForEachPending(const PendingListParams& params,
       params.limit ? std::optional<std::string>(std::to_string(*params.limit)) : std::nullopt;
   internal::StreamPinned(conn_, "TransactionsForEachPending", sql::kTransactionsForEachPending,
                          {OptionalText(kind), before.c_str(), OptionalText(limit)},
-                         [&](const PGresult* r, int row) { fn(ReadTransaction(r, row)); });
+                         [&](const PGresult* r, int row) { sink.row(ReadTransaction(r, row)); });
 }
 
 std::int64_t PgStore::TransactionsCountPending() {
@@ -285,14 +296,14 @@ std::optional<core::Transaction> PgStore::TransactionFind(const std::string& mer
   return ReadTransaction(r.get(), 0);
 }
 
-void PgStore::RunStart(const RunStartParams& params) {
+void PgStore::RunStart(const core::RunStartParams& params) {
   const std::string started = Ms(params.started_at);
   Exec(conn_, "RunStart", sql::kRunStart,
        {params.run_id.c_str(), params.mode.c_str(), params.arguments_json.c_str(), started.c_str(),
         params.host.c_str(), params.dry_run ? "true" : "false"});
 }
 
-bool PgStore::RunFinish(const RunFinishParams& params) {
+bool PgStore::RunFinish(const core::RunFinishParams& params) {
   const std::string finished = Ms(params.finished_at);
   const std::string exit_code = std::to_string(params.exit_code);
   auto r = Exec(conn_, "RunFinish", sql::kRunFinish,
@@ -301,18 +312,18 @@ bool PgStore::RunFinish(const RunFinishParams& params) {
   return std::string_view(PQcmdTuples(r.get())) == "1";
 }
 
-bool PgStore::RunCheckpoint(const RunCheckpointParams& params) {
+bool PgStore::RunCheckpoint(const core::RunCheckpointParams& params) {
   const std::string after = std::to_string(params.after_id);
   auto r = Exec(conn_, "RunCheckpoint", sql::kRunCheckpoint,
                 {params.run_id.c_str(), after.c_str(), params.counts_json.c_str()});
   return std::string_view(PQcmdTuples(r.get())) == "1";
 }
 
-std::optional<Run> PgStore::RunGet(const std::string& run_id) {
+std::optional<core::Run> PgStore::RunGet(const std::string& run_id) {
   auto r = Exec(conn_, "RunGet", sql::kRunGet, {run_id.c_str()});
   if (PQntuples(r.get()) == 0) return std::nullopt;
   const PGresult* p = r.get();
-  Run run;
+  core::Run run;
   run.run_id = Text(p, 0, 0);
   run.mode = Text(p, 0, 1);
   run.arguments_json = Text(p, 0, 2);
@@ -358,10 +369,10 @@ std::vector<std::int64_t> PgStore::TransactionsHeldInWindow(const core::WindowHe
   return ids;
 }
 
-std::vector<std::string> PgStore::RunsMarkAbandoned(core::Instant now, core::Millis grace,
-                                                    const std::optional<std::string>& run_id) {
-  const std::string now_ms = Ms(now);
-  const std::string grace_ms = std::to_string(grace.count());
+std::vector<std::string> PgStore::RunsMarkAbandoned(const core::RunsAbandonParams& params) {
+  const std::string now_ms = Ms(params.now);
+  const std::string grace_ms = std::to_string(params.grace.count());
+  const std::optional<std::string>& run_id = params.run_id;
   auto r = Exec(conn_, "RunsMarkAbandoned", sql::kRunsMarkAbandoned,
                 {now_ms.c_str(), grace_ms.c_str(), run_id ? run_id->c_str() : nullptr});
   std::vector<std::string> ids;
@@ -374,10 +385,10 @@ std::int64_t PgStore::LeasesReleaseRun(const std::string& run_id) {
   return std::stoll(std::string(PQcmdTuples(r.get())));
 }
 
-void PgStore::RunErrorsRecord(const RunErrorsParams& params) {
+void PgStore::RunErrorsRecord(const core::RunErrorsParams& params) {
   if (params.errors.empty()) return;
   internal::ArrayText ids, classes, http, codes, messages, attempts, next_check, at;
-  for (const RunError& e : params.errors) {
+  for (const core::RunError& e : params.errors) {
     ids.Add(e.transaction_id);
     classes.AddText(e.error_class);
     http.Add(static_cast<std::int64_t>(e.http_status));
@@ -392,16 +403,18 @@ void PgStore::RunErrorsRecord(const RunErrorsParams& params) {
         attempts.c_str(), next_check.c_str(), at.c_str()});
 }
 
-HistoryPruneResult PgStore::HistoryPrune(const HistoryPruneParams& params) {
+core::HistoryPruneResult PgStore::HistoryPrune(const core::HistoryPruneParams& params) {
   const std::string before = Ms(params.before);
   auto r = Exec(conn_, "HistoryPrune", sql::kHistoryPrune, {before.c_str()});
   return {Int(r.get(), 0, 0), Int(r.get(), 0, 1)};
 }
 
-void PgStore::RunTransitionsForEach(const std::string& run_id, const std::function<void(const TransitionRow&)>& fn) {
+void PgStore::RunTransitionsForEach(const std::string& run_id, const core::RowSink<core::TransitionRow>& sink) {
+  if (sink.restart) sink.restart();
   internal::StreamPinned(conn_, "RunTransitionsForEach", sql::kRunTransitionsForEach, {run_id.c_str()},
                    [&](const PGresult* r, int row) {
-                     TransitionRow t;
+                     core::TransitionRow t;
+                     t.run_id = run_id;
                      t.transaction_id = Int(r, row, 0);
                      t.kind = KindOf(Text(r, row, 1));
                      t.merchant_id = Text(r, row, 2);
@@ -415,36 +428,39 @@ void PgStore::RunTransitionsForEach(const std::string& run_id, const std::functi
                      t.checked_at = Time(r, row, 10);
                      t.request_id = Text(r, row, 11);
                      t.response_digest = Text(r, row, 12);
-                     fn(t);
+                     sink.row(t);
                    });
 }
 
 void PgStore::RunDiscrepanciesForEach(const std::string& run_id,
-                                      const std::function<void(const DiscrepancyRow&)>& fn) {
+                                      const core::RowSink<core::DiscrepancyRow>& sink) {
+  if (sink.restart) sink.restart();
   internal::StreamPinned(conn_, "RunDiscrepanciesForEach", sql::kRunDiscrepanciesForEach, {run_id.c_str()},
-                   [&](const PGresult* r, int row) { fn(ReadDiscrepancy(r, row)); });
+                   [&](const PGresult* r, int row) { sink.row(ReadDiscrepancy(r, row)); });
 }
 
-void PgStore::RunErrorsForEach(const std::string& run_id, const std::function<void(const RunErrorRow&)>& fn) {
+void PgStore::RunErrorsForEach(const std::string& run_id, const core::RowSink<core::ErrorRow>& sink) {
+  if (sink.restart) sink.restart();
   internal::StreamPinned(conn_, "RunErrorsForEach", sql::kRunErrorsForEach, {run_id.c_str()},
                    [&](const PGresult* r, int row) {
-                     RunErrorRow e;
+                     core::ErrorRow e;
+                     e.run_id = run_id;
                      e.kind = KindOf(Text(r, row, 0));
                      e.merchant_id = Text(r, row, 1);
                      e.merchant_txn_id = Text(r, row, 2);
-                     e.error.transaction_id = Int(r, row, 3);
-                     e.error.error_class = Text(r, row, 4);
-                     e.error.http_status = static_cast<int>(Int(r, row, 5));
-                     e.error.gateway_code = Text(r, row, 6);
-                     e.error.message = Text(r, row, 7);
-                     e.error.attempts = static_cast<int>(Int(r, row, 8));
-                     e.error.next_check_at = OptTime(r, row, 9);
-                     e.error.at = Time(r, row, 10);
-                     fn(e);
+                     e.transaction_id = Int(r, row, 3);
+                     e.error_class = ErrorClassOf(Text(r, row, 4));
+                     e.http_status = static_cast<int>(Int(r, row, 5));
+                     e.gateway_code = Text(r, row, 6);
+                     e.message = Text(r, row, 7);
+                     e.attempts = static_cast<int>(Int(r, row, 8));
+                     e.next_check_at = OptTime(r, row, 9);
+                     e.at = Time(r, row, 10);
+                     sink.row(e);
                    });
 }
 
-std::vector<DiscrepancyRow> PgStore::DiscrepanciesListOpen(const DiscrepanciesOpenParams& params) {
+std::vector<core::DiscrepancyRow> PgStore::DiscrepanciesListOpen(const core::DiscrepanciesOpenParams& params) {
   const std::optional<std::string> code =
       params.code ? std::optional<std::string>(core::DiscrepancyCodeName(*params.code)) : std::nullopt;
   const std::optional<std::string> before =
@@ -452,31 +468,31 @@ std::vector<DiscrepancyRow> PgStore::DiscrepanciesListOpen(const DiscrepanciesOp
   const std::string limit = std::to_string(params.limit);
   auto r = Exec(conn_, "DiscrepanciesListOpen", sql::kDiscrepanciesListOpen,
                 {OptionalText(code), OptionalText(before), limit.c_str()});
-  std::vector<DiscrepancyRow> out;
+  std::vector<core::DiscrepancyRow> out;
   const int n = PQntuples(r.get());
   for (int i = 0; i < n; ++i) out.push_back(ReadDiscrepancy(r.get(), i));
   return out;
 }
 
-std::vector<DiscrepancyRow> PgStore::DiscrepanciesListAll(const DiscrepanciesAllParams& params) {
+std::vector<core::DiscrepancyRow> PgStore::DiscrepanciesListAll(const core::DiscrepanciesAllParams& params) {
   const std::optional<std::string> code =
       params.code ? std::optional<std::string>(core::DiscrepancyCodeName(*params.code)) : std::nullopt;
   const std::string limit = std::to_string(params.limit);
   auto r = Exec(conn_, "DiscrepanciesListAll", sql::kDiscrepanciesListAll, {OptionalText(code), limit.c_str()});
-  std::vector<DiscrepancyRow> out;
+  std::vector<core::DiscrepancyRow> out;
   const int n = PQntuples(r.get());
   for (int i = 0; i < n; ++i) out.push_back(ReadDiscrepancy(r.get(), i));
   return out;
 }
 
-std::optional<DiscrepancyRow> PgStore::DiscrepancyGet(std::int64_t id) {
+std::optional<core::DiscrepancyRow> PgStore::DiscrepancyGet(std::int64_t id) {
   const std::string id_text = std::to_string(id);
   auto r = Exec(conn_, "DiscrepancyGet", sql::kDiscrepancyGet, {id_text.c_str()});
   if (PQntuples(r.get()) == 0) return std::nullopt;
   return ReadDiscrepancy(r.get(), 0);
 }
 
-bool PgStore::DiscrepancyResolve(const DiscrepancyResolveParams& params) {
+bool PgStore::DiscrepancyResolve(const core::DiscrepancyResolveParams& params) {
   const std::string id = std::to_string(params.discrepancy_id);
   const std::string now = Ms(params.now);
   auto r = Exec(conn_, "DiscrepancyResolve", sql::kDiscrepancyResolve,
@@ -484,9 +500,9 @@ bool PgStore::DiscrepancyResolve(const DiscrepancyResolveParams& params) {
   return PQntuples(r.get()) == 1;
 }
 
-std::vector<OpenDiscrepancies> PgStore::DiscrepanciesCountOpen() {
+std::vector<core::OpenDiscrepancies> PgStore::DiscrepanciesCountOpen() {
   auto r = Exec(conn_, "DiscrepanciesCountOpen", sql::kDiscrepanciesCountOpen, {});
-  std::vector<OpenDiscrepancies> out;
+  std::vector<core::OpenDiscrepancies> out;
   const int n = PQntuples(r.get());
   for (int i = 0; i < n; ++i) {
     const auto code = core::DiscrepancyCodeFromName(Text(r.get(), i, 0));
@@ -496,7 +512,7 @@ std::vector<OpenDiscrepancies> PgStore::DiscrepanciesCountOpen() {
   return out;
 }
 
-std::vector<PendingAges> PgStore::TransactionsPendingAges(const PendingAgesParams& params) {
+std::vector<core::PendingAges> PgStore::TransactionsPendingAges(const core::PendingAgesParams& params) {
   assert(!params.bounds.empty());
   const std::string now = Ms(params.now);
   std::string bounds = "{";
@@ -506,18 +522,18 @@ std::vector<PendingAges> PgStore::TransactionsPendingAges(const PendingAgesParam
   }
   bounds += '}';
   auto r = Exec(conn_, "TransactionsPendingAges", sql::kTransactionsPendingAges, {now.c_str(), bounds.c_str()});
-  std::vector<PendingAges> out;
+  std::vector<core::PendingAges> out;
   const int n = PQntuples(r.get());
   for (int i = 0; i < n; ++i) {
     const core::Kind kind = KindOf(Text(r.get(), i, 0));
     if (out.empty() || out.back().kind != kind) {
-      PendingAges a;
+      core::PendingAges a;
       a.kind = kind;
       a.counts.assign(params.bounds.size() + 1, 0);
       a.oldest_created_at = Time(r.get(), i, 3);
       out.push_back(std::move(a));
     }
-    PendingAges& a = out.back();
+    core::PendingAges& a = out.back();
     const auto bucket = static_cast<std::size_t>(Int(r.get(), i, 1));
     assert(bucket < a.counts.size());
     a.counts[std::min(bucket, a.counts.size() - 1)] += Int(r.get(), i, 2);
@@ -559,15 +575,15 @@ std::string BoundsArray(const std::vector<core::Millis>& bounds) {
 
 }  // namespace
 
-std::vector<PendingTotal> PgStore::TransactionsPendingTotals(const PendingAgesParams& params) {
+std::vector<core::PendingTotal> PgStore::TransactionsPendingTotals(const core::PendingAgesParams& params) {
   assert(!params.bounds.empty());
   const std::string now = Ms(params.now);
   const std::string bounds = BoundsArray(params.bounds);
   auto r = Exec(conn_, "TransactionsPendingTotals", sql::kTransactionsPendingTotals, {now.c_str(), bounds.c_str()});
-  std::vector<PendingTotal> out;
+  std::vector<core::PendingTotal> out;
   const int n = PQntuples(r.get());
   for (int i = 0; i < n; ++i) {
-    PendingTotal t;
+    core::PendingTotal t;
     t.kind = KindOf(Text(r.get(), i, 0));
     t.bucket = std::min(static_cast<std::size_t>(Int(r.get(), i, 1)), params.bounds.size());
     t.count = Int(r.get(), i, 2);
@@ -577,41 +593,41 @@ std::vector<PendingTotal> PgStore::TransactionsPendingTotals(const PendingAgesPa
   return out;
 }
 
-std::vector<OpenTotal> PgStore::DiscrepanciesTotalsOpen() {
+std::vector<core::OpenTotal> PgStore::DiscrepanciesTotalsOpen() {
   auto r = Exec(conn_, "DiscrepanciesTotalsOpen", sql::kDiscrepanciesTotalsOpen, {});
-  std::vector<OpenTotal> out;
+  std::vector<core::OpenTotal> out;
   const int n = PQntuples(r.get());
   for (int i = 0; i < n; ++i) {
-    out.push_back(OpenTotal{CodeOf(Text(r.get(), i, 0)), Int(r.get(), i, 1),
+    out.push_back(core::OpenTotal{CodeOf(Text(r.get(), i, 0)), Int(r.get(), i, 1),
                             SumOf(r.get(), i, 2, "DiscrepanciesTotalsOpen")});
   }
   return out;
 }
 
-std::vector<TransitionTotal> PgStore::RunTransitionTotals(const std::string& run_id) {
+std::vector<core::TransitionTotal> PgStore::RunTransitionTotals(const std::string& run_id) {
   auto r = Exec(conn_, "RunTransitionTotals", sql::kRunTransitionTotals, {run_id.c_str()});
-  std::vector<TransitionTotal> out;
+  std::vector<core::TransitionTotal> out;
   const int n = PQntuples(r.get());
   for (int i = 0; i < n; ++i) {
-    out.push_back(TransitionTotal{KindOf(Text(r.get(), i, 0)), StatusOf(Text(r.get(), i, 1)),
+    out.push_back(core::TransitionTotal{KindOf(Text(r.get(), i, 0)), StatusOf(Text(r.get(), i, 1)),
                                   StatusOf(Text(r.get(), i, 2)), Int(r.get(), i, 3),
                                   SumOf(r.get(), i, 4, "RunTransitionTotals")});
   }
   return out;
 }
 
-bool PgStore::RunFiguresSet(const std::string& run_id, const std::string& figures_json) {
-  auto r = Exec(conn_, "RunFiguresSet", sql::kRunFiguresSet, {run_id.c_str(), figures_json.c_str()});
+bool PgStore::RunFiguresSet(const core::RunFiguresParams& params) {
+  auto r = Exec(conn_, "RunFiguresSet", sql::kRunFiguresSet, {params.run_id.c_str(), params.figures_json.c_str()});
   return std::string_view(PQcmdTuples(r.get())) != "0";
 }
 
-std::vector<RunListed> PgStore::RunsListRecent(int limit) {
-  const std::string l = std::to_string(limit);
+std::vector<core::RunListed> PgStore::RunsListRecent(const core::RunsListParams& params) {
+  const std::string l = std::to_string(params.limit);
   auto r = Exec(conn_, "RunsListRecent", sql::kRunsListRecent, {l.c_str()});
-  std::vector<RunListed> out;
+  std::vector<core::RunListed> out;
   const int n = PQntuples(r.get());
   for (int i = 0; i < n; ++i) {
-    RunListed run;
+    core::RunListed run;
     run.run_id = Text(r.get(), i, 0);
     run.mode = Text(r.get(), i, 1);
     run.started_at = Time(r.get(), i, 2);
@@ -623,7 +639,7 @@ std::vector<RunListed> PgStore::RunsListRecent(int limit) {
   return out;
 }
 
-std::optional<core::Transaction> PgStore::TransactionClaimOne(const ClaimOneParams& params) {
+std::optional<core::Transaction> PgStore::TransactionClaimOne(const core::ClaimOneParams& params) {
   const std::string now = Ms(params.now);
   const std::string until = Ms(params.now + params.lease);
   const std::string id = std::to_string(params.transaction_id);
@@ -633,29 +649,30 @@ std::optional<core::Transaction> PgStore::TransactionClaimOne(const ClaimOnePara
   return ReadTransaction(r.get(), 0);
 }
 
-std::vector<core::Transaction> PgStore::TransactionsFindByTxn(const std::string& merchant_id,
-                                                               const std::string& merchant_txn_id,
-                                                               std::optional<core::Kind> kind) {
+std::vector<core::Transaction> PgStore::TransactionsFindByTxn(const core::TransactionFindParams& params) {
+  const std::string& merchant_id = params.merchant_id;
+  const std::string& merchant_txn_id = params.merchant_txn_id;
+  const std::optional<core::Kind>& kind = params.kind;
   const std::string k = kind ? std::string(core::KindName(*kind)) : std::string();
   auto r = Exec(conn_, "TransactionsFindByTxn", sql::kTransactionsFindByTxn,
                 {merchant_id.c_str(), merchant_txn_id.c_str(), kind ? k.c_str() : nullptr});
   return ReadTransactions(r.get());
 }
 
-LeaseHolder PgStore::TransactionLeaseGet(std::int64_t transaction_id) {
+core::LeaseHolder PgStore::TransactionLeaseGet(std::int64_t transaction_id) {
   const std::string id = std::to_string(transaction_id);
   auto r = Exec(conn_, "TransactionLeaseGet", sql::kTransactionLeaseGet, {id.c_str()});
   if (PQntuples(r.get()) == 0) return {};
-  return LeaseHolder{std::string(Text(r.get(), 0, 0)), OptTime(r.get(), 0, 1)};
+  return core::LeaseHolder{std::string(Text(r.get(), 0, 0)), OptTime(r.get(), 0, 1)};
 }
 
-std::vector<EventRow> PgStore::TransactionEventsList(std::int64_t transaction_id) {
+std::vector<core::EventRow> PgStore::TransactionEventsList(std::int64_t transaction_id) {
   const std::string id = std::to_string(transaction_id);
   auto r = Exec(conn_, "TransactionEventsList", sql::kTransactionEventsList, {id.c_str()});
-  std::vector<EventRow> out;
+  std::vector<core::EventRow> out;
   const int n = PQntuples(r.get());
   for (int i = 0; i < n; ++i) {
-    EventRow e;
+    core::EventRow e;
     e.id = Int(r.get(), i, 0);
     e.run_id = Text(r.get(), i, 1);
     e.event_type = Text(r.get(), i, 2);
@@ -675,13 +692,13 @@ std::vector<EventRow> PgStore::TransactionEventsList(std::int64_t transaction_id
   return out;
 }
 
-std::vector<CheckErrorRow> PgStore::TransactionRunErrorsList(std::int64_t transaction_id) {
+std::vector<core::CheckErrorRow> PgStore::TransactionRunErrorsList(std::int64_t transaction_id) {
   const std::string id = std::to_string(transaction_id);
   auto r = Exec(conn_, "TransactionRunErrorsList", sql::kTransactionRunErrorsList, {id.c_str()});
-  std::vector<CheckErrorRow> out;
+  std::vector<core::CheckErrorRow> out;
   const int n = PQntuples(r.get());
   for (int i = 0; i < n; ++i) {
-    CheckErrorRow e;
+    core::CheckErrorRow e;
     e.run_id = Text(r.get(), i, 0);
     e.error.transaction_id = transaction_id;
     e.error.error_class = Text(r.get(), i, 1);
@@ -696,22 +713,22 @@ std::vector<CheckErrorRow> PgStore::TransactionRunErrorsList(std::int64_t transa
   return out;
 }
 
-std::vector<DiscrepancyRow> PgStore::TransactionDiscrepanciesList(std::int64_t transaction_id) {
+std::vector<core::DiscrepancyRow> PgStore::TransactionDiscrepanciesList(std::int64_t transaction_id) {
   const std::string id = std::to_string(transaction_id);
   auto r = Exec(conn_, "TransactionDiscrepanciesList", sql::kTransactionDiscrepanciesList, {id.c_str()});
-  std::vector<DiscrepancyRow> out;
+  std::vector<core::DiscrepancyRow> out;
   const int n = PQntuples(r.get());
   for (int i = 0; i < n; ++i) out.push_back(ReadDiscrepancy(r.get(), i));
   return out;
 }
 
-std::vector<CheckRunRow> PgStore::TransactionCheckRunsList(std::int64_t transaction_id) {
+std::vector<core::CheckRunRow> PgStore::TransactionCheckRunsList(std::int64_t transaction_id) {
   const std::string id = std::to_string(transaction_id);
   auto r = Exec(conn_, "TransactionCheckRunsList", sql::kTransactionCheckRunsList, {id.c_str()});
-  std::vector<CheckRunRow> out;
+  std::vector<core::CheckRunRow> out;
   const int n = PQntuples(r.get());
   for (int i = 0; i < n; ++i) {
-    out.push_back(CheckRunRow{std::string(Text(r.get(), i, 0)), Time(r.get(), i, 1), std::string(Text(r.get(), i, 2))});
+    out.push_back(core::CheckRunRow{std::string(Text(r.get(), i, 0)), Time(r.get(), i, 1), std::string(Text(r.get(), i, 2))});
   }
   return out;
 }

@@ -11,12 +11,11 @@ void AddAmountGauges(Database& db, const std::string& run_id, const core::RunSum
   for (const core::KindAgeTotal& t : summary.pending_totals) {
     std::size_t bucket = 0;
     while (bucket < labels.size() && labels[bucket] != t.age) ++bucket;
-    g.pending_totals.push_back(db::PendingTotal{t.kind, bucket, t.count, t.amount});
+    g.pending_totals.push_back(core::PendingTotal{t.kind, bucket, t.count, t.amount});
   }
   g.open_totals.clear();
   for (const core::CodeTotal& t : summary.open_discrepancies) g.open_totals.push_back({t.code, t.count, t.amount});
-  g.run_transitions =
-      db.Retry("RunTransitionTotals", [&](db::PgStore& store) { return store.RunTransitionTotals(run_id); });
+  g.run_transitions = db.store().RunTransitionTotals(run_id);
 }
 
 void RenderAmountMetrics(core::MetricsText& m, const core::MetricLabels& mode, const DatabaseGauges& d) {
@@ -29,7 +28,7 @@ void RenderAmountMetrics(core::MetricsText& m, const core::MetricLabels& mode, c
   for (core::Kind kind : core::kAllKinds) {
     for (std::size_t b = 0; b < labels.size(); ++b) {
       core::Paise amount = 0;
-      for (const db::PendingTotal& t : d.pending_totals) {
+      for (const core::PendingTotal& t : d.pending_totals) {
         if (t.kind == kind && t.bucket == b) amount += t.amount;
       }
       m.Gauge("payrecon_pending_amount_paise",
@@ -39,7 +38,7 @@ void RenderAmountMetrics(core::MetricsText& m, const core::MetricLabels& mode, c
   }
   for (core::DiscrepancyCode code : core::kAllDiscrepancyCodes) {
     core::Paise amount = 0;
-    for (const db::OpenTotal& t : d.open_totals) {
+    for (const core::OpenTotal& t : d.open_totals) {
       if (t.code == code) amount = t.amount;
     }
     m.Gauge("payrecon_open_discrepancies_amount_paise",
@@ -53,7 +52,7 @@ void RenderAmountMetrics(core::MetricsText& m, const core::MetricLabels& mode, c
       if (core::IsFinal(to) && core::StatusBelongsTo(kind, to)) moved[{kind, core::PendingStatusOf(kind), to}] = 0;
     }
   }
-  for (const db::TransitionTotal& t : d.run_transitions) moved[{t.kind, t.from_status, t.to_status}] += t.amount;
+  for (const core::TransitionTotal& t : d.run_transitions) moved[{t.kind, t.from_status, t.to_status}] += t.amount;
   for (const auto& [key, amount] : moved) {
     const auto& [kind, from, to] = key;
     m.Gauge("payrecon_last_run_transitions_amount_paise",

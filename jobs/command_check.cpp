@@ -6,7 +6,7 @@
 
 #include "core/decision.h"
 #include "core/money.h"
-#include "db/pg_store.h"
+#include "core/store_ports.h"
 #include "env/clock.h"
 #include "env/host.h"
 #include "gateway/status_checker.h"
@@ -37,19 +37,17 @@ std::string Describe(const std::string& merchant, const std::string& txn, const 
 // The one transaction of a check: claimed with a lease (any status) or, in a dry run, read as it is.
 class OneTransactionSource : public WorkSource {
  public:
-  OneTransactionSource(Database& db, std::string run_id, core::Transaction transaction, core::Millis lease,
+  OneTransactionSource(core::Store& store, std::string run_id, core::Transaction transaction, core::Millis lease,
                        bool dry_run)
-      : db_(db), run_id_(std::move(run_id)), transaction_(std::move(transaction)), lease_(lease), dry_run_(dry_run) {}
+      : store_(store), run_id_(std::move(run_id)), transaction_(std::move(transaction)), lease_(lease), dry_run_(dry_run) {}
 
   std::vector<core::Transaction> Next(int, core::Instant now) override {
     if (handed_out_) return {};
     handed_out_ = true;
     if (dry_run_) return {transaction_};
-    const db::ClaimOneParams p{run_id_, now, lease_, transaction_.id};
-    auto claimed = db_.Retry("TransactionClaimOne", [&](db::PgStore& store) { return store.TransactionClaimOne(p); });
+    auto claimed = store_.TransactionClaimOne(core::ClaimOneParams{run_id_, now, lease_, transaction_.id});
     if (!claimed) {
-      const db::LeaseHolder holder =
-          db_.Retry("TransactionLeaseGet", [&](db::PgStore& store) { return store.TransactionLeaseGet(transaction_.id); });
+      const core::LeaseHolder holder = store_.TransactionLeaseGet(transaction_.id);
       throw JobError(ExitCode::kUsage,
                      std::string(core::KindName(transaction_.kind)) + " '" + transaction_.merchant_id + "/" +
                          transaction_.merchant_txn_id + "' is being checked by run '" + holder.run_id + "' until " +
@@ -62,16 +60,16 @@ class OneTransactionSource : public WorkSource {
   core::ApplyResult Apply(std::vector<core::TransactionUpdate> updates, core::Instant now) override {
     if (dry_run_) return dry_.Apply(std::move(updates), now);
     const core::ApplyParams p{run_id_, now, std::move(updates)};
-    return db_.transactions().TransactionsApply(p);
+    return store_.TransactionsApply(p);
   }
 
   void Release(std::vector<std::int64_t> ids) override {
     if (dry_run_) return;
-    db_.transactions().LeasesRelease(core::ReleaseParams{run_id_, std::move(ids)});
+    store_.LeasesRelease(core::ReleaseParams{run_id_, std::move(ids)});
   }
 
  private:
-  Database& db_;
+  core::Store& store_;
   std::string run_id_;
   core::Transaction transaction_;
   core::Millis lease_;
@@ -190,9 +188,8 @@ int CommandCheck(const CommandContext& ctx) {
   db.SetGiveUp([deadline](SteadyTime first_failure) {
     return std::max(deadline, first_failure + std::chrono::seconds(5));
   });
-  const auto found = db.Retry("TransactionsFindByTxn", [&](db::PgStore& store) {
-    return store.TransactionsFindByTxn(merchant, txn_id, cl.kind);
-  });
+  core::Store& store = db.store();
+  const auto found = store.TransactionsFindByTxn(core::TransactionFindParams{merchant, txn_id, cl.kind});
   if (found.empty()) throw JobError(ExitCode::kUsage, Describe(merchant, txn_id, cl.kind) + " not found");
   if (found.size() > 1) {
     std::string kinds;
@@ -206,13 +203,12 @@ int CommandCheck(const CommandContext& ctx) {
   SetLogRunId(run_id);
   const core::Instant started_at = env::WallNow();
   if (!cl.dry_run) {
-    db::RunStartParams p{run_id, "check", ArgumentsJson(t), started_at, env::HostName(), false};
-    db.Retry("RunStart", [&](db::PgStore& store) { store.RunStart(p); });
+    store.RunStart(core::RunStartParams{run_id, "check", ArgumentsJson(t), started_at, env::HostName(), false});
   }
   LogInfo(std::string("check") + (cl.dry_run ? " (dry run)" : "") + " of " +
           Describe(t.merchant_id, t.merchant_txn_id, t.kind) + " started");
 
-  OneTransactionSource source(db, run_id, t, s.worker.lease, cl.dry_run);
+  OneTransactionSource source(store, run_id, t, s.worker.lease, cl.dry_run);
   Capture capture;
   RunnerOptions options;
   options.batch_size = 1;
@@ -242,8 +238,7 @@ int CommandCheck(const CommandContext& ctx) {
   } catch (const JobError& e) {
     // Refused before the call (another run holds the lease): the run's row says so.
     if (!cl.dry_run) {
-      db::RunFinishParams p{run_id, env::WallNow(), "{}", "refused", ToInt(e.code())};
-      db.Retry("RunFinish", [&](db::PgStore& store) { store.RunFinish(p); });
+      store.RunFinish(core::RunFinishParams{run_id, env::WallNow(), "{}", "refused", ToInt(e.code())});
     }
     throw;
   }
@@ -255,7 +250,7 @@ int CommandCheck(const CommandContext& ctx) {
   JsonValue line = JsonValue::Object();
   if (const auto& rec = capture.record()) {
     if (rec->decision.error && !cl.dry_run) {
-      db::RunError e;
+      core::RunError e;
       e.transaction_id = t.id;
       e.error_class = std::string(core::CheckOutcomeName(*rec->decision.error));
       e.http_status = rec->check.http_status;
@@ -264,13 +259,12 @@ int CommandCheck(const CommandContext& ctx) {
       e.attempts = rec->transaction.error_count + 1;
       if (!core::IsFinal(rec->transaction.status)) e.next_check_at = rec->decision.update.next_check_at;
       e.at = rec->checked_at;
-      db::RunErrorsParams p{run_id, {e}};
-      db.Retry("RunErrorsRecord", [&](db::PgStore& store) { store.RunErrorsRecord(p); });
+      store.RunErrorsRecord(core::RunErrorsParams{run_id, {e}});
     }
     core::Status after = rec->transaction.status;
     if (cl.dry_run) {
       if (rec->decision.update.new_status) after = *rec->decision.update.new_status;
-    } else if (auto now_row = db.Retry("TransactionGet", [&](db::PgStore& store) { return store.TransactionGet(t.id); })) {
+    } else if (auto now_row = store.TransactionGet(t.id)) {
       after = now_row->status;
     }
     line = CheckResultJson(run_id, cl.dry_run, *rec, capture.outcome(), after);
@@ -286,9 +280,9 @@ int CommandCheck(const CommandContext& ctx) {
   line.Add("exit_code", Int(exit_code));
   const std::string text = core::SerializeJson(line);
   if (!cl.dry_run) {
-    db::RunFinishParams p{run_id, env::WallNow(), "{}", std::string(StopReasonName(stats.stop)), exit_code};
-    db.Retry("RunFinish", [&](db::PgStore& store) { store.RunFinish(p); });
-    db.Retry("RunFiguresSet", [&](db::PgStore& store) { store.RunFiguresSet(run_id, text); });
+    store.RunFinish(core::RunFinishParams{run_id, env::WallNow(), "{}", std::string(StopReasonName(stats.stop)),
+                                          exit_code});
+    store.RunFiguresSet(core::RunFiguresParams{run_id, text});
   }
   if (exit_code == ToInt(ExitCode::kGateway)) {
     LogError("the gateway refused merchant '" + t.merchant_id + "': check its access key and secret");

@@ -45,13 +45,14 @@ int CommandPending(const CommandContext& ctx) {
   const core::Instant now = std::chrono::time_point_cast<core::Millis>(std::chrono::system_clock::now());
   Database db(ctx.settings.database.conninfo);
   db.RequireCurrentSchema();
-  db::PendingListParams p;
+  core::PendingListParams p;
   p.kind = cl.kind;
   if (cl.older_than) p.created_before = now - *cl.older_than;
   const bool json = cl.format == ListFormat::kJson;
   std::string buffer = json ? std::string() : core::PendingHeader();
   std::int64_t rows = 0;
-  // No retry: rows already written cannot be taken back, so a lost connection ends the listing (exit 3).
+  // No retry (the database's give-up time is its first failure): rows already written cannot be taken back, so a
+  // lost connection ends the listing (exit 3).
   db.store().TransactionsForEachPending(p, [&](const core::Transaction& t) {
     const core::PendingRow row = core::PendingRowFrom(t, now);
     if (json) {

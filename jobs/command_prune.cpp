@@ -19,8 +19,8 @@ int CommandPrune(const CommandContext& ctx) {
   const core::Instant now = std::chrono::time_point_cast<core::Millis>(std::chrono::system_clock::now());
   Database db(ctx.settings.database.conninfo);
   db.RequireCurrentSchema();
-  const db::HistoryPruneParams p{now - older_than};
-  const db::HistoryPruneResult r = db.store().HistoryPrune(p);
+  const core::HistoryPruneParams p{now - older_than};
+  const core::HistoryPruneResult r = db.store().HistoryPrune(p);
   const std::string before = core::FormatIso8601(p.before);
   LogInfo("pruned " + std::to_string(r.runs) + " run(s) and " + std::to_string(r.run_errors) +
               " run error(s) started before " + before + "; audit events and discrepancies are kept",

@@ -61,7 +61,7 @@ std::vector<Entry> Timeline(const TransactionHistory& h) {
 
   // Hand-over: the status it arrived with is the first change's starting point, or the status it still has.
   std::string first_status(core::StatusName(t.status));
-  for (const db::EventRow& e : h.events) {
+  for (const core::EventRow& e : h.events) {
     if (e.event_type == "transition") {
       first_status = e.from_status;
       break;
@@ -84,7 +84,7 @@ std::vector<Entry> Timeline(const TransactionHistory& h) {
   }
 
   std::vector<std::string> check_runs;
-  for (const db::CheckRunRow& c : h.checks) {
+  for (const core::CheckRunRow& c : h.checks) {
     check_runs.push_back(c.run_id);
     auto parsed = core::ParseJson(c.result_json);
     const JsonValue* r = parsed && parsed->is_object() ? &*parsed : nullptr;
@@ -117,7 +117,7 @@ std::vector<Entry> Timeline(const TransactionHistory& h) {
     out.push_back(std::move(e));
   }
 
-  for (const db::CheckErrorRow& f : h.errors) {
+  for (const core::CheckErrorRow& f : h.errors) {
     // A `check` run's failure is already its check entry.
     if (std::find(check_runs.begin(), check_runs.end(), f.run_id) != check_runs.end()) continue;
     Entry e;
@@ -142,7 +142,7 @@ std::vector<Entry> Timeline(const TransactionHistory& h) {
     out.push_back(std::move(e));
   }
 
-  for (const db::EventRow& ev : h.events) {
+  for (const core::EventRow& ev : h.events) {
     Entry e;
     e.at = ev.at;
     e.run_id = ev.run_id;
@@ -164,9 +164,9 @@ std::vector<Entry> Timeline(const TransactionHistory& h) {
           .Add("gateway_updated_at", UtcOrNull(ev.gateway_updated_at));
     } else if (ev.event_type == "discrepancy") {
       e.rank = 3;
-      const db::DiscrepancyRow* d = nullptr;
-      for (const db::DiscrepancyRow& x : h.discrepancies) {
-        if (std::string(core::DiscrepancyCodeName(x.code)) == ev.discrepancy_code && x.opened_by_run == ev.run_id) {
+      const core::DiscrepancyRow* d = nullptr;
+      for (const core::DiscrepancyRow& x : h.discrepancies) {
+        if (std::string(core::DiscrepancyCodeName(x.code)) == ev.discrepancy_code && x.run_id == ev.run_id) {
           d = &x;
         }
       }
@@ -183,8 +183,8 @@ std::vector<Entry> Timeline(const TransactionHistory& h) {
           .Add("gateway_amount_paise", d ? OptInt(d->gateway_amount) : JsonValue::Null());
     } else {
       e.rank = 4;
-      const db::DiscrepancyRow* d = nullptr;
-      for (const db::DiscrepancyRow& x : h.discrepancies) {
+      const core::DiscrepancyRow* d = nullptr;
+      for (const core::DiscrepancyRow& x : h.discrepancies) {
         if (std::string(core::DiscrepancyCodeName(x.code)) == ev.discrepancy_code && x.resolved_at == ev.at) d = &x;
       }
       e.event = "discrepancy resolved";
@@ -277,8 +277,8 @@ int CommandShow(const CommandContext& ctx) {
   const std::string merchant = cl.merchant.value_or("");
   Database db(ctx.settings.database.conninfo);
   db.RequireCurrentSchema();
-  db::PgStore& store = db.store();
-  const auto found = store.TransactionsFindByTxn(merchant, cl.txn, cl.kind);
+  core::ReportStore& store = db.store();
+  const auto found = store.TransactionsFindByTxn(core::TransactionFindParams{merchant, cl.txn, cl.kind});
   const std::string what = (cl.kind ? std::string(core::KindName(*cl.kind)) + " " : std::string("transaction ")) +
                            "'" + merchant + "/" + cl.txn + "'";
   if (found.empty()) throw JobError(ExitCode::kUsage, what + " not found");

@@ -18,10 +18,10 @@ namespace payrecon::jobs {
 
 struct TransactionHistory {
   core::Transaction transaction;
-  std::vector<db::EventRow> events;
-  std::vector<db::CheckErrorRow> errors;
-  std::vector<db::DiscrepancyRow> discrepancies;
-  std::vector<db::CheckRunRow> checks;
+  std::vector<core::EventRow> events;
+  std::vector<core::CheckErrorRow> errors;
+  std::vector<core::DiscrepancyRow> discrepancies;
+  std::vector<core::CheckRunRow> checks;
 };
 
 // The output of `show` for one transaction:

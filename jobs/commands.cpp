@@ -103,7 +103,8 @@ int CommandReport(const CommandContext& ctx) {
   db.RequireCurrentSchema();
   // A run whose process died without recording its end is closed as abandoned first (same rule as at the start
   // of every run), so its report never reads as a clean exit.
-  if (!db.store().RunsMarkAbandoned(env::WallNow(), ctx.settings.worker.lease, run_id).empty()) {
+  if (!db.store().RunsMarkAbandoned(core::RunsAbandonParams{env::WallNow(), ctx.settings.worker.lease, run_id})
+           .empty()) {
     LogWarn("run '" + run_id + "' never recorded its end and holds no claims: marked abandoned");
   }
   auto run = db.store().RunGet(run_id);

@@ -1,7 +1,7 @@
 #pragma once
-// The job's database: one connection, the PgStore over it, and retries across a lost connection (reconnect with
-// back-off until the run's give-up time; then StoreUnavailable, exit 3). Used from one thread (the runner's
-// coordinating thread and the command around it).
+// The job's database: one connection, the PgStore over it, and the store the commands use: PgStore behind the
+// reconnecting decorator (reconnect with back-off until the run's give-up time; then StoreUnavailable, exit 3).
+// Used from one thread (the runner's coordinating thread and the command around it).
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -27,7 +27,8 @@ class Database {
   // Throws db::SchemaBehind when the schema is behind this binary.
   void RequireCurrentSchema();
 
-  // Runs f(PgStore&), reconnecting and retrying while the connection is lost.
+  // Runs f(PgStore&), reconnecting and retrying while the connection is lost: what store() does per port method,
+  // kept for jobs/reconcile.cpp until it calls the ports.
   template <class F>
   auto Retry(const char* what, F&& f) {
     RetryPolicy policy{give_up_at_, &Database::IsTransient, interrupt_};
@@ -43,10 +44,12 @@ class Database {
     });
   }
 
-  // core::TransactionStore with the same retries, for the runner.
-  core::TransactionStore& transactions() { return *transactions_; }
+  // Every port of the store, each call retried across a lost connection (the reconnecting decorator).
+  core::Store& store() { return *retrying_; }
+  // The transaction port of store(), for the runner.
+  core::TransactionStore& transactions() { return *retrying_; }
+  // For the importer's COPY (not a port: it streams a file into a staging table on this connection).
   db::Connection& connection() { return conn_; }
-  db::PgStore& store() { return store_; }
 
   // A lost connection, a deadlock (SQLSTATE 40P01) or a serialization failure (40001): every store call is one
   // statement in its own transaction, so trying it again is safe; only a lost connection needs a reconnect.
@@ -59,7 +62,7 @@ class Database {
   ReconnectingStore::Deadline give_up_at_;
   bool reconnect_ = false;
   const std::atomic<bool>* interrupt_ = nullptr;
-  std::unique_ptr<ReconnectingStore> transactions_;
+  std::unique_ptr<ReconnectingStore> retrying_;
 };
 
 }  // namespace payrecon::jobs

@@ -53,16 +53,16 @@ std::string StatusAndAmount(const std::string& status, const std::optional<core:
   return amount ? status + " " + core::FormatAmount(*amount) : status;
 }
 
-std::string Table(const std::vector<db::DiscrepancyRow>& rows, core::Instant now) {
+std::string Table(const std::vector<core::DiscrepancyRow>& rows, core::Instant now) {
   if (rows.empty()) return "no discrepancies\n";
   const bool any_resolved =
-      std::any_of(rows.begin(), rows.end(), [](const db::DiscrepancyRow& r) { return r.resolved_at.has_value(); });
+      std::any_of(rows.begin(), rows.end(), [](const core::DiscrepancyRow& r) { return r.resolved_at.has_value(); });
   std::vector<std::vector<std::string>> cells;
   std::vector<std::string> header = {"ID",          "CODE", "STATE", "OPENED", "AGE",    "KIND",
                                      "MERCHANT",    "TRANSACTION", "OURS", "GATEWAY", "DETAIL"};
   if (any_resolved) header.push_back("RESOLUTION");
   cells.push_back(header);
-  for (const db::DiscrepancyRow& r : rows) {
+  for (const core::DiscrepancyRow& r : rows) {
     std::vector<std::string> line = {
         std::to_string(r.id),
         std::string(core::DiscrepancyCodeName(r.code)),
@@ -72,7 +72,7 @@ std::string Table(const std::vector<db::DiscrepancyRow>& rows, core::Instant now
         std::string(core::KindName(r.kind)),
         Cell(r.merchant_id),
         Cell(r.merchant_txn_id),
-        StatusAndAmount(r.local_status, r.local_amount),
+        StatusAndAmount(std::string(core::StatusName(r.local_status)), r.local_amount),
         Cell(StatusAndAmount(r.gateway_status, r.gateway_amount)),
         Cell(r.detail)};
     if (any_resolved) {
@@ -85,23 +85,23 @@ std::string Table(const std::vector<db::DiscrepancyRow>& rows, core::Instant now
   return AlignedTable(cells);
 }
 
-std::string Csv(const std::vector<db::DiscrepancyRow>& rows) {
+std::string Csv(const std::vector<core::DiscrepancyRow>& rows) {
   std::string out = core::CsvHeaderLine(
       {"id", "code", "state", "opened_at", "opened_by_run", "kind", "merchant_id", "merchant_txn_id", "amazon_txn_id",
        "local_status", "local_amount", "gateway_status", "gateway_amount", "detail", "resolved_at", "resolved_by",
        "resolution_note"});
-  for (const db::DiscrepancyRow& r : rows) {
+  for (const core::DiscrepancyRow& r : rows) {
     core::CsvRecord rec;
     rec.Integer(r.id)
         .Text(core::DiscrepancyCodeName(r.code))
         .Text(r.resolved_at ? "resolved" : "open")
         .Time(r.opened_at)
-        .Text(r.opened_by_run)
+        .Text(r.run_id)
         .Text(core::KindName(r.kind))
         .Text(r.merchant_id)
         .Text(r.merchant_txn_id)
         .Text(r.amazon_txn_id)
-        .Text(r.local_status)
+        .Text(std::string(core::StatusName(r.local_status)))
         .Amount(r.local_amount)
         .Text(r.gateway_status)
         .Amount(r.gateway_amount)
@@ -116,20 +116,20 @@ std::string Csv(const std::vector<db::DiscrepancyRow>& rows) {
 
 core::JsonValue TextOrNull(const std::string& s) { return s.empty() ? core::JsonValue::Null() : core::JsonValue::String(s); }
 
-std::string JsonLines(const std::vector<db::DiscrepancyRow>& rows) {
+std::string JsonLines(const std::vector<core::DiscrepancyRow>& rows) {
   std::string out;
-  for (const db::DiscrepancyRow& r : rows) {
+  for (const core::DiscrepancyRow& r : rows) {
     core::JsonValue o = core::JsonValue::Object();
     o.Add("id", core::JsonValue::Number(std::to_string(r.id)));
     o.Add("code", core::JsonValue::String(std::string(core::DiscrepancyCodeName(r.code))));
     o.Add("state", core::JsonValue::String(r.resolved_at ? "resolved" : "open"));
     o.Add("opened_at", core::JsonValue::String(core::FormatIso8601(r.opened_at)));
-    o.Add("opened_by_run", core::JsonValue::String(r.opened_by_run));
+    o.Add("opened_by_run", core::JsonValue::String(r.run_id));
     o.Add("kind", core::JsonValue::String(std::string(core::KindName(r.kind))));
     o.Add("merchant_id", core::JsonValue::String(r.merchant_id));
     o.Add("merchant_txn_id", core::JsonValue::String(r.merchant_txn_id));
     o.Add("amazon_txn_id", TextOrNull(r.amazon_txn_id));
-    o.Add("local_status", core::JsonValue::String(r.local_status));
+    o.Add("local_status", core::JsonValue::String(std::string(core::StatusName(r.local_status))));
     o.Add("local_amount", core::JsonValue::String(core::FormatAmount(r.local_amount)));
     o.Add("gateway_status", TextOrNull(r.gateway_status));
     o.Add("gateway_amount", TextOrNull(AmountText(r.gateway_amount)));
@@ -148,12 +148,12 @@ std::string DefaultResolver() {
   return user && !user->empty() ? *user : "unknown";
 }
 
-std::string Describe(const db::DiscrepancyRow& r) {
+std::string Describe(const core::DiscrepancyRow& r) {
   return std::to_string(r.id) + " (" + std::string(core::DiscrepancyCodeName(r.code)) + " of " +
          std::string(core::KindName(r.kind)) + " '" + r.merchant_id + "/" + r.merchant_txn_id + "')";
 }
 
-[[noreturn]] void AlreadyResolved(const db::DiscrepancyRow& r) {
+[[noreturn]] void AlreadyResolved(const core::DiscrepancyRow& r) {
   throw JobError(ExitCode::kUsage, "discrepancy " + Describe(r) + " is already resolved by '" + r.resolved_by +
                                        "' at " + core::FormatIso8601(r.resolved_at.value_or(r.opened_at)));
 }
@@ -169,7 +169,7 @@ std::string FormatAge(core::Millis age) {
   return std::to_string(s / 86400) + "d" + two(s % 86400 / 3600) + "h";
 }
 
-std::string FormatDiscrepancyList(const std::vector<db::DiscrepancyRow>& rows, ListFormat format, core::Instant now) {
+std::string FormatDiscrepancyList(const std::vector<core::DiscrepancyRow>& rows, ListFormat format, core::Instant now) {
   switch (format) {
     case ListFormat::kTable: return Table(rows, now);
     case ListFormat::kCsv: return Csv(rows);
@@ -185,7 +185,7 @@ int CommandDiscrepanciesList(const CommandContext& ctx) {
   const int fetch = static_cast<int>(std::min<std::int64_t>(limit, 1'000'000'000) + 1);
   Database db(ctx.settings.database.conninfo);
   db.RequireCurrentSchema();
-  std::vector<db::DiscrepancyRow> rows =
+  std::vector<core::DiscrepancyRow> rows =
       cl.open_only ? db.store().DiscrepanciesListOpen({.code = cl.code, .opened_before = std::nullopt, .limit = fetch})
                    : db.store().DiscrepanciesListAll({.code = cl.code, .limit = fetch});
   const bool cut = static_cast<std::int64_t>(rows.size()) > limit;

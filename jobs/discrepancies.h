@@ -22,7 +22,7 @@ namespace payrecon::jobs {
 //   one record per row, per core/csv.h (CRLF, text neutralised).
 // - kJson: one compact JSON object per row and line with the CSV's columns as members; amounts as strings
 //   ("15.00"), absent values as null, id as a number.
-std::string FormatDiscrepancyList(const std::vector<db::DiscrepancyRow>& rows, ListFormat format, core::Instant now);
+std::string FormatDiscrepancyList(const std::vector<core::DiscrepancyRow>& rows, ListFormat format, core::Instant now);
 
 // "45s", "12m", "3h05m", "2d04h": a compact age for the table; negative ages print as "0s".
 std::string FormatAge(core::Millis age);

@@ -23,12 +23,12 @@ namespace {
 }  // namespace
 
 std::string WriteIndex(Database& db, const config::ReportsSettings& reports, core::Instant now) {
-  const auto runs = db.Retry("RunsListRecent", [&](db::PgStore& store) { return store.RunsListRecent(reports.index_runs); });
+  const auto runs = db.store().RunsListRecent(core::RunsListParams{reports.index_runs});
   core::IndexInput in;
   in.generated_at = now;
   in.zone = reports.display_zone;
   in.limit = reports.index_runs;
-  for (const db::RunListed& r : runs) {
+  for (const core::RunListed& r : runs) {
     core::IndexRun run;
     run.run_id = r.run_id;
     run.mode = r.mode;

@@ -122,7 +122,7 @@ std::string RenderRunMetrics(const RunMetricsInput& in) {
                     with({{"code", std::string(core::DiscrepancyCodeName(code))}}), oldest_ms);
     }
     for (core::Kind kind : core::kAllKinds) {
-      const db::PendingAges* ages = nullptr;
+      const core::PendingAges* ages = nullptr;
       for (const auto& a : d.pending) {
         if (a.kind == kind) ages = &a;
       }
@@ -133,7 +133,7 @@ std::string RenderRunMetrics(const RunMetricsInput& in) {
                     with({{"kind", K(kind)}}), oldest_ms);
     }
     for (core::Kind kind : core::kAllKinds) {
-      const db::PendingAges* ages = nullptr;
+      const core::PendingAges* ages = nullptr;
       for (const auto& a : d.pending) {
         if (a.kind == kind) ages = &a;
       }

@@ -24,12 +24,12 @@ const std::vector<std::string>& PendingAgeLabels();
 // What the database said at the end of the run.
 struct DatabaseGauges {
   core::Instant now{};
-  std::vector<db::OpenDiscrepancies> open_discrepancies;
-  std::vector<db::PendingAges> pending;  // bucketed by PendingAgeBounds()
+  std::vector<core::OpenDiscrepancies> open_discrepancies;
+  std::vector<core::PendingAges> pending;  // bucketed by PendingAgeBounds()
   // Amounts in paise, summed in SQL (jobs/amount_metrics.h).
-  std::vector<db::PendingTotal> pending_totals;    // bucketed by PendingAgeBounds()
-  std::vector<db::OpenTotal> open_totals;
-  std::vector<db::TransitionTotal> run_transitions;  // this run's status changes
+  std::vector<core::PendingTotal> pending_totals;    // bucketed by PendingAgeBounds()
+  std::vector<core::OpenTotal> open_totals;
+  std::vector<core::TransitionTotal> run_transitions;  // this run's status changes
 };
 
 struct RunMetricsInput {

@@ -207,81 +207,39 @@ void CountError(core::RunSummary& s, const core::ErrorRow& row) {
   ++s.errors_by_class[row.error_class];
 }
 
-namespace {
-std::optional<core::CheckOutcome> ErrorClassFromName(std::string_view name) {
-  for (core::CheckOutcome c : core::kErrorClasses) {
-    if (core::CheckOutcomeName(c) == name) return c;
-  }
-  return std::nullopt;
-}
-}  // namespace
-
 void WriteRunRows(Database& db, const std::string& run_id, ReportWriter& report, core::RunSummary& summary) {
   core::RunSummary counted = summary;
-  db.Retry("RunTransitionsForEach", [&](db::PgStore& store) {
-    report.RestartTransitions();
-    counted.transitions = 0;
-    counted.transitions_by_status.clear();
-    counted.transition_amounts.clear();
-    store.RunTransitionsForEach(run_id, [&](const db::TransitionRow& r) {
-      core::TransitionRow row;
-      row.run_id = run_id;
-      row.kind = r.kind;
-      row.merchant_id = r.merchant_id;
-      row.merchant_txn_id = r.merchant_txn_id;
-      row.amazon_txn_id = r.amazon_txn_id;
-      row.from_status = r.from_status;
-      row.to_status = r.to_status;
-      row.amount = r.amount;
-      row.approved_amount = r.approved_amount;
-      row.gateway_updated_at = r.gateway_updated_at;
-      row.checked_at = r.checked_at;
-      report.Transition(row);
-      CountTransition(counted, row);
-    });
-  });
-  db.Retry("RunDiscrepanciesForEach", [&](db::PgStore& store) {
-    report.RestartDiscrepancies();
-    counted.discrepancies = 0;
-    counted.discrepancies_by_code.clear();
-    counted.discrepancy_amounts.clear();
-    store.RunDiscrepanciesForEach(run_id, [&](const db::DiscrepancyRow& r) {
-      core::DiscrepancyRow row;
-      row.run_id = run_id;
-      row.kind = r.kind;
-      row.merchant_id = r.merchant_id;
-      row.merchant_txn_id = r.merchant_txn_id;
-      row.amazon_txn_id = r.amazon_txn_id;
-      row.code = r.code;
-      row.local_status = core::StatusFromName(r.local_status).value_or(core::PendingStatusOf(r.kind));
-      row.gateway_status = r.gateway_status;
-      row.local_amount = r.local_amount;
-      row.gateway_amount = r.gateway_amount;
-      row.detail = r.detail;
-      report.Discrepancy(row);
-      CountDiscrepancy(counted, row);
-    });
-  });
-  db.Retry("RunErrorsForEach", [&](db::PgStore& store) {
-    report.RestartErrors();
-    counted.errors = 0;
-    counted.errors_by_class.clear();
-    store.RunErrorsForEach(run_id, [&](const db::RunErrorRow& r) {
-      core::ErrorRow row;
-      row.run_id = run_id;
-      row.kind = r.kind;
-      row.merchant_id = r.merchant_id;
-      row.merchant_txn_id = r.merchant_txn_id;
-      row.error_class = ErrorClassFromName(r.error.error_class).value_or(core::CheckOutcome::kNetwork);
-      row.http_status = r.error.http_status;
-      row.gateway_code = r.error.gateway_code;
-      row.message = r.error.message;
-      row.attempts = r.error.attempts;
-      row.next_check_at = r.error.next_check_at;
-      report.Error(row);
-      CountError(counted, row);
-    });
-  });
+  core::ReportStore& store = db.store();
+  // A read retried after a lost connection streams again from its first row: each restart empties its file.
+  store.RunTransitionsForEach(run_id, {[&] {
+                                         report.RestartTransitions();
+                                         counted.transitions = 0;
+                                         counted.transitions_by_status.clear();
+                                         counted.transition_amounts.clear();
+                                       },
+                                       [&](const core::TransitionRow& row) {
+                                         report.Transition(row);
+                                         CountTransition(counted, row);
+                                       }});
+  store.RunDiscrepanciesForEach(run_id, {[&] {
+                                           report.RestartDiscrepancies();
+                                           counted.discrepancies = 0;
+                                           counted.discrepancies_by_code.clear();
+                                           counted.discrepancy_amounts.clear();
+                                         },
+                                         [&](const core::DiscrepancyRow& row) {
+                                           report.Discrepancy(row);
+                                           CountDiscrepancy(counted, row);
+                                         }});
+  store.RunErrorsForEach(run_id, {[&] {
+                                    report.RestartErrors();
+                                    counted.errors = 0;
+                                    counted.errors_by_class.clear();
+                                  },
+                                  [&](const core::ErrorRow& row) {
+                                    report.Error(row);
+                                    CountError(counted, row);
+                                  }});
   summary = std::move(counted);
 }
 
@@ -292,43 +250,41 @@ std::vector<core::AgeBucket> WritePending(Database& db, core::Instant now, std::
   const std::vector<std::string>& labels = PendingAgeLabels();
   static_assert(std::size(kDisplay) == 6);
   assert(labels.size() == std::size(kDisplay));
-  const auto totals = db.Retry("TransactionsPendingTotals", [&](db::PgStore& store) {
-    return store.TransactionsPendingTotals({now, PendingAgeBounds()});
-  });
+  const auto totals = db.store().TransactionsPendingTotals({now, PendingAgeBounds()});
   std::vector<core::AgeBucket> ages;
   for (const char* label : kDisplay) ages.push_back({label, 0});
   summary.pending_ages = labels;
   summary.pending_totals.clear();
   summary.still_pending = 0;
-  for (const db::PendingTotal& t : totals) {
+  for (const core::PendingTotal& t : totals) {
     const std::size_t bucket = std::min(t.bucket, labels.size() - 1);
     summary.pending_totals.push_back(core::KindAgeTotal{t.kind, labels[bucket], t.count, t.amount});
     ages[bucket].count += t.count;
     summary.still_pending += t.count;
   }
 
-  db::PendingListParams lp;
+  core::PendingListParams lp;
   lp.limit = limit;
-  db.Retry("TransactionsForEachPending", [&](db::PgStore& store) {
+  if (limit <= 0) {
     report.RestartPending();
-    if (limit <= 0) return;
-    store.TransactionsForEachPending(lp, [&](const core::Transaction& t) { report.Pending(core::PendingRowFrom(t, now)); });
-  });
+  } else {
+    db.store().TransactionsForEachPending(
+        lp, {[&] { report.RestartPending(); },
+             [&](const core::Transaction& t) { report.Pending(core::PendingRowFrom(t, now)); }});
+  }
   summary.pending_listed = report.pending();
   return ages;
 }
 
 void ReadTotals(Database& db, const std::string* run_id, core::RunSummary& summary) {
   summary.open_discrepancies.clear();
-  for (const db::OpenTotal& t :
-       db.Retry("DiscrepanciesTotalsOpen", [&](db::PgStore& store) { return store.DiscrepanciesTotalsOpen(); })) {
+  for (const core::OpenTotal& t : db.store().DiscrepanciesTotalsOpen()) {
     summary.open_discrepancies.push_back(core::CodeTotal{t.code, t.count, t.amount});
   }
   if (run_id) {
-    const auto totals =
-        db.Retry("RunTransitionTotals", [&](db::PgStore& store) { return store.RunTransitionTotals(*run_id); });
+    const auto totals = db.store().RunTransitionTotals(*run_id);
     summary.transition_amounts.clear();
-    for (const db::TransitionTotal& t : totals) summary.transition_amounts[{t.from_status, t.to_status}] += t.amount;
+    for (const core::TransitionTotal& t : totals) summary.transition_amounts[{t.from_status, t.to_status}] += t.amount;
   }
 }
 

@@ -50,7 +50,7 @@ BOOST_AUTO_TEST_CASE(pending_transactions_by_kind_and_age) {
   auto conn = tdb.Connect();
   db::PgStore store(*conn);
   const core::Instant now = At(100000);
-  const db::PendingAgesParams p{now, {core::Millis{60'000}, core::Millis{3'600'000}}};
+  const core::PendingAgesParams p{now, {core::Millis{60'000}, core::Millis{3'600'000}}};
   BOOST_TEST(store.TransactionsPendingAges(p).empty());
   auto charge = [&](const std::string& id, std::int64_t age_s, const std::string& status = "CapturePending") {
     InsertTransaction(*conn, {.merchant_txn_id = id, .status = status, .created_at = now - core::Millis{age_s * 1000}});

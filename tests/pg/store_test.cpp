@@ -372,10 +372,10 @@ BOOST_AUTO_TEST_CASE(a_discrepancy_is_raised_once_while_open_and_after_resolutio
   BOOST_TEST(open[0].transaction_id == id);
   BOOST_TEST(open[0].merchant_txn_id == "c1");
   BOOST_TEST(open[0].detail == "unknown to the gateway");
-  BOOST_TEST(open[0].local_status == "CapturePending");
+  BOOST_TEST((open[0].local_status == core::Status::kCapturePending));
   BOOST_TEST(open[0].local_amount == 150000);
   BOOST_TEST(!open[0].gateway_amount.has_value());
-  BOOST_TEST(open[0].opened_by_run == "run-0");
+  BOOST_TEST(open[0].run_id == "run-0");
   BOOST_TEST(store.DiscrepanciesListOpen({.code = core::DiscrepancyCode::kStuckPending}).empty());
   BOOST_TEST(store.DiscrepanciesListOpen({.opened_before = At(0)}).empty());
   BOOST_TEST(store.DiscrepanciesListOpen({.opened_before = At(1)}).size() == 1u);
@@ -601,8 +601,8 @@ BOOST_AUTO_TEST_CASE(a_runs_report_comes_back_from_the_database) {
   BOOST_TEST(run->resume_after_id == c2);
   BOOST_TEST(!store.RunGet("nope").has_value());
 
-  std::vector<db::TransitionRow> transitions;
-  store.RunTransitionsForEach("run-1", [&](const db::TransitionRow& r) { transitions.push_back(r); });
+  std::vector<core::TransitionRow> transitions;
+  store.RunTransitionsForEach("run-1", [&](const core::TransitionRow& r) { transitions.push_back(r); });
   BOOST_REQUIRE(transitions.size() == 1u);
   BOOST_TEST(transitions[0].transaction_id == c1);
   BOOST_TEST(transitions[0].merchant_txn_id == "c1");
@@ -615,29 +615,29 @@ BOOST_AUTO_TEST_CASE(a_runs_report_comes_back_from_the_database) {
   BOOST_TEST((transitions[0].checked_at == At(3)));
   BOOST_TEST(transitions[0].request_id == "req-c1");
 
-  std::vector<db::DiscrepancyRow> discrepancies;
-  store.RunDiscrepanciesForEach("run-1", [&](const db::DiscrepancyRow& r) { discrepancies.push_back(r); });
+  std::vector<core::DiscrepancyRow> discrepancies;
+  store.RunDiscrepanciesForEach("run-1", [&](const core::DiscrepancyRow& r) { discrepancies.push_back(r); });
   BOOST_REQUIRE(discrepancies.size() == 1u);
   BOOST_TEST(discrepancies[0].merchant_txn_id == "c2");
   BOOST_TEST((discrepancies[0].code == core::DiscrepancyCode::kCheckFailing));
   BOOST_TEST(discrepancies[0].local_amount == 5);
   BOOST_TEST((discrepancies[0].opened_at == At(3)));
 
-  std::vector<db::RunErrorRow> errors;
-  store.RunErrorsForEach("run-1", [&](const db::RunErrorRow& r) { errors.push_back(r); });
+  std::vector<core::ErrorRow> errors;
+  store.RunErrorsForEach("run-1", [&](const core::ErrorRow& r) { errors.push_back(r); });
   BOOST_REQUIRE(errors.size() == 2u);
   BOOST_TEST(errors[0].merchant_txn_id == "c2");
-  BOOST_TEST(errors[0].error.error_class == "HTTP_5XX");
-  BOOST_TEST(errors[0].error.http_status == 502);
-  BOOST_TEST(errors[0].error.message == "bad gateway, \"quoted\"");
-  BOOST_TEST(errors[0].error.attempts == 5);
-  BOOST_TEST((errors[0].error.next_check_at.value() == At(60)));
-  BOOST_TEST(errors[1].error.http_status == 0);
-  BOOST_TEST(!errors[1].error.next_check_at.has_value());
-  BOOST_TEST((errors[1].error.at == At(3)));
+  BOOST_TEST(core::CheckOutcomeName(errors[0].error_class) == "HTTP_5XX");
+  BOOST_TEST(errors[0].http_status == 502);
+  BOOST_TEST(errors[0].message == "bad gateway, \"quoted\"");
+  BOOST_TEST(errors[0].attempts == 5);
+  BOOST_TEST((errors[0].next_check_at.value() == At(60)));
+  BOOST_TEST(errors[1].http_status == 0);
+  BOOST_TEST(!errors[1].next_check_at.has_value());
+  BOOST_TEST((errors[1].at == At(3)));
 
   std::size_t other = 0;
-  store.RunTransitionsForEach("run-2", [&](const db::TransitionRow&) { ++other; });
+  store.RunTransitionsForEach("run-2", [&](const core::TransitionRow&) { ++other; });
   BOOST_TEST(other == 0u);
 }
 
@@ -739,8 +739,8 @@ BOOST_AUTO_TEST_CASE(open_runs_past_their_deadline_without_live_claims_are_marke
               " WHERE merchant_txn_id = 'c2'",
               {"2026-01-01T00:01:00Z"});
   // At 00:01:29 the grace (30 s) has not passed yet; at 00:01:31 it has for "dead" (lease expired) only.
-  BOOST_TEST(store.RunsMarkAbandoned(At(89), core::Millis{30'000}).empty());
-  BOOST_TEST(store.RunsMarkAbandoned(At(91), core::Millis{30'000}) == std::vector<std::string>{"dead"},
+  BOOST_TEST(store.RunsMarkAbandoned({At(89), core::Millis{30'000}}).empty());
+  BOOST_TEST(store.RunsMarkAbandoned({At(91), core::Millis{30'000}}) == std::vector<std::string>{"dead"},
              boost::test_tools::per_element());
   const auto dead = store.RunGet("dead");
   BOOST_TEST(dead->outcome == "abandoned");
@@ -751,8 +751,8 @@ BOOST_AUTO_TEST_CASE(open_runs_past_their_deadline_without_live_claims_are_marke
   BOOST_TEST(!store.RunGet("leasing")->finished_at.has_value());
   // Its claims given back (a failed run's clean-up), the other one is abandoned too, and only when asked for.
   BOOST_TEST(store.LeasesReleaseRun("leasing") == 1);
-  BOOST_TEST(store.RunsMarkAbandoned(At(91), core::Millis{30'000}, std::string("young")).empty());
-  BOOST_TEST(store.RunsMarkAbandoned(At(91), core::Millis{30'000}, std::string("leasing")).size() == 1u);
+  BOOST_TEST(store.RunsMarkAbandoned({At(91), core::Millis{30'000}, std::string("young")}).empty());
+  BOOST_TEST(store.RunsMarkAbandoned({At(91), core::Millis{30'000}, std::string("leasing")}).size() == 1u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -769,7 +769,7 @@ BOOST_AUTO_TEST_CASE(pending_listing_filters_by_kind_age_and_limit_oldest_first)
   InsertTransaction(*conn, {.merchant_txn_id = "final", .status = "Failed", .created_at = At(5)});
   InsertTransaction(*conn, {.kind = "refund", .merchant_txn_id = "r1", .status = "Pending", .created_at = At(15),
                             .parent = "c1"});
-  auto list = [&](const db::PendingListParams& p) {
+  auto list = [&](const core::PendingListParams& p) {
     std::vector<std::string> seen;
     store.TransactionsForEachPending(p, [&](const core::Transaction& t) { seen.push_back(t.merchant_txn_id); });
     return seen;
@@ -795,7 +795,7 @@ BOOST_AUTO_TEST_CASE(history_prune_deletes_old_finished_runs_and_their_errors_on
   store.RunStart({"new", "run", "{}", At(5000), "h", false});
   store.RunFinish({"new", At(5100), "{}", "done", 0});
   for (const char* run : {"old", "open", "new"}) {
-    db::RunError e;
+    core::RunError e;
     e.transaction_id = txn;
     e.error_class = "TIMEOUT";
     e.at = At(150);

@@ -24,8 +24,8 @@ std::string Error(std::vector<std::string> args) {
 
 core::Instant T(const char* iso) { return core::ParseIso8601(iso).value(); }
 
-db::DiscrepancyRow Open() {
-  db::DiscrepancyRow r;
+core::DiscrepancyRow Open() {
+  core::DiscrepancyRow r;
   r.id = 12;
   r.transaction_id = 3;
   r.kind = core::Kind::kCharge;
@@ -34,17 +34,17 @@ db::DiscrepancyRow Open() {
   r.amazon_txn_id = "P04-1";
   r.code = core::DiscrepancyCode::kAmountMismatch;
   r.detail = "requestedAmount 16.00 differs from ours 15.00";
-  r.local_status = "CapturePending";
+  r.local_status = core::Status::kCapturePending;
   r.gateway_status = "CapturePending";
   r.local_amount = 1500;
   r.gateway_amount = 1600;
   r.opened_at = T("2026-11-25T10:00:00Z");
-  r.opened_by_run = "run-1";
+  r.run_id = "run-1";
   return r;
 }
 
-db::DiscrepancyRow Resolved() {
-  db::DiscrepancyRow r;
+core::DiscrepancyRow Resolved() {
+  core::DiscrepancyRow r;
   r.id = 7;
   r.transaction_id = 4;
   r.kind = core::Kind::kRefund;
@@ -52,10 +52,10 @@ db::DiscrepancyRow Resolved() {
   r.merchant_txn_id = "r-1";
   r.code = core::DiscrepancyCode::kStuckPending;
   r.detail = "still Pending";
-  r.local_status = "Pending";
+  r.local_status = core::Status::kPending;
   r.local_amount = 500;
   r.opened_at = T("2026-11-24T10:00:00Z");
-  r.opened_by_run = "run-0";
+  r.run_id = "run-0";
   r.resolved_at = T("2026-11-25T09:00:00Z");
   r.resolved_by = "alice";
   r.resolution_note = "=refunded by hand";
@@ -149,7 +149,7 @@ BOOST_AUTO_TEST_CASE(table_is_aligned_and_shows_resolutions) {
 }
 
 BOOST_AUTO_TEST_CASE(table_cells_are_safe_for_a_terminal_and_short) {
-  db::DiscrepancyRow r = Open();
+  core::DiscrepancyRow r = Open();
   r.gateway_status = "Pro\x1b[31mcessing\n";
   r.detail = std::string(70, 'x');
   const std::string table = jobs::FormatDiscrepancyList({r}, ListFormat::kTable, T("2026-11-25T12:05:00Z"));
@@ -167,7 +167,7 @@ BOOST_AUTO_TEST_CASE(table_cells_are_safe_for_a_terminal_and_short) {
 }
 
 BOOST_AUTO_TEST_CASE(csv_and_json) {
-  const std::vector<db::DiscrepancyRow> rows = {Open(), Resolved()};
+  const std::vector<core::DiscrepancyRow> rows = {Open(), Resolved()};
   BOOST_TEST(jobs::FormatDiscrepancyList(rows, ListFormat::kCsv, T("2026-11-25T12:05:00Z")) ==
              "id,code,state,opened_at,opened_by_run,kind,merchant_id,merchant_txn_id,amazon_txn_id,local_status,"
              "local_amount,gateway_status,gateway_amount,detail,resolved_at,resolved_by,resolution_note\r\n"

@@ -1,41 +1,52 @@
 #pragma once
-// In-memory fakes of core's ports for unit tests of the runner's logic (no services): a TransactionStore with
-// the store's documented semantics (leases, compare-and-set, discrepancies raised once while open, events) and a
-// scripted StatusChecker that counts calls per transaction. Thread-safe.
+// In-memory fakes of core's ports for unit tests (no services): a store with the database's semantics (leases,
+// compare-and-set, discrepancies raised once per facts, events, runs), checked against db::PgStore by the
+// conformance suite (tests/conformance), and a scripted StatusChecker that counts calls per transaction.
+// Thread-safe.
 #include <algorithm>
 #include <atomic>
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
-#include "core/ports.h"
+#include "core/json.h"
+#include "core/store_ports.h"
 
 namespace payrecon::testing {
 
 struct FakeEvent {
   std::int64_t transaction_id = 0;
   std::string run_id;
-  std::string kind;  // "transition" or "discrepancy"
+  std::string kind;  // "transition", "discrepancy" or "resolution"
   std::string text;  // "CapturePending->CaptureApproved" or the code's name
+  core::Instant at{};
+  std::string to_status;   // transition: the new status
+  std::string request_id;  // transition: the update's request id
 };
 
-class FakeStore : public core::TransactionStore {
+// The store's documented semantics in memory: transactions, runs and discrepancies as db::PgStore keeps them.
+// tests/conformance runs the same cases against this and against PgStore; where they disagree, PgStore is right.
+class FakeStore : public core::TransactionStore, public core::RunStore, public core::DiscrepancyStore {
  public:
   void Add(core::Transaction t) {
     std::lock_guard lock(mu_);
-    rows_[t.id] = Row{std::move(t), "", {}};
+    rows_[t.id] = Row{std::move(t), "", std::nullopt};
   }
+
+  // ---- core::TransactionStore ----
 
   std::vector<core::Transaction> TransactionsClaimDue(const core::ClaimParams& p) override {
     std::lock_guard lock(mu_);
     MaybeFail();
     std::vector<std::pair<core::Instant, std::int64_t>> due;
     for (auto& [id, row] : rows_) {
-      if (!core::IsFinal(row.t.status) && row.t.next_check_at <= p.now && (row.lease_run.empty() || row.lease_until <= p.now)) {
+      if (!core::IsFinal(row.t.status) && row.t.next_check_at <= p.now && LeaseFree(row, p.now)) {
         due.push_back({row.t.next_check_at, id});
       }
     }
@@ -58,10 +69,10 @@ class FakeStore : public core::TransactionStore {
     std::vector<core::Transaction> out;
     for (auto& [id, row] : rows_) {
       if (static_cast<int>(out.size()) >= p.limit) break;
-      if (id <= p.after_id || row.t.created_at < p.created_from || row.t.created_at >= p.created_to) continue;
-      if (p.kind && row.t.kind != *p.kind) continue;
+      if (!InWindow(row, id, p)) continue;
       if (!p.only_ids.empty() && std::find(p.only_ids.begin(), p.only_ids.end(), id) == p.only_ids.end()) continue;
-      if (!row.lease_run.empty() && row.lease_run != p.run_id && row.lease_until > p.now) continue;
+      // The run's own live leases count as free (`--resume` after a crash).
+      if (!LeaseFree(row, p.now) && row.lease_run != p.run_id) continue;
       row.lease_run = p.run_id;
       row.lease_until = p.now + p.lease;
       out.push_back(row.t);
@@ -76,15 +87,23 @@ class FakeStore : public core::TransactionStore {
     for (const auto& u : p.updates) {
       core::UpdateOutcome o{u.id, false, {}};
       auto it = rows_.find(u.id);
-      if (it != rows_.end() && it->second.t.status == u.expected_status && it->second.lease_run == p.run_id) {
-        Row& row = it->second;
+      if (it == rows_.end()) {
+        result.outcomes.push_back(std::move(o));
+        continue;
+      }
+      Row& row = it->second;
+      const bool transition_allowed =
+          !u.new_status || (!core::IsFinal(u.expected_status) && core::StatusBelongsTo(row.t.kind, *u.new_status));
+      if (row.t.status == u.expected_status && row.lease_run == p.run_id && transition_allowed) {
         o.applied = true;
-        if (u.new_status) {
-          events_.push_back({u.id, p.run_id, "transition",
-                             std::string(core::StatusName(row.t.status)) + "->" +
-                                 std::string(core::StatusName(*u.new_status))});
-          row.t.status = *u.new_status;
+        const core::Status from = row.t.status;
+        const core::Status to = u.new_status.value_or(from);
+        // Review is needed when one of the update's discrepancies is (or stays) open.
+        bool review = false;
+        for (const auto& d : u.discrepancies) {
+          if (Opens(u.id, d, Facts(to, d, row.t.amount), p.now) || OpenFor(u.id, d.code)) review = true;
         }
+        row.t.status = to;
         row.t.next_check_at = u.next_check_at;
         row.t.check_count = u.check_count;
         row.t.error_count = u.error_count;
@@ -92,14 +111,46 @@ class FakeStore : public core::TransactionStore {
         if (!u.amazon_txn_id.empty()) row.t.amazon_txn_id = u.amazon_txn_id;
         if (u.approved_amount) row.t.approved_amount = u.approved_amount;
         if (u.gateway_updated_at) row.t.gateway_updated_at = u.gateway_updated_at;
-        for (const auto& d : u.discrepancies) {
-          if (open_.insert({u.id, d.code}).second) {
-            o.raised.push_back(d.code);
-            events_.push_back({u.id, p.run_id, "discrepancy", std::string(core::DiscrepancyCodeName(d.code))});
-          }
-        }
-        if (!u.discrepancies.empty()) row.t.needs_review = true;
+        row.t.needs_review = row.t.needs_review || review;
+        row.t.updated_at = p.now;
         row.lease_run.clear();
+        row.lease_until.reset();
+        if (to != from) {
+          events_.push_back({u.id, p.run_id, "transition",
+                             std::string(core::StatusName(from)) + "->" + std::string(core::StatusName(to)), p.now,
+                             std::string(core::StatusName(to)), u.request_id});
+        }
+        std::set<core::DiscrepancyCode> seen;  // one per code and update
+        for (const auto& d : u.discrepancies) {
+          if (!seen.insert(d.code).second) continue;
+          const std::string facts = Facts(to, d, row.t.amount);
+          if (!Opens(u.id, d, facts, p.now) || OpenFor(u.id, d.code)) continue;
+          Discrepancy x;
+          x.row.id = next_discrepancy_id_++;
+          x.row.transaction_id = u.id;
+          x.row.code = d.code;
+          x.row.detail = d.detail;
+          x.row.local_status = to;
+          x.row.gateway_status = d.gateway_status;
+          x.row.local_amount = row.t.amount;
+          x.row.gateway_amount = d.gateway_amount;
+          x.row.opened_at = p.now;
+          x.row.run_id = p.run_id;
+          x.facts = facts;
+          discrepancies_.push_back(std::move(x));
+          o.raised.push_back(d.code);
+          events_.push_back(
+              {u.id, p.run_id, "discrepancy", std::string(core::DiscrepancyCodeName(d.code)), p.now, "", ""});
+        }
+      } else if (row.lease_run.empty() && row.t.updated_at == p.now && row.t.check_count == u.check_count &&
+                 row.t.status == u.new_status.value_or(u.expected_status) &&
+                 (!u.new_status || *u.new_status == u.expected_status ||
+                  std::any_of(events_.begin(), events_.end(), [&](const FakeEvent& e) {
+                    return e.transaction_id == u.id && e.run_id == p.run_id && e.kind == "transition" &&
+                           e.to_status == core::StatusName(*u.new_status) && e.request_id == u.request_id;
+                  }))) {
+        // This run already applied it with this `now`: a retry whose first reply was lost.
+        o.applied = true;
       }
       result.outcomes.push_back(std::move(o));
     }
@@ -112,7 +163,10 @@ class FakeStore : public core::TransactionStore {
     MaybeFail();
     for (auto id : p.ids) {
       auto it = rows_.find(id);
-      if (it != rows_.end() && it->second.lease_run == p.run_id) it->second.lease_run.clear();
+      if (it != rows_.end() && it->second.lease_run == p.run_id) {
+        it->second.lease_run.clear();
+        it->second.lease_until.reset();
+      }
     }
   }
 
@@ -120,10 +174,10 @@ class FakeStore : public core::TransactionStore {
     std::lock_guard lock(mu_);
     MaybeFail();
     std::vector<std::int64_t> out;
-    for (auto id : p.ids) {
-      auto it = rows_.find(id);
-      if (it == rows_.end() || it->second.lease_run != p.run_id) continue;
-      it->second.lease_until = p.now + p.lease;
+    for (auto& [id, row] : rows_) {
+      if (std::find(p.ids.begin(), p.ids.end(), id) == p.ids.end()) continue;
+      if (row.lease_run != p.run_id || !row.lease_until || *row.lease_until < p.now) continue;
+      row.lease_until = p.now + p.lease;
       out.push_back(id);
     }
     renewals_ += static_cast<int>(out.size());
@@ -139,14 +193,252 @@ class FakeStore : public core::TransactionStore {
     MaybeFail();
     std::vector<std::int64_t> out;
     for (auto& [id, row] : rows_) {
-      if (id <= p.window.after_id || (p.through && id > *p.through)) continue;
-      if (row.t.created_at < p.window.created_from || row.t.created_at >= p.window.created_to) continue;
-      if (p.window.kind && row.t.kind != *p.window.kind) continue;
+      if (!InWindow(row, id, p.window) || (p.through && id > *p.through)) continue;
       if (std::find(p.claimed.begin(), p.claimed.end(), id) != p.claimed.end()) continue;
       out.push_back(id);
     }
     return out;
   }
+
+  std::optional<core::Transaction> TransactionClaimOne(const core::ClaimOneParams& p) override {
+    std::lock_guard lock(mu_);
+    MaybeFail();
+    auto it = rows_.find(p.transaction_id);
+    if (it == rows_.end() || !LeaseFree(it->second, p.now)) return std::nullopt;
+    it->second.lease_run = p.run_id;
+    it->second.lease_until = p.now + p.lease;
+    return it->second.t;
+  }
+
+  std::int64_t LeasesReleaseRun(const std::string& run_id) override {
+    std::lock_guard lock(mu_);
+    MaybeFail();
+    std::int64_t n = 0;
+    for (auto& [id, row] : rows_) {
+      if (row.lease_run != run_id) continue;
+      row.lease_run.clear();
+      row.lease_until.reset();
+      ++n;
+    }
+    return n;
+  }
+
+  // ---- core::RunStore ----
+
+  void RunStart(const core::RunStartParams& p) override {
+    std::lock_guard lock(mu_);
+    MaybeFail();
+    for (const auto& r : runs_) {
+      if (r.run.run_id == p.run_id) throw core::StoreUnavailable("run '" + p.run_id + "' exists");
+    }
+    StoredRun r;
+    r.run.run_id = p.run_id;
+    r.run.mode = p.mode;
+    r.run.arguments_json = p.arguments_json;
+    r.run.started_at = p.started_at;
+    r.run.counts_json = "{}";
+    r.run.host = p.host;
+    r.run.dry_run = p.dry_run;
+    runs_.push_back(std::move(r));
+  }
+
+  bool RunFinish(const core::RunFinishParams& p) override {
+    std::lock_guard lock(mu_);
+    MaybeFail();
+    StoredRun* r = FindRun(p.run_id);
+    if (!r) return false;
+    r->run.finished_at = p.finished_at;
+    r->run.counts_json = p.counts_json;
+    r->run.outcome = p.outcome;
+    r->run.exit_code = p.exit_code;
+    return true;
+  }
+
+  bool RunCheckpoint(const core::RunCheckpointParams& p) override {
+    std::lock_guard lock(mu_);
+    MaybeFail();
+    StoredRun* r = FindRun(p.run_id);
+    if (!r) return false;
+    r->run.resume_after_id = p.after_id;
+    r->run.counts_json = p.counts_json;
+    return true;
+  }
+
+  std::optional<core::Run> RunGet(const std::string& run_id) override {
+    std::lock_guard lock(mu_);
+    MaybeFail();
+    StoredRun* r = FindRun(run_id);
+    if (!r) return std::nullopt;
+    return r->run;
+  }
+
+  std::vector<std::string> RunsMarkAbandoned(const core::RunsAbandonParams& p) override {
+    std::lock_guard lock(mu_);
+    MaybeFail();
+    std::vector<std::string> out;
+    for (auto& r : runs_) {
+      if (r.run.finished_at || (p.run_id && r.run.run_id != *p.run_id)) continue;
+      if (!(r.run.started_at + DeadlineOf(r.run.arguments_json) + p.grace < p.now)) continue;
+      const bool leasing = std::any_of(rows_.begin(), rows_.end(), [&](const auto& entry) {
+        const Row& row = entry.second;
+        return row.lease_run == r.run.run_id && row.lease_until && *row.lease_until >= p.now;
+      });
+      if (leasing) continue;
+      core::Instant finished = r.run.started_at;
+      for (const auto& e : events_) {
+        if (e.run_id == r.run.run_id) finished = std::max(finished, e.at);
+      }
+      r.run.finished_at = finished;
+      r.run.outcome = "abandoned";
+      r.run.exit_code.reset();
+      out.push_back(r.run.run_id);
+    }
+    return out;
+  }
+
+  void RunErrorsRecord(const core::RunErrorsParams& p) override {
+    std::lock_guard lock(mu_);
+    MaybeFail();
+    for (const auto& e : p.errors) run_errors_.push_back({p.run_id, e});
+  }
+
+  bool RunFiguresSet(const core::RunFiguresParams& p) override {
+    std::lock_guard lock(mu_);
+    MaybeFail();
+    StoredRun* r = FindRun(p.run_id);
+    if (!r) return false;
+    r->figures_json = p.figures_json;
+    return true;
+  }
+
+  std::vector<core::RunListed> RunsListRecent(const core::RunsListParams& p) override {
+    std::lock_guard lock(mu_);
+    MaybeFail();
+    std::vector<const StoredRun*> listed;
+    for (const auto& r : runs_) {
+      if ((r.run.mode == "run" || r.run.mode == "backfill") && !r.run.dry_run) listed.push_back(&r);
+    }
+    std::sort(listed.begin(), listed.end(), [](const StoredRun* a, const StoredRun* b) {
+      return std::tie(a->run.started_at, a->run.run_id) > std::tie(b->run.started_at, b->run.run_id);
+    });
+    std::vector<core::RunListed> out;
+    for (const StoredRun* r : listed) {
+      if (static_cast<int>(out.size()) >= p.limit) break;
+      out.push_back({r->run.run_id, r->run.mode, r->run.started_at, r->run.finished_at, r->run.exit_code,
+                     r->figures_json});
+    }
+    return out;
+  }
+
+  core::HistoryPruneResult HistoryPrune(const core::HistoryPruneParams& p) override {
+    std::lock_guard lock(mu_);
+    MaybeFail();
+    core::HistoryPruneResult result;
+    std::set<std::string> old;
+    for (const auto& r : runs_) {
+      if (r.run.started_at < p.before && r.run.finished_at) old.insert(r.run.run_id);
+    }
+    const auto errors_before = run_errors_.size();
+    std::erase_if(run_errors_, [&](const auto& e) { return old.count(e.first) > 0; });
+    result.run_errors = static_cast<std::int64_t>(errors_before - run_errors_.size());
+    result.runs = static_cast<std::int64_t>(std::erase_if(runs_, [&](const StoredRun& r) {
+      return old.count(r.run.run_id) > 0;
+    }));
+    return result;
+  }
+
+  // ---- core::DiscrepancyStore ----
+
+  std::vector<core::DiscrepancyRow> DiscrepanciesListOpen(const core::DiscrepanciesOpenParams& p) override {
+    std::lock_guard lock(mu_);
+    MaybeFail();
+    std::vector<core::DiscrepancyRow> out;
+    for (const auto& d : discrepancies_) {
+      if (d.row.resolved_at || (p.code && d.row.code != *p.code)) continue;
+      if (p.opened_before && !(d.row.opened_at < *p.opened_before)) continue;
+      out.push_back(WithIdentity(d.row));
+    }
+    std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+      return std::tie(a.opened_at, a.id) < std::tie(b.opened_at, b.id);
+    });
+    if (static_cast<int>(out.size()) > p.limit) out.resize(static_cast<std::size_t>(p.limit));
+    return out;
+  }
+
+  std::vector<core::DiscrepancyRow> DiscrepanciesListAll(const core::DiscrepanciesAllParams& p) override {
+    std::lock_guard lock(mu_);
+    MaybeFail();
+    std::vector<core::DiscrepancyRow> out;
+    for (auto it = discrepancies_.rbegin(); it != discrepancies_.rend(); ++it) {
+      if (static_cast<int>(out.size()) >= p.limit) break;
+      if (!p.code || it->row.code == *p.code) out.push_back(WithIdentity(it->row));
+    }
+    return out;
+  }
+
+  std::optional<core::DiscrepancyRow> DiscrepancyGet(std::int64_t id) override {
+    std::lock_guard lock(mu_);
+    MaybeFail();
+    for (const auto& d : discrepancies_) {
+      if (d.row.id == id) return WithIdentity(d.row);
+    }
+    return std::nullopt;
+  }
+
+  bool DiscrepancyResolve(const core::DiscrepancyResolveParams& p) override {
+    std::lock_guard lock(mu_);
+    MaybeFail();
+    for (auto& d : discrepancies_) {
+      if (d.row.id != p.discrepancy_id || d.row.resolved_at) continue;
+      d.row.resolved_at = p.now;
+      d.row.resolved_by = p.resolved_by;
+      d.row.resolution_note = p.note;
+      events_.push_back({d.row.transaction_id, "", "resolution", std::string(core::DiscrepancyCodeName(d.row.code)),
+                         p.now, "", ""});
+      auto row = rows_.find(d.row.transaction_id);
+      if (row != rows_.end()) {
+        row->second.t.needs_review = std::any_of(discrepancies_.begin(), discrepancies_.end(), [&](const auto& x) {
+          return x.row.transaction_id == d.row.transaction_id && !x.row.resolved_at;
+        });
+      }
+      return true;
+    }
+    return false;
+  }
+
+  std::vector<core::OpenTotal> DiscrepanciesTotalsOpen() override {
+    std::lock_guard lock(mu_);
+    MaybeFail();
+    std::map<std::string, core::OpenTotal> by_name;  // ordered by the code's name, as the database orders it
+    for (const auto& d : discrepancies_) {
+      if (d.row.resolved_at) continue;
+      core::OpenTotal& t = by_name[std::string(core::DiscrepancyCodeName(d.row.code))];
+      t.code = d.row.code;
+      ++t.count;
+      t.amount += d.row.local_amount;
+    }
+    std::vector<core::OpenTotal> out;
+    for (auto& [name, t] : by_name) out.push_back(t);
+    return out;
+  }
+
+  std::vector<core::OpenDiscrepancies> DiscrepanciesCountOpen() override {
+    std::lock_guard lock(mu_);
+    MaybeFail();
+    std::map<std::string, core::OpenDiscrepancies> by_name;
+    for (const auto& d : discrepancies_) {
+      if (d.row.resolved_at) continue;
+      const std::string name(core::DiscrepancyCodeName(d.row.code));
+      auto [it, fresh] = by_name.try_emplace(name, core::OpenDiscrepancies{d.row.code, 0, d.row.opened_at});
+      ++it->second.count;
+      it->second.oldest_opened_at = std::min(it->second.oldest_opened_at, d.row.opened_at);
+    }
+    std::vector<core::OpenDiscrepancies> out;
+    for (auto& [name, c] : by_name) out.push_back(c);
+    return out;
+  }
+
+  // ---- for tests ----
 
   // Leases a row to another run until `until` (a concurrent job).
   void Lease(std::int64_t id, const std::string& run_id, core::Instant until) {
@@ -190,9 +482,18 @@ class FakeStore : public core::TransactionStore {
  private:
   struct Row {
     core::Transaction t;
-    std::string lease_run;
-    core::Instant lease_until{};
+    std::string lease_run;                   // stays set after the lease expires, as in the database
+    std::optional<core::Instant> lease_until;
   };
+  struct Discrepancy {
+    core::DiscrepancyRow row;                // without the transaction's identity (added when read)
+    std::string facts;                       // what a repeat is compared with
+  };
+  struct StoredRun {
+    core::Run run;
+    std::string figures_json = "{}";
+  };
+
   void MaybeFail() {
     if (fail_next_ > 0) {
       --fail_next_;
@@ -200,10 +501,63 @@ class FakeStore : public core::TransactionStore {
     }
   }
 
+  // A lease that ended strictly before `now` is free; one ending at `now` still holds.
+  static bool LeaseFree(const Row& row, core::Instant now) { return !row.lease_until || *row.lease_until < now; }
+
+  static bool InWindow(const Row& row, std::int64_t id, const core::WindowClaimParams& p) {
+    return id > p.after_id && row.t.created_at >= p.created_from && row.t.created_at < p.created_to &&
+           (!p.kind || row.t.kind == *p.kind) && (!p.merchant_id || row.t.merchant_id == *p.merchant_id);
+  }
+
+  // The facts of a discrepancy: raised again only when they differ from the last one's (or, with repeat_after,
+  // once that one was resolved long enough ago).
+  static std::string Facts(core::Status status, const core::DiscrepancyRecord& d, core::Paise amount) {
+    return std::string(core::StatusName(status)) + "|" + d.gateway_status + "|" + std::to_string(amount) + "|" +
+           (d.gateway_amount ? std::to_string(*d.gateway_amount) : std::string());
+  }
+  bool Opens(std::int64_t id, const core::DiscrepancyRecord& d, const std::string& facts, core::Instant now) const {
+    const Discrepancy* latest = nullptr;
+    for (const auto& x : discrepancies_) {
+      if (x.row.transaction_id == id && x.row.code == d.code) latest = &x;
+    }
+    if (!latest) return true;
+    if (latest->row.resolved_at && d.repeat_after && *latest->row.resolved_at <= now - *d.repeat_after) return true;
+    return latest->facts != facts;
+  }
+  bool OpenFor(std::int64_t id, core::DiscrepancyCode code) const {
+    return std::any_of(discrepancies_.begin(), discrepancies_.end(), [&](const Discrepancy& x) {
+      return x.row.transaction_id == id && x.row.code == code && !x.row.resolved_at;
+    });
+  }
+  core::DiscrepancyRow WithIdentity(core::DiscrepancyRow d) const {
+    const core::Transaction& t = rows_.at(d.transaction_id).t;
+    d.kind = t.kind;
+    d.merchant_id = t.merchant_id;
+    d.merchant_txn_id = t.merchant_txn_id;
+    d.amazon_txn_id = t.amazon_txn_id;
+    return d;
+  }
+  StoredRun* FindRun(const std::string& run_id) {
+    for (auto& r : runs_) {
+      if (r.run.run_id == run_id) return &r;
+    }
+    return nullptr;
+  }
+  // arguments_json's deadline_ms (0 when absent).
+  static core::Millis DeadlineOf(const std::string& arguments_json) {
+    const auto parsed = core::ParseJson(arguments_json);
+    if (!parsed) return core::Millis{0};
+    const core::JsonValue* d = parsed->Find("deadline_ms");
+    return d && d->type() == core::JsonValue::Type::kNumber ? core::Millis{std::stoll(d->text())} : core::Millis{0};
+  }
+
   std::mutex mu_;
   std::map<std::int64_t, Row> rows_;
   std::vector<FakeEvent> events_;
-  std::set<std::pair<std::int64_t, core::DiscrepancyCode>> open_;
+  std::vector<Discrepancy> discrepancies_;
+  std::vector<StoredRun> runs_;
+  std::vector<std::pair<std::string, core::RunError>> run_errors_;
+  std::int64_t next_discrepancy_id_ = 1;
   int applies_ = 0;
   int claims_ = 0;
   int renewals_ = 0;

@@ -174,7 +174,7 @@ BOOST_AUTO_TEST_CASE(run_metrics_text) {
   DatabaseGauges g;
   g.now = kT;
   g.open_discrepancies = {{core::DiscrepancyCode::kNotFound, 4, kT - core::Millis{90'000}}};
-  db::PendingAges refunds;
+  core::PendingAges refunds;
   refunds.kind = core::Kind::kRefund;
   refunds.counts = {0, 0, 0, 5, 0, 1};
   refunds.oldest_created_at = kT - core::Millis{8 * 86400 * 1000LL + 500};

@@ -493,25 +493,9 @@ BOOST_AUTO_TEST_CASE(reconnecting_store_retries_until_the_database_is_back) {
   Harness h;
   for (int id = 1; id <= 100; ++id) h.store.Add(Charge(id));
   // A store that fails its first two calls, then works: like a restarted server.
-  struct Proxy : core::TransactionStore {
-    explicit Proxy(FakeStore& s) : s_(s) {}
-    std::vector<core::Transaction> TransactionsClaimDue(const core::ClaimParams& p) override { return s_.TransactionsClaimDue(p); }
-    std::vector<core::Transaction> TransactionsClaimWindow(const core::WindowClaimParams& p) override { return s_.TransactionsClaimWindow(p); }
-    core::ApplyResult TransactionsApply(const core::ApplyParams& p) override { return s_.TransactionsApply(p); }
-    void LeasesRelease(const core::ReleaseParams& p) override { s_.LeasesRelease(p); }
-    std::vector<std::int64_t> TransactionsHeldInWindow(const core::WindowHeldParams& p) override {
-      return s_.TransactionsHeldInWindow(p);
-    }
-    std::vector<std::int64_t> LeasesRenew(const core::RenewParams& p) override { return s_.LeasesRenew(p); }
-    FakeStore& s_;
-  };
   int connects = 0;
   jobs::ReconnectingStore store(
-      std::make_unique<Proxy>(h.store),
-      [&]() -> std::unique_ptr<core::TransactionStore> {
-        ++connects;
-        return std::make_unique<Proxy>(h.store);
-      },
+      jobs::ReconnectingStore::Inner{.transactions = &h.store}, [&] { ++connects; },
       [](auto first_failure) { return first_failure + std::chrono::seconds(30); });
   h.store.FailNext(2);
   jobs::ClaimDueSource source(store, "run-1", kNow, core::Millis{300'000});
@@ -525,7 +509,7 @@ BOOST_AUTO_TEST_CASE(reconnecting_store_gives_up_at_its_deadline) {
   FakeStore fake;
   fake.FailNext(1000);
   jobs::ReconnectingStore store(
-      nullptr, [&]() -> std::unique_ptr<core::TransactionStore> { throw core::StoreUnavailable("refused"); },
+      jobs::ReconnectingStore::Inner{.transactions = &fake}, [] { throw core::StoreUnavailable("refused"); },
       [](auto first_failure) { return first_failure + std::chrono::milliseconds(250); });
   BOOST_CHECK_THROW(store.LeasesRelease(core::ReleaseParams{"r", {1}}), core::StoreUnavailable);
 }
@@ -598,20 +582,18 @@ BOOST_AUTO_TEST_CASE(deadlocks_and_serialization_failures_are_retried_without_re
     void LeasesRelease(const core::ReleaseParams&) override {}
     std::vector<std::int64_t> TransactionsHeldInWindow(const core::WindowHeldParams&) override { return {}; }
     std::vector<std::int64_t> LeasesRenew(const core::RenewParams&) override { return {}; }
+    std::optional<core::Transaction> TransactionClaimOne(const core::ClaimOneParams&) override { return {}; }
+    std::int64_t LeasesReleaseRun(const std::string&) override { return 0; }
     int calls = 0;
   };
-  auto first = std::make_unique<Deadlocking>();
-  Deadlocking* store = first.get();
+  Deadlocking store;
   int connects = 0;
   jobs::ReconnectingStore retrying(
-      std::move(first),
-      [&]() -> std::unique_ptr<core::TransactionStore> {
-        ++connects;
-        return std::make_unique<Deadlocking>();
-      },
-      [](auto first_failure) { return first_failure + std::chrono::seconds(30); }, &jobs::Database::IsTransient);
+      jobs::ReconnectingStore::Inner{.transactions = &store}, [&] { ++connects; },
+      [](auto first_failure) { return first_failure + std::chrono::seconds(30); }, &jobs::Database::IsTransient,
+      &jobs::Database::NeedsReconnect);
   (void)retrying.TransactionsApply(core::ApplyParams{"r", kNow, {}});
-  BOOST_TEST(store->calls == 3);
+  BOOST_TEST(store.calls == 3);
   BOOST_TEST(connects == 0);
   struct Broken : Deadlocking {
     core::ApplyResult TransactionsApply(const core::ApplyParams&) override {
@@ -619,9 +601,10 @@ BOOST_AUTO_TEST_CASE(deadlocks_and_serialization_failures_are_retried_without_re
       throw db::QueryError("duplicate key", "23505");
     }
   };
-  jobs::ReconnectingStore not_retried(std::make_unique<Broken>(), nullptr,
+  Broken broken;
+  jobs::ReconnectingStore not_retried(jobs::ReconnectingStore::Inner{.transactions = &broken}, nullptr,
                                       [](auto first_failure) { return first_failure + std::chrono::seconds(30); },
-                                      &jobs::Database::IsTransient);
+                                      &jobs::Database::IsTransient, &jobs::Database::NeedsReconnect);
   BOOST_CHECK_THROW(not_retried.TransactionsApply(core::ApplyParams{"r", kNow, {}}), db::QueryError);
 }
 
