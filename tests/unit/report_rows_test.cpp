@@ -315,7 +315,8 @@ BOOST_AUTO_TEST_CASE(summary_json) {
   // It is valid JSON.
   BOOST_TEST(ParseJson(json).ok());
   // An empty run: no transitions is an empty object, no division by zero.
-  const std::string empty = RenderSummaryJson(RunSummary{});
+  const RunSummary none;
+  const std::string empty = RenderSummaryJson(none);
   BOOST_TEST(empty.find("\"transitions\": {},") != std::string::npos);
   BOOST_TEST(empty.find("\"gateway_latency_mean_us\": 0") != std::string::npos);
   BOOST_TEST(ParseJson(empty).ok());
