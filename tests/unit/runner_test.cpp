@@ -584,6 +584,9 @@ BOOST_AUTO_TEST_CASE(counts_so_far_survive_a_store_failure) {
   BOOST_TEST(runner.stats().transitions == static_cast<std::int64_t>(h.store.events().size()));
   BOOST_TEST(runner.stats().transitions >= 50);
   BOOST_TEST(runner.stats().counts.gateway_calls >= runner.stats().counts.checked);
+  // The counts the failure path records are complete too: the batches that ran before the failure.
+  BOOST_TEST(runner.stats().counts.claims == static_cast<std::int64_t>(runner.stats().claim_us.size()));
+  BOOST_TEST(runner.stats().counts.claims >= 2);
 }
 
 // A deadlock (40P01) or serialization failure (40001) is retried on the same connection; other query errors are
