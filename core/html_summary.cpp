@@ -201,7 +201,7 @@ std::string RenderSummaryHtml(const HtmlSummaryInput& in) {
        "our side's, in rupees.</p>";
 
   h += "<div class=\"cards\" id=\"totals\">";
-  h += Card("checked", s.checked, "transactions checked");
+  h += Card("checked", s.counts.checked, "transactions checked");
   Paise moved = 0, raised = 0, pending_amount = 0, open_amount = 0;
   std::int64_t open_count = 0;
   for (const auto& [k, a] : s.transition_amounts) moved += a;
@@ -219,7 +219,7 @@ std::string RenderSummaryHtml(const HtmlSummaryInput& in) {
   h += "</div>";
 
   // What each check came to: exclusive outcomes that add up to the checks made.
-  const std::int64_t unchanged = std::max<std::int64_t>(0, s.checked - s.transitions - s.errors);
+  const std::int64_t unchanged = std::max<std::int64_t>(0, s.counts.checked - s.transitions - s.errors);
   h += "<section id=\"outcomes\"><h2>What the checks found</h2><p class=\"muted\">Every check ends one of three "
        "ways: the gateway reported a final status that we recorded, it confirmed what we already had (for example "
        "still pending), or the check itself failed and will be retried.</p>" +
@@ -229,9 +229,9 @@ std::string RenderSummaryHtml(const HtmlSummaryInput& in) {
                 "#1a73e8", "outcomes of the checks") +
        "<table class=\"compact\"><tr><th>kind</th><th class=\"num\">checked</th></tr>";
   for (Kind k : kAllKinds) {
-    const auto it = s.checked_by_kind.find(k);
+    const auto it = s.counts.checked_by_kind.find(k);
     h += "<tr><td>" + std::string(KindPlural(k)) + "</td><td class=\"num\">" +
-         Num(it == s.checked_by_kind.end() ? 0 : it->second) + "</td></tr>";
+         Num(it == s.counts.checked_by_kind.end() ? 0 : it->second) + "</td></tr>";
   }
   h += "</table></section>";
 

@@ -180,14 +180,14 @@ std::string MicrosAsSeconds(std::int64_t us) {
 
 std::string RenderSummaryJson(const RunSummary& s) {
   JsonValue totals = JsonValue::Object();
-  totals.Add("checked", Int(s.checked))
+  totals.Add("checked", Int(s.counts.checked))
       .Add("transitions", Int(s.transitions))
       .Add("discrepancies", Int(s.discrepancies))
       .Add("errors", Int(s.errors))
       .Add("still_pending", Int(s.still_pending));
 
   JsonValue by_kind = JsonValue::Object();
-  for (Kind k : kAllKinds) by_kind.Add(std::string(KindName(k)), Int(CountOf(s.checked_by_kind, k)));
+  for (Kind k : kAllKinds) by_kind.Add(std::string(KindName(k)), Int(CountOf(s.counts.checked_by_kind, k)));
 
   JsonValue transitions = JsonValue::Object();
   for (const auto& [from_to, count] : s.transitions_by_status) {
@@ -206,17 +206,17 @@ std::string RenderSummaryJson(const RunSummary& s) {
   }
 
   JsonValue timings = JsonValue::Object();
-  timings.Add("gateway_calls", Int(s.gateway_calls))
-      .Add("gateway_latency_total_us", Int(s.gateway_latency_total_us))
-      .Add("gateway_latency_mean_us", Int(s.gateway_calls > 0 ? s.gateway_latency_total_us / s.gateway_calls : 0))
-      .Add("gateway_latency_max_us", Int(s.gateway_latency_max_us))
-      .Add("cpu_seconds", JsonValue::Number(MicrosAsSeconds(s.cpu_us)))
-      .Add("claims", Int(s.claims))
-      .Add("claim_p50_us", Int(s.claim_p50_us))
-      .Add("claim_p99_us", Int(s.claim_p99_us))
-      .Add("applies", Int(s.applies))
-      .Add("apply_p50_us", Int(s.apply_p50_us))
-      .Add("apply_p99_us", Int(s.apply_p99_us));
+  timings.Add("gateway_calls", Int(s.counts.gateway_calls))
+      .Add("gateway_latency_total_us", Int(s.counts.gateway_latency_total_us))
+      .Add("gateway_latency_mean_us", Int(s.counts.gateway_calls > 0 ? s.counts.gateway_latency_total_us / s.counts.gateway_calls : 0))
+      .Add("gateway_latency_max_us", Int(s.counts.gateway_latency_max_us))
+      .Add("cpu_seconds", JsonValue::Number(MicrosAsSeconds(s.counts.cpu_us)))
+      .Add("claims", Int(s.counts.claims))
+      .Add("claim_p50_us", Int(s.counts.claim_p50_us))
+      .Add("claim_p99_us", Int(s.counts.claim_p99_us))
+      .Add("applies", Int(s.counts.applies))
+      .Add("apply_p50_us", Int(s.counts.apply_p50_us))
+      .Add("apply_p99_us", Int(s.counts.apply_p99_us));
 
   JsonValue transition_amounts = JsonValue::Object();
   for (const auto& [from_to, count] : s.transitions_by_status) {
@@ -302,7 +302,7 @@ std::string RenderRunLine(const RunSummary& s) {
   line.Add("run_id", JsonValue::String(s.run_id))
       .Add("mode", JsonValue::String(s.mode))
       .Add("report_dir", JsonValue::String(s.report_dir))
-      .Add("checked", Int(s.checked))
+      .Add("checked", Int(s.counts.checked))
       .Add("transitions", Int(s.transitions))
       .Add("discrepancies", Int(s.discrepancies))
       .Add("errors", Int(s.errors))

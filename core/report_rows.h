@@ -12,6 +12,7 @@
 
 #include "core/check.h"
 #include "core/money.h"
+#include "core/run_counts.h"
 #include "core/run_figures.h"
 #include "core/status.h"
 #include "core/time.h"
@@ -136,19 +137,15 @@ struct RunSummary {
   std::string outcome;               // set only when the run did not end normally, e.g. "abandoned", "running"
   Instant started_at{};
   Instant finished_at{};
-  std::int64_t checked = 0;          // checks made (answered or not)
+  RunCounts counts;                  // checks, calls and their latency, CPU, claim and apply timings
   std::int64_t transitions = 0;      // status changes (would-be changes in a dry run)
   std::int64_t discrepancies = 0;    // discrepancies raised
   std::int64_t errors = 0;           // failed checks (errors.csv rows)
   std::int64_t still_pending = 0;    // pending transactions after the run (all of them)
   std::int64_t pending_listed = 0;   // pending.csv rows: the oldest still_pending, at most reports.pending_limit
-  std::map<Kind, std::int64_t> checked_by_kind;
   std::map<std::pair<Status, Status>, std::int64_t> transitions_by_status;  // (from, to) -> count
   std::map<DiscrepancyCode, std::int64_t> discrepancies_by_code;
   std::map<CheckOutcome, std::int64_t> errors_by_class;
-  std::int64_t gateway_calls = 0;            // HTTP calls made
-  std::int64_t gateway_latency_total_us = 0; // summed wall time of those calls
-  std::int64_t gateway_latency_max_us = 0;
   // Amounts in paise beside the counts.
   std::map<std::pair<Status, Status>, Paise> transition_amounts;  // our amounts of the transitioned transactions
   std::map<DiscrepancyCode, Paise> discrepancy_amounts;           // our amounts, discrepancies raised in this run
@@ -157,13 +154,6 @@ struct RunSummary {
   std::vector<std::string> pending_ages;
   std::vector<KindAgeTotal> pending_totals;
   std::vector<CodeTotal> open_discrepancies;
-  std::int64_t cpu_us = 0;           // user + system CPU time of the payrecon process
-  std::int64_t claims = 0;           // claim batches, and the p50 / p99 of their wall time
-  std::int64_t claim_p50_us = 0;
-  std::int64_t claim_p99_us = 0;
-  std::int64_t applies = 0;          // apply batches, likewise
-  std::int64_t apply_p50_us = 0;
-  std::int64_t apply_p99_us = 0;
 };
 
 // summary.json, pretty-printed with two-space indents and a final newline. Members, in order: run_id, mode,

@@ -14,7 +14,7 @@
 #include "jobs/exit_code.h"
 #include "jobs/log.h"
 #include "jobs/run_setup.h"
-#include "jobs/sources.h"
+#include "engine/sources.h"
 
 namespace payrecon::jobs {
 
@@ -35,7 +35,7 @@ std::string Describe(const std::string& merchant, const std::string& txn, const 
 }
 
 // The one transaction of a check: claimed with a lease (any status) or, in a dry run, read as it is.
-class OneTransactionSource : public WorkSource {
+class OneTransactionSource : public engine::WorkSource {
  public:
   OneTransactionSource(core::Store& store, std::string run_id, core::Transaction transaction, core::Millis lease,
                        bool dry_run)
@@ -75,20 +75,20 @@ class OneTransactionSource : public WorkSource {
   core::Millis lease_;
   bool dry_run_;
   bool handed_out_ = false;
-  ReadOnlySource dry_{[](std::int64_t, int) { return std::vector<core::Transaction>{}; }};
+  engine::ReadOnlySource dry_{[](std::int64_t, int) { return std::vector<core::Transaction>{}; }};
 };
 
-class Capture : public RunObserver {
+class Capture : public engine::RunObserver {
  public:
-  void OnChecked(const CheckRecord& record, const core::UpdateOutcome& outcome) override {
+  void OnChecked(const engine::CheckRecord& record, const core::UpdateOutcome& outcome) override {
     record_ = record;
     outcome_ = outcome;
   }
-  const std::optional<CheckRecord>& record() const { return record_; }
+  const std::optional<engine::CheckRecord>& record() const { return record_; }
   const core::UpdateOutcome& outcome() const { return outcome_; }
 
  private:
-  std::optional<CheckRecord> record_;
+  std::optional<engine::CheckRecord> record_;
   core::UpdateOutcome outcome_;
 };
 
@@ -103,7 +103,7 @@ std::string ArgumentsJson(const core::Transaction& t) {
 
 }  // namespace
 
-JsonValue CheckResultJson(const std::string& run_id, bool dry_run, const CheckRecord& rec,
+JsonValue CheckResultJson(const std::string& run_id, bool dry_run, const engine::CheckRecord& rec,
                           const core::UpdateOutcome& outcome, core::Status after) {
   const core::Transaction& t = rec.transaction;
   const core::CheckResult& c = rec.check;
@@ -210,7 +210,7 @@ int CommandCheck(const CommandContext& ctx) {
 
   OneTransactionSource source(store, run_id, t, s.worker.lease, cl.dry_run);
   Capture capture;
-  RunnerOptions options;
+  engine::RunnerOptions options;
   options.batch_size = 1;
   options.in_flight = 1;
   options.deadline = deadline;
@@ -222,7 +222,7 @@ int CommandCheck(const CommandContext& ctx) {
   }
   options.apply_interval = std::chrono::milliseconds{0};
   options.policy = s.worker.ToPolicy();
-  RunnerDeps deps;
+  engine::RunnerDeps deps;
   deps.source = &source;
   deps.make_checker = [&]() -> std::unique_ptr<core::StatusChecker> {
     return std::make_unique<gateway::GatewayStatusChecker>(gateway_options, merchants);
@@ -232,9 +232,9 @@ int CommandCheck(const CommandContext& ctx) {
   deps.seed = std::random_device{}();
   deps.observer = &capture;
   deps.interrupt = &ctx.interrupt;
-  RunStats stats;
+  engine::RunStats stats;
   try {
-    stats = Runner(options, deps).Run();
+    stats = engine::Runner(options, deps).Run();
   } catch (const JobError& e) {
     // Refused before the call (another run holds the lease): the run's row says so.
     if (!cl.dry_run) {
@@ -244,8 +244,8 @@ int CommandCheck(const CommandContext& ctx) {
   }
 
   int exit_code = ToInt(ExitCode::kOk);
-  if (stats.stop == StopReason::kInterrupted) exit_code = ToInt(ExitCode::kInterrupted);
-  if (stats.stop == StopReason::kAuth || !stats.auth_refused.empty()) exit_code = ToInt(ExitCode::kGateway);
+  if (stats.stop == engine::StopReason::kInterrupted) exit_code = ToInt(ExitCode::kInterrupted);
+  if (stats.stop == engine::StopReason::kAuth || !stats.auth_refused.empty()) exit_code = ToInt(ExitCode::kGateway);
 
   JsonValue line = JsonValue::Object();
   if (const auto& rec = capture.record()) {
@@ -280,7 +280,7 @@ int CommandCheck(const CommandContext& ctx) {
   line.Add("exit_code", Int(exit_code));
   const std::string text = core::SerializeJson(line);
   if (!cl.dry_run) {
-    store.RunFinish(core::RunFinishParams{run_id, env::WallNow(), "{}", std::string(StopReasonName(stats.stop)),
+    store.RunFinish(core::RunFinishParams{run_id, env::WallNow(), "{}", std::string(engine::StopReasonName(stats.stop)),
                                           exit_code});
     store.RunFiguresSet(core::RunFiguresParams{run_id, text});
   }

@@ -15,14 +15,14 @@
 
 #include "core/json.h"
 #include "jobs/commands.h"
-#include "jobs/runner.h"
+#include "engine/runner.h"
 
 namespace payrecon::jobs {
 
 int CommandCheck(const CommandContext& ctx);
 
 // The JSON line of a check (pure; for tests). `after` is our status afterwards (the would-be status in a dry run).
-core::JsonValue CheckResultJson(const std::string& run_id, bool dry_run, const CheckRecord& record,
+core::JsonValue CheckResultJson(const std::string& run_id, bool dry_run, const engine::CheckRecord& record,
                                 const core::UpdateOutcome& outcome, core::Status after);
 
 }  // namespace payrecon::jobs

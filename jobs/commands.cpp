@@ -124,15 +124,14 @@ int CommandReport(const CommandContext& ctx) {
   }
   summary.started_at = run->started_at;
   summary.finished_at = run->finished_at.value_or(env::WallNow());
-  const RunCounts counts = CountsFromJson(run->counts_json);
-  SummaryFromCounts(counts, summary);
+  summary.counts = core::CountsFromJson(run->counts_json);
   WriteRunRows(db, run_id, report, summary);
   const core::Instant now = env::WallNow();
   auto ages = WritePending(db, now, ctx.settings.reports.pending_limit, report, summary);
   ReadTotals(db, run->dry_run ? nullptr : &run_id, summary);
   // Runs recorded before the latency buckets were stored draw an empty latency chart.
   const std::string dir =
-      CommitReport(report, summary, counts.latency, std::move(ages), ctx.settings.reports.display_zone);
+      CommitReport(report, summary, std::move(ages), ctx.settings.reports.display_zone);
   LogInfo("reports of run '" + run_id + "' written to \"" + dir + "\"");
   ctx.out << core::RenderRunLine(summary) << '\n' << std::flush;
   return ToInt(ExitCode::kOk);

@@ -35,8 +35,8 @@ std::string K(core::Kind kind) { return std::string(core::KindName(kind)); }
 
 std::string RenderRunMetrics(const RunMetricsInput& in) {
   core::MetricsText m;
-  const RunStats empty;
-  const RunStats& s = in.stats ? *in.stats : empty;
+  const engine::RunStats empty;
+  const engine::RunStats& s = in.stats ? *in.stats : empty;
   const core::MetricLabels mode = {{"mode", in.mode}};
   auto with = [&](std::initializer_list<std::pair<std::string, std::string>> more) {
     core::MetricLabels l = mode;
@@ -57,7 +57,7 @@ std::string RenderRunMetrics(const RunMetricsInput& in) {
   }
 
   for (core::Kind kind : core::kAllKinds) {
-    for (std::size_t o = 0; o < kCheckOutcomeCount; ++o) {
+    for (std::size_t o = 0; o < engine::kCheckOutcomeCount; ++o) {
       const auto outcome = static_cast<core::CheckOutcome>(o);
       m.Gauge("payrecon_last_run_checks", "Transactions checked in the last run, by kind and check outcome.",
                 with({{"kind", K(kind)}, {"outcome", std::string(core::CheckOutcomeName(outcome))}}),
@@ -94,11 +94,11 @@ std::string RenderRunMetrics(const RunMetricsInput& in) {
   }
   m.Gauge("payrecon_last_run_conflicts",
           "Results of the last run not applied because another writer changed the transaction first.", mode,
-          s.conflicts);
+          s.counts.conflicts);
   // A histogram of the last run only (it starts from zero each run): read it with histogram_quantile over the
   // buckets as they are, never through rate() or increase().
   m.HistogramSeconds("payrecon_last_run_gateway_latency_seconds", "Wall time of the last run's Get Status calls.",
-                     mode, s.latency);
+                     mode, s.counts.latency);
 
   if (in.database) {
     const DatabaseGauges& d = *in.database;

@@ -12,7 +12,7 @@
 #include "core/time.h"
 #include "core/transaction.h"
 #include "db/pg_store.h"
-#include "jobs/runner.h"
+#include "engine/runner.h"
 
 namespace payrecon::jobs {
 
@@ -37,7 +37,7 @@ struct RunMetricsInput {
   int exit_code = 0;
   core::Instant finished_at{};
   core::Millis duration{0};
-  const RunStats* stats = nullptr;  // null: the run ended before it checked anything (all counts zero)
+  const engine::RunStats* stats = nullptr;  // null: the run ended before it checked anything (all counts zero)
   std::optional<DatabaseGauges> database;  // nullopt: not read (database unavailable)
 };
 

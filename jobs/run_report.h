@@ -9,43 +9,11 @@
 #include "core/report_rows.h"
 #include "jobs/database.h"
 #include "jobs/report_writer.h"
-#include "jobs/runner.h"
 
 namespace payrecon::jobs {
 
-// Counts that only the running job knows (checks made, gateway timings), stored as the run row's `counts` JSON
-// so `report --run` can rebuild summary.json.
-struct RunCounts {
-  std::int64_t checked = 0;
-  std::map<core::Kind, std::int64_t> checked_by_kind;
-  std::int64_t gateway_calls = 0;
-  std::int64_t gateway_latency_total_us = 0;
-  std::int64_t gateway_latency_max_us = 0;
-  std::int64_t conflicts = 0;
-  std::int64_t released = 0;
-  std::string stop;  // StopReasonName
-  core::LatencyHistogram latency;  // the calls' latency buckets, so `report --run` can draw them again
-  std::int64_t cpu_us = 0;         // the process's CPU time (user + system), set by the command at its end
-  std::int64_t claims = 0;         // claim batches and their wall time percentiles
-  std::int64_t claim_p50_us = 0;
-  std::int64_t claim_p99_us = 0;
-  std::int64_t applies = 0;        // apply batches, likewise
-  std::int64_t apply_p50_us = 0;
-  std::int64_t apply_p99_us = 0;
-};
-
 // The process's user + system CPU time so far, in microseconds (getrusage).
 std::int64_t ProcessCpuMicros();
-// Copies the counts that summary.json shows (checks, calls, CPU, claim and apply timings) into `summary`.
-void SummaryFromCounts(const RunCounts& counts, core::RunSummary& summary);
-
-RunCounts CountsFrom(const RunStats& stats);
-// Adds `more` to `base` (a resumed backfill accumulates).
-void AddCounts(RunCounts& base, const RunCounts& more);
-std::string CountsToJson(const RunCounts& counts);
-// Reads what CountsToJson wrote; unknown or missing members are zero ("{}" gives all zeros; a missing or
-// malformed latency histogram gives an empty one).
-RunCounts CountsFromJson(const std::string& json);
 
 // Fills the summary's per-row maps and totals as rows are written.
 void CountTransition(core::RunSummary& s, const core::TransitionRow& row);
@@ -68,10 +36,10 @@ std::vector<core::AgeBucket> WritePending(Database& db, core::Instant now, std::
 void ReadTotals(Database& db, const std::string* run_id, core::RunSummary& summary);
 
 // What index.html charts for this run (runs.figures).
-core::RunFigures FiguresOf(const core::RunSummary& summary, const core::LatencyHistogram& latency);
+core::RunFigures FiguresOf(const core::RunSummary& summary);
 
 // summary.json and summary.html of a finished report (times in `zone`), then Commit.
-std::string CommitReport(ReportWriter& report, const core::RunSummary& summary, const core::LatencyHistogram& latency,
+std::string CommitReport(ReportWriter& report, const core::RunSummary& summary,
                          std::vector<core::AgeBucket> pending_ages, const core::TimeZone& zone = core::TimeZone::Utc());
 
 }  // namespace payrecon::jobs

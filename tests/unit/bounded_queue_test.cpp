@@ -5,9 +5,9 @@
 #include <thread>
 #include <vector>
 
-#include "jobs/bounded_queue.h"
+#include "engine/bounded_queue.h"
 
-using payrecon::jobs::BoundedQueue;
+using payrecon::engine::BoundedQueue;
 
 BOOST_AUTO_TEST_SUITE(bounded_queue)
 

@@ -17,13 +17,13 @@ HtmlSummaryInput Sample() {
   s.report_dir = "/tmp/reports/x";
   s.started_at = ParseIso8601("2026-11-25T10:00:00Z").value();
   s.finished_at = ParseIso8601("2026-11-25T10:00:12.345Z").value();
-  s.checked = 12345;
+  s.counts.checked = 12345;
   s.transitions = 321;
   s.discrepancies = 4;
   s.errors = 2;
   s.still_pending = 99;
-  s.checked_by_kind[Kind::kCharge] = 12000;
-  s.checked_by_kind[Kind::kRefund] = 345;
+  s.counts.checked_by_kind[Kind::kCharge] = 12000;
+  s.counts.checked_by_kind[Kind::kRefund] = 345;
   s.transitions_by_status[{Status::kCapturePending, Status::kCaptureApproved}] = 300;
   s.transitions_by_status[{Status::kPending, Status::kDeclined}] = 21;
   s.discrepancies_by_code[DiscrepancyCode::kAmountMismatch] = 3;

@@ -17,6 +17,7 @@
 
 using namespace payrecon;
 using namespace payrecon::jobs;
+using namespace payrecon::engine;
 
 namespace {
 
@@ -157,14 +158,14 @@ BOOST_AUTO_TEST_CASE(log_options_on_every_command) {
 
 BOOST_AUTO_TEST_CASE(run_metrics_text) {
   RunStats s;
-  s.checked = 3;
+  s.counts.checked = 3;
   s.by_kind_outcome[static_cast<std::size_t>(core::Kind::kCharge)][static_cast<std::size_t>(core::CheckOutcome::kObserved)] = 2;
   s.by_kind_outcome[static_cast<std::size_t>(core::Kind::kRefund)][static_cast<std::size_t>(core::CheckOutcome::kTimeout)] = 1;
   s.by_kind_transition[{core::Kind::kCharge, core::Status::kCapturePending, core::Status::kCaptureApproved}] = 2;
   s.by_discrepancy[core::DiscrepancyCode::kNotFound] = 1;
   s.by_error[core::CheckOutcome::kTimeout] = 1;
-  s.latency.Observe(1500);
-  s.latency.Observe(40000);
+  s.counts.latency.Observe(1500);
+  s.counts.latency.Observe(40000);
   RunMetricsInput in;
   in.mode = "run";
   in.exit_code = 0;

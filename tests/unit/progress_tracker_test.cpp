@@ -2,9 +2,9 @@
 
 #include <vector>
 
-#include "jobs/progress_tracker.h"
+#include "engine/progress_tracker.h"
 
-using payrecon::jobs::ProgressTracker;
+using payrecon::engine::ProgressTracker;
 namespace core = payrecon::core;
 
 namespace {

@@ -5,10 +5,10 @@
 #include <thread>
 #include <vector>
 
-#include "jobs/rate_limiter.h"
+#include "engine/rate_limiter.h"
 
-using payrecon::jobs::RateSchedule;
-namespace jobs = payrecon::jobs;
+using payrecon::engine::RateSchedule;
+namespace engine = payrecon::engine;
 using std::chrono::milliseconds;
 
 namespace {
@@ -156,7 +156,7 @@ BOOST_AUTO_TEST_CASE(steady_four_percent_throttling_keeps_most_of_the_rate) {
 // When most answers are refused the gateway means it: everyone waits its Retry-After, capped by the setting and
 // by the run's deadline.
 BOOST_AUTO_TEST_CASE(most_answers_throttled_pauses_everyone_for_the_capped_retry_after) {
-  jobs::ThrottleOptions o;
+  engine::ThrottleOptions o;
   o.retry_after_max = std::chrono::seconds(60);
   RateSchedule s(0, 1, o);
   for (int i = 0; i < 8; ++i) s.Answered(kT0, i % 2 == 1, std::chrono::seconds(3600));
@@ -169,7 +169,7 @@ BOOST_AUTO_TEST_CASE(most_answers_throttled_pauses_everyone_for_the_capped_retry
 
 // The blocking form, shared by worker threads (also run under ThreadSanitizer).
 BOOST_AUTO_TEST_CASE(unlimited_acquire_from_many_threads_never_blocks) {
-  payrecon::jobs::RateLimiter limiter(0);
+  payrecon::engine::RateLimiter limiter(0);
   const std::atomic<bool> stop{false};
   std::atomic<int> granted{0};
   std::vector<std::thread> threads;
@@ -183,11 +183,11 @@ BOOST_AUTO_TEST_CASE(unlimited_acquire_from_many_threads_never_blocks) {
 }
 
 BOOST_AUTO_TEST_CASE(acquire_during_a_pause_gives_up_when_stopped) {
-  jobs::ThrottleOptions o;
+  engine::ThrottleOptions o;
   o.retry_after_max = std::chrono::hours(1);
-  payrecon::jobs::RateLimiter limiter(100, 1, o);
+  payrecon::engine::RateLimiter limiter(100, 1, o);
   // Most answers refused with Retry-After: 3600: every worker is held back for the hour.
-  for (int i = 0; i < jobs::kFullPauseMinAnswers; ++i) limiter.Answered(true, std::chrono::hours(1));
+  for (int i = 0; i < engine::kFullPauseMinAnswers; ++i) limiter.Answered(true, std::chrono::hours(1));
   std::atomic<bool> stop{false};
   std::atomic<int> refused{0};
   std::vector<std::thread> threads;

@@ -140,32 +140,32 @@ BOOST_AUTO_TEST_CASE(summary_json) {
   s.exit_code = 0;
   s.started_at = At("2026-01-02T03:04:05Z");
   s.finished_at = At("2026-01-02T03:04:07.250Z");
-  s.checked = 10;
+  s.counts.checked = 10;
   s.transitions = 3;
   s.discrepancies = 2;
   s.errors = 1;
   s.still_pending = 6;
-  s.checked_by_kind = {{Kind::kCharge, 7}, {Kind::kRefund, 3}};
+  s.counts.checked_by_kind = {{Kind::kCharge, 7}, {Kind::kRefund, 3}};
   s.transitions_by_status = {{{Status::kPending, Status::kApproved}, 1},
                              {{Status::kCapturePending, Status::kCaptureApproved}, 2}};
   s.discrepancies_by_code = {{DiscrepancyCode::kStuckPending, 2}};
   s.errors_by_class = {{CheckOutcome::kHttp5xx, 1}};
-  s.gateway_calls = 4;
-  s.gateway_latency_total_us = 10002;
-  s.gateway_latency_max_us = 5000;
+  s.counts.gateway_calls = 4;
+  s.counts.gateway_latency_total_us = 10002;
+  s.counts.gateway_latency_max_us = 5000;
   s.transition_amounts = {{{Status::kPending, Status::kApproved}, 150}, {{Status::kCapturePending, Status::kCaptureApproved}, 9223372036854775807}};
   s.discrepancy_amounts = {{DiscrepancyCode::kStuckPending, 3001}};
   s.pending_ages = {"0-1m"};
   s.pending_totals = {{Kind::kRefund, "0-1m", 2, 2500}, {Kind::kCharge, "0-1m", 4, 1}};
   s.open_discrepancies = {{DiscrepancyCode::kNotFound, 3, 4500}};
   s.pending_listed = 4;
-  s.cpu_us = 1002003;
-  s.claims = 3;
-  s.claim_p50_us = 1200;
-  s.claim_p99_us = 4100;
-  s.applies = 2;
-  s.apply_p50_us = 9000;
-  s.apply_p99_us = 12000;
+  s.counts.cpu_us = 1002003;
+  s.counts.claims = 3;
+  s.counts.claim_p50_us = 1200;
+  s.counts.claim_p99_us = 4100;
+  s.counts.applies = 2;
+  s.counts.apply_p50_us = 9000;
+  s.counts.apply_p99_us = 12000;
   const std::string json = RenderSummaryJson(s);
   BOOST_TEST(json == R"({
   "run_id": "20260102T030405Z-ab12",
@@ -315,7 +315,8 @@ BOOST_AUTO_TEST_CASE(summary_json) {
   // It is valid JSON.
   BOOST_TEST(ParseJson(json).ok());
   // An empty run: no transitions is an empty object, no division by zero.
-  const std::string empty = RenderSummaryJson(RunSummary{});
+  const RunSummary none;
+  const std::string empty = RenderSummaryJson(none);
   BOOST_TEST(empty.find("\"transitions\": {},") != std::string::npos);
   BOOST_TEST(empty.find("\"gateway_latency_mean_us\": 0") != std::string::npos);
   BOOST_TEST(ParseJson(empty).ok());
@@ -326,7 +327,7 @@ BOOST_AUTO_TEST_CASE(run_line) {
   s.run_id = "r\"1";
   s.mode = "backfill";
   s.report_dir = "/var/reports/x";
-  s.checked = 5;
+  s.counts.checked = 5;
   s.transitions = 1;
   s.discrepancies = 2;
   s.errors = 3;

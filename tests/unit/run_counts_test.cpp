@@ -2,14 +2,14 @@
 #include <boost/test/unit_test.hpp>
 
 #include "core/metrics.h"
-#include "jobs/run_report.h"
+#include "core/run_counts.h"
 
 using namespace payrecon;
 
 BOOST_AUTO_TEST_SUITE(run_counts)
 
 BOOST_AUTO_TEST_CASE(latency_buckets_survive_the_round_trip) {
-  jobs::RunCounts c;
+  core::RunCounts c;
   c.checked = 3;
   c.checked_by_kind[core::Kind::kCharge] = 3;
   c.gateway_calls = 3;
@@ -17,10 +17,10 @@ BOOST_AUTO_TEST_CASE(latency_buckets_survive_the_round_trip) {
   c.latency.Observe(800);
   c.latency.Observe(3000);
   c.latency.Observe(20'000'000);
-  const std::string json = jobs::CountsToJson(c);
+  const std::string json = core::CountsToJson(c);
   BOOST_TEST(json.find("\"gateway_latency_histogram\":{\"bounds_us\":[1000,2500,5000,") != std::string::npos);
   BOOST_TEST(json.find("\"counts\":[1,0,1,0,0,0,0,0,0,0,0,0,0,1],\"sum_us\":20003800}") != std::string::npos);
-  const jobs::RunCounts back = jobs::CountsFromJson(json);
+  const core::RunCounts back = core::CountsFromJson(json);
   BOOST_TEST(back.checked == 3);
   BOOST_TEST(back.latency.bounds_us() == c.latency.bounds_us(), boost::test_tools::per_element());
   BOOST_TEST(back.latency.counts() == c.latency.counts(), boost::test_tools::per_element());
@@ -37,7 +37,7 @@ BOOST_AUTO_TEST_CASE(older_or_damaged_rows_give_an_empty_histogram) {
                            "{\"gateway_latency_histogram\":{\"bounds_us\":[1000],\"counts\":[1,\"2\"],\"sum_us\":1}}",
                            "{\"gateway_latency_histogram\":[]}"}) {
     BOOST_TEST_CONTEXT(json) {
-      const jobs::RunCounts c = jobs::CountsFromJson(json);
+      const core::RunCounts c = core::CountsFromJson(json);
       BOOST_TEST(c.latency.count() == 0u);
       BOOST_TEST(c.latency.bounds_us() == core::LatencyHistogram::DefaultBoundsUs(), boost::test_tools::per_element());
     }
@@ -45,19 +45,19 @@ BOOST_AUTO_TEST_CASE(older_or_damaged_rows_give_an_empty_histogram) {
 }
 
 BOOST_AUTO_TEST_CASE(a_resumed_backfill_adds_latencies_up) {
-  jobs::RunCounts first;
+  core::RunCounts first;
   first.latency.Observe(800);
-  jobs::RunCounts second;
+  core::RunCounts second;
   second.latency.Observe(900);
   second.latency.Observe(30'000);
-  jobs::AddCounts(first, second);
+  core::AddCounts(first, second);
   BOOST_TEST(first.latency.count() == 3u);
   BOOST_TEST(first.latency.counts()[0] == 2u);
   // Counts stored with other bounds cannot be added: the newer ones are kept.
-  jobs::RunCounts odd;
+  core::RunCounts odd;
   odd.latency = core::LatencyHistogram({5, 10});
   odd.latency.Observe(7);
-  jobs::AddCounts(odd, second);
+  core::AddCounts(odd, second);
   BOOST_TEST(odd.latency.count() == 2u);
   BOOST_TEST(odd.latency.bounds_us() == second.latency.bounds_us(), boost::test_tools::per_element());
 }

@@ -9,8 +9,8 @@
 #include "jobs/exit_code.h"
 #include "jobs/retry.h"
 #include "jobs/reconnecting_store.h"
-#include "jobs/runner.h"
-#include "jobs/sources.h"
+#include "engine/runner.h"
+#include "engine/sources.h"
 #include "tests/unit/fake_store.h"
 
 using namespace payrecon;
@@ -66,21 +66,21 @@ core::CheckResult HalfApproved(const core::StatusQuery& q) {
   return Observed(q.txn_id, id % 2 == 0 ? core::Status::kCaptureApproved : core::Status::kCapturePending);
 }
 
-class RecordingObserver : public jobs::RunObserver {
+class RecordingObserver : public engine::RunObserver {
  public:
-  void OnChecked(const jobs::CheckRecord& record, const core::UpdateOutcome& outcome) override {
+  void OnChecked(const engine::CheckRecord& record, const core::UpdateOutcome& outcome) override {
     std::lock_guard lock(mu);
     records.push_back({record, outcome});
   }
   std::mutex mu;
-  std::vector<std::pair<jobs::CheckRecord, core::UpdateOutcome>> records;
+  std::vector<std::pair<engine::CheckRecord, core::UpdateOutcome>> records;
 };
 
 // Passes everything through to `inner` and records transactions handed out more than once; the first such
 // hand-out interrupts the run (otherwise a runner that keeps re-claiming would never finish).
-class OnceSource : public jobs::WorkSource {
+class OnceSource : public engine::WorkSource {
  public:
-  OnceSource(jobs::WorkSource& inner, std::atomic<bool>& interrupt) : inner_(inner), interrupt_(interrupt) {}
+  OnceSource(engine::WorkSource& inner, std::atomic<bool>& interrupt) : inner_(inner), interrupt_(interrupt) {}
   std::vector<core::Transaction> Next(int max, core::Instant now) override {
     std::vector<core::Transaction> got = inner_.Next(max, now);
     for (const auto& t : got) {
@@ -98,7 +98,7 @@ class OnceSource : public jobs::WorkSource {
   const std::vector<std::int64_t>& handed_out_twice() const { return twice_; }
 
  private:
-  jobs::WorkSource& inner_;
+  engine::WorkSource& inner_;
   std::atomic<bool>& interrupt_;
   std::set<std::int64_t> seen_;
   std::vector<std::int64_t> twice_;
@@ -109,7 +109,7 @@ struct Harness {
   FakeGateway gateway{HalfApproved};
   RecordingObserver observer;
   std::atomic<bool> interrupt{false};
-  jobs::RunnerOptions options;
+  engine::RunnerOptions options;
 
   Harness() {
     options.batch_size = 50;
@@ -117,8 +117,8 @@ struct Harness {
     options.apply_interval = std::chrono::milliseconds(20);
   }
 
-  jobs::RunnerDeps Deps(jobs::WorkSource& source) {
-    jobs::RunnerDeps d;
+  engine::RunnerDeps Deps(engine::WorkSource& source) {
+    engine::RunnerDeps d;
     d.source = &source;
     d.make_checker = [this] { return std::make_unique<FakeChecker>(gateway); };
     d.now = [] { return kNow; };
@@ -128,9 +128,9 @@ struct Harness {
     return d;
   }
 
-  jobs::RunStats RunDue(const std::string& run_id = "run-1") {
-    jobs::ClaimDueSource source(store, run_id, kNow, core::Millis{300'000});
-    return jobs::Runner(options, Deps(source)).Run();
+  engine::RunStats RunDue(const std::string& run_id = "run-1") {
+    engine::ClaimDueSource source(store, run_id, kNow, core::Millis{300'000});
+    return engine::Runner(options, Deps(source)).Run();
   }
 };
 
@@ -142,18 +142,23 @@ BOOST_AUTO_TEST_CASE(checks_each_due_transaction_once_and_applies_transitions) {
   Harness h;
   for (int id = 1; id <= 400; ++id) h.store.Add(Charge(id));
   for (int id = 401; id <= 420; ++id) h.store.Add(Charge(id, kNow + core::Millis{60'000}));  // not due
-  const jobs::RunStats stats = h.RunDue();
+  const engine::RunStats stats = h.RunDue();
 
   BOOST_TEST(stats.claimed == 400);
-  BOOST_TEST(stats.checked == 400);
-  BOOST_TEST(stats.calls == 400);
+  BOOST_TEST(stats.counts.checked == 400);
+  BOOST_TEST(stats.counts.gateway_calls == 400);
   BOOST_TEST(stats.transitions == 200);
-  BOOST_TEST(stats.conflicts == 0);
-  BOOST_TEST(stats.released == 0);
-  BOOST_TEST((stats.stop == jobs::StopReason::kDone));
-  BOOST_TEST(stats.by_kind.at(core::Kind::kCharge) == 400);
+  BOOST_TEST(stats.counts.conflicts == 0);
+  BOOST_TEST(stats.counts.released == 0);
+  BOOST_TEST((stats.stop == engine::StopReason::kDone));
+  BOOST_TEST(stats.counts.checked_by_kind.at(core::Kind::kCharge) == 400);
+  // The run's counts are complete as the runner returns them: the stop reason and the batch timings too.
+  BOOST_TEST(stats.counts.stop == "done");
+  BOOST_TEST(stats.counts.claims == static_cast<std::int64_t>(stats.claim_us.size()));
+  BOOST_TEST(stats.counts.applies == static_cast<std::int64_t>(stats.apply_us.size()));
+  BOOST_TEST(stats.counts.claims > 0);
   BOOST_TEST((stats.by_transition.at({core::Status::kCapturePending, core::Status::kCaptureApproved}) == 200));
-  BOOST_TEST(stats.latency_total_us == 400 * 100);
+  BOOST_TEST(stats.counts.gateway_latency_total_us == 400 * 100);
   for (int id = 1; id <= 420; ++id) {
     const std::string txn = "c" + std::to_string(id);
     BOOST_TEST_CONTEXT(txn) {
@@ -184,16 +189,16 @@ BOOST_AUTO_TEST_CASE(a_transaction_rescheduled_by_this_run_is_not_checked_again_
   Harness h;
   for (int id = 1; id <= 30; ++id) h.store.Add(Charge(2 * id + 1));  // odd: stay pending
   core::Instant wall = kNow;
-  jobs::ClaimDueSource source(h.store, "run-1", kNow, core::Millis{300'000});
-  jobs::RunnerDeps deps = h.Deps(source);
+  engine::ClaimDueSource source(h.store, "run-1", kNow, core::Millis{300'000});
+  engine::RunnerDeps deps = h.Deps(source);
   std::mutex mu;
   deps.now = [&] {
     std::lock_guard lock(mu);
     wall += core::Millis{20'000};  // every call to the clock moves 20 s on
     return wall;
   };
-  const jobs::RunStats stats = jobs::Runner(h.options, deps).Run();
-  BOOST_TEST(stats.checked == 30);
+  const engine::RunStats stats = engine::Runner(h.options, deps).Run();
+  BOOST_TEST(stats.counts.checked == 30);
   BOOST_TEST(h.gateway.TotalCalls() == 30);
 }
 
@@ -201,22 +206,22 @@ BOOST_AUTO_TEST_CASE(limit_bounds_the_transactions_handed_out) {
   Harness h;
   for (int id = 1; id <= 200; ++id) h.store.Add(Charge(id));
   h.options.limit = 73;
-  const jobs::RunStats stats = h.RunDue();
+  const engine::RunStats stats = h.RunDue();
   BOOST_TEST(stats.claimed == 73);
-  BOOST_TEST(stats.checked == 73);
+  BOOST_TEST(stats.counts.checked == 73);
   BOOST_TEST(h.gateway.TotalCalls() == 73);
-  BOOST_TEST((stats.stop == jobs::StopReason::kLimit));
+  BOOST_TEST((stats.stop == engine::StopReason::kLimit));
 }
 
 BOOST_AUTO_TEST_CASE(two_runners_at_once_check_each_transaction_once) {
   Harness h;
   for (int id = 1; id <= 1000; ++id) h.store.Add(Charge(id));
-  jobs::RunStats a, b;
+  engine::RunStats a, b;
   std::thread ta([&] { a = h.RunDue("run-a"); });
   std::thread tb([&] { b = h.RunDue("run-b"); });
   ta.join();
   tb.join();
-  BOOST_TEST(a.checked + b.checked == 1000);
+  BOOST_TEST(a.counts.checked + b.counts.checked == 1000);
   BOOST_TEST(a.transitions + b.transitions == 500);
   for (int id = 1; id <= 1000; ++id) BOOST_TEST(h.gateway.CallsFor("c" + std::to_string(id)) == 1);
   BOOST_TEST(h.store.events().size() == 500u);
@@ -230,30 +235,30 @@ BOOST_AUTO_TEST_CASE(interrupt_stops_claiming_and_releases_what_was_not_checked)
     if (++calls == 20) h.interrupt = true;  // the signal arrives during the 20th check
     return HalfApproved(q);
   });
-  jobs::ClaimDueSource source(h.store, "run-1", kNow, core::Millis{300'000});
-  jobs::RunnerDeps deps = h.Deps(source);
+  engine::ClaimDueSource source(h.store, "run-1", kNow, core::Millis{300'000});
+  engine::RunnerDeps deps = h.Deps(source);
   deps.make_checker = [&] { return std::make_unique<FakeChecker>(gateway); };
-  const jobs::RunStats stats = jobs::Runner(h.options, deps).Run();
+  const engine::RunStats stats = engine::Runner(h.options, deps).Run();
 
-  BOOST_TEST((stats.stop == jobs::StopReason::kInterrupted));
-  BOOST_TEST(stats.checked >= 20);
-  BOOST_TEST(stats.checked <= 20 + h.options.in_flight);
-  BOOST_TEST(stats.checked + stats.released == stats.claimed);
+  BOOST_TEST((stats.stop == engine::StopReason::kInterrupted));
+  BOOST_TEST(stats.counts.checked >= 20);
+  BOOST_TEST(stats.counts.checked <= 20 + h.options.in_flight);
+  BOOST_TEST(stats.counts.checked + stats.counts.released == stats.claimed);
   BOOST_TEST(stats.claimed < 500);
   int changed = 0;
   for (int id = 1; id <= 500; ++id) {
     BOOST_TEST(h.store.LeaseOf(id).empty());
     if (h.store.Get(id).check_count > 0 || h.store.Get(id).status != core::Status::kCapturePending) ++changed;
   }
-  BOOST_TEST(changed == stats.checked);
+  BOOST_TEST(changed == stats.counts.checked);
 }
 
 BOOST_AUTO_TEST_CASE(deadline_already_passed_claims_nothing) {
   Harness h;
   for (int id = 1; id <= 10; ++id) h.store.Add(Charge(id));
   h.options.deadline = std::chrono::steady_clock::now();
-  const jobs::RunStats stats = h.RunDue();
-  BOOST_TEST((stats.stop == jobs::StopReason::kDeadline));
+  const engine::RunStats stats = h.RunDue();
+  BOOST_TEST((stats.stop == engine::StopReason::kDeadline));
   BOOST_TEST(stats.claimed == 0);
   BOOST_TEST(h.gateway.TotalCalls() == 0);
 }
@@ -262,12 +267,12 @@ BOOST_AUTO_TEST_CASE(auth_failures_stop_the_run_without_spending_attempts) {
   Harness h;
   for (int id = 1; id <= 300; ++id) h.store.Add(Charge(id));
   FakeGateway gateway([](const core::StatusQuery&) { return Failure(core::CheckOutcome::kAuth, 401); });
-  jobs::ClaimDueSource source(h.store, "run-1", kNow, core::Millis{300'000});
-  jobs::RunnerDeps deps = h.Deps(source);
+  engine::ClaimDueSource source(h.store, "run-1", kNow, core::Millis{300'000});
+  engine::RunnerDeps deps = h.Deps(source);
   deps.make_checker = [&] { return std::make_unique<FakeChecker>(gateway); };
-  const jobs::RunStats stats = jobs::Runner(h.options, deps).Run();
+  const engine::RunStats stats = engine::Runner(h.options, deps).Run();
 
-  BOOST_TEST((stats.stop == jobs::StopReason::kAuth));
+  BOOST_TEST((stats.stop == engine::StopReason::kAuth));
   BOOST_TEST(gateway.TotalCalls() >= 3);
   BOOST_TEST(gateway.TotalCalls() <= 3 + h.options.in_flight);
   BOOST_TEST(stats.by_error.at(core::CheckOutcome::kAuth) == gateway.TotalCalls());
@@ -292,12 +297,12 @@ BOOST_AUTO_TEST_CASE(one_merchants_refused_key_does_not_stop_the_others) {
     return HalfApproved(q);
   });
   h.options.merchant_count = 2;
-  jobs::ClaimDueSource source(h.store, "run-1", kNow, core::Millis{300'000});
-  jobs::RunnerDeps deps = h.Deps(source);
+  engine::ClaimDueSource source(h.store, "run-1", kNow, core::Millis{300'000});
+  engine::RunnerDeps deps = h.Deps(source);
   deps.make_checker = [&] { return std::make_unique<FakeChecker>(gateway); };
-  const jobs::RunStats stats = jobs::Runner(h.options, deps).Run();
+  const engine::RunStats stats = engine::Runner(h.options, deps).Run();
 
-  BOOST_TEST((stats.stop == jobs::StopReason::kDone));
+  BOOST_TEST((stats.stop == engine::StopReason::kDone));
   BOOST_TEST(stats.auth_refused == std::vector<std::string>{"REVOKED"}, boost::test_tools::per_element());
   // The refused merchant was asked only until its streak ended; the other merchant was fully reconciled.
   BOOST_TEST(stats.by_error.at(core::CheckOutcome::kAuth) <= 3 + h.options.in_flight);
@@ -321,15 +326,15 @@ BOOST_AUTO_TEST_CASE(claims_held_past_their_validity_are_given_back_unchecked) {
   // rest, so a claim given back mid-run is due again when the next batch is claimed.
   h.options.batch_size = 10;
   h.options.in_flight = 1;
-  jobs::ClaimDueSource claims(h.store, "run-1", kNow, core::Millis{300'000});
+  engine::ClaimDueSource claims(h.store, "run-1", kNow, core::Millis{300'000});
   OnceSource source(claims, h.interrupt);
-  const jobs::RunStats stats = jobs::Runner(h.options, h.Deps(source)).Run();
+  const engine::RunStats stats = engine::Runner(h.options, h.Deps(source)).Run();
   BOOST_TEST(source.handed_out_twice().empty(), "handed out twice: " << source.handed_out_twice().size());
-  BOOST_TEST((stats.stop == jobs::StopReason::kDone));
+  BOOST_TEST((stats.stop == engine::StopReason::kDone));
   BOOST_TEST(h.gateway.TotalCalls() == 0);
   BOOST_TEST(stats.claimed == 50);
   BOOST_TEST(stats.expired_claims == 50);
-  BOOST_TEST(stats.released == 50);
+  BOOST_TEST(stats.counts.released == 50);
   for (int id = 1; id <= 50; ++id) BOOST_TEST(h.store.LeaseOf(id).empty());
 }
 
@@ -343,13 +348,13 @@ BOOST_AUTO_TEST_CASE(an_answered_call_resets_the_auth_failure_count) {
     return HalfApproved(q);
   });
   h.options.in_flight = 1;
-  jobs::ClaimDueSource source(h.store, "run-1", kNow, core::Millis{300'000});
-  jobs::RunnerDeps deps = h.Deps(source);
+  engine::ClaimDueSource source(h.store, "run-1", kNow, core::Millis{300'000});
+  engine::RunnerDeps deps = h.Deps(source);
   deps.make_checker = [&] { return std::make_unique<FakeChecker>(gateway); };
-  const jobs::RunStats stats = jobs::Runner(h.options, deps).Run();
-  BOOST_TEST((stats.stop == jobs::StopReason::kDone));
+  const engine::RunStats stats = engine::Runner(h.options, deps).Run();
+  BOOST_TEST((stats.stop == engine::StopReason::kDone));
   BOOST_TEST(stats.errors == 25);
-  BOOST_TEST(stats.released == 25);
+  BOOST_TEST(stats.counts.released == 25);
 }
 
 BOOST_AUTO_TEST_CASE(merchant_without_credentials_is_not_called) {
@@ -358,12 +363,12 @@ BOOST_AUTO_TEST_CASE(merchant_without_credentials_is_not_called) {
   core::Transaction other = Charge(11);
   other.merchant_id = "UNKNOWN";
   h.store.Add(other);
-  jobs::ClaimDueSource source(h.store, "run-1", kNow, core::Millis{300'000});
-  jobs::RunnerDeps deps = h.Deps(source);
+  engine::ClaimDueSource source(h.store, "run-1", kNow, core::Millis{300'000});
+  engine::RunnerDeps deps = h.Deps(source);
   deps.merchant_configured = [](std::string_view m) { return m == "M1"; };
-  const jobs::RunStats stats = jobs::Runner(h.options, deps).Run();
+  const engine::RunStats stats = engine::Runner(h.options, deps).Run();
   BOOST_TEST(h.gateway.CallsFor("c11") == 0);
-  BOOST_TEST(stats.calls == 10);
+  BOOST_TEST(stats.counts.gateway_calls == 10);
   BOOST_TEST(stats.by_discrepancy.at(core::DiscrepancyCode::kMerchantConfig) == 1);
   BOOST_TEST(h.store.Get(11).needs_review);
 }
@@ -373,25 +378,25 @@ BOOST_AUTO_TEST_CASE(discrepancies_are_raised_once_while_open) {
   for (int id = 1; id <= 20; ++id) h.store.Add(Charge(2 * id + 1));
   FakeGateway gateway([](const core::StatusQuery& q) { return Observed(q.txn_id, core::Status::kCapturePending, 99); });
   auto run = [&](const std::string& run_id, core::Instant at) {
-    jobs::ClaimDueSource source(h.store, run_id, at, core::Millis{300'000});
-    jobs::RunnerDeps deps = h.Deps(source);
+    engine::ClaimDueSource source(h.store, run_id, at, core::Millis{300'000});
+    engine::RunnerDeps deps = h.Deps(source);
     deps.make_checker = [&] { return std::make_unique<FakeChecker>(gateway); };
     deps.now = [at] { return at; };
-    return jobs::Runner(h.options, deps).Run();
+    return engine::Runner(h.options, deps).Run();
   };
-  const jobs::RunStats first = run("run-1", kNow);
-  const jobs::RunStats second = run("run-2", kNow + core::Millis{3'600'000});
+  const engine::RunStats first = run("run-1", kNow);
+  const engine::RunStats second = run("run-2", kNow + core::Millis{3'600'000});
   BOOST_TEST(first.discrepancies == 20);
-  BOOST_TEST(second.checked == 20);
+  BOOST_TEST(second.counts.checked == 20);
   BOOST_TEST(second.by_discrepancy.count(core::DiscrepancyCode::kAmountMismatch) == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(dry_run_changes_nothing_and_reports_everything) {
   Harness h;
   for (int id = 1; id <= 120; ++id) h.store.Add(Charge(id));
-  jobs::ReadOnlySource source([&](std::int64_t after, int max) { return h.store.List(after, max); });
-  const jobs::RunStats stats = jobs::Runner(h.options, h.Deps(source)).Run();
-  BOOST_TEST(stats.checked == 120);
+  engine::ReadOnlySource source([&](std::int64_t after, int max) { return h.store.List(after, max); });
+  const engine::RunStats stats = engine::Runner(h.options, h.Deps(source)).Run();
+  BOOST_TEST(stats.counts.checked == 120);
   BOOST_TEST(stats.transitions == 60);
   BOOST_TEST(h.store.events().empty());
   BOOST_TEST(h.store.applies() == 0);
@@ -416,13 +421,13 @@ BOOST_AUTO_TEST_CASE(backfill_verifies_final_rows_and_records_progress) {
   window.lease = core::Millis{300'000};
   window.created_from = kNow - core::Millis{3'600'000};
   window.created_to = kNow;
-  jobs::ClaimWindowSource source(h.store, window, [&](std::int64_t id) { progress.push_back(id); });
-  jobs::RunnerDeps deps = h.Deps(source);
+  engine::ClaimWindowSource source(h.store, window, [&](std::int64_t id) { progress.push_back(id); });
+  engine::RunnerDeps deps = h.Deps(source);
   deps.make_checker = [&] { return std::make_unique<FakeChecker>(gateway); };
   h.options.batch_size = 20;
-  const jobs::RunStats stats = jobs::Runner(h.options, deps).Run();
+  const engine::RunStats stats = engine::Runner(h.options, deps).Run();
 
-  BOOST_TEST(stats.checked == 90);
+  BOOST_TEST(stats.counts.checked == 90);
   BOOST_TEST(stats.transitions == 60);
   BOOST_TEST(stats.by_discrepancy.at(core::DiscrepancyCode::kStatusConflict) == 30);
   for (int id = 3; id <= 90; id += 3) BOOST_TEST((h.store.Get(id).status == core::Status::kFailed));
@@ -445,17 +450,17 @@ BOOST_AUTO_TEST_CASE(backfill_progress_stops_before_a_transaction_given_back) {
   window.lease = core::Millis{300'000};
   window.created_from = kNow - core::Millis{3'600'000};
   window.created_to = kNow;
-  jobs::ClaimWindowSource source(h.store, window, [&](std::int64_t id) { through = id; });
-  jobs::RunnerDeps deps = h.Deps(source);
+  engine::ClaimWindowSource source(h.store, window, [&](std::int64_t id) { through = id; });
+  engine::RunnerDeps deps = h.Deps(source);
   deps.make_checker = [&] { return std::make_unique<FakeChecker>(gateway); };
   // One worker: by its 25th call at least three batches of 10 are claimed, and it starts no call after the
   // signal, so some claimed transactions are handed back unchecked.
   h.options.batch_size = 10;
   h.options.in_flight = 1;
-  const jobs::RunStats stats = jobs::Runner(h.options, deps).Run();
-  BOOST_TEST((stats.stop == jobs::StopReason::kInterrupted));
-  BOOST_TEST(stats.checked == 25);
-  BOOST_TEST(stats.released >= 5);
+  const engine::RunStats stats = engine::Runner(h.options, deps).Run();
+  BOOST_TEST((stats.stop == engine::StopReason::kInterrupted));
+  BOOST_TEST(stats.counts.checked == 25);
+  BOOST_TEST(stats.counts.released >= 5);
   // Everything up to the resume point was checked.
   for (std::int64_t id = 1; id <= through; ++id) BOOST_TEST(gateway.CallsFor("c" + std::to_string(id)) == 1);
   BOOST_TEST(through <= 25);
@@ -465,24 +470,24 @@ BOOST_AUTO_TEST_CASE(backfill_progress_stops_before_a_transaction_given_back) {
 BOOST_AUTO_TEST_CASE(store_failure_propagates_after_workers_stop) {
   Harness h;
   for (int id = 1; id <= 100; ++id) h.store.Add(Charge(id));
-  jobs::ClaimDueSource source(h.store, "run-1", kNow, core::Millis{300'000});
+  engine::ClaimDueSource source(h.store, "run-1", kNow, core::Millis{300'000});
   h.store.FailNext(1);
-  BOOST_CHECK_THROW(jobs::Runner(h.options, h.Deps(source)).Run(), core::StoreUnavailable);
+  BOOST_CHECK_THROW(engine::Runner(h.options, h.Deps(source)).Run(), core::StoreUnavailable);
 }
 
 BOOST_AUTO_TEST_CASE(observer_failure_propagates) {
-  struct Failing : jobs::RunObserver {
-    void OnChecked(const jobs::CheckRecord&, const core::UpdateOutcome&) override {
+  struct Failing : engine::RunObserver {
+    void OnChecked(const engine::CheckRecord&, const core::UpdateOutcome&) override {
       throw jobs::JobError(jobs::ExitCode::kReports, "cannot write report");
     }
   } failing;
   Harness h;
   for (int id = 1; id <= 100; ++id) h.store.Add(Charge(id));
-  jobs::ClaimDueSource source(h.store, "run-1", kNow, core::Millis{300'000});
-  jobs::RunnerDeps deps = h.Deps(source);
+  engine::ClaimDueSource source(h.store, "run-1", kNow, core::Millis{300'000});
+  engine::RunnerDeps deps = h.Deps(source);
   deps.observer = &failing;
   try {
-    jobs::Runner(h.options, deps).Run();
+    engine::Runner(h.options, deps).Run();
     BOOST_FAIL("expected JobError");
   } catch (const jobs::JobError& e) {
     BOOST_TEST((e.code() == jobs::ExitCode::kReports));
@@ -498,9 +503,9 @@ BOOST_AUTO_TEST_CASE(reconnecting_store_retries_until_the_database_is_back) {
       jobs::ReconnectingStore::Inner{.transactions = &h.store}, [&] { ++connects; },
       [](auto first_failure) { return first_failure + std::chrono::seconds(30); });
   h.store.FailNext(2);
-  jobs::ClaimDueSource source(store, "run-1", kNow, core::Millis{300'000});
-  const jobs::RunStats stats = jobs::Runner(h.options, h.Deps(source)).Run();
-  BOOST_TEST(stats.checked == 100);
+  engine::ClaimDueSource source(store, "run-1", kNow, core::Millis{300'000});
+  const engine::RunStats stats = engine::Runner(h.options, h.Deps(source)).Run();
+  BOOST_TEST(stats.counts.checked == 100);
   BOOST_TEST(connects == 2);
   BOOST_TEST(store.reconnects() == 2);
 }
@@ -545,24 +550,27 @@ BOOST_AUTO_TEST_CASE(a_stop_request_ends_the_wait_for_the_database) {
 BOOST_AUTO_TEST_CASE(counts_so_far_survive_a_store_failure) {
   Harness h;
   for (int id = 1; id <= 400; ++id) h.store.Add(Charge(id));
-  struct FailAfter : jobs::RunObserver {
+  struct FailAfter : engine::RunObserver {
     explicit FailAfter(FakeStore& s) : store(s) {}
-    void OnChecked(const jobs::CheckRecord&, const core::UpdateOutcome&) override {
+    void OnChecked(const engine::CheckRecord&, const core::UpdateOutcome&) override {
       if (++seen == 100) store.FailNext(1'000'000);  // the database goes away for good
     }
     FakeStore& store;
     int seen = 0;
   } observer(h.store);
   h.options.batch_size = 50;
-  jobs::ClaimDueSource source(h.store, "run-1", kNow, core::Millis{300'000});
-  jobs::RunnerDeps deps = h.Deps(source);
+  engine::ClaimDueSource source(h.store, "run-1", kNow, core::Millis{300'000});
+  engine::RunnerDeps deps = h.Deps(source);
   deps.observer = &observer;
-  jobs::Runner runner(h.options, deps);
+  engine::Runner runner(h.options, deps);
   BOOST_CHECK_THROW(runner.Run(), core::StoreUnavailable);
-  BOOST_TEST(runner.stats().checked >= 100);
+  BOOST_TEST(runner.stats().counts.checked >= 100);
   BOOST_TEST(runner.stats().transitions == static_cast<std::int64_t>(h.store.events().size()));
   BOOST_TEST(runner.stats().transitions >= 50);
-  BOOST_TEST(runner.stats().calls >= runner.stats().checked);
+  BOOST_TEST(runner.stats().counts.gateway_calls >= runner.stats().counts.checked);
+  // The counts the failure path records are complete too: the batches that ran before the failure.
+  BOOST_TEST(runner.stats().counts.claims == static_cast<std::int64_t>(runner.stats().claim_us.size()));
+  BOOST_TEST(runner.stats().counts.claims >= 2);
 }
 
 // A deadlock (40P01) or serialization failure (40001) is retried on the same connection; other query errors are
@@ -622,8 +630,8 @@ BOOST_AUTO_TEST_CASE(backfill_revisits_rows_another_run_held_and_never_resumes_p
       for (int id = 1; id <= 100; ++id) h.store.Add(Charge(id));
       h.store.Lease(10, "other", kNow + core::Millis{60'000});
       h.store.Lease(20, "other", kNow + core::Millis{60'000});
-      struct Frees : jobs::RunObserver {
-        void OnChecked(const jobs::CheckRecord&, const core::UpdateOutcome&) override {
+      struct Frees : engine::RunObserver {
+        void OnChecked(const engine::CheckRecord&, const core::UpdateOutcome&) override {
           if (++seen == 90 && freed) store->LeasesRelease(core::ReleaseParams{"other", {10, 20}});
         }
         FakeStore* store = nullptr;
@@ -633,19 +641,19 @@ BOOST_AUTO_TEST_CASE(backfill_revisits_rows_another_run_held_and_never_resumes_p
       frees.store = &h.store;
       frees.freed = freed;
       std::int64_t through = 0;
-      jobs::ClaimWindowSource source(h.store, window, [&](std::int64_t id) { through = id; });
-      jobs::RunnerDeps deps = h.Deps(source);
+      engine::ClaimWindowSource source(h.store, window, [&](std::int64_t id) { through = id; });
+      engine::RunnerDeps deps = h.Deps(source);
       deps.observer = &frees;
       h.options.batch_size = 10;
-      const jobs::RunStats stats = jobs::Runner(h.options, deps).Run();
+      const engine::RunStats stats = engine::Runner(h.options, deps).Run();
       if (freed) {
-        BOOST_TEST(stats.checked == 100);
+        BOOST_TEST(stats.counts.checked == 100);
         BOOST_TEST(h.gateway.CallsFor("c10") == 1);
         BOOST_TEST(h.gateway.CallsFor("c20") == 1);
         BOOST_TEST(source.unverified() == 0u);
         BOOST_TEST(through == 100);
       } else {
-        BOOST_TEST(stats.checked == 98);
+        BOOST_TEST(stats.counts.checked == 98);
         BOOST_TEST(h.gateway.CallsFor("c10") == 0);
         BOOST_TEST(source.unverified() == 2u);
         BOOST_TEST(through == 9);  // --resume starts at the first row this run could not verify
@@ -662,9 +670,9 @@ BOOST_AUTO_TEST_CASE(long_held_claims_have_their_leases_renewed) {
   h.options.in_flight = 1;
   h.options.max_rps = 10;  // 40 checks take about 4 s
   h.options.claim_valid_for = std::chrono::milliseconds{1500};
-  const jobs::RunStats stats = h.RunDue();
+  const engine::RunStats stats = h.RunDue();
   BOOST_TEST(stats.expired_claims == 0);
-  BOOST_TEST(stats.checked == 40);
+  BOOST_TEST(stats.counts.checked == 40);
   BOOST_TEST(stats.renewed > 0);
   BOOST_TEST(h.store.renewals() == stats.renewed);
 }

@@ -23,7 +23,7 @@
 #include <mutex>
 #include <optional>
 
-namespace payrecon::jobs {
+namespace payrecon::engine {
 
 inline constexpr std::chrono::milliseconds kThrottleWindow{1000};
 inline constexpr std::chrono::milliseconds kThrottlePause{100};
@@ -107,4 +107,4 @@ class RateLimiter {
   RateSchedule schedule_;
 };
 
-}  // namespace payrecon::jobs
+}  // namespace payrecon::engine

@@ -1,9 +1,9 @@
-#include "jobs/sources.h"
+#include "engine/sources.h"
 
 #include <algorithm>
 #include <utility>
 
-namespace payrecon::jobs {
+namespace payrecon::engine {
 
 ClaimDueSource::ClaimDueSource(core::TransactionStore& store, std::string run_id, core::Instant run_start,
                                core::Millis lease)
@@ -116,4 +116,4 @@ core::ApplyResult ReadOnlySource::Apply(std::vector<core::TransactionUpdate> upd
 
 void ReadOnlySource::Release(std::vector<std::int64_t>) {}
 
-}  // namespace payrecon::jobs
+}  // namespace payrecon::engine

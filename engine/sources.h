@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "core/ports.h"
-#include "jobs/runner.h"
+#include "engine/runner.h"
 
-namespace payrecon::jobs {
+namespace payrecon::engine {
 
 // `run`: due pending transactions. Due means next_check_at <= the run's start, so a transaction this run
 // rescheduled is not checked twice by it; each claim's lease still lasts `lease` from the moment of the claim.
@@ -75,4 +75,4 @@ class ReadOnlySource : public WorkSource {
   std::int64_t after_id_ = 0;
 };
 
-}  // namespace payrecon::jobs
+}  // namespace payrecon::engine

@@ -9,7 +9,7 @@
 
 #include "core/transaction.h"
 
-namespace payrecon::jobs {
+namespace payrecon::engine {
 
 // Which prefix of the handed-out ids is done, for backfill's --resume. Batches are handed out in order; the scan's
 // batches ascend by id, and the rows revisited after the scan (held by another run during it) come last with
@@ -62,4 +62,4 @@ class ProgressTracker {
   bool blocked_ = false;
 };
 
-}  // namespace payrecon::jobs
+}  // namespace payrecon::engine

@@ -1,9 +1,9 @@
-#include "jobs/rate_limiter.h"
+#include "engine/rate_limiter.h"
 
 #include <algorithm>
 #include <thread>
 
-namespace payrecon::jobs {
+namespace payrecon::engine {
 
 namespace {
 using std::chrono::duration_cast;
@@ -172,4 +172,4 @@ std::int64_t RateLimiter::throttled() const {
   return schedule_.throttled();
 }
 
-}  // namespace payrecon::jobs
+}  // namespace payrecon::engine

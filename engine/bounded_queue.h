@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-namespace payrecon::jobs {
+namespace payrecon::engine {
 
 template <class T>
 class BoundedQueue {
@@ -68,4 +68,4 @@ class BoundedQueue {
   bool closed_ = false;
 };
 
-}  // namespace payrecon::jobs
+}  // namespace payrecon::engine

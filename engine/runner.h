@@ -22,9 +22,10 @@
 #include "core/decision.h"
 #include "core/metrics.h"
 #include "core/ports.h"
+#include "core/run_counts.h"
 #include "core/transaction.h"
 
-namespace payrecon::jobs {
+namespace payrecon::engine {
 
 // Where the runner's transactions come from and where its results go. Called from the coordinating thread only.
 // Implementations translate store failures into core::StoreUnavailable (the run ends with exit 3).
@@ -56,7 +57,7 @@ struct CheckRecord {
 };
 
 // Receives each checked transaction once its update is applied (or found conflicting), on the coordinating
-// thread, in apply order. May throw JobError (for example reports not writable); the run then stops.
+// thread, in apply order. May throw (for example when the reports are not writable); the run then stops.
 class RunObserver {
  public:
   virtual ~RunObserver() = default;
@@ -90,7 +91,7 @@ struct RunnerOptions {
   // run may hold it, so it is given back unchecked. nullopt: no limit (dry runs hold no leases).
   std::optional<std::chrono::milliseconds> claim_valid_for;
   std::chrono::milliseconds apply_interval{200};  // results wait at most this long before being applied
-  // The longest a gateway's Retry-After holds every worker back (jobs/rate_limiter.h); the deadline caps it too.
+  // The longest a gateway's Retry-After holds every worker back (engine/rate_limiter.h); the deadline caps it too.
   std::chrono::milliseconds retry_after_max{60'000};
   core::Policy policy;
 };
@@ -112,19 +113,15 @@ struct RunnerDeps {
 };
 
 struct RunStats {
+  // The run's counts as the runs row, summary.json and the stdout line carry them (checks, calls, their latency,
+  // conflicts, releases, claim and apply timings, the stop reason), kept here from the first check on: what the
+  // caller records is this object, not a copy made field by field. cpu_us is the caller's to add.
+  core::RunCounts counts;
   std::int64_t claimed = 0;
-  std::int64_t checked = 0;        // results applied or found conflicting
   std::int64_t transitions = 0;
   std::int64_t discrepancies = 0;  // newly raised
   std::int64_t errors = 0;         // checks that failed (errors.csv rows)
-  std::int64_t conflicts = 0;      // compare-and-set found another status: someone else moved it first
   std::int64_t stale = 0;          // answers older than what was already applied
-  std::int64_t released = 0;       // handed back unchecked
-  std::int64_t calls = 0;          // status calls made
-  std::int64_t latency_total_us = 0;  // summed wall time of the calls
-  std::int64_t latency_max_us = 0;
-  core::LatencyHistogram latency;     // of the calls made
-  std::map<core::Kind, std::int64_t> by_kind;  // checked
   std::map<std::pair<core::Status, core::Status>, std::int64_t> by_transition;
   std::map<core::DiscrepancyCode, std::int64_t> by_discrepancy;
   std::map<core::CheckOutcome, std::int64_t> by_error;
@@ -151,8 +148,8 @@ std::int64_t Percentile(std::vector<std::int64_t> samples, int percent);
 class Runner {
  public:
   Runner(RunnerOptions options, RunnerDeps deps);
-  // Runs to completion (see StopReason). Throws core::StoreUnavailable when the source fails and JobError from
-  // the observer or the source (a stop request while the database is away); in every case the workers are
+  // Runs to completion (see StopReason). Throws core::StoreUnavailable when the source fails and what
+  // the observer or the source throw (a stop request while the database is away); in every case the workers are
   // stopped and joined first and nothing in flight is applied.
   RunStats Run();
   // The counts of the last Run, also after it threw: what was applied before the failure.
@@ -164,4 +161,4 @@ class Runner {
   RunStats stats_;
 };
 
-}  // namespace payrecon::jobs
+}  // namespace payrecon::engine

@@ -1,4 +1,4 @@
-#include "jobs/runner.h"
+#include "engine/runner.h"
 
 #include <algorithm>
 #include <cassert>
@@ -8,6 +8,7 @@
 #include <mutex>
 #include <random>
 #include <set>
+#include <stdexcept>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -15,12 +16,11 @@
 #include <utility>
 
 #include "core/status.h"
-#include "jobs/bounded_queue.h"
-#include "jobs/exit_code.h"
-#include "jobs/progress_tracker.h"
-#include "jobs/rate_limiter.h"
+#include "engine/bounded_queue.h"
+#include "engine/progress_tracker.h"
+#include "engine/rate_limiter.h"
 
-namespace payrecon::jobs {
+namespace payrecon::engine {
 
 std::string_view StopReasonName(StopReason reason) {
   switch (reason) {
@@ -287,7 +287,7 @@ RunStats Runner::Run() {
       stats.apply_us.push_back(MicrosSince(apply_start));
     }
     if (applied.outcomes.size() != applied_count) {
-      throw JobError(ExitCode::kInternal, "the store answered " + std::to_string(applied.outcomes.size()) +
+      throw std::logic_error("the store answered " + std::to_string(applied.outcomes.size()) +
                                               " outcomes for " + std::to_string(applied_count) + " updates");
     }
     if (!release_ids.empty()) deps_.source->Release(std::move(release_ids));
@@ -299,22 +299,22 @@ RunStats Runner::Run() {
       if (!r.release) outcome = applied.outcomes[k++];
       progress.OnDone(t.id, !r.release);
       if (!r.checked) {
-        ++stats.released;
+        ++stats.counts.released;
         continue;
       }
       const core::Decision& d = r.record.decision;
-      ++stats.checked;
-      ++stats.by_kind[t.kind];
+      ++stats.counts.checked;
+      ++stats.counts.checked_by_kind[t.kind];
       ++stats.by_kind_outcome[static_cast<std::size_t>(t.kind)][static_cast<std::size_t>(r.record.check.outcome)];
       if (r.record.check.latency_us > 0) {
-        stats.latency_total_us += r.record.check.latency_us;
-        stats.latency_max_us = std::max(stats.latency_max_us, r.record.check.latency_us);
-        stats.latency.Observe(r.record.check.latency_us);
+        stats.counts.gateway_latency_total_us += r.record.check.latency_us;
+        stats.counts.gateway_latency_max_us = std::max(stats.counts.gateway_latency_max_us, r.record.check.latency_us);
+        stats.counts.latency.Observe(r.record.check.latency_us);
       }
       if (r.release) {
-        ++stats.released;
+        ++stats.counts.released;
       } else if (!outcome.applied) {
-        ++stats.conflicts;
+        ++stats.counts.conflicts;
       } else if (d.update.new_status) {
         ++stats.transitions;
         ++stats.by_transition[{t.status, *d.update.new_status}];
@@ -363,7 +363,14 @@ RunStats Runner::Run() {
   };
 
   auto finish_stats = [&] {
-    stats.calls = shared.calls.load();
+    stats.counts.gateway_calls = shared.calls.load();
+    stats.counts.stop = std::string(StopReasonName(stats.stop));
+    stats.counts.claims = static_cast<std::int64_t>(stats.claim_us.size());
+    stats.counts.claim_p50_us = Percentile(stats.claim_us, 50);
+    stats.counts.claim_p99_us = Percentile(stats.claim_us, 99);
+    stats.counts.applies = static_cast<std::int64_t>(stats.apply_us.size());
+    stats.counts.apply_p50_us = Percentile(stats.apply_us, 50);
+    stats.counts.apply_p99_us = Percentile(stats.apply_us, 99);
     stats.expired_claims = shared.expired.load();
     stats.throttled = shared.limiter.throttled();
     stats.throttle_paused = shared.limiter.paused_total();
@@ -485,4 +492,4 @@ RunStats Runner::Run() {
   return stats;
 }
 
-}  // namespace payrecon::jobs
+}  // namespace payrecon::engine
