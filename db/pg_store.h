@@ -15,14 +15,6 @@
 
 namespace payrecon::db {
 
-// The row and parameter types are core's (core/store_ports.h). These names stay until jobs/reconcile.cpp reaches
-// the store through the ports instead of Database::Retry.
-using core::RunCheckpointParams;
-using core::RunError;
-using core::RunErrorsParams;
-using core::RunFinishParams;
-using core::RunStartParams;
-
 class PgStore : public core::Store {
  public:
   explicit PgStore(Connection& conn) : conn_(conn) {}
@@ -97,15 +89,6 @@ class PgStore : public core::Store {
   bool RunFiguresSet(const core::RunFiguresParams& params) override;
   std::vector<core::RunListed> RunsListRecent(const core::RunsListParams& params) override;
   core::HistoryPruneResult HistoryPrune(const core::HistoryPruneParams& params) override;
-
-  // The positional forms jobs/reconcile.cpp still calls; removed when it reaches the store through the ports.
-  std::vector<std::string> RunsMarkAbandoned(core::Instant now, core::Millis grace,
-                                             const std::optional<std::string>& run_id = std::nullopt) {
-    return RunsMarkAbandoned(core::RunsAbandonParams{now, grace, run_id});
-  }
-  bool RunFiguresSet(const std::string& run_id, const std::string& figures_json) {
-    return RunFiguresSet(core::RunFiguresParams{run_id, figures_json});
-  }
 
   // ---- core::DiscrepancyStore ----
 

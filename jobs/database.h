@@ -27,23 +27,6 @@ class Database {
   // Throws db::SchemaBehind when the schema is behind this binary.
   void RequireCurrentSchema();
 
-  // Runs f(PgStore&), reconnecting and retrying while the connection is lost: what store() does per port method,
-  // kept for jobs/reconcile.cpp until it calls the ports.
-  template <class F>
-  auto Retry(const char* what, F&& f) {
-    RetryPolicy policy{give_up_at_, &Database::IsTransient, interrupt_};
-    return RetryWhileUnavailable(what, policy, [this](const core::StoreUnavailable& e) {
-      if (NeedsReconnect(e)) reconnect_ = true;
-    }, [&] {
-      if (reconnect_) {
-        conn_.Reconnect();
-        reconnect_ = false;
-        LogInfo("database connection re-established");
-      }
-      return f(store_);
-    });
-  }
-
   // Every port of the store, each call retried across a lost connection (the reconnecting decorator).
   core::Store& store() { return *retrying_; }
   // The transaction port of store(), for the runner.
@@ -60,7 +43,6 @@ class Database {
   db::Connection conn_;
   db::PgStore store_;
   ReconnectingStore::Deadline give_up_at_;
-  bool reconnect_ = false;
   const std::atomic<bool>* interrupt_ = nullptr;
   std::unique_ptr<ReconnectingStore> retrying_;
 };

@@ -117,15 +117,15 @@ void CloseFailedRun(Database& db, const std::string& run_id, const std::optional
   db.SetInterrupt(nullptr);
   db.SetGiveUp([](SteadyTime first_failure) { return first_failure + kCleanupWindow; });
   try {
-    db.Retry("LeasesReleaseRun", [&](db::PgStore& store) { store.LeasesReleaseRun(run_id); });
+    db.store().LeasesReleaseRun(run_id);
   } catch (const core::StoreUnavailable& e) {
     LogWarn(std::string("claims not given back (they expire with their lease): ") + e.what());
   }
   core::RunCounts counts = CountsSoFar(prior, stats);
   counts.stop = FailureOutcome(code);
-  db::RunFinishParams p{run_id, finished_at, core::CountsToJson(counts), FailureOutcome(code), ToInt(code)};
+  const core::RunFinishParams p{run_id, finished_at, core::CountsToJson(counts), FailureOutcome(code), ToInt(code)};
   try {
-    db.Retry("RunFinish", [&](db::PgStore& store) { store.RunFinish(p); });
+    db.store().RunFinish(p);
   } catch (const core::StoreUnavailable& e) {
     LogWarn(std::string("run not recorded as finished (the next run marks it abandoned): ") + e.what());
   }
@@ -157,21 +157,6 @@ int ExitCodeFor(const engine::RunStats& stats, std::int64_t discrepancies, bool 
   // Stopped by its deadline after the gateway's throttling held every worker back for half its time or more.
   if (ThrottledOut(stats)) return ToInt(ExitCode::kGateway);
   return strict && discrepancies > 0 ? ToInt(ExitCode::kNewDiscrepancies) : ToInt(ExitCode::kOk);
-}
-
-// The exit code app.cpp maps the current exception to.
-int ExitCodeOfCurrentException() {
-  try {
-    throw;
-  } catch (const JobError& e) {
-    return ToInt(e.code());
-  } catch (const core::StoreUnavailable&) {
-    return ToInt(ExitCode::kDatabase);
-  } catch (const gateway::InvalidOptions&) {
-    return ToInt(ExitCode::kUsage);
-  } catch (...) {
-    return ToInt(ExitCode::kInternal);
-  }
 }
 
 }  // namespace
@@ -207,11 +192,11 @@ int ReconcileRun::Execute() {
       ReadGauges();
       Announce(exit_code);
     } catch (...) {
-      Fail(static_cast<ExitCode>(ExitCodeOfCurrentException()));
+      Fail(ExitReasonOf(std::current_exception()).code);
       throw;
     }
   } catch (...) {
-    const int code = ExitCodeOfCurrentException();
+    const int code = ToInt(ExitReasonOf(std::current_exception()).code);
     const engine::RunStats none;
     const engine::RunStats& st = stats_ ? *stats_ : none;
     LogError(facts_.mode + " failed",
@@ -247,9 +232,7 @@ void ReconcileRun::Prepare() {
   db_->SetInterrupt(&ctx_.interrupt);
   if (!facts_.dry_run) {
     // Rows of runs that died without closing them (kill -9, a lost node, the database gone at the end).
-    const auto abandoned = db_->Retry("RunsMarkAbandoned", [&](db::PgStore& store) {
-      return store.RunsMarkAbandoned(env::WallNow(), s.worker.lease);
-    });
+    const auto abandoned = db_->store().RunsMarkAbandoned(core::RunsAbandonParams{env::WallNow(), s.worker.lease, {}});
     for (const std::string& id : abandoned) {
       LogWarn("run '" + id + "' never recorded its end and holds no claims: marked abandoned");
     }
@@ -263,7 +246,7 @@ void ReconcileRun::Plan() {
   if (cl.resume) {
     if (cl.dry_run) throw JobError(ExitCode::kUsage, "option '--resume' cannot be combined with '--dry-run'");
     const std::string& run_id = *cl.resume;
-    auto run = db_->Retry("RunGet", [&](db::PgStore& store) { return store.RunGet(run_id); });
+    auto run = db_->store().RunGet(run_id);
     if (!run) throw JobError(ExitCode::kUsage, "run '" + run_id + "' not found");
     if (run->mode != "backfill" || run->dry_run) {
       throw JobError(ExitCode::kUsage, "run '" + run_id + "' is not a backfill that changed the database");
@@ -301,9 +284,9 @@ void ReconcileRun::Open() {
 // The runs row (a resumed backfill has one already) and the "started" log line.
 void ReconcileRun::Start() {
   if (!facts_.dry_run && !facts_.resumed) {
-    db::RunStartParams p{facts_.run_id, facts_.mode, ArgumentsJson(ctx_.command_line, facts_.window, facts_.budget),
+    const core::RunStartParams p{facts_.run_id, facts_.mode, ArgumentsJson(ctx_.command_line, facts_.window, facts_.budget),
                          facts_.started_at, env::HostName(), false};
-    db_->Retry("RunStart", [&](db::PgStore& store) { store.RunStart(p); });
+    db_->store().RunStart(p);
   }
   opened_ = true;
   LogFields f = {{"mode", facts_.mode}, {"dry_run", facts_.dry_run}, {"report_dir", report_->final_path()}};
@@ -341,8 +324,7 @@ void ReconcileRun::ChooseSource() {
             p.now = env::WallNow();
             p.limit = max;
             p.after_id = cursor;
-            auto page = db_->Retry("TransactionsListWindow",
-                                   [&](db::PgStore& store) { return store.TransactionsListWindow(p); });
+            auto page = db_->store().TransactionsListWindow(p);
             if (page.empty()) break;
             cursor = page.back().id;
             for (auto& t : page) {
@@ -355,8 +337,7 @@ void ReconcileRun::ChooseSource() {
         });
   } else if (facts_.backfill) {
     auto claiming = std::make_unique<engine::ClaimWindowSource>(db_->transactions(), wp, [this](std::int64_t through) {
-      db::RunCheckpointParams p{facts_.run_id, through, core::CountsToJson(facts_.prior)};
-      db_->Retry("RunCheckpoint", [&](db::PgStore& store) { store.RunCheckpoint(p); });
+      db_->store().RunCheckpoint(core::RunCheckpointParams{facts_.run_id, through, core::CountsToJson(facts_.prior)});
     });
     window_source_ = claiming.get();
     source_ = std::move(claiming);
@@ -365,8 +346,7 @@ void ReconcileRun::ChooseSource() {
                                                        ctx_.settings.worker.lease);
   }
   if (facts_.backfill) {
-    window_total_ = db_->Retry("TransactionsCountWindow",
-                               [&](db::PgStore& store) { return store.TransactionsCountWindow(wp); });
+    window_total_ = db_->store().TransactionsCountWindow(wp);
   }
 }
 
@@ -447,11 +427,10 @@ int ReconcileRun::Finish() {
   RemoveOldReports(s.reports.dir, s.reports.keep, finished_at, report_->final_path());
 
   if (!facts_.dry_run) {
-    db::RunFinishParams p{facts_.run_id, finished_at, core::CountsToJson(summary_.counts),
-                          std::string(engine::StopReasonName(stats.stop)), exit_code};
-    db_->Retry("RunFinish", [&](db::PgStore& store) { store.RunFinish(p); });
+    db_->store().RunFinish(core::RunFinishParams{facts_.run_id, finished_at, core::CountsToJson(summary_.counts),
+                                                 std::string(engine::StopReasonName(stats.stop)), exit_code});
     const std::string figures = core::RunFiguresToJson(FiguresOf(summary_));
-    db_->Retry("RunFiguresSet", [&](db::PgStore& store) { store.RunFiguresSet(facts_.run_id, figures); });
+    db_->store().RunFiguresSet(core::RunFiguresParams{facts_.run_id, figures});
     LogDebug("index written to \"" + WriteIndex(*db_, s.reports, env::WallNow()) + "\"");
   }
   return exit_code;
@@ -514,11 +493,8 @@ void ReconcileRun::ReadGauges() {
   try {
     DatabaseGauges g;
     g.now = env::WallNow();
-    db_->Retry("DiscrepanciesCountOpen",
-               [&](db::PgStore& store) { g.open_discrepancies = store.DiscrepanciesCountOpen(); });
-    db_->Retry("TransactionsPendingAges", [&](db::PgStore& store) {
-      g.pending = store.TransactionsPendingAges({g.now, PendingAgeBounds()});
-    });
+    g.open_discrepancies = db_->store().DiscrepanciesCountOpen();
+    g.pending = db_->store().TransactionsPendingAges(core::PendingAgesParams{g.now, PendingAgeBounds()});
     AddAmountGauges(*db_, facts_.run_id, summary_, g);
     gauges_ = std::move(g);
   } catch (const core::StoreUnavailable& e) {

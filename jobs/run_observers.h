@@ -104,7 +104,7 @@ class RunErrorRecorder : public engine::RunObserver {
   void OnChecked(const engine::CheckRecord& rec, const core::UpdateOutcome&) override {
     if (!rec.decision.error) return;
     const core::Transaction& t = rec.transaction;
-    db::RunError e;
+    core::RunError e;
     e.transaction_id = t.id;
     e.error_class = std::string(core::CheckOutcomeName(*rec.decision.error));
     e.http_status = rec.check.http_status;
@@ -119,15 +119,15 @@ class RunErrorRecorder : public engine::RunObserver {
 
   void Flush() {
     if (pending_.empty()) return;
-    db::RunErrorsParams p{run_id_, std::move(pending_)};
+    core::RunErrorsParams p{run_id_, std::move(pending_)};
     pending_.clear();
-    db_.Retry("RunErrorsRecord", [&](db::PgStore& store) { store.RunErrorsRecord(p); });
+    db_.store().RunErrorsRecord(p);
   }
 
  private:
   std::string run_id_;
   Database& db_;
-  std::vector<db::RunError> pending_;
+  std::vector<core::RunError> pending_;
 };
 
 // "backfill: 12000 done, 850/s, 00:14 left" on a terminal, rewritten in place.
