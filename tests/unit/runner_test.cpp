@@ -566,7 +566,9 @@ BOOST_AUTO_TEST_CASE(counts_so_far_survive_a_store_failure) {
   BOOST_CHECK_THROW(runner.Run(), core::StoreUnavailable);
   BOOST_TEST(runner.stats().counts.checked >= 100);
   BOOST_TEST(runner.stats().transitions == static_cast<std::int64_t>(h.store.events().size()));
-  BOOST_TEST(runner.stats().transitions >= 50);
+  // Which checks were applied before the failure depends on the workers' interleaving, and so does how many of
+  // them moved a status (48 of 100 was seen under ThreadSanitizer): some did, and every one is counted.
+  BOOST_TEST(runner.stats().transitions > 0);
   BOOST_TEST(runner.stats().counts.gateway_calls >= runner.stats().counts.checked);
   // The counts the failure path records are complete too: the batches that ran before the failure.
   BOOST_TEST(runner.stats().counts.claims == static_cast<std::int64_t>(runner.stats().claim_us.size()));
