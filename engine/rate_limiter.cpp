@@ -57,6 +57,25 @@ void RateSchedule::Roll(TimePoint now) {
   }
 }
 
+namespace {
+using TimePoint = RateSchedule::TimePoint;
+
+// How many starts one kRateWindow may hold at `rate` calls per second (at least one).
+std::size_t PerWindow(double rate) { return static_cast<std::size_t>(std::max(1.0, rate)); }
+
+// `starts` holds the latest starts, oldest first: the earliest moment one more may start without the window
+// holding more than per_window (the epoch when it is not full yet).
+TimePoint WindowOpensAt(std::deque<TimePoint>& starts, std::size_t per_window) {
+  while (starts.size() > per_window) starts.pop_front();  // the rate fell since
+  return starts.size() == per_window ? starts.front() + kRateWindow : TimePoint{};
+}
+
+void RecordStart(std::deque<TimePoint>& starts, TimePoint at, std::size_t per_window) {
+  starts.push_back(at);
+  if (starts.size() > per_window) starts.pop_front();
+}
+}  // namespace
+
 RateSchedule::TimePoint RateSchedule::Reserve(TimePoint now) {
   Roll(now);
   ++starts_;
@@ -67,11 +86,9 @@ RateSchedule::TimePoint RateSchedule::Reserve(TimePoint now) {
   // GCRA: next_free_ is the theoretical start of the next call; idling earns at most `burst_` calls at once.
   start = std::max(start, next_free_ - interval * (burst_ - 1));
   // The sliding window: the call the rate's worth of reservations back must be a whole window earlier.
-  const auto per_window = static_cast<std::size_t>(std::max(1.0, rate));
-  while (recent_.size() > per_window) recent_.pop_front();
-  if (recent_.size() == per_window) start = std::max(start, recent_.front() + kRateWindow);
-  recent_.push_back(start);
-  if (recent_.size() > per_window) recent_.pop_front();
+  const auto per_window = PerWindow(rate);
+  start = std::max(start, WindowOpensAt(recent_, per_window));
+  RecordStart(recent_, start, per_window);
   next_free_ = std::max(next_free_, start) + interval;
   return start;
 }
@@ -80,11 +97,10 @@ RateSchedule::TimePoint RateSchedule::Admit(TimePoint now) {
   const double rate = current_rps();
   if (rate <= 0) return now;
   // Threads wake late on a busy machine: reservations kept the spacing, this keeps the window on the actual starts.
-  const auto per_window = static_cast<std::size_t>(std::max(1.0, rate));
-  while (started_.size() > per_window) started_.pop_front();
-  if (started_.size() == per_window && now < started_.front() + kRateWindow) return started_.front() + kRateWindow;
-  started_.push_back(now);
-  if (started_.size() > per_window) started_.pop_front();
+  const auto per_window = PerWindow(rate);
+  const TimePoint opens = WindowOpensAt(started_, per_window);
+  if (now < opens) return opens;
+  RecordStart(started_, now, per_window);
   return now;
 }
 
