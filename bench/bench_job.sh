@@ -92,7 +92,20 @@ start_sandbox() {
   return 0
 }
 
-# one_run BINARY IN_FLIGHT DATA_DIR MAX_RPS: prints "rate peak_rss_mib checked cpu_us_per_check"
+# CPU ticks (user + system, children reaped included) of one process: the sandbox, or PostgreSQL's postmaster
+# (its exited backends' time lands in its children's fields) plus its live children.
+ticks_of() { awk '{print $14 + $15 + $16 + $17}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+pg_ticks() {
+  local pm total=0 c
+  pm=$(head -n 1 "$pgdir/data/postmaster.pid")
+  total=$(ticks_of "$pm")
+  for c in $(cat /proc/"$pm"/task/*/children 2>/dev/null); do total=$((total + $(ticks_of "$c"))); done
+  echo "$total"
+}
+tick_hz=$(getconf CLK_TCK)
+
+# one_run BINARY IN_FLIGHT DATA_DIR MAX_RPS: prints "rate peak_rss_mib checked cpu_us_per_check
+# sandbox_cpu_us_per_check postgres_cpu_us_per_check"
 n=0
 one_run() {
   n=$((n + 1))
@@ -107,18 +120,27 @@ one_run() {
   } >"$work/payrecon.yaml"
   "$1" migrate --config "$work/payrecon.yaml" >/dev/null 2>&1
   "$1" import "$3/transactions.csv" --config "$work/payrecon.yaml" >/dev/null 2>&1
-  local t0 t1 line
+  local t0 t1 line s0 s1 p0 p1
+  s0=$(ticks_of "$sandbox_pid"); p0=$(pg_ticks)
   t0=$(date +%s%N)
   line=$(/usr/bin/time -f '%U %S' -o "$work/cpu.txt" "$1" run --config "$work/payrecon.yaml" 2>"$work/run.err")
   t1=$(date +%s%N)
-  local checked rss cpu_us
+  # The run's backends exit after it does; their time counts once the postmaster has reaped them.
+  for _ in $(seq 1 100); do
+    [ "$(psql -Atq "$db_uri" -c "SELECT count(*) FROM pg_stat_activity WHERE datname = '$db'")" = 0 ] && break
+    sleep 0.05
+  done
+  s1=$(ticks_of "$sandbox_pid"); p1=$(pg_ticks)
+  local checked rss cpu_us sb_us pg_us
   checked=$(sed -n 's/.*"checked":\([0-9]*\).*/\1/p' <<<"$line")
   # The end line's peak_rss_mib (JSON logs: stderr is a file); older builds wrote "peak RSS N MiB".
   rss=$(sed -n -e 's/.*"peak_rss_mib":\([0-9]*\).*/\1/p' -e 's/.*peak RSS \([0-9]*\) MiB.*/\1/p' "$work/run.err")
   cpu_us=$(awk -v n="$checked" '{printf "%d", (n > 0 ? ($1 + $2) * 1000000 / n : 0)}' "$work/cpu.txt")
+  sb_us=$(( checked > 0 ? (s1 - s0) * 1000000 / tick_hz / checked : 0 ))
+  pg_us=$(( checked > 0 ? (p1 - p0) * 1000000 / tick_hz / checked : 0 ))
   psql -q "$db_uri" -c "DROP DATABASE $db" >/dev/null
   rm -rf "$work/reports"
-  echo "$(( checked * 1000000000 / (t1 - t0) )) $rss $checked $cpu_us"
+  echo "$(( checked * 1000000000 / (t1 - t0) )) $rss $checked $cpu_us $sb_us $pg_us"
 }
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : int((a[NR / 2] + a[NR / 2 + 1]) / 2)}'; }
@@ -128,18 +150,20 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : int
 results=()
 bench_case() {
   start_sandbox "$2" "$6" "$4" "${7:-[]}"
-  local rates=() rsses=() cpus=() brates=() bcpus=() checked=0 r
+  local rates=() rsses=() cpus=() sbs=() pgs=() brates=() bcpus=() checked=0 r
   for _ in $(seq 1 "$runs"); do
-    read -r rate rss checked cpu < <(one_run "$payrecon" "$3" "$4" 0)
-    echo "  $1: $rate/s, $cpu us CPU/check, peak RSS $rss MiB ($checked checked)" >&2
-    rates+=("$rate"); rsses+=("$rss"); cpus+=("$cpu")
+    read -r rate rss checked cpu sb pg < <(one_run "$payrecon" "$3" "$4" 0)
+    echo "  $1: $rate/s, $cpu us CPU/check (sandbox $sb, PostgreSQL $pg), peak RSS $rss MiB ($checked checked)" >&2
+    rates+=("$rate"); rsses+=("$rss"); cpus+=("$cpu"); sbs+=("$sb"); pgs+=("$pg")
     if [ -n "$baseline" ]; then
-      read -r rate rss checked cpu < <(one_run "$baseline" "$3" "$4" 0)
-      echo "  $1 (baseline): $rate/s, $cpu us CPU/check" >&2
+      read -r rate rss checked cpu sb pg < <(one_run "$baseline" "$3" "$4" 0)
+      echo "  $1 (baseline): $rate/s, $cpu us CPU/check (sandbox $sb, PostgreSQL $pg)" >&2
       brates+=("$rate"); bcpus+=("$cpu")
     fi
   done
-  local mrate mrss mcpu ideal_pct="-" ratio="-" bline=""
+  local mrate mrss mcpu msb mpg ideal_pct="-" ratio="-" bline=""
+  msb=$(printf '%s\n' "${sbs[@]}" | median)
+  mpg=$(printf '%s\n' "${pgs[@]}" | median)
   mrate=$(printf '%s\n' "${rates[@]}" | median)
   mrss=$(printf '%s\n' "${rsses[@]}" | median)
   mcpu=$(printf '%s\n' "${cpus[@]}" | median)
@@ -151,8 +175,8 @@ bench_case() {
     ratio=$(awk -v a="$mrate" -v b="$brate" 'BEGIN {if (b > 0) printf "%.2fx", a / b; else printf "-"}')
     bline=" $brate/s, $bcpu us"
   fi
-  results+=("$(printf '| %-38s | %7s | %6s | %5s | %7s | %6s | %12s | %-18s | %6s |' "$1" "$checked" "$mrate" "$5" \
-    "$ideal_pct" "$mcpu" "$mrss" "${bline:--}" "$ratio")")
+  results+=("$(printf '| %-38s | %7s | %6s | %5s | %7s | %12s | %10s | %9s | %12s | %-18s | %6s |' "$1" "$checked" \
+    "$mrate" "$5" "$ideal_pct" "$mcpu" "$msb" "$mpg" "$mrss" "${bline:--}" "$ratio")")
   last_rate=$mrate
 }
 
@@ -162,7 +186,7 @@ rate_case() {
   local busiest_all=() avg_all=()
   for _ in $(seq 1 "$runs"); do
     start_sandbox 0 0 "$work/rate"
-    read -r _ _ checked _ < <(one_run "$payrecon" 64 "$work/rate" 300)
+    read -r _ _ checked _ _ _ < <(one_run "$payrecon" 64 "$work/rate" 300)
     local stats busiest requests first last avg
     stats=$(curl -fsS "http://127.0.0.1:$port/sandbox/stats")
     busiest=$(sed -n 's/.*"busiest_1s":\([0-9]*\).*/\1/p' <<<"$stats")
@@ -203,12 +227,13 @@ done
 
 echo
 if [ ${#results[@]} -gt 0 ]; then
-  echo "| case                                   | checked |  txn/s | ideal | % ideal | CPU us/check | peak RSS MiB | baseline           |  ratio |"
-  echo "|----------------------------------------|---------|--------|-------|---------|--------------|--------------|--------------------|--------|"
+  echo "| case                                   | checked |  txn/s | ideal | % ideal | CPU us/check | sandbox us | PG us     | peak RSS MiB | baseline           |  ratio |"
+  echo "|----------------------------------------|---------|--------|-------|---------|--------------|------------|-----------|--------------|--------------------|--------|"
   printf '%s\n' "${results[@]}"
   echo
   echo "medians of $runs runs; txn/s = transactions checked / wall time of \`payrecon run\` (start to exit); CPU us/check ="
-  echo "payrecon's user + system time over checks; ratio = this build's txn/s over the baseline's (alternating runs)"
+  echo "payrecon's user + system time over checks; sandbox us and PG us = the same for payrecon-sandbox and PostgreSQL"
+  echo "(postmaster and backends) during this build's runs; ratio = this build's txn/s over the baseline's (alternating runs)"
 fi
 if [ ${#rate_lines[@]} -gt 0 ]; then
   echo

@@ -119,4 +119,46 @@ BOOST_AUTO_TEST_CASE(listings_and_window_claims_use_their_indexes_on_a_never_ana
   RequireIndexPlan(Explain(*conn, true, db::sql::kRunDiscrepanciesForEach, {"run-1"}), "discrepancies_run");
 }
 
+// A run that has applied tens of thousands of transitions must not read them all again on every apply: the
+// check for a retried apply (was this transition already recorded?) looks each row up by transaction, never the
+// run's whole history by run id. Seen in production size as 40 ms more per apply after 44,000 transitions.
+BOOST_AUTO_TEST_CASE(apply_does_not_read_the_runs_earlier_events) {
+  TestDatabase tdb;
+  auto conn = tdb.Connect();
+  LoadNeverAnalysed(*conn);
+  conn->Execute(
+      "INSERT INTO payrecon.transaction_events (transaction_id, run_id, event_type, from_status, to_status,"
+      " request_id, created_at)"
+      " SELECT g, 'run-1', 'transition', 'CapturePending', 'CaptureApproved', 'r' || g, now()"
+      " FROM generate_series(1, 50000) g");
+  conn->Execute("ANALYZE payrecon.transaction_events");
+  // 1,000 updates of rows not yet touched, as a batch of a long run sends them.
+  std::string ids, expected, fresh, times, counts, zeros, nulls, requests, digests, flags;
+  for (int i = 0; i < 1000; ++i) {
+    const char* sep = i == 0 ? "{" : ",";
+    ids += sep + std::to_string(100001 + i);
+    expected += std::string(sep) + "CapturePending";
+    fresh += std::string(sep) + "CaptureApproved";
+    times += std::string(sep) + "1893456000000";
+    counts += std::string(sep) + "1";
+    zeros += std::string(sep) + "0";
+    nulls += std::string(sep) + "NULL";
+    requests += sep + std::string("q") + std::to_string(i);
+    digests += std::string(sep) + "d";
+    flags += std::string(sep) + "f";
+  }
+  for (std::string* a : {&ids, &expected, &fresh, &times, &counts, &zeros, &nulls, &requests, &digests, &flags}) {
+    *a += "}";
+  }
+  const std::string apply =
+      Explain(*conn, true, db::sql::kTransactionsApply,
+              {"run-1", "1893456000000", ids.c_str(), expected.c_str(), fresh.c_str(), times.c_str(), counts.c_str(),
+               zeros.c_str(), nulls.c_str(), nulls.c_str(), nulls.c_str(), nulls.c_str(), requests.c_str(),
+               digests.c_str(), flags.c_str(), "{}", "{}", "{}", "{}", "{}", "{}"});
+  BOOST_TEST_INFO(apply);
+  BOOST_TEST(!Has(apply, "\"Index Name\": \"transaction_events_run\""));
+  BOOST_TEST(Has(apply, "\"Index Name\": \"transaction_events_transaction\""));
+  BOOST_TEST(!Has(apply, "\"Node Type\": \"Seq Scan\""));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
