@@ -120,13 +120,19 @@ struct Shared {
   std::condition_variable results_ready;
   std::vector<Result> results;        // guarded by mu
   std::exception_ptr worker_error;    // guarded by mu
+  // While the coordinator waits, how many results end its wait (guarded by mu; 0: it is not waiting). A worker
+  // wakes it only then: waking it for every result cost two context switches and two futex calls per check.
+  std::size_t wake_at = 0;
 
   void Push(Result r) {
+    bool wake = false;
     {
       std::lock_guard lock(mu);
       results.push_back(std::move(r));
+      wake = wake_at != 0 && results.size() >= wake_at;
+      if (wake) wake_at = 0;
     }
-    results_ready.notify_one();
+    if (wake) results_ready.notify_one();
   }
 };
 
@@ -452,10 +458,17 @@ RunStats Runner::Run() {
         std::unique_lock lock(shared.mu);
         const bool can_claim_more = claimed_full && outstanding + static_cast<std::size_t>(batch) <= max_outstanding;
         if (!can_claim_more) {
-          shared.results_ready.wait_for(lock, kCoordinatorTick, [&] {
-            return shared.worker_error || shared.results.size() + pending.size() >= static_cast<std::size_t>(batch) ||
-                   ((claiming_done || stopping) && shared.results.size() + pending.size() == outstanding);
-          });
+          // Results that end the wait: a batch's worth, or every outstanding one when no more will be claimed.
+          std::size_t want = static_cast<std::size_t>(batch);
+          if (claiming_done || stopping) want = std::min(want, outstanding);
+          if (want > pending.size()) {
+            const std::size_t need = want - pending.size();
+            shared.wake_at = need;
+            shared.results_ready.wait_for(lock, kCoordinatorTick, [&] {
+              return shared.worker_error || shared.results.size() >= need;
+            });
+            shared.wake_at = 0;
+          }
         }
         if (shared.worker_error) std::rethrow_exception(shared.worker_error);
         for (Result& r : shared.results) {

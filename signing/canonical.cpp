@@ -6,22 +6,41 @@ namespace payrecon::signing {
 
 using core::JsonValue;
 
-std::string PercentEncode(std::string_view raw) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(raw.size() + raw.size() / 4);
-  for (char ch : raw) {
-    const auto c = static_cast<unsigned char>(ch);
-    const bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                            c == '-' || c == '_' || c == '.' || c == '~';
-    if (unreserved) {
-      out += ch;
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 0x0F];
+namespace {
+
+// For each byte: 0 when it stays as is (A-Z a-z 0-9 - _ . ~), 1 when it becomes %XX.
+struct EncodeTable {
+  bool encode[256];
+  constexpr EncodeTable() : encode() {
+    for (int c = 0; c < 256; ++c) {
+      const bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                              c == '-' || c == '_' || c == '.' || c == '~';
+      encode[c] = !unreserved;
     }
   }
+};
+constexpr EncodeTable kEncode;
+
+}  // namespace
+
+void AppendPercentEncoded(std::string& out, std::string_view raw) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::size_t run = 0;  // bytes copied as they are, appended in one go
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    const auto c = static_cast<unsigned char>(raw[i]);
+    if (!kEncode.encode[c]) continue;
+    out.append(raw.data() + run, i - run);
+    const char escaped[3] = {'%', kHex[c >> 4], kHex[c & 0x0F]};
+    out.append(escaped, 3);
+    run = i + 1;
+  }
+  out.append(raw.data() + run, raw.size() - run);
+}
+
+std::string PercentEncode(std::string_view raw) {
+  std::string out;
+  out.reserve(raw.size() + raw.size() / 4);
+  AppendPercentEncoded(out, raw);
   return out;
 }
 
@@ -54,15 +73,49 @@ std::optional<std::string> PercentDecode(std::string_view encoded) {
   return out;
 }
 
-std::string CanonicalPairs(std::vector<Pair> pairs) {
-  std::stable_sort(pairs.begin(), pairs.end(), [](const Pair& a, const Pair& b) { return a.key < b.key; });
-  std::string out;
-  for (const Pair& p : pairs) {
-    if (!out.empty()) out += '&';
-    out += PercentEncode(p.key);
-    out += '=';
-    out += PercentEncode(p.value);
+namespace {
+
+// Sorts `items` (pointers) by key in byte order, keeping equal keys in their order: an insertion sort, since a
+// request or response has a handful of pairs and this allocates nothing.
+template <class T, class Key>
+void StableSortByKey(T** items, std::size_t n, Key key) {
+  for (std::size_t i = 1; i < n; ++i) {
+    T* item = items[i];
+    std::size_t j = i;
+    while (j > 0 && key(*item) < key(*items[j - 1])) {
+      items[j] = items[j - 1];
+      --j;
+    }
+    items[j] = item;
   }
+}
+
+// Up to this many pairs are sorted in place on the stack; more (never in this protocol) in a vector.
+constexpr std::size_t kStackPairs = 32;
+
+}  // namespace
+
+void AppendCanonicalPairs(std::string& out, const std::vector<Pair>& pairs) {
+  const Pair* stack[kStackPairs];
+  std::vector<const Pair*> heap;
+  const Pair** sorted = stack;
+  if (pairs.size() > kStackPairs) {
+    heap.resize(pairs.size());
+    sorted = heap.data();
+  }
+  for (std::size_t i = 0; i < pairs.size(); ++i) sorted[i] = &pairs[i];
+  StableSortByKey(sorted, pairs.size(), [](const Pair& p) -> std::string_view { return p.key; });
+  for (std::size_t i = 0; i < pairs.size(); ++i) {
+    if (i > 0) out += '&';
+    AppendPercentEncoded(out, sorted[i]->key);
+    out += '=';
+    AppendPercentEncoded(out, sorted[i]->value);
+  }
+}
+
+std::string CanonicalPairs(std::vector<Pair> pairs) {
+  std::string out;
+  AppendCanonicalPairs(out, pairs);
   return out;
 }
 
@@ -120,18 +173,54 @@ std::vector<Pair> BodyPairs(const JsonValue& body) {
   return pairs;
 }
 
-std::string CanonicalText(CanonicalParts parts) {
-  std::string out;
-  out.reserve(512);
+void AppendCanonicalBody(std::string& out, const JsonValue& body) {
+  if (!body.is_object()) return;
+  using Member = std::pair<std::string, JsonValue>;
+  const auto& members = body.members();
+  const Member* stack[kStackPairs];
+  std::vector<const Member*> heap;
+  const Member** sorted = stack;
+  if (members.size() > kStackPairs) {
+    heap.resize(members.size());
+    sorted = heap.data();
+  }
+  std::size_t n = 0;
+  for (const Member& m : members) {
+    if (!m.second.is_null()) sorted[n++] = &m;
+  }
+  StableSortByKey(sorted, n, [](const Member& m) -> std::string_view { return m.first; });
+  std::string scratch;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i > 0) out += '&';
+    AppendPercentEncoded(out, sorted[i]->first);
+    out += '=';
+    const JsonValue& v = sorted[i]->second;
+    if (v.type() == JsonValue::Type::kString || v.type() == JsonValue::Type::kNumber) {
+      AppendPercentEncoded(out, v.text());  // rendered as its text: no copy needed
+    } else {
+      scratch.clear();
+      AppendValue(scratch, v);
+      AppendPercentEncoded(out, scratch);
+    }
+  }
+}
+
+void AppendCanonicalText(std::string& out, const CanonicalParts& parts) {
   out += parts.method;
   out += '\n';
   out += parts.host_path;
   out += '\n';
-  out += CanonicalPairs(std::move(parts.query));
+  AppendCanonicalPairs(out, parts.query);
   out += '\n';
-  out += CanonicalPairs(std::move(parts.headers));
+  AppendCanonicalPairs(out, parts.headers);
   out += '\n';
-  out += CanonicalPairs(std::move(parts.body));
+  AppendCanonicalPairs(out, parts.body);
+}
+
+std::string CanonicalText(CanonicalParts parts) {
+  std::string out;
+  out.reserve(512);
+  AppendCanonicalText(out, parts);
   return out;
 }
 

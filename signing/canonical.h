@@ -22,6 +22,8 @@ struct Pair {
 
 // UTF-8 bytes other than A-Z a-z 0-9 - _ . ~ become %XX with uppercase hex; space is %20.
 std::string PercentEncode(std::string_view raw);
+// The same, appended to `out` (no temporary string).
+void AppendPercentEncoded(std::string& out, std::string_view raw);
 
 // The inverse, for text received (a query string): "%XX" with hex digits of either case becomes that byte, every
 // other byte ('+' included: the scheme writes space as %20) stays. nullopt when a '%' is not followed by two hex
@@ -30,6 +32,8 @@ std::optional<std::string> PercentDecode(std::string_view encoded);
 
 // "k1=v1&k2=v2": pairs sorted by raw key in byte order (stable for equal keys), keys and values encoded.
 std::string CanonicalPairs(std::vector<Pair> pairs);
+// The same, appended to `out`; `pairs` is not reordered (pointers to it are sorted, on the stack).
+void AppendCanonicalPairs(std::string& out, const std::vector<Pair>& pairs);
 
 // A JSON value as the signing scheme renders it: strings as is, booleans true/false, numbers as their token
 // text, objects as Java's Map.toString ("{k1=v1, k2=v2}", member order kept, nested null as "null"),
@@ -38,6 +42,8 @@ std::string CanonicalValue(const JsonValue& value);
 
 // The top-level members of a JSON object as pairs; null members are omitted. A non-object yields no pairs.
 std::vector<Pair> BodyPairs(const JsonValue& body);
+// CanonicalPairs(BodyPairs(body)) appended to `out`, without building the pairs.
+void AppendCanonicalBody(std::string& out, const JsonValue& body);
 
 // The five lines joined by '\n': METHOD, host+path, query pairs, header pairs, body pairs. With an empty body
 // (GET) the text ends in '\n'; with an empty query (POST, and every response) line 3 is empty.
@@ -49,5 +55,7 @@ struct CanonicalParts {
   std::vector<Pair> body;
 };
 std::string CanonicalText(CanonicalParts parts);
+// The same, appended to `out`.
+void AppendCanonicalText(std::string& out, const CanonicalParts& parts);
 
 }  // namespace payrecon::signing

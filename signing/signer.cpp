@@ -73,20 +73,14 @@ struct DigestContext {
   DigestContext& operator=(const DigestContext&) = delete;
 };
 
+std::size_t DigestInto(const EVP_MD* md, std::string_view data, unsigned char* out);
+void AppendHex(std::string& out, const unsigned char* data, std::size_t size);
+
 std::string DigestHex(const EVP_MD* md, std::string_view data) {
-  thread_local DigestContext digest;
   unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (EVP_DigestInit_ex(digest.ctx, md, nullptr) != 1 || EVP_DigestUpdate(digest.ctx, data.data(), data.size()) != 1 ||
-      EVP_DigestFinal_ex(digest.ctx, out, &len) != 1) {
-    throw std::runtime_error("digest failed in OpenSSL");
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex(len * 2, '\0');
-  for (unsigned i = 0; i < len; ++i) {
-    hex[2 * i] = kHex[out[i] >> 4];
-    hex[2 * i + 1] = kHex[out[i] & 0x0F];
-  }
+  const std::size_t len = DigestInto(md, data, out);
+  std::string hex;
+  AppendHex(hex, out, len);
   return hex;
 }
 
@@ -109,18 +103,47 @@ std::vector<Pair> SignedResponseHeaderPairs(const ResponseSigningHeaders& h) {
 std::string CanonicalResponseText(std::string_view method, std::string_view host_path,
                                   std::string_view algorithm, std::string_view amz_date,
                                   std::string_view request_id, const core::JsonValue& body) {
-  return CanonicalText({method,
-                        host_path,
-                        {},
-                        {{"x-amz-algorithm", std::string(algorithm)},
-                         {"x-amz-date", std::string(amz_date)},
-                         {"x-amz-request-id", std::string(request_id)}},
-                        BodyPairs(body)});
+  // The three headers' names sort as written (x-amz-algorithm < x-amz-date < x-amz-request-id).
+  std::string out;
+  out.reserve(512);
+  out += method;
+  out += '\n';
+  out += host_path;
+  out += "\n\nx-amz-algorithm=";
+  AppendPercentEncoded(out, algorithm);
+  out += "&x-amz-date=";
+  AppendPercentEncoded(out, amz_date);
+  out += "&x-amz-request-id=";
+  AppendPercentEncoded(out, request_id);
+  out += '\n';
+  AppendCanonicalBody(out, body);
+  return out;
 }
 
-std::string StringToSign(std::string_view canonical, std::string_view amz_date) {
-  std::string s;
-  s.reserve(200);
+namespace {
+
+// Appends lowercase hex of `size` bytes.
+void AppendHex(std::string& out, const unsigned char* data, std::size_t size) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  const std::size_t at = out.size();
+  out.resize(at + 2 * size);
+  for (std::size_t i = 0; i < size; ++i) {
+    out[at + 2 * i] = kHex[data[i] >> 4];
+    out[at + 2 * i + 1] = kHex[data[i] & 0x0F];
+  }
+}
+
+std::size_t DigestInto(const EVP_MD* md, std::string_view data, unsigned char* out) {
+  thread_local DigestContext digest;
+  unsigned int len = 0;
+  if (EVP_DigestInit_ex(digest.ctx, md, nullptr) != 1 || EVP_DigestUpdate(digest.ctx, data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(digest.ctx, out, &len) != 1) {
+    throw std::runtime_error("digest failed in OpenSSL");
+  }
+  return len;
+}
+
+void AppendStringToSign(std::string& s, std::string_view canonical, std::string_view amz_date) {
   s += kAlgorithm;
   s += '\n';
   s += amz_date;
@@ -133,7 +156,16 @@ std::string StringToSign(std::string_view canonical, std::string_view amz_date) 
   s += '/';
   s += kTerminator;
   s += '\n';
-  s += Sha384Hex(canonical);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  AppendHex(s, digest, DigestInto(Sha384(), canonical, digest));
+}
+
+}  // namespace
+
+std::string StringToSign(std::string_view canonical, std::string_view amz_date) {
+  std::string s;
+  s.reserve(200);
+  AppendStringToSign(s, canonical, amz_date);
   return s;
 }
 
@@ -191,22 +223,26 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b) {
 
 Signer::Signer(core::Secret secret) : secret_(std::move(secret)) {}
 
-std::string Signer::SigningKey(std::string_view day) const {
-  std::lock_guard lock(mu_);
-  if (cached_day_ != day || cached_key_.empty()) {
-    std::string k = Hmac384("AWS4" + secret_.Reveal(), day);
-    k = Hmac384(k, kRegion);
-    k = Hmac384(k, kService);
-    cached_key_ = Hmac384(k, kTerminator);
-    cached_day_ = std::string(day);
-  }
-  return cached_key_;
+std::shared_ptr<const Signer::DayKey> Signer::KeyFor(std::string_view day) const {
+  std::shared_ptr<const DayKey> key = key_.load();
+  if (key && key->day == day) return key;
+  std::string k = Hmac384("AWS4" + secret_.Reveal(), day);
+  k = Hmac384(k, kRegion);
+  k = Hmac384(k, kService);
+  auto fresh = std::make_shared<DayKey>();
+  fresh->day = std::string(day);
+  fresh->key = Hmac384(k, kTerminator);
+  key_.store(fresh);
+  return fresh;
 }
 
 std::string Signer::Sign(std::string_view canonical, std::string_view amz_date) const {
-  const std::string key = SigningKey(amz_date.substr(0, 8));
+  const std::shared_ptr<const DayKey> key = KeyFor(amz_date.substr(0, 8));
+  thread_local std::string to_sign;
+  to_sign.clear();
+  AppendStringToSign(to_sign, canonical, amz_date);
   unsigned char mac[kSha384Size];
-  Hmac384Into(key, StringToSign(canonical, amz_date), mac);
+  Hmac384Into(key->key, to_sign, mac);
   return Base64UrlNoPad(mac, kSha384Size);
 }
 

@@ -3,7 +3,9 @@
 // client (gateway/) and the local server (sandbox/) so that both sides sign with the same code. The time is always
 // an argument; the signing key is derived once per (secret, day) and cached.
 #include <array>
+#include <atomic>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -89,12 +91,17 @@ class Signer {
   bool Verify(std::string_view canonical, std::string_view amz_date, std::string_view signature) const;
 
  private:
-  std::string SigningKey(std::string_view day) const;
+  // The derived signing key of one day (YYYYMMDD).
+  struct DayKey {
+    std::string day;
+    std::string key;
+  };
+  // The key of `day`, derived once per day and then shared read-only by every thread (an atomic load, no lock:
+  // every worker signs and verifies with it on every call).
+  std::shared_ptr<const DayKey> KeyFor(std::string_view day) const;
 
   core::Secret secret_;
-  mutable std::mutex mu_;
-  mutable std::string cached_day_;
-  mutable std::string cached_key_;
+  mutable std::atomic<std::shared_ptr<const DayKey>> key_;
 };
 
 }  // namespace payrecon::signing
