@@ -3,26 +3,52 @@
 #include <Poco/Exception.h>
 #include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPClientSession.h>
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/HTTPSClientSession.h>
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/SSLException.h>
 
 #include <chrono>
-#include <istream>
+#include <stdexcept>
 
+#include "gateway/http_wire.h"
 #include "net/http_session.h"
 
 namespace payrecon::gateway {
 namespace {
 
-// Exposes Poco's protected keep-alive decision so the client knows whether a send reuses a connection.
+using SteadyClock = std::chrono::steady_clock;
+
+// A kept-alive connection idle this long is closed and opened again before the next request, rather than risk a
+// server or proxy having dropped it meanwhile (Poco's own default keep-alive timeout).
+constexpr std::chrono::seconds kKeepAliveIdle{8};
+
+// Poco's session as a connection only: it connects (TCP, and for https the TLS handshake with the peer's
+// certificate and host name verified) and moves bytes with its timeouts; the HTTP messages are http_wire's.
 template <class Base>
 class Session final : public Base {
  public:
   using Base::Base;
-  bool WillOpenConnection() const { return !this->connected() || this->mustReconnect(); }
+
+  // Connects when there is no connection or it sat idle too long; returns whether the request reuses one.
+  bool Prepare(SteadyClock::time_point now) {
+    if (this->connected() && now - last_used_ < kKeepAliveIdle) return true;
+    if (this->connected()) this->reset();
+    this->reconnect();
+    return false;
+  }
+  void SendAll(std::string_view bytes) {
+    while (!bytes.empty()) {
+      const int n = this->Poco::Net::HTTPSession::write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+      if (n <= 0) throw Poco::IOException("the connection took no bytes");
+      bytes.remove_prefix(static_cast<std::size_t>(n));
+    }
+  }
+  // Up to `size` bytes as they arrive; 0 when the peer closed (an https session's unexpected close included).
+  int Receive(char* buffer, int size) { return this->read(buffer, size); }
+  void Used(SteadyClock::time_point now) { last_used_ = now; }
+
+ private:
+  SteadyClock::time_point last_used_{};
 };
 
 std::string BodyJson(const std::vector<signing::Pair>& pairs) {
@@ -45,6 +71,26 @@ struct Failure {
   bool before_response;  // nothing of the response arrived: a reused connection may just have been stale
 };
 
+// What a refused response means for the exchange.
+Failure ReaderFailure(const wire::ResponseReader& r) {
+  if (!r.any_bytes()) return {Transport::kNetwork, "network failure: " + r.error(), true};
+  if (!r.started()) return {Transport::kNetwork, "bad response: " + r.error(), false};
+  if (r.truncated()) return {Transport::kTruncated, r.error(), false};
+  return {Transport::kTruncated, "bad response framing: " + r.error(), false};
+}
+
+void ReadHeaders(const wire::ResponseReader& r, ResponseHeaders& h) {
+  const auto signature = r.Header("x-amz-signature");
+  const auto algorithm = r.Header("x-amz-algorithm");
+  h.has_signature = signature.has_value();
+  h.has_algorithm = algorithm.has_value();
+  h.signature = signature.value_or("");
+  h.algorithm = algorithm.value_or("");
+  h.amz_date = r.Header("x-amz-date").value_or("");
+  h.request_id = r.Header("x-amz-request-id").value_or("");
+  h.retry_after = r.Header("Retry-After").value_or("");
+}
+
 }  // namespace
 
 class Client::Impl {
@@ -54,6 +100,7 @@ class Client::Impl {
     endpoint_ = ParseEndpoint(options_.endpoint);
     signing_host_ = options_.signing_host.empty() ? endpoint_.host : options_.signing_host;
     expires_ = std::to_string(options_.expires_seconds);
+    host_header_ = wire::HostHeader(endpoint_.host, endpoint_.port);
     if (endpoint_.https) {
       try {
         context_ = net::ClientTlsContext(options_.ca_file);
@@ -67,54 +114,62 @@ class Client::Impl {
   Exchange Call(const Merchant& merchant, const Request& request) {
     const bool post = request.method == "POST";
     const core::Instant now = clock_();
-    SentRequest sent;
+    // Built in the members' buffers, which keep their capacity from call to call.
+    SentRequest& sent = last_sent_;
     sent.amz_date = core::FormatAmzDate(now);
-    const signing::RequestSigningHeaders headers{merchant.merchant_id(), sent.amz_date,   expires_,
-                                                 options_.source,        options_.user_agent, options_.user_ip};
-    const std::string host_path = signing_host_ + request.path;
-    std::vector<signing::Pair> header_pairs = signing::SignedHeaderPairs(headers);
-    sent.canonical =
-        signing::CanonicalText({request.method, host_path, post ? std::vector<signing::Pair>{} : request.query,
-                                header_pairs, post ? request.body : std::vector<signing::Pair>{}});
+    FillHeaderPairs(merchant);
+    host_path_.assign(signing_host_).append(request.path);
+    sent.canonical.clear();
+    signing::AppendCanonicalText(sent.canonical, {request.method, host_path_, post ? kNoPairs : request.query,
+                                                  header_pairs_, post ? request.body : kNoPairs});
     sent.authorization =
         signing::AuthorizationHeader(merchant.access_key_id(), merchant.signer().Sign(sent.canonical, sent.amz_date));
-    sent.target = request.path;
-    if (!post && !request.query.empty()) sent.target += "?" + signing::CanonicalPairs(request.query);
+    sent.target.assign(request.path);
+    if (!post && !request.query.empty()) {
+      sent.target += '?';
+      signing::AppendCanonicalPairs(sent.target, request.query);
+    }
+    sent.body.clear();
     if (post) sent.body = BodyJson(request.body);
 
-    Poco::Net::HTTPRequest http(post ? Poco::Net::HTTPRequest::HTTP_POST : Poco::Net::HTTPRequest::HTTP_GET,
-                                sent.target, Poco::Net::HTTPMessage::HTTP_1_1);
-    for (const auto& [name, value] : header_pairs) http.set(name, value);
-    http.set("Authorization", sent.authorization);
-    http.set("Accept", "application/json");
-    if (post) {
-      http.setContentType("application/json");
-      http.setContentLength(static_cast<std::streamsize>(sent.body.size()));
-    }
-    last_sent_ = std::move(sent);
-
-    const auto started = std::chrono::steady_clock::now();
+    wire_headers_.clear();
+    for (const auto& [name, value] : header_pairs_) wire_headers_.emplace_back(name, value);
+    wire_headers_.emplace_back("Authorization", sent.authorization);
+    wire_headers_.emplace_back("Accept", "application/json");
+    if (post) wire_headers_.emplace_back("Content-Type", "application/json");
+    request_bytes_.clear();
     Exchange exchange;
+    try {
+      wire::AppendRequest(request_bytes_, request.method, sent.target, host_header_, wire_headers_, sent.body);
+    } catch (const std::invalid_argument& e) {
+      // Options and merchants are validated before; this guards the wire against a header split all the same.
+      exchange.transport = Transport::kNetwork;
+      exchange.transport_error = std::string("invalid request: ") + e.what();
+      exchange.received_at = clock_();
+      return exchange;
+    }
+
+    const auto started = SteadyClock::now();
     bool reused = false;
-    auto failure = Send(http, exchange, reused);
+    auto failure = Send(exchange, reused);
     if (failure && !post && reused && failure->before_response && failure->transport == Transport::kNetwork) {
       exchange = Exchange{};
-      failure = Send(http, exchange, reused);
+      failure = Send(exchange, reused);
     }
     exchange.latency_us =
-        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
+        std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - started).count();
     exchange.received_at = clock_();
     if (failure) {
       exchange.transport = failure->transport;
       exchange.transport_error = std::move(failure->message);
       if (exchange.transport == Transport::kTruncated) {
-        InspectResponse(exchange, request.method, host_path, merchant.signer());
+        InspectResponse(exchange, request.method, host_path_, merchant.signer());
         CheckResponseDate(exchange, options_.response_max_skew);
       }
       return exchange;
     }
     exchange.transport = Transport::kCompleted;
-    InspectResponse(exchange, request.method, host_path, merchant.signer());
+    InspectResponse(exchange, request.method, host_path_, merchant.signer());
     CheckResponseDate(exchange, options_.response_max_skew);
     return exchange;
   }
@@ -125,96 +180,82 @@ class Client::Impl {
   const std::string& signing_host() const { return signing_host_; }
 
  private:
-  Poco::Net::HTTPClientSession& EnsureSession() {
-    if (!session_) {
-      session_ = net::OpenSession<Session<Poco::Net::HTTPClientSession>, Session<Poco::Net::HTTPSClientSession>>(
-          {endpoint_.https, endpoint_.host, endpoint_.port}, context_,
-          {options_.connect_timeout, options_.read_timeout, options_.read_timeout});
-      session_->setKeepAlive(true);
+  using HttpSession = Session<Poco::Net::HTTPClientSession>;
+  using HttpsSession = Session<Poco::Net::HTTPSClientSession>;
+
+  static inline const std::vector<signing::Pair> kNoPairs;
+
+  // The seven signed headers' pairs, in place: only the merchant's id and the date change between calls.
+  void FillHeaderPairs(const Merchant& merchant) {
+    if (header_pairs_.empty()) {
+      header_pairs_ = signing::SignedHeaderPairs({merchant.merchant_id(), last_sent_.amz_date, expires_,
+                                                  options_.source, options_.user_agent, options_.user_ip});
+      return;
     }
-    return *session_;
+    // kSignedHeaderNames order: algorithm, client id, date, expires, source, user agent, user ip.
+    header_pairs_[1].value.assign(merchant.merchant_id());
+    header_pairs_[2].value.assign(last_sent_.amz_date);
   }
 
-  bool WillOpenConnection() const {
-    if (endpoint_.https) {
-      return static_cast<const Session<Poco::Net::HTTPSClientSession>&>(*session_).WillOpenConnection();
-    }
-    return static_cast<const Session<Poco::Net::HTTPClientSession>&>(*session_).WillOpenConnection();
+  void EnsureSession() {
+    if (session_) return;
+    session_ = net::OpenSession<HttpSession, HttpsSession>({endpoint_.https, endpoint_.host, endpoint_.port}, context_,
+                                                           {options_.connect_timeout, options_.read_timeout,
+                                                            options_.read_timeout});
   }
 
-  // Sends and reads one response into `exchange`; nullopt on success.
-  std::optional<Failure> Send(Poco::Net::HTTPRequest& http, Exchange& exchange, bool& reused) {
-    Poco::Net::HTTPClientSession& session = EnsureSession();
-    reused = !WillOpenConnection();
-    if (!reused) ++connections_opened_;
-    bool response_started = false;
+  template <class F>
+  auto WithSession(F f) {
+    if (endpoint_.https) return f(static_cast<HttpsSession&>(*session_));
+    return f(static_cast<HttpSession&>(*session_));
+  }
+
+  // Sends the request and reads one response into `exchange`; nullopt on success.
+  std::optional<Failure> Send(Exchange& exchange, bool& reused) {
+    EnsureSession();
+    reused = false;
+    reader_.Reset();
     try {
-      std::ostream& os = session.sendRequest(http);
-      if (http.getMethod() == Poco::Net::HTTPRequest::HTTP_POST) os << last_sent_.body;
-      Poco::Net::HTTPResponse response;
-      std::istream& is = session.receiveResponse(response);
-      response_started = true;
-      exchange.http_status = static_cast<int>(response.getStatus());
-      ReadHeaders(response, exchange.headers);
-      const bool complete = ReadBody(is, response, exchange.body);
-      if (!complete) {
-        session.reset();
-        return Failure{Transport::kTruncated,
-                       exchange.body.size() > kMaxResponseBytes
-                           ? "response body exceeds " + std::to_string(kMaxResponseBytes) + " bytes"
-                           : "response body truncated after " + std::to_string(exchange.body.size()) + " of " +
-                                 std::to_string(response.getContentLength64()) + " bytes",
-                       false};
-      }
-      if (!response.getKeepAlive()) session.reset();
-      return std::nullopt;
+      return WithSession([&](auto& session) -> std::optional<Failure> {
+        reused = session.Prepare(SteadyClock::now());
+        if (!reused) ++connections_opened_;
+        session.SendAll(request_bytes_);
+        char buffer[16384];
+        while (reader_.state() == wire::ResponseReader::State::kMore) {
+          const int n = session.Receive(buffer, static_cast<int>(sizeof buffer));
+          if (n <= 0) {
+            reader_.End();
+          } else {
+            reader_.Feed(std::string_view(buffer, static_cast<std::size_t>(n)));
+          }
+        }
+        exchange.http_status = reader_.status();
+        ReadHeaders(reader_, exchange.headers);
+        exchange.body = std::move(reader_.body());
+        if (reader_.state() == wire::ResponseReader::State::kError) {
+          session.reset();
+          return ReaderFailure(reader_);
+        }
+        if (reader_.keep_alive()) {
+          session.Used(SteadyClock::now());
+        } else {
+          session.reset();
+        }
+        return std::nullopt;
+      });
     } catch (const Poco::TimeoutException& e) {
-      session.reset();
-      return Failure{Transport::kTimeout, "timed out: " + Describe(e), !response_started};
-    } catch (const Poco::Net::MessageException& e) {
-      session.reset();
-      // A malformed status line or chunk framing: the peer spoke, but not usable HTTP.
-      if (response_started) return Failure{Transport::kTruncated, "bad response framing: " + Describe(e), false};
-      return Failure{Transport::kNetwork, "bad response: " + Describe(e), false};
+      session_->reset();
+      return Failure{Transport::kTimeout, "timed out: " + Describe(e), !reader_.any_bytes()};
     } catch (const Poco::Net::SSLException& e) {
-      session.reset();
-      return Failure{Transport::kNetwork, "tls failure: " + Describe(e), !response_started};
+      session_->reset();
+      return Failure{Transport::kNetwork, "tls failure: " + Describe(e), !reader_.any_bytes()};
     } catch (const Poco::Exception& e) {
-      session.reset();
-      return Failure{Transport::kNetwork, "network failure: " + Describe(e), !response_started};
+      session_->reset();
+      return Failure{Transport::kNetwork, "network failure: " + Describe(e), !reader_.any_bytes()};
     } catch (const std::exception& e) {
-      session.reset();
-      return Failure{Transport::kNetwork, std::string("network failure: ") + e.what(), !response_started};
+      session_->reset();
+      return Failure{Transport::kNetwork, std::string("network failure: ") + e.what(), !reader_.any_bytes()};
     }
-  }
-
-  static void ReadHeaders(const Poco::Net::HTTPResponse& response, ResponseHeaders& h) {
-    h.has_signature = response.has("x-amz-signature");
-    h.has_algorithm = response.has("x-amz-algorithm");
-    h.signature = response.get("x-amz-signature", "");
-    h.algorithm = response.get("x-amz-algorithm", "");
-    h.amz_date = response.get("x-amz-date", "");
-    h.request_id = response.get("x-amz-request-id", "");
-    h.retry_after = response.get("Retry-After", "");
-  }
-
-  // Reads the whole body (so the connection can be reused). False when it ended short of Content-Length or
-  // exceeded kMaxResponseBytes.
-  static bool ReadBody(std::istream& is, const Poco::Net::HTTPResponse& response, std::string& body) {
-    // Let a timeout or reset inside the stream surface as its exception instead of a silent badbit.
-    is.exceptions(std::ios::badbit);
-    char buffer[8192];
-    while (is) {
-      is.read(buffer, sizeof buffer);
-      body.append(buffer, static_cast<std::size_t>(is.gcount()));
-      if (body.size() > kMaxResponseBytes) return false;
-    }
-    if (is.bad()) return false;
-    if (response.hasContentLength() &&
-        static_cast<std::int64_t>(body.size()) < static_cast<std::int64_t>(response.getContentLength64())) {
-      return false;
-    }
-    return true;
   }
 
   GatewayOptions options_;
@@ -226,6 +267,12 @@ class Client::Impl {
   std::unique_ptr<Poco::Net::HTTPClientSession> session_;
   SentRequest last_sent_;
   int connections_opened_ = 0;
+  std::string host_header_;
+  std::string host_path_;
+  std::vector<signing::Pair> header_pairs_;
+  std::vector<std::pair<std::string_view, std::string_view>> wire_headers_;
+  std::string request_bytes_;
+  wire::ResponseReader reader_{kMaxResponseBytes};
 };
 
 Client::Client(GatewayOptions options, Clock clock)
