@@ -47,10 +47,21 @@ bool ListHas(std::string_view value, std::string_view token) {
   return false;
 }
 
-// The last element of a comma-separated list, trimmed.
-std::string_view ListLast(std::string_view value) {
-  const auto comma = value.rfind(',');
-  return Trim(comma == std::string_view::npos ? value : value.substr(comma + 1));
+// The one non-empty element of a comma-separated list, trimmed; empty when there are none or several.
+std::string_view OnlyElement(std::string_view value) {
+  std::string_view only;
+  int count = 0;
+  while (true) {
+    const auto comma = value.find(',');
+    const std::string_view element = Trim(value.substr(0, comma));
+    if (!element.empty()) {
+      only = element;
+      ++count;
+    }
+    if (comma == std::string_view::npos) break;
+    value.remove_prefix(comma + 1);
+  }
+  return count == 1 ? only : std::string_view();
 }
 
 bool HasLineBreak(std::string_view s) { return s.find_first_of("\r\n") != std::string_view::npos; }
@@ -145,6 +156,8 @@ std::optional<std::string_view> ResponseReader::Header(std::string_view name) co
 
 ResponseReader::State ResponseReader::AppendBody(std::string_view bytes) {
   if (body_.size() + bytes.size() > max_body_) {
+    // Filled up to the limit first, so the refused body is the same however the bytes arrived.
+    body_.append(bytes.substr(0, max_body_ - body_.size()));
     return Fail("response body exceeds " + std::to_string(max_body_) + " bytes", true);
   }
   body_.append(bytes);
@@ -168,6 +181,10 @@ ResponseReader::State ResponseReader::Feed(std::string_view bytes) {
         const bool in_head = phase_ == Phase::kStatus || phase_ == Phase::kHeaders || phase_ == Phase::kTrailers;
         if (in_head && head_bytes_ + line_.size() > kMaxHeaderSection) {
           return Fail("header section exceeds " + std::to_string(kMaxHeaderSection) + " bytes");
+        }
+        // After a chunk's data only its CRLF may follow; a byte more is the chunk running past its size.
+        if (phase_ == Phase::kChunkDataEnd && !line_.empty() && (line_.size() > 1 || line_[0] != '\r')) {
+          return Fail("chunk data longer than its size");
         }
         if (!in_head && line_.size() > kMaxChunkLine) return Fail("chunk size line exceeds 1024 bytes");
         if (nl == std::string_view::npos) break;
@@ -329,19 +346,27 @@ ResponseReader::State ResponseReader::HeadersDone() {
     phase_ = Phase::kStatus;
     return state_;
   }
-  if (const auto connection = Header("Connection")) {
-    if (minor_version_ == 0) {
-      keep_alive_ = ListHas(*connection, "keep-alive");
-    } else if (ListHas(*connection, "close")) {
-      keep_alive_ = false;
+  // Every Connection field counts (a list may be split over several); "close" wins over "keep-alive".
+  bool close = false;
+  bool keep_alive = false;
+  bool transfer_encoding = false;
+  for (const Field& f : fields_) {
+    const std::string_view name = std::string_view(head_).substr(f.name_at, f.name_size);
+    const std::string_view value = std::string_view(head_).substr(f.value_at, f.value_size);
+    if (EqualsNoCase(name, "Connection")) {
+      close = close || ListHas(value, "close");
+      keep_alive = keep_alive || ListHas(value, "keep-alive");
+    } else if (EqualsNoCase(name, "Transfer-Encoding")) {
+      // Only "chunked" alone: a coding before it (gzip, chunked) would leave the body encoded, and one after it
+      // (chunked in one field, gzip in the next) would mean the chunks do not frame the body.
+      if (transfer_encoding || !EqualsNoCase(OnlyElement(value), "chunked")) {
+        return Fail("unsupported Transfer-Encoding '" + std::string(value.substr(0, 64)) + "'");
+      }
+      transfer_encoding = true;
     }
-  } else if (minor_version_ == 0) {
-    keep_alive_ = false;
   }
-  if (const auto te = Header("Transfer-Encoding")) {
-    if (!EqualsNoCase(ListLast(*te), "chunked")) {
-      return Fail("unsupported Transfer-Encoding '" + std::string(te->substr(0, 64)) + "'");
-    }
+  if (close || (minor_version_ == 0 && !keep_alive)) keep_alive_ = false;
+  if (transfer_encoding) {
     chunked_ = true;
     // With both, the chunks frame the body and the length is ignored; such a peer gets no second request.
     if (Header("Content-Length")) keep_alive_ = false;

@@ -6,6 +6,9 @@
 // CPU per check (a std::map per message, an ostream per header, a virtual call per byte read), more than signing
 // and verifying together. Everything the gateway does not need is refused rather than half supported.
 //
+// Framing: Content-Length, or Transfer-Encoding "chunked" alone (any other coding is refused), or the body runs
+// until the peer closes.
+//
 // Limits (a response beyond them is refused, not truncated silently): 100 header fields, a name of 256 bytes, a
 // value of 8 KiB, a header section of 64 KiB, and the body limit the caller gives.
 #include <cstddef>
@@ -57,6 +60,7 @@ class ResponseReader {
   // Whether the status line had been read when the error happened (the response had started).
   bool started() const { return status_ != 0; }
   // The body ended short of its length or exceeded the limit: the error is a truncation, not a framing problem.
+  // A body over the limit holds the bytes up to the limit (or, chunked, the chunks before the one that exceeds it).
   bool truncated() const { return truncated_; }
   // Any byte at all arrived.
   bool any_bytes() const { return any_bytes_; }
@@ -68,8 +72,8 @@ class ResponseReader {
   std::string& body() { return body_; }
   // The declared Content-Length, when there was one.
   std::optional<std::uint64_t> content_length() const { return content_length_; }
-  // Whether the connection may carry the next request: HTTP/1.1 without "Connection: close" (1.0 only with
-  // keep-alive), a body delimited by length or chunks, and nothing sent past the response.
+  // Whether the connection may carry the next request: HTTP/1.1 without "close" in any Connection field (1.0 only
+  // with keep-alive and without close), a body delimited by length or chunks, and nothing sent past the response.
   bool keep_alive() const { return keep_alive_ && extra_ == 0; }
   std::size_t extra() const { return extra_; }
 
