@@ -91,6 +91,12 @@ void AppendRequest(std::string& out, std::string_view method, std::string_view t
   if (HasLineBreak(method) || HasLineBreak(target) || HasLineBreak(host_header)) {
     throw std::invalid_argument("HTTP request line or Host holds a line break");
   }
+  // All checked before the first byte is appended: a refused request leaves `out` as it was.
+  for (const auto& [name, value] : headers) {
+    if (HasLineBreak(name) || HasLineBreak(value)) {
+      throw std::invalid_argument("HTTP header '" + std::string(name.substr(0, 64)) + "' holds a line break");
+    }
+  }
   out += method;
   out += ' ';
   out += target;
@@ -98,9 +104,6 @@ void AppendRequest(std::string& out, std::string_view method, std::string_view t
   out += host_header;
   out += "\r\n";
   for (const auto& [name, value] : headers) {
-    if (HasLineBreak(name) || HasLineBreak(value)) {
-      throw std::invalid_argument("HTTP header '" + std::string(name.substr(0, 64)) + "' holds a line break");
-    }
     out += name;
     out += ": ";
     out += value;
@@ -359,9 +362,10 @@ ResponseReader::State ResponseReader::HeadersDone() {
     } else if (EqualsNoCase(name, "Transfer-Encoding")) {
       // Only "chunked" alone: a coding before it (gzip, chunked) would leave the body encoded, and one after it
       // (chunked in one field, gzip in the next) would mean the chunks do not frame the body.
-      if (transfer_encoding || !EqualsNoCase(OnlyElement(value), "chunked")) {
+      if (!EqualsNoCase(OnlyElement(value), "chunked")) {
         return Fail("unsupported Transfer-Encoding '" + std::string(value.substr(0, 64)) + "'");
       }
+      if (transfer_encoding) return Fail("Transfer-Encoding chunked more than once");
       transfer_encoding = true;
     }
   }
