@@ -10,7 +10,7 @@
 #include <chrono>
 #include <stdexcept>
 
-#include "gateway/http_wire.h"
+#include "net/http_wire.h"
 #include "net/http_session.h"
 
 namespace payrecon::gateway {
@@ -72,14 +72,14 @@ struct Failure {
 };
 
 // What a refused response means for the exchange.
-Failure ReaderFailure(const wire::ResponseReader& r) {
+Failure ReaderFailure(const net::wire::ResponseReader& r) {
   if (!r.any_bytes()) return {Transport::kNetwork, "network failure: " + r.error(), true};
   if (!r.started()) return {Transport::kNetwork, "bad response: " + r.error(), false};
   if (r.truncated()) return {Transport::kTruncated, r.error(), false};
   return {Transport::kTruncated, "bad response framing: " + r.error(), false};
 }
 
-void ReadHeaders(const wire::ResponseReader& r, ResponseHeaders& h) {
+void ReadHeaders(const net::wire::ResponseReader& r, ResponseHeaders& h) {
   const auto signature = r.Header("x-amz-signature");
   const auto algorithm = r.Header("x-amz-algorithm");
   h.has_signature = signature.has_value();
@@ -100,7 +100,7 @@ class Client::Impl {
     endpoint_ = ParseEndpoint(options_.endpoint);
     signing_host_ = options_.signing_host.empty() ? endpoint_.host : options_.signing_host;
     expires_ = std::to_string(options_.expires_seconds);
-    host_header_ = wire::HostHeader(endpoint_.host, endpoint_.port);
+    host_header_ = net::wire::HostHeader(endpoint_.host, endpoint_.port);
     if (endpoint_.https) {
       try {
         context_ = net::ClientTlsContext(options_.ca_file);
@@ -140,7 +140,7 @@ class Client::Impl {
     request_bytes_.clear();
     Exchange exchange;
     try {
-      wire::AppendRequest(request_bytes_, request.method, sent.target, host_header_, wire_headers_, sent.body);
+      net::wire::AppendRequest(request_bytes_, request.method, sent.target, host_header_, wire_headers_, sent.body);
     } catch (const std::invalid_argument& e) {
       // Options and merchants are validated before; this guards the wire against a header split all the same.
       exchange.transport = Transport::kNetwork;
@@ -221,7 +221,7 @@ class Client::Impl {
         if (!reused) ++connections_opened_;
         session.SendAll(request_bytes_);
         char buffer[16384];
-        while (reader_.state() == wire::ResponseReader::State::kMore) {
+        while (reader_.state() == net::wire::ResponseReader::State::kMore) {
           const int n = session.Receive(buffer, static_cast<int>(sizeof buffer));
           if (n <= 0) {
             reader_.End();
@@ -232,7 +232,7 @@ class Client::Impl {
         exchange.http_status = reader_.status();
         ReadHeaders(reader_, exchange.headers);
         exchange.body = std::move(reader_.body());
-        if (reader_.state() == wire::ResponseReader::State::kError) {
+        if (reader_.state() == net::wire::ResponseReader::State::kError) {
           session.reset();
           return ReaderFailure(reader_);
         }
@@ -272,7 +272,7 @@ class Client::Impl {
   std::vector<signing::Pair> header_pairs_;
   std::vector<std::pair<std::string_view, std::string_view>> wire_headers_;
   std::string request_bytes_;
-  wire::ResponseReader reader_{kMaxResponseBytes};
+  net::wire::ResponseReader reader_{kMaxResponseBytes};
 };
 
 Client::Client(GatewayOptions options, Clock clock)

@@ -1,7 +1,7 @@
 #pragma once
-// The HTTP(S) front of the sandbox: a Poco HTTPServer that turns requests into sandbox::HttpRequest, asks the
-// Sandbox, and carries out the reply's delivery (delay, hang, reset, truncation). One thread per keep-alive
-// connection (Poco's model), so max_threads bounds the number of concurrent clients.
+// The HTTP(S) front of the sandbox: a Poco TCPServer whose connections read requests with Poco's HTTP server
+// classes, turn them into sandbox::HttpRequest, ask the Sandbox, and carry out the reply's delivery (delay, hang,
+// reset, truncation). One thread per keep-alive connection, so max_threads bounds the number of concurrent clients.
 #include <cstdint>
 #include <memory>
 #include <string>

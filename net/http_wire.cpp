@@ -1,9 +1,9 @@
-#include "gateway/http_wire.h"
+#include "net/http_wire.h"
 
 #include <charconv>
 #include <stdexcept>
 
-namespace payrecon::gateway::wire {
+namespace payrecon::net::wire {
 namespace {
 
 char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
@@ -415,4 +415,4 @@ ResponseReader::State ResponseReader::HeadersDone() {
   return state_;
 }
 
-}  // namespace payrecon::gateway::wire
+}  // namespace payrecon::net::wire
