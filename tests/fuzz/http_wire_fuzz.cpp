@@ -1,4 +1,4 @@
-// libFuzzer target for the gateway's HTTP response reader (gateway::wire::ResponseReader). Input: a flags byte
+// libFuzzer target for the gateway's HTTP response reader (net::wire::ResponseReader). Input: a flags byte
 // (bit 0: the peer closes after the bytes, End(); the other bits: the body limit, 0 to 4064 bytes in steps of 32,
 // so that every kind of body reaches it), three piece sizes (1 + byte % 13, used in turn), then the bytes of the
 // connection. Properties:
@@ -17,9 +17,9 @@
 #include <string>
 #include <string_view>
 
-#include "gateway/http_wire.h"
+#include "net/http_wire.h"
 
-using payrecon::gateway::wire::ResponseReader;
+using payrecon::net::wire::ResponseReader;
 
 namespace {
 

@@ -1,4 +1,4 @@
-// gateway/http_wire: the request bytes the gateway writes and the response reader, fed whole and byte by byte.
+// net/http_wire: the request bytes the gateway client writes and the response reader, fed whole and byte by byte.
 #include <boost/test/unit_test.hpp>
 
 #include <initializer_list>
@@ -8,9 +8,9 @@
 #include <utility>
 #include <vector>
 
-#include "gateway/http_wire.h"
+#include "net/http_wire.h"
 
-using namespace payrecon::gateway;
+using namespace payrecon::net;
 using wire::ResponseReader;
 using State = ResponseReader::State;
 
