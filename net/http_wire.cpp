@@ -248,6 +248,8 @@ ResponseReader::State ResponseReader::End() {
                   true);
     case Phase::kStatus:
       if (!any_bytes_) return Fail("connection closed before a response");
+      // Bytes came and none of a status line is pending: they were interim answers (100 Continue), all read.
+      if (line_.empty()) return Fail("connection closed after an interim response");
       return Fail("connection closed inside the status line");
     case Phase::kHeaders:
       return Fail("connection closed inside the response headers");

@@ -592,6 +592,20 @@ BOOST_AUTO_TEST_CASE(a_close_inside_the_status_line_or_headers_is_named) {
   BOOST_TEST(!headers.truncated());
 }
 
+BOOST_AUTO_TEST_CASE(a_close_after_an_interim_answer_is_not_called_a_cut_status_line) {
+  for (const Feeding f : kFeedings) {
+    BOOST_TEST_CONTEXT(Name(f)) {
+      const ResponseReader r = Read("HTTP/1.1 100 Continue\r\n\r\n", f, /*end=*/true);
+      BOOST_TEST((r.state() == State::kError));
+      BOOST_TEST(r.error() == "connection closed after an interim response");
+      BOOST_TEST(r.any_bytes());
+      BOOST_TEST(!r.started());
+    }
+  }
+  BOOST_TEST(Read("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.", Feeding::kWhole, true).error() ==
+             "connection closed inside the status line");
+}
+
 BOOST_AUTO_TEST_CASE(end_after_a_complete_response_changes_nothing) {
   ResponseReader r = Read("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
   BOOST_TEST((r.End() == State::kDone));
