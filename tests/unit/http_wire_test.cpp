@@ -303,9 +303,10 @@ BOOST_AUTO_TEST_CASE(bytes_past_the_response_are_counted_as_extra_and_the_connec
 
 // --- ResponseReader: framing refused ---
 
-BOOST_AUTO_TEST_CASE(with_both_transfer_encoding_and_content_length_the_chunks_frame_the_body_and_the_connection_is_not_kept) {
-  for (const char* text : {"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nabcde\r\n0\r\n\r\n",
-                           "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: x\r\n\r\n5\r\nabcde\r\n0\r\n\r\n"}) {
+BOOST_AUTO_TEST_CASE(with_transfer_encoding_and_content_length_the_chunks_frame_the_body_and_the_connection_ends) {
+  for (const char* text :
+       {"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nabcde\r\n0\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: x\r\n\r\n5\r\nabcde\r\n0\r\n\r\n"}) {
     BOOST_TEST_CONTEXT(text) {
       const ResponseReader r = Read(text);
       BOOST_TEST((r.state() == State::kDone));
@@ -496,8 +497,8 @@ BOOST_AUTO_TEST_CASE(a_header_section_over_64_kib_is_refused_whether_fed_whole_o
 }
 
 BOOST_AUTO_TEST_CASE(folded_header_lines_are_refused) {
-  for (const char* text : {"HTTP/1.1 200 OK\r\nX-A: one\r\n two\r\n\r\n", "HTTP/1.1 200 OK\r\nX-A: one\r\n\ttwo\r\n\r\n",
-                           "HTTP/1.1 200 OK\r\n X-A: one\r\n\r\n"}) {
+  for (const char* text : {"HTTP/1.1 200 OK\r\nX-A: one\r\n two\r\n\r\n",
+                           "HTTP/1.1 200 OK\r\nX-A: one\r\n\ttwo\r\n\r\n", "HTTP/1.1 200 OK\r\n X-A: one\r\n\r\n"}) {
     BOOST_TEST_CONTEXT(text) { BOOST_TEST(Read(text).error() == "folded header line"); }
   }
 }
