@@ -151,7 +151,10 @@ bool RateLimiter::Acquire(const std::atomic<bool>& stop) {
   Clock::time_point start;
   {
     std::lock_guard lock(mu_);
-    start = schedule_.Reserve(Clock::now());
+    const auto now = Clock::now();
+    start = schedule_.Reserve(now);
+    // Free to go at once (no limit, or a slot now): admitted under the same lock, one acquisition per call.
+    if (start <= now && schedule_.Admit(now) <= now) return true;
   }
   for (;;) {
     if (stop.load(std::memory_order_relaxed)) return false;

@@ -75,17 +75,25 @@ class AuthTracker {
  public:
   AuthTracker(int threshold, int merchant_count) : threshold_(threshold), merchant_count_(merchant_count) {}
 
+  // Both asked on every check by every worker: while no merchant has been refused (the usual case) they read one
+  // atomic each instead of taking the lock.
   bool Refused(const std::string& merchant_id) {
+    if (!any_refused_.load(std::memory_order_acquire)) return false;
     std::lock_guard lock(mu_);
     return refused_.count(merchant_id) > 0;
   }
   // Counts a refusal; true when the whole run should stop.
   bool OnRefused(const std::string& merchant_id) {
     std::lock_guard lock(mu_);
-    if (++streak_[merchant_id] >= threshold_) refused_.insert(merchant_id);
+    any_streak_.store(true, std::memory_order_release);
+    if (++streak_[merchant_id] >= threshold_) {
+      refused_.insert(merchant_id);
+      any_refused_.store(true, std::memory_order_release);
+    }
     return !refused_.empty() && (merchant_count_ <= 0 || static_cast<int>(refused_.size()) >= merchant_count_);
   }
   void OnAnswered(const std::string& merchant_id) {
+    if (!any_streak_.load(std::memory_order_acquire)) return;
     std::lock_guard lock(mu_);
     streak_[merchant_id] = 0;
   }
@@ -100,6 +108,8 @@ class AuthTracker {
   std::mutex mu_;
   std::unordered_map<std::string, int> streak_;
   std::set<std::string> refused_;
+  std::atomic<bool> any_streak_{false};   // some merchant was refused at least once (a streak may be running)
+  std::atomic<bool> any_refused_{false};  // refused_ is not empty
 };
 
 // State shared by the coordinating thread and the workers.

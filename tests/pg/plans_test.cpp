@@ -161,4 +161,24 @@ BOOST_AUTO_TEST_CASE(apply_does_not_read_the_runs_earlier_events) {
   BOOST_TEST(!Has(apply, "\"Node Type\": \"Seq Scan\""));
 }
 
+// Claims set only the lease, which no index covers: on a freshly loaded table most claimed rows get their new
+// version on their own page (HOT, no index entries) because the table's fillfactor leaves room for it. At the
+// fillfactor of 80 the table had before V008, 1,124 of these 5,000 claims were HOT.
+BOOST_AUTO_TEST_CASE(most_claims_stay_on_their_page) {
+  TestDatabase tdb;
+  auto conn = tdb.Connect();
+  LoadNeverAnalysed(*conn);
+  conn->Execute("BEGIN");
+  db::internal::Exec(*conn, "claim", db::sql::kTransactionsClaimDue,
+                     {"run-1", "1893456000000", "1893456300000", "5000"});
+  const auto counts = conn->Query(
+      "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables WHERE relid = 'payrecon.transactions'::regclass");
+  conn->Execute("COMMIT");
+  BOOST_REQUIRE(counts.size() == 1u);
+  const long updated = std::stol(*counts[0][0]);
+  const long hot = std::stol(*counts[0][1]);
+  BOOST_TEST(updated == 5000);
+  BOOST_TEST(hot * 100 >= updated * 60, hot << " of " << updated << " claims were HOT");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
