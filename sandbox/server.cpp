@@ -86,7 +86,10 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       req.headers.emplace_back(std::move(lower), value);
     }
     req.host = request.has("Host") ? HostWithoutPort(request.get("Host")) : std::string();
-    if (req.method == "POST" || request.getContentLength() > 0 || request.getChunkedTransferEncoding()) {
+    // A request has a body only when it says so (a length or chunks): without either, Poco's stream would wait
+    // for the client to close, and a body-less POST (`curl -X POST …/sandbox/clock?advance_ms=…`) hung until the
+    // idle timeout.
+    if ((request.hasContentLength() && request.getContentLength64() > 0) || request.getChunkedTransferEncoding()) {
       Poco::StreamCopier::copyToString(request.stream(), req.body);
     }
 

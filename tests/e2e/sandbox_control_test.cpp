@@ -3,6 +3,9 @@
 
 #include <signal.h>
 
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/StreamSocket.h>
+
 #include <sstream>
 #include <thread>
 
@@ -129,6 +132,29 @@ BOOST_AUTO_TEST_CASE(control_endpoints_reject_bad_input) {
   const auto faults = f.ControlPost("/sandbox/faults", R"({"latency_ms":3,"rules":[{"fault":"hang:100","probability":0.25}]})");
   BOOST_TEST(core::SerializeJson(faults) ==
              R"({"latency_ms":3,"latency_spread_ms":0,"rules":[{"fault":"hang:100","probability":"0.25"}]})");
+}
+
+// `curl -X POST …/sandbox/clock?advance_ms=…` sends neither a length nor a body: the request ends with its
+// headers. The sandbox waited for a body until the client closed (or for its 60 s idle timeout).
+BOOST_AUTO_TEST_CASE(a_post_without_length_has_no_body_and_is_answered) {
+  SandboxFixture f;
+  Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", f.sandbox().port()));
+  socket.setReceiveTimeout(Poco::Timespan(10, 0));  // only a bound for the failure; the answer comes at once
+  const std::string request = "POST /sandbox/clock?advance_ms=1000 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  socket.sendBytes(request.data(), static_cast<int>(request.size()));
+  std::string answer;
+  char buffer[4096];
+  while (answer.find("\r\n\r\n") == std::string::npos) {
+    int n = 0;
+    try {
+      n = socket.receiveBytes(buffer, sizeof buffer);
+    } catch (const Poco::TimeoutException&) {
+      BOOST_FAIL("no answer to a POST without Content-Length");
+    }
+    if (n <= 0) break;
+    answer.append(buffer, static_cast<std::size_t>(n));
+  }
+  BOOST_TEST(answer.rfind("HTTP/1.1 200", 0) == 0, answer);
 }
 
 BOOST_AUTO_TEST_CASE(sigterm_stops_cleanly_with_open_and_hanging_connections) {
