@@ -745,7 +745,7 @@ HttpReply Sandbox::HandleControl(const HttpRequest& request) {
       const std::string* advance = param("advance_ms");
       const auto ms = advance != nullptr ? ParseInt(*advance) : std::nullopt;
       if (!ms || *ms < 0) return bad("advance_ms must be a non-negative integer");
-      clock_.Advance(*ms);
+      if (!clock_.Advance(*ms)) return bad("advance_ms would move the sandbox clock more than 100 years ahead");
     }
     const std::int64_t now = clock_.NowMs();
     JsonValue o = JsonValue::Object();

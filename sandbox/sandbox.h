@@ -71,13 +71,24 @@ struct SandboxOptions {
   Lifecycle lifecycle;
 };
 
+// How far the sandbox clock may run ahead of the real one (100 years, like a scenario's settle_after_ms): times
+// computed from it stay far from overflowing.
+inline constexpr std::int64_t kMaxClockOffsetMs = 100LL * 365 * 24 * 3600 * 1000;
+
 // Sandbox time: the real clock plus an offset that POST /sandbox/clock advances. Lifecycles follow it; signature
 // ages are judged by the real clock (the client signs with real time).
 class SandboxClock {
  public:
   static std::int64_t RealNowMs();
   std::int64_t NowMs() const { return RealNowMs() + offset_ms_.load(); }
-  void Advance(std::int64_t ms) { offset_ms_.fetch_add(ms); }
+  // Advances by `ms` (>= 0) unless the offset would pass kMaxClockOffsetMs; returns whether it did.
+  bool Advance(std::int64_t ms) {
+    std::int64_t offset = offset_ms_.load();
+    do {
+      if (ms < 0 || ms > kMaxClockOffsetMs - offset) return false;
+    } while (!offset_ms_.compare_exchange_weak(offset, offset + ms));
+    return true;
+  }
   std::int64_t offset_ms() const { return offset_ms_.load(); }
 
  private:

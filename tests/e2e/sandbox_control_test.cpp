@@ -125,6 +125,12 @@ BOOST_AUTO_TEST_CASE(control_endpoints_reject_bad_input) {
   SandboxFixture f;
   BOOST_TEST(f.sandbox().Post("/sandbox/clock?advance_ms=-5", "").body ==
              R"({"code":"InvalidArguments","message":"advance_ms must be a non-negative integer"})");
+  // Found by sandbox_fuzz: the largest integer overflowed the sandbox time computed from the offset.
+  const std::string too_far =
+      R"({"code":"InvalidArguments","message":"advance_ms would move the sandbox clock more than 100 years ahead"})";
+  BOOST_TEST(f.sandbox().Post("/sandbox/clock?advance_ms=9223372036854775807", "").body == too_far);
+  BOOST_TEST(f.sandbox().Post("/sandbox/clock?advance_ms=3153600000000", "").status == 200);  // 100 years
+  BOOST_TEST(f.sandbox().Post("/sandbox/clock?advance_ms=1", "").body == too_far);
   BOOST_TEST(f.sandbox().Post("/sandbox/faults", R"({"rules":[{"fault":"http500","probability":"1.5"}]})").body ==
              R"({"code":"InvalidArguments","message":"\"probability\" must be a decimal from 0 to 1 with at most six decimals"})");
   BOOST_TEST(f.sandbox().Post("/sandbox/lifecycle?refund_settle_to=Pending", "").status == 400);
