@@ -93,16 +93,31 @@ void StableSortByKey(T** items, std::size_t n, Key key) {
 // Up to this many pairs are sorted in place on the stack; more (never in this protocol) in a vector.
 constexpr std::size_t kStackPairs = 32;
 
+// Room for `n` pointers to T: on the stack up to kStackPairs, else on the heap.
+template <class T>
+class PointerBuffer {
+ public:
+  explicit PointerBuffer(std::size_t n) {
+    if (n > kStackPairs) {
+      heap_.resize(n);
+      data_ = heap_.data();
+    }
+  }
+  PointerBuffer(const PointerBuffer&) = delete;
+  PointerBuffer& operator=(const PointerBuffer&) = delete;
+  const T** data() { return data_; }
+
+ private:
+  const T* stack_[kStackPairs];
+  std::vector<const T*> heap_;
+  const T** data_ = stack_;
+};
+
 }  // namespace
 
 void AppendCanonicalPairs(std::string& out, const std::vector<Pair>& pairs) {
-  const Pair* stack[kStackPairs];
-  std::vector<const Pair*> heap;
-  const Pair** sorted = stack;
-  if (pairs.size() > kStackPairs) {
-    heap.resize(pairs.size());
-    sorted = heap.data();
-  }
+  PointerBuffer<Pair> buffer(pairs.size());
+  const Pair** sorted = buffer.data();
   for (std::size_t i = 0; i < pairs.size(); ++i) sorted[i] = &pairs[i];
   StableSortByKey(sorted, pairs.size(), [](const Pair& p) -> std::string_view { return p.key; });
   for (std::size_t i = 0; i < pairs.size(); ++i) {
@@ -177,13 +192,8 @@ void AppendCanonicalBody(std::string& out, const JsonValue& body) {
   if (!body.is_object()) return;
   using Member = std::pair<std::string, JsonValue>;
   const auto& members = body.members();
-  const Member* stack[kStackPairs];
-  std::vector<const Member*> heap;
-  const Member** sorted = stack;
-  if (members.size() > kStackPairs) {
-    heap.resize(members.size());
-    sorted = heap.data();
-  }
+  PointerBuffer<Member> buffer(members.size());
+  const Member** sorted = buffer.data();
   std::size_t n = 0;
   for (const Member& m : members) {
     if (!m.second.is_null()) sorted[n++] = &m;
