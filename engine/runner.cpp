@@ -115,8 +115,14 @@ class AuthTracker {
 // State shared by the coordinating thread and the workers.
 struct Shared {
   Shared(std::size_t capacity, double max_rps, int burst, ThrottleOptions throttle, int auth_threshold,
-         int merchant_count)
-      : work(capacity), limiter(max_rps, burst, throttle), auth(auth_threshold, merchant_count) {}
+         int merchant_count, std::function<SteadyClock::time_point()> clock)
+      : work(capacity),
+        limiter(max_rps, burst, throttle),
+        auth(auth_threshold, merchant_count),
+        clock_(clock ? std::move(clock) : std::function<SteadyClock::time_point()>(SteadyClock::now)) {}
+
+  // RunnerDeps::monotonic_now, or the steady clock.
+  SteadyClock::time_point monotonic_now() const { return clock_(); }
 
   BoundedQueue<Claimed> work;
   RateLimiter limiter;
@@ -144,6 +150,9 @@ struct Shared {
     }
     if (wake) results_ready.notify_one();
   }
+
+ private:
+  std::function<SteadyClock::time_point()> clock_;
 };
 
 void WorkerLoop(Shared& shared, const RunnerOptions& options, const RunnerDeps& deps, int index) {
@@ -173,7 +182,7 @@ void WorkerLoop(Shared& shared, const RunnerOptions& options, const RunnerDeps& 
         continue;
       }
       if (claimed->valid_until &&
-          SteadyClock::now() > SteadyClock::time_point(SteadyClock::duration(claimed->valid_until->load()))) {
+          shared.monotonic_now() > SteadyClock::time_point(SteadyClock::duration(claimed->valid_until->load()))) {
         // Waited too long (rate limiting, a slow gateway): another run may own it by now. Kept until the run
         // ends rather than released now: a released row is due again, and this run would claim it once more.
         shared.expired.fetch_add(1);
@@ -258,7 +267,7 @@ RunStats Runner::Run() {
   throttle.retry_after_max = options_.retry_after_max;
   throttle.deadline = options_.deadline;
   Shared shared(max_outstanding, options_.max_rps, burst, throttle, options_.auth_failures_to_stop,
-                options_.merchant_count);
+                options_.merchant_count, deps_.monotonic_now);
 
   std::vector<std::thread> workers;
   workers.reserve(static_cast<std::size_t>(options_.in_flight));
@@ -356,7 +365,7 @@ RunStats Runner::Run() {
   // Claims still waiting for their check get their leases extended half-way through their validity, so a long
   // queue (rate limiting, a slow gateway) does not lose them to another run or give them back unchecked.
   auto renew_leases = [&] {
-    const auto now = SteadyClock::now();
+    const auto now = shared.monotonic_now();
     for (auto it = leases.begin(); it != leases.end();) {
       std::erase_if(it->ids, [&](std::int64_t id) { return waiting.count(id) == 0; });
       if (it->ids.empty()) {
@@ -418,7 +427,7 @@ RunStats Runner::Run() {
           begin_stop(StopReason::kInterrupted);
         } else if (shared.auth_stop.load()) {
           begin_stop(StopReason::kAuth);
-        } else if (options_.deadline && SteadyClock::now() >= *options_.deadline) {
+        } else if (options_.deadline && shared.monotonic_now() >= *options_.deadline) {
           begin_stop(StopReason::kDeadline);
         }
       }
@@ -445,7 +454,7 @@ RunStats Runner::Run() {
           claimed_full = static_cast<std::int64_t>(got.size()) == want;
           ValidUntil valid_until;
           if (options_.claim_valid_for) {
-            const auto now = SteadyClock::now();
+            const auto now = shared.monotonic_now();
             valid_until = std::make_shared<std::atomic<SteadyClock::rep>>(
                 (now + *options_.claim_valid_for).time_since_epoch().count());
             BatchLease lease{valid_until, {}, now + *options_.claim_valid_for / 2};

@@ -105,6 +105,9 @@ struct RunnerDeps {
   // Whether credentials exist for a merchant; a merchant without them is not called (MERCHANT_CONFIG).
   std::function<bool(std::string_view merchant_id)> merchant_configured;
   std::function<core::Instant()> now;   // the wall clock, passed into the decision
+  // The monotonic clock that times claim validity, lease renewal and the deadline (options.deadline is a point
+  // on it). Null: std::chrono::steady_clock. Tests drive it by hand instead of waiting for real time to pass.
+  std::function<std::chrono::steady_clock::time_point()> monotonic_now;
   std::uint64_t seed = 0;               // jitter: worker i draws from mt19937_64(seed + i)
   RunObserver* observer = nullptr;      // may be null
   const std::atomic<bool>* interrupt = nullptr;  // set by the signal handler; may be null

@@ -174,6 +174,7 @@ class FakeStore : public core::TransactionStore, public core::RunStore, public c
     std::lock_guard lock(mu_);
     MaybeFail();
     std::vector<std::int64_t> out;
+    if (refuse_renewals_) return out;  // as if another run had taken every row
     for (auto& [id, row] : rows_) {
       if (std::find(p.ids.begin(), p.ids.end(), id) == p.ids.end()) continue;
       if (row.lease_run != p.run_id || !row.lease_until || *row.lease_until < p.now) continue;
@@ -186,6 +187,11 @@ class FakeStore : public core::TransactionStore, public core::RunStore, public c
   int renewals() {
     std::lock_guard lock(mu_);
     return renewals_;
+  }
+  // From now on every lease renewal renews nothing.
+  void RefuseRenewals() {
+    std::lock_guard lock(mu_);
+    refuse_renewals_ = true;
   }
 
   std::vector<std::int64_t> TransactionsHeldInWindow(const core::WindowHeldParams& p) override {
@@ -561,6 +567,7 @@ class FakeStore : public core::TransactionStore, public core::RunStore, public c
   int applies_ = 0;
   int claims_ = 0;
   int renewals_ = 0;
+  bool refuse_renewals_ = false;
   int fail_next_ = 0;
 };
 

@@ -1,6 +1,10 @@
 #include <boost/test/unit_test.hpp>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -102,6 +106,43 @@ class OnceSource : public engine::WorkSource {
   std::atomic<bool>& interrupt_;
   std::set<std::int64_t> seen_;
   std::vector<std::int64_t> twice_;
+};
+
+// A monotonic clock (RunnerDeps::monotonic_now) that the test moves by hand, so lease timing never depends on
+// how fast the machine runs. A test that must see the runner react to a move waits on a condition for it.
+class ManualClock {
+ public:
+  using TimePoint = std::chrono::steady_clock::time_point;
+  explicit ManualClock(std::chrono::milliseconds step_per_read = std::chrono::milliseconds{0}) : step_(step_per_read) {}
+
+  // Each reading moves the clock on by the step first, so two readings never tie when the step is not zero.
+  TimePoint Read() {
+    std::lock_guard lock(mu_);
+    now_ += step_;
+    ++reads_;
+    read_.notify_all();
+    return now_;
+  }
+  void Advance(std::chrono::milliseconds by) {
+    std::lock_guard lock(mu_);
+    now_ += by;
+    reads_ = 0;
+  }
+  // Waits until the clock has been read `n` times since the last Advance; false if that takes a minute.
+  bool WaitForReads(int n) {
+    std::unique_lock lock(mu_);
+    return read_.wait_for(lock, std::chrono::minutes(1), [&] { return reads_ >= n; });
+  }
+  std::function<TimePoint()> AsFunction() {
+    return [this] { return Read(); };
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable read_;
+  TimePoint now_{std::chrono::hours(1)};
+  std::chrono::milliseconds step_;
+  int reads_ = 0;
 };
 
 struct Harness {
@@ -326,9 +367,12 @@ BOOST_AUTO_TEST_CASE(claims_held_past_their_validity_are_given_back_unchecked) {
   // rest, so a claim given back mid-run is due again when the next batch is claimed.
   h.options.batch_size = 10;
   h.options.in_flight = 1;
+  ManualClock clock(std::chrono::milliseconds{1});  // every reading is later than the claim's
   engine::ClaimDueSource claims(h.store, "run-1", kNow, core::Millis{300'000});
   OnceSource source(claims, h.interrupt);
-  const engine::RunStats stats = engine::Runner(h.options, h.Deps(source)).Run();
+  engine::RunnerDeps deps = h.Deps(source);
+  deps.monotonic_now = clock.AsFunction();
+  const engine::RunStats stats = engine::Runner(h.options, deps).Run();
   BOOST_TEST(source.handed_out_twice().empty(), "handed out twice: " << source.handed_out_twice().size());
   BOOST_TEST((stats.stop == engine::StopReason::kDone));
   BOOST_TEST(h.gateway.TotalCalls() == 0);
@@ -668,15 +712,56 @@ BOOST_AUTO_TEST_CASE(backfill_revisits_rows_another_run_held_and_never_resumes_p
 // validity, so none is given back unchecked (before renewal, every claim still queued after 1.5 s was).
 BOOST_AUTO_TEST_CASE(long_held_claims_have_their_leases_renewed) {
   Harness h;
-  for (int id = 1; id <= 40; ++id) h.store.Add(Charge(id));
+  for (int id = 1; id <= 20; ++id) h.store.Add(Charge(id));
   h.options.in_flight = 1;
-  h.options.max_rps = 10;  // 40 checks take about 4 s
   h.options.claim_valid_for = std::chrono::milliseconds{1500};
-  const engine::RunStats stats = h.RunDue();
+  // Every call takes 200 ms of the test's clock, so the 20 checks of the one batch span 4 s: well past the
+  // validity. A call returns only once the coordinator has read the clock after it, so the coordinator sees
+  // every step of the clock, as it would with real time; how fast either thread runs does not matter.
+  ManualClock clock;
+  std::atomic<bool> coordinator_stalled{false};
+  FakeGateway gateway([&](const core::StatusQuery& q) {
+    clock.Advance(std::chrono::milliseconds{200});
+    if (!clock.WaitForReads(1)) coordinator_stalled = true;
+    return HalfApproved(q);
+  });
+  engine::ClaimDueSource source(h.store, "run-1", kNow, core::Millis{300'000});
+  engine::RunnerDeps deps = h.Deps(source);
+  deps.make_checker = [&] { return std::make_unique<FakeChecker>(gateway); };
+  deps.monotonic_now = clock.AsFunction();
+  const engine::RunStats stats = engine::Runner(h.options, deps).Run();
+  BOOST_TEST(!coordinator_stalled.load());
   BOOST_TEST(stats.expired_claims == 0);
-  BOOST_TEST(stats.counts.checked == 40);
+  BOOST_TEST(stats.counts.checked == 20);
   BOOST_TEST(stats.renewed > 0);
   BOOST_TEST(h.store.renewals() == stats.renewed);
+}
+
+// The same run without renewals (every one refused: another run took the rows) gives the claims back unchecked
+// once their validity has passed on the runner's clock; the ones checked before that are applied.
+BOOST_AUTO_TEST_CASE(claims_whose_renewal_is_refused_expire_on_the_runners_clock) {
+  Harness h;
+  for (int id = 1; id <= 20; ++id) h.store.Add(Charge(id));
+  h.options.in_flight = 1;
+  h.options.claim_valid_for = std::chrono::milliseconds{1500};
+  ManualClock clock;
+  std::atomic<bool> coordinator_stalled{false};
+  FakeGateway gateway([&](const core::StatusQuery& q) {
+    clock.Advance(std::chrono::milliseconds{200});
+    if (!clock.WaitForReads(1)) coordinator_stalled = true;
+    return HalfApproved(q);
+  });
+  h.store.RefuseRenewals();
+  engine::ClaimDueSource source(h.store, "run-1", kNow, core::Millis{300'000});
+  engine::RunnerDeps deps = h.Deps(source);
+  deps.make_checker = [&] { return std::make_unique<FakeChecker>(gateway); };
+  deps.monotonic_now = clock.AsFunction();
+  const engine::RunStats stats = engine::Runner(h.options, deps).Run();
+  BOOST_TEST(!coordinator_stalled.load());
+  // Calls start at 0, 200, ..., 1400 ms after the claim: 8 within the 1.5 s, the other 12 too late.
+  BOOST_TEST(stats.counts.checked == 8);
+  BOOST_TEST(stats.expired_claims == 12);
+  BOOST_TEST(stats.renewed == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
