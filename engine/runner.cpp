@@ -155,6 +155,13 @@ struct Shared {
   std::function<SteadyClock::time_point()> clock_;
 };
 
+// Whether a claim's validity has passed. The limit is loaded before the clock is read: the coordinator may renew
+// the lease in between, and a clock read first could pass as earlier than a renewal made after it.
+bool Expired(const std::atomic<SteadyClock::rep>& valid_until, const Shared& shared) {
+  const SteadyClock::time_point until(SteadyClock::duration(valid_until.load()));
+  return shared.monotonic_now() > until;
+}
+
 void WorkerLoop(Shared& shared, const RunnerOptions& options, const RunnerDeps& deps, int index) {
   std::unique_ptr<core::StatusChecker> checker = deps.make_checker();
   std::mt19937_64 rng(deps.seed + static_cast<std::uint64_t>(index));
@@ -181,8 +188,7 @@ void WorkerLoop(Shared& shared, const RunnerOptions& options, const RunnerDeps& 
         shared.Push(std::move(r));
         continue;
       }
-      if (claimed->valid_until &&
-          shared.monotonic_now() > SteadyClock::time_point(SteadyClock::duration(claimed->valid_until->load()))) {
+      if (claimed->valid_until && Expired(*claimed->valid_until, shared)) {
         // Waited too long (rate limiting, a slow gateway): another run may own it by now. Kept until the run
         // ends rather than released now: a released row is due again, and this run would claim it once more.
         shared.expired.fetch_add(1);
@@ -220,7 +226,9 @@ void WorkerLoop(Shared& shared, const RunnerOptions& options, const RunnerDeps& 
       r.release = true;
       r.hold = true;
       if (shared.auth.OnRefused(t.merchant_id)) shared.auth_stop = true;
-    } else if (r.record.check.http_status != 0) {
+    } else if (const int status = r.record.check.http_status; status != 0 && status != 401 && status != 403) {
+      // An answer that is not a refusal shows the credentials work. A 401/403 that could not be read whole (a
+      // malformed header section) is neither: it must not end a streak of refusals.
       shared.auth.OnAnswered(t.merchant_id);
     }
     shared.Push(std::move(r));
@@ -266,6 +274,10 @@ RunStats Runner::Run() {
   ThrottleOptions throttle;
   throttle.retry_after_max = options_.retry_after_max;
   throttle.deadline = options_.deadline;
+  if (options_.deadline && deps_.monotonic_now) {
+    // The limiter waits on the steady clock: the deadline as a point on it.
+    throttle.deadline = started + (*options_.deadline - deps_.monotonic_now());
+  }
   Shared shared(max_outstanding, options_.max_rps, burst, throttle, options_.auth_failures_to_stop,
                 options_.merchant_count, deps_.monotonic_now);
 

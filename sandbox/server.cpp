@@ -30,6 +30,8 @@
 #include <set>
 #include <stdexcept>
 
+#include <sys/socket.h>
+
 namespace payrecon::sandbox {
 namespace {
 
@@ -69,9 +71,47 @@ std::string HostWithoutPort(const std::string& host) {
   return host;
 }
 
+// The open connections, so that Stop() can end every read at once. It shuts their raw file descriptors with
+// ::shutdown, which touches no Poco or TLS state another thread is using (a TLS read in progress just sees the
+// connection end). A descriptor leaves the set before it is closed, under the same lock, so a number the kernel
+// hands out again is never shut by mistake.
+class Connections {
+ public:
+  // false once stopping: the connection should end at once.
+  bool Add(Poco::Net::StreamSocket& socket) {
+    std::lock_guard lock(mu_);
+    if (stopping_) return false;
+    fds_.insert(socket.impl()->sockfd());
+    return true;
+  }
+  // Before the socket is closed (its destructor closes it).
+  void Remove(Poco::Net::StreamSocket& socket) {
+    std::lock_guard lock(mu_);
+    fds_.erase(socket.impl()->sockfd());
+  }
+  // Closes with RST instead of FIN (linger 0): the reset fault.
+  void CloseWithReset(Poco::Net::StreamSocket& socket) {
+    std::lock_guard lock(mu_);
+    fds_.erase(socket.impl()->sockfd());
+    socket.setLinger(true, 0);
+    socket.close();
+  }
+  void ShutdownAll() {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+    for (const poco_socket_t fd : fds_) ::shutdown(fd, SHUT_RDWR);  // an error means the peer is gone already
+  }
+
+ private:
+  std::mutex mu_;
+  std::set<poco_socket_t> fds_;
+  bool stopping_ = false;
+};
+
 class Handler : public Poco::Net::HTTPRequestHandler {
  public:
-  Handler(Sandbox& sandbox, StopSignal& stop) : sandbox_(sandbox), stop_(stop) {}
+  Handler(Sandbox& sandbox, StopSignal& stop, Connections& connections)
+      : sandbox_(sandbox), stop_(stop), connections_(connections) {}
 
   void handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override {
     HttpRequest req;
@@ -106,10 +146,8 @@ class Handler : public Poco::Net::HTTPRequestHandler {
         socket.shutdown();
         return;
       case Delivery::kReset:
-        // Linger 0 makes the close send RST instead of FIN.
-        socket.setLinger(true, 0);
         response.setKeepAlive(false);
-        socket.close();
+        connections_.CloseWithReset(socket);
         return;
       default:
         break;
@@ -160,38 +198,10 @@ class Handler : public Poco::Net::HTTPRequestHandler {
  private:
   Sandbox& sandbox_;
   StopSignal& stop_;
+  Connections& connections_;
 };
 
 // The connections being served, so Stop() can end them: a read blocked on a shut-down socket returns.
-class Connections {
- public:
-  bool Add(Poco::Net::StreamSocket* socket) {
-    std::lock_guard lock(mu_);
-    if (stopping_) return false;
-    sockets_.insert(socket);
-    return true;
-  }
-  void Remove(Poco::Net::StreamSocket* socket) {
-    std::lock_guard lock(mu_);
-    sockets_.erase(socket);
-  }
-  void ShutdownAll() {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-    for (Poco::Net::StreamSocket* socket : sockets_) {
-      try {
-        socket->shutdown();
-      } catch (...) {
-        // Already closed by its own thread (a reset fault, a client gone): nothing to end.
-      }
-    }
-  }
-
- private:
-  std::mutex mu_;
-  std::set<Poco::Net::StreamSocket*> sockets_;
-  bool stopping_ = false;
-};
 
 // How long a kept-alive connection may stay silent before the server drops it.
 constexpr long kIdleSeconds = 60;
@@ -208,17 +218,17 @@ class Connection : public Poco::Net::TCPServerConnection {
 
   void run() override {
     Poco::Net::StreamSocket& s = socket();
-    if (!connections_.Add(&s)) return;
+    if (!connections_.Add(s)) return;
     struct Leave {
       Connections& connections;
-      Poco::Net::StreamSocket* socket;
+      Poco::Net::StreamSocket& socket;
       ~Leave() { connections.Remove(socket); }
-    } leave{connections_, &s};
+    } leave{connections_, s};
     try {
       s.setReceiveTimeout(Poco::Timespan(kIdleSeconds, 0));
       s.setNoDelay(true);
       Poco::Net::HTTPServerSession session(s, params_);
-      Handler handler(sandbox_, stop_);
+      Handler handler(sandbox_, stop_, connections_);
       while (!stop_.Stopping() && s.impl()->initialized()) {
         Poco::Net::HTTPServerResponseImpl response(session);
         try {

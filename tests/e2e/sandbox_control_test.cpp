@@ -175,13 +175,14 @@ BOOST_AUTO_TEST_CASE(sigterm_stops_cleanly_with_open_and_hanging_connections) {
     auto client = f.MakeClient();
     hung = Status(client, mid1, "slow");
   });
-  // Bounded polling until the hanging request has been counted.
-  for (int i = 0; i < 1000 && f.Checks("slow") == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  // Bounded polling until the hanging request has been counted (30 s: only reached when something is broken).
+  for (int i = 0; i < 6000 && f.Checks("slow") == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   BOOST_REQUIRE(f.Checks("slow") == 1);
   const auto start = std::chrono::steady_clock::now();
   BOOST_TEST(f.sandbox().Stop() == 0);
   hanging.join();
-  BOOST_TEST((std::chrono::steady_clock::now() - start < std::chrono::seconds(5)));
+  // Well under the 60 s hang and the 60 s idle timeout, whatever the machine's load.
+  BOOST_TEST((std::chrono::steady_clock::now() - start < std::chrono::seconds(30)));
   BOOST_TEST(hung.outcome == CheckOutcome::kNetwork);
   BOOST_TEST(f.sandbox().Stderr().find("payrecon-sandbox: stopped on signal 15") != std::string::npos);
 }

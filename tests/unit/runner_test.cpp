@@ -401,6 +401,25 @@ BOOST_AUTO_TEST_CASE(an_answered_call_resets_the_auth_failure_count) {
   BOOST_TEST(stats.counts.released == 25);
 }
 
+// A 401 whose header section could not be read (MALFORMED, with its status) neither counts as a refusal nor as
+// proof that the credentials work: a proxy mangling every third answer must not keep a refused key running.
+BOOST_AUTO_TEST_CASE(a_garbled_refusal_does_not_reset_the_auth_failure_count) {
+  Harness h;
+  for (int id = 1; id <= 100; ++id) h.store.Add(Charge(id));
+  std::atomic<int> n{0};
+  FakeGateway gateway([&](const core::StatusQuery&) {
+    if (++n % 3 == 0) return Failure(core::CheckOutcome::kMalformed, 401);
+    return Failure(core::CheckOutcome::kAuth, 401);
+  });
+  h.options.in_flight = 1;
+  engine::ClaimDueSource source(h.store, "run-1", kNow, core::Millis{300'000});
+  engine::RunnerDeps deps = h.Deps(source);
+  deps.make_checker = [&] { return std::make_unique<FakeChecker>(gateway); };
+  const engine::RunStats stats = engine::Runner(h.options, deps).Run();
+  BOOST_TEST((stats.stop == engine::StopReason::kAuth));
+  BOOST_TEST(n.load() == 4);  // refused, refused, garbled, refused: the third refusal stops the run
+}
+
 BOOST_AUTO_TEST_CASE(merchant_without_credentials_is_not_called) {
   Harness h;
   for (int id = 1; id <= 10; ++id) h.store.Add(Charge(id));
