@@ -28,6 +28,11 @@ class StatusChecker {
  public:
   virtual ~StatusChecker() = default;
   virtual CheckResult StatusCheck(const StatusQuery& query) = 0;
+  // Opens the connection the next StatusCheck will use when there is none to reuse, so that a call admitted by
+  // the rate limiter leaves at once: a connection opened after admission would delay its request, and the gateway
+  // would count it together with later ones. A failure here is what the next StatusCheck reports, without a
+  // second attempt. Default: nothing to prepare.
+  virtual void PrepareConnection() {}
 };
 
 // ---- Transaction store (db/) ----

@@ -8,6 +8,7 @@
 #include <Poco/Net/SSLException.h>
 
 #include <chrono>
+#include <optional>
 #include <stdexcept>
 
 #include "net/http_wire.h"
@@ -29,12 +30,21 @@ class Session final : public Base {
  public:
   using Base::Base;
 
-  // Connects when there is no connection or it sat idle too long; returns whether the request reuses one.
-  bool Prepare(SteadyClock::time_point now) {
-    if (this->connected() && now - last_used_ < kKeepAliveIdle) return true;
+  // Connects when there is no connection or it sat idle too long.
+  void Connect(SteadyClock::time_point now) {
+    if (this->connected() && now - last_used_ < kKeepAliveIdle) return;
     if (this->connected()) this->reset();
     this->reconnect();
-    return false;
+    last_used_ = now;
+    fresh_ = true;
+  }
+  // Connects if needed (see Connect); returns whether the request reuses a connection that carried one before
+  // (false for one opened for it, here or by a Connect just before).
+  bool Prepare(SteadyClock::time_point now) {
+    Connect(now);
+    const bool reused = !fresh_;
+    fresh_ = false;
+    return reused;
   }
   void SendAll(std::string_view bytes) {
     while (!bytes.empty()) {
@@ -49,6 +59,7 @@ class Session final : public Base {
 
  private:
   SteadyClock::time_point last_used_{};
+  bool fresh_ = false;  // connected and no request sent on it yet
 };
 
 std::string BodyJson(const std::vector<signing::Pair>& pairs) {
@@ -70,6 +81,21 @@ struct Failure {
   std::string message;
   bool before_response;  // nothing of the response arrived: a reused connection may just have been stale
 };
+
+// The failure the exception being handled means; call only inside a catch block. Other exceptions propagate.
+Failure CurrentFailure(bool before_response) {
+  try {
+    throw;
+  } catch (const Poco::TimeoutException& e) {
+    return {Transport::kTimeout, "timed out: " + Describe(e), before_response};
+  } catch (const Poco::Net::SSLException& e) {
+    return {Transport::kNetwork, "tls failure: " + Describe(e), before_response};
+  } catch (const Poco::Exception& e) {
+    return {Transport::kNetwork, "network failure: " + Describe(e), before_response};
+  } catch (const std::exception& e) {
+    return {Transport::kNetwork, std::string("network failure: ") + e.what(), before_response};
+  }
+}
 
 // What a refused response means for the exchange.
 Failure ReaderFailure(const net::wire::ResponseReader& r) {
@@ -174,6 +200,22 @@ class Client::Impl {
     return exchange;
   }
 
+  void PrepareConnection() {
+    connect_failure_.reset();
+    EnsureSession();
+    try {
+      const auto now = SteadyClock::now();
+      if (endpoint_.https) {
+        static_cast<HttpsSession&>(*session_).Connect(now);
+      } else {
+        static_cast<HttpSession&>(*session_).Connect(now);
+      }
+    } catch (...) {
+      session_->reset();
+      connect_failure_ = CurrentFailure(true);
+    }
+  }
+
   const SentRequest& last_sent() const { return last_sent_; }
   int connections_opened() const { return connections_opened_; }
   const GatewayOptions& options() const { return options_; }
@@ -215,6 +257,11 @@ class Client::Impl {
     EnsureSession();
     reused = false;
     reader_.Reset();
+    if (connect_failure_) {  // PrepareConnection just failed to connect: that is this request's failure
+      Failure failure = std::move(*connect_failure_);
+      connect_failure_.reset();
+      return failure;
+    }
     try {
       return WithSession([&](auto& session) -> std::optional<Failure> {
         reused = session.Prepare(SteadyClock::now());
@@ -243,18 +290,9 @@ class Client::Impl {
         }
         return std::nullopt;
       });
-    } catch (const Poco::TimeoutException& e) {
+    } catch (...) {
       session_->reset();
-      return Failure{Transport::kTimeout, "timed out: " + Describe(e), !reader_.any_bytes()};
-    } catch (const Poco::Net::SSLException& e) {
-      session_->reset();
-      return Failure{Transport::kNetwork, "tls failure: " + Describe(e), !reader_.any_bytes()};
-    } catch (const Poco::Exception& e) {
-      session_->reset();
-      return Failure{Transport::kNetwork, "network failure: " + Describe(e), !reader_.any_bytes()};
-    } catch (const std::exception& e) {
-      session_->reset();
-      return Failure{Transport::kNetwork, std::string("network failure: ") + e.what(), !reader_.any_bytes()};
+      return CurrentFailure(!reader_.any_bytes());
     }
   }
 
@@ -266,6 +304,7 @@ class Client::Impl {
   Poco::Net::Context::Ptr context_;
   std::unique_ptr<Poco::Net::HTTPClientSession> session_;
   SentRequest last_sent_;
+  std::optional<Failure> connect_failure_;  // PrepareConnection's, for the next Send
   int connections_opened_ = 0;
   std::string host_header_;
   std::string host_path_;
@@ -282,6 +321,7 @@ Client::Client(Client&&) noexcept = default;
 Client& Client::operator=(Client&&) noexcept = default;
 
 Exchange Client::Call(const Merchant& merchant, const Request& request) { return impl_->Call(merchant, request); }
+void Client::PrepareConnection() { impl_->PrepareConnection(); }
 const SentRequest& Client::last_sent() const { return impl_->last_sent(); }
 int Client::connections_opened() const { return impl_->connections_opened(); }
 const GatewayOptions& Client::options() const { return impl_->options(); }

@@ -47,6 +47,10 @@ class Client {
   // for network or HTTP problems. A GET that fails on a reused connection before any response byte is retried
   // once on a fresh connection; a POST never is (it may have been processed).
   Exchange Call(const Merchant& merchant, const Request& request);
+  // Opens a connection now when the next Call would have to (none yet, or idle too long), so that Call sends at
+  // once. Never throws: a failure is kept and becomes the next Call's transport failure (no second attempt);
+  // a later PrepareConnection tries again.
+  void PrepareConnection();
 
   // The last request sent (empty before the first call).
   const SentRequest& last_sent() const;

@@ -25,6 +25,7 @@ class GatewayStatusChecker final : public core::StatusChecker {
   // One Get Status call by query.merchant_id's credentials; never throws for per-transaction problems.
   // No credentials for the merchant: kInvalidRequest, gateway_code kMerchantNotConfigured, no network call.
   core::CheckResult StatusCheck(const core::StatusQuery& query) override;
+  void PrepareConnection() override { client_.PrepareConnection(); }
 
   Client& client() { return client_; }
 

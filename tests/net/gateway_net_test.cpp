@@ -432,6 +432,47 @@ BOOST_AUTO_TEST_CASE(keep_alive_connection_is_reused) {
   BOOST_TEST(local.client.connections_opened() == 1);
 }
 
+// The runner connects before the rate limiter admits a call, so the request leaves at admission.
+BOOST_AUTO_TEST_CASE(a_prepared_connection_carries_the_next_call) {
+  LocalGateway local([](const ServerRequest&) { return Json(200, kChargeStatusBody); });
+  local.client.PrepareConnection();
+  BOOST_TEST(local.client.connections_opened() == 0);  // counted when a request uses it
+  BOOST_TEST(core::CheckOutcomeName(StatusOf(local.client).outcome) == "OBSERVED");
+  for (int i = 0; i < 3; ++i) {
+    local.client.PrepareConnection();  // kept alive: nothing to open
+    BOOST_TEST(core::CheckOutcomeName(StatusOf(local.client).outcome) == "OBSERVED");
+  }
+  BOOST_TEST(local.client.connections_opened() == 1);
+  BOOST_TEST(local.server.connections() == 1);
+  BOOST_TEST(local.server.requests().size() == 4u);
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_prepare_is_the_next_calls_failure) {
+  Client client(Local(testing::UnusedPort()), Pinned);
+  client.PrepareConnection();  // never throws
+  const auto r = StatusOf(client);
+  BOOST_TEST(core::CheckOutcomeName(r.outcome) == "NETWORK");
+  BOOST_TEST(r.http_status == 0);
+  BOOST_TEST(r.message.rfind("network failure", 0) == 0);
+  BOOST_TEST(r.message.find("refused") != std::string::npos);
+  // The failure was consumed: the next call tries again (and is refused again, by its own attempt).
+  BOOST_TEST(StatusOf(client).message.find("refused") != std::string::npos);
+}
+
+// A connection opened ahead of its request is fresh, not reused: a failure on it is the call's, not a stale
+// connection's, so the GET is not resent.
+BOOST_AUTO_TEST_CASE(a_failure_on_a_prepared_connection_is_not_retried) {
+  RawServer server([](int fd, const std::string&) {
+    testing::ResetConnection(fd);
+    return true;
+  });
+  Client client(Local(server.port()), Pinned);
+  client.PrepareConnection();
+  const auto r = StatusOf(client);
+  BOOST_TEST(core::CheckOutcomeName(r.outcome) == "NETWORK");
+  BOOST_TEST(server.connections() == 1);
+}
+
 BOOST_AUTO_TEST_CASE(error_answers_keep_the_connection) {
   LocalGateway local([](const ServerRequest& req) {
     if (req.uri.find("txnId=E") != std::string::npos) return Error(500, "InternalServerError", "x");
