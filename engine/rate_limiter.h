@@ -12,7 +12,8 @@
 //   refuses most calls: at least kFullPauseMinAnswers answers in the window, half or more of them throttled.
 //   That pause is capped by `retry_after_max` and by the run's deadline. Either way the throttled transaction
 //   itself waits its Retry-After (its next check is scheduled then).
-// - Spacing: calls start evenly at the current rate (GCRA, with a burst after idling), and however calls bunch
+// - Spacing: calls start evenly at the current rate (GCRA; `burst` calls may start at once after idling, and the
+//   runner uses 1, see engine/runner.cpp), and however calls bunch
 //   up (threads arriving together, waking late on a busy machine) no more than the rate's worth start within
 //   any kRateWindow: the gateway counts its limit over any second, and a call may reach it a little later than
 //   it started, so that window is 10 ms longer than a second.

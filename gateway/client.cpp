@@ -22,6 +22,10 @@ using SteadyClock = std::chrono::steady_clock;
 // A kept-alive connection idle this long is closed and opened again before the next request, rather than risk a
 // server or proxy having dropped it meanwhile (Poco's own default keep-alive timeout).
 constexpr std::chrono::seconds kKeepAliveIdle{8};
+// A connection opened ahead of its request (Client::PrepareConnection) that waited longer than this for it counts
+// as kept alive: a gateway or proxy may drop unused connections, so a GET that fails on it before any response
+// byte is resent once on a new connection, as on any kept-alive connection.
+constexpr std::chrono::seconds kOpenedAheadMayBeStale{1};
 
 // Poco's session as a connection only: it connects (TCP, and for https the TLS handshake with the peer's
 // certificate and host name verified) and moves bytes with its timeouts; the HTTP messages are http_wire's.
@@ -38,13 +42,17 @@ class Session final : public Base {
     last_used_ = now;
     fresh_ = true;
   }
-  // Connects if needed (see Connect); returns whether the request reuses a connection that carried one before
-  // (false for one opened for it, here or by a Connect just before).
-  bool Prepare(SteadyClock::time_point now) {
+  struct Prepared {
+    bool opened;         // the connection was opened for this request (here, or by a Connect just before)
+    bool may_be_stale;   // it was kept alive, or opened ahead and left waiting: the peer may have dropped it
+  };
+  // Connects if needed (see Connect), for the request about to be sent.
+  Prepared Prepare(SteadyClock::time_point now) {
+    const bool opened_ahead = fresh_ && this->connected();
     Connect(now);
-    const bool reused = !fresh_;
+    const Prepared p{fresh_, !fresh_ || (opened_ahead && now - last_used_ > kOpenedAheadMayBeStale)};
     fresh_ = false;
-    return reused;
+    return p;
   }
   void SendAll(std::string_view bytes) {
     while (!bytes.empty()) {
@@ -94,6 +102,8 @@ Failure CurrentFailure(bool before_response) {
     return {Transport::kNetwork, "network failure: " + Describe(e), before_response};
   } catch (const std::exception& e) {
     return {Transport::kNetwork, std::string("network failure: ") + e.what(), before_response};
+  } catch (...) {
+    return {Transport::kNetwork, "network failure: unknown error", before_response};
   }
 }
 
@@ -169,6 +179,7 @@ class Client::Impl {
       net::wire::AppendRequest(request_bytes_, request.method, sent.target, host_header_, wire_headers_, sent.body);
     } catch (const std::invalid_argument& e) {
       // Options and merchants are validated before; this guards the wire against a header split all the same.
+      connect_failure_.reset();  // this call's, had PrepareConnection failed: not a later call's
       exchange.transport = Transport::kNetwork;
       exchange.transport_error = std::string("invalid request: ") + e.what();
       exchange.received_at = clock_();
@@ -202,8 +213,8 @@ class Client::Impl {
 
   void PrepareConnection() {
     connect_failure_.reset();
-    EnsureSession();
     try {
+      EnsureSession();
       const auto now = SteadyClock::now();
       if (endpoint_.https) {
         static_cast<HttpsSession&>(*session_).Connect(now);
@@ -211,7 +222,7 @@ class Client::Impl {
         static_cast<HttpSession&>(*session_).Connect(now);
       }
     } catch (...) {
-      session_->reset();
+      if (session_) session_->reset();
       connect_failure_ = CurrentFailure(true);
     }
   }
@@ -264,8 +275,9 @@ class Client::Impl {
     }
     try {
       return WithSession([&](auto& session) -> std::optional<Failure> {
-        reused = session.Prepare(SteadyClock::now());
-        if (!reused) ++connections_opened_;
+        const auto prepared = session.Prepare(SteadyClock::now());
+        reused = prepared.may_be_stale;
+        if (prepared.opened) ++connections_opened_;
         session.SendAll(request_bytes_);
         char buffer[16384];
         while (reader_.state() == net::wire::ResponseReader::State::kMore) {

@@ -49,12 +49,15 @@ class Client {
   Exchange Call(const Merchant& merchant, const Request& request);
   // Opens a connection now when the next Call would have to (none yet, or idle too long), so that Call sends at
   // once. Never throws: a failure is kept and becomes the next Call's transport failure (no second attempt);
-  // a later PrepareConnection tries again.
+  // a later PrepareConnection tries again. A connection that then waits more than a second for its request is
+  // treated like a kept-alive one (a GET failing on it before any response byte is resent once), and one that
+  // waits 8 s or more is opened again by Call.
   void PrepareConnection();
 
   // The last request sent (empty before the first call).
   const SentRequest& last_sent() const;
-  // How many TCP connections this client has opened so far.
+  // How many TCP connections this client has opened for requests so far (one opened ahead by PrepareConnection
+  // counts once a request uses it).
   int connections_opened() const;
   const GatewayOptions& options() const;
   // The host written into canonical texts: signing_host, or the endpoint's host.

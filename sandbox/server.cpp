@@ -26,8 +26,8 @@
 #include <cctype>
 #include <chrono>
 #include <condition_variable>
+#include <map>
 #include <mutex>
-#include <set>
 #include <stdexcept>
 
 #include <sys/socket.h>
@@ -73,45 +73,46 @@ std::string HostWithoutPort(const std::string& host) {
 
 // The open connections, so that Stop() can end every read at once. It shuts their raw file descriptors with
 // ::shutdown, which touches no Poco or TLS state another thread is using (a TLS read in progress just sees the
-// connection end). A descriptor leaves the set before it is closed, under the same lock, so a number the kernel
-// hands out again is never shut by mistake.
+// connection end). Entries are keyed by connection, and a descriptor leaves the set before it is closed, under
+// the same lock, so a number the kernel hands out again is never shut, nor a newer connection's entry removed.
 class Connections {
  public:
   // false once stopping: the connection should end at once.
-  bool Add(Poco::Net::StreamSocket& socket) {
+  bool Add(const void* connection, poco_socket_t fd) {
     std::lock_guard lock(mu_);
     if (stopping_) return false;
-    fds_.insert(socket.impl()->sockfd());
+    fds_[connection] = fd;
     return true;
   }
-  // Before the socket is closed (its destructor closes it).
-  void Remove(Poco::Net::StreamSocket& socket) {
+  // Before the socket is closed.
+  void Remove(const void* connection) {
     std::lock_guard lock(mu_);
-    fds_.erase(socket.impl()->sockfd());
+    fds_.erase(connection);
   }
   // Closes with RST instead of FIN (linger 0): the reset fault.
-  void CloseWithReset(Poco::Net::StreamSocket& socket) {
+  void CloseWithReset(const void* connection, Poco::Net::StreamSocket& socket) {
     std::lock_guard lock(mu_);
-    fds_.erase(socket.impl()->sockfd());
+    fds_.erase(connection);
     socket.setLinger(true, 0);
     socket.close();
   }
   void ShutdownAll() {
     std::lock_guard lock(mu_);
     stopping_ = true;
-    for (const poco_socket_t fd : fds_) ::shutdown(fd, SHUT_RDWR);  // an error means the peer is gone already
+    for (const auto& [connection, fd] : fds_) ::shutdown(fd, SHUT_RDWR);  // an error: the peer is gone already
   }
 
  private:
   std::mutex mu_;
-  std::set<poco_socket_t> fds_;
+  std::map<const void*, poco_socket_t> fds_;
   bool stopping_ = false;
 };
 
 class Handler : public Poco::Net::HTTPRequestHandler {
  public:
-  Handler(Sandbox& sandbox, StopSignal& stop, Connections& connections)
-      : sandbox_(sandbox), stop_(stop), connections_(connections) {}
+  // `connection`: the key of this connection in `connections`.
+  Handler(Sandbox& sandbox, StopSignal& stop, Connections& connections, const void* connection)
+      : sandbox_(sandbox), stop_(stop), connections_(connections), connection_(connection) {}
 
   void handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override {
     HttpRequest req;
@@ -147,7 +148,7 @@ class Handler : public Poco::Net::HTTPRequestHandler {
         return;
       case Delivery::kReset:
         response.setKeepAlive(false);
-        connections_.CloseWithReset(socket);
+        connections_.CloseWithReset(connection_, socket);
         return;
       default:
         break;
@@ -199,6 +200,7 @@ class Handler : public Poco::Net::HTTPRequestHandler {
   Sandbox& sandbox_;
   StopSignal& stop_;
   Connections& connections_;
+  const void* connection_;
 };
 
 // The connections being served, so Stop() can end them: a read blocked on a shut-down socket returns.
@@ -218,17 +220,17 @@ class Connection : public Poco::Net::TCPServerConnection {
 
   void run() override {
     Poco::Net::StreamSocket& s = socket();
-    if (!connections_.Add(s)) return;
-    struct Leave {
-      Connections& connections;
-      Poco::Net::StreamSocket& socket;
-      ~Leave() { connections.Remove(socket); }
-    } leave{connections_, s};
     try {
       s.setReceiveTimeout(Poco::Timespan(kIdleSeconds, 0));
       s.setNoDelay(true);
-      Poco::Net::HTTPServerSession session(s, params_);
-      Handler handler(sandbox_, stop_, connections_);
+      Poco::Net::HTTPServerSession session(s, params_);  // closes the socket when it goes
+      if (!connections_.Add(this, s.impl()->sockfd())) return;
+      struct Leave {  // declared after the session, so it leaves the set before the session closes the socket
+        Connections& connections;
+        const void* connection;
+        ~Leave() { connections.Remove(connection); }
+      } leave{connections_, this};
+      Handler handler(sandbox_, stop_, connections_, this);
       while (!stop_.Stopping() && s.impl()->initialized()) {
         Poco::Net::HTTPServerResponseImpl response(session);
         try {

@@ -605,10 +605,20 @@ class FakeGateway {
 class FakeChecker : public core::StatusChecker {
  public:
   explicit FakeChecker(FakeGateway& gateway) : gateway_(gateway) {}
-  core::CheckResult StatusCheck(const core::StatusQuery& q) override { return gateway_.Call(q); }
+  core::CheckResult StatusCheck(const core::StatusQuery& q) override {
+    if (prepared_ == 0) unprepared_calls_.fetch_add(1);
+    prepared_ = 0;
+    return gateway_.Call(q);
+  }
+  void PrepareConnection() override { ++prepared_; }
+  // Calls not preceded by a PrepareConnection, over every FakeChecker.
+  static int unprepared_calls() { return unprepared_calls_.load(); }
+  static void ResetCounts() { unprepared_calls_ = 0; }
 
  private:
   FakeGateway& gateway_;
+  int prepared_ = 0;  // since the last call
+  static inline std::atomic<int> unprepared_calls_{0};
 };
 
 }  // namespace payrecon::testing

@@ -181,6 +181,7 @@ BOOST_AUTO_TEST_SUITE(runner)
 
 BOOST_AUTO_TEST_CASE(checks_each_due_transaction_once_and_applies_transitions) {
   Harness h;
+  payrecon::testing::FakeChecker::ResetCounts();
   for (int id = 1; id <= 400; ++id) h.store.Add(Charge(id));
   for (int id = 401; id <= 420; ++id) h.store.Add(Charge(id, kNow + core::Millis{60'000}));  // not due
   const engine::RunStats stats = h.RunDue();
@@ -188,6 +189,8 @@ BOOST_AUTO_TEST_CASE(checks_each_due_transaction_once_and_applies_transitions) {
   BOOST_TEST(stats.claimed == 400);
   BOOST_TEST(stats.counts.checked == 400);
   BOOST_TEST(stats.counts.gateway_calls == 400);
+  // Every call's connection was prepared before the rate limiter let it go.
+  BOOST_TEST(payrecon::testing::FakeChecker::unprepared_calls() == 0);
   BOOST_TEST(stats.transitions == 200);
   BOOST_TEST(stats.counts.conflicts == 0);
   BOOST_TEST(stats.counts.released == 0);
