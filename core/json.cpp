@@ -80,11 +80,13 @@ class Parser {
     return true;
   }
 
+  // `depth`: how many arrays and objects enclose this value.
   bool Value(JsonValue& out, std::size_t depth) {
-    if (depth > kJsonMaxDepth) return Fail("nesting too deep");
     SkipSpace();
     if (pos_ >= s_.size()) return Fail("unexpected end of input");
     const char c = s_[pos_];
+    // An array or object here would be nesting level depth + 1.
+    if ((c == '{' || c == '[') && depth >= kJsonMaxDepth) return Fail("nesting too deep");
     switch (c) {
       case '{': return ObjectValue(out, depth);
       case '[': return ArrayValue(out, depth);

@@ -11,6 +11,7 @@
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SSLManager.h>
 #include <Poco/StreamCopier.h>
+#include <Poco/ThreadPool.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -59,10 +60,16 @@ class SignedServer::Impl {
       socket_ = std::make_unique<Poco::Net::ServerSocket>(address, 16);
     }
     port_ = socket_->address().port();
-    server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(this), *socket_, params);
+    server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(this), *pool_, *socket_, params);
     server_->start();
   }
-  ~Impl() { server_->stopAll(true); }
+  // Waits for the connection threads too: one still finishing after the test would use this object, and at exit
+  // Poco's buffer pool, after its statics are gone (ThreadSanitizer: use of a destroyed mutex).
+  ~Impl() {
+    server_->stopAll(true);
+    pool_->joinAll();
+    server_.reset();
+  }
 
   std::uint16_t port() const { return port_; }
   int connections() const { return server_->totalConnections(); }
@@ -130,6 +137,7 @@ class SignedServer::Impl {
   Handler handler_;
   Poco::Net::Context::Ptr context_;
   std::unique_ptr<Poco::Net::ServerSocket> socket_;
+  std::unique_ptr<Poco::ThreadPool> pool_ = std::make_unique<Poco::ThreadPool>(1, 8);  // the server's own
   std::unique_ptr<Poco::Net::HTTPServer> server_;
   std::uint16_t port_ = 0;
   mutable std::mutex mu_;

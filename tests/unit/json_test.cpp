@@ -55,6 +55,14 @@ BOOST_AUTO_TEST_CASE(limits_nesting) {
   std::string ok(kJsonMaxDepth, '[');
   ok += std::string(kJsonMaxDepth, ']');
   BOOST_TEST(ParseJson(ok).ok());
+  // One level over the limit (found by json_fuzz: 65 levels were accepted), also with objects and scalars inside.
+  std::string over(kJsonMaxDepth + 1, '[');
+  over += std::string(kJsonMaxDepth + 1, ']');
+  BOOST_TEST(ParseJson(over).error().find("nesting too deep") != std::string::npos);
+  std::string objects;
+  for (std::size_t i = 0; i < kJsonMaxDepth; ++i) objects += "{\"a\":";
+  BOOST_TEST(ParseJson(objects + "1" + std::string(kJsonMaxDepth, '}')).ok());
+  BOOST_TEST(!ParseJson(objects + "{}" + std::string(kJsonMaxDepth, '}')).ok());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
