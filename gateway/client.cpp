@@ -131,7 +131,8 @@ void ReadHeaders(const net::wire::ResponseReader& r, ResponseHeaders& h) {
 
 class Client::Impl {
  public:
-  Impl(GatewayOptions options, Clock clock) : options_(std::move(options)), clock_(std::move(clock)) {
+  Impl(GatewayOptions options, Clock clock, Client::SteadyNow steady)
+      : options_(std::move(options)), clock_(std::move(clock)), steady_(std::move(steady)) {
     ValidateOptions(options_);
     endpoint_ = ParseEndpoint(options_.endpoint);
     signing_host_ = options_.signing_host.empty() ? endpoint_.host : options_.signing_host;
@@ -215,7 +216,7 @@ class Client::Impl {
     connect_failure_.reset();
     try {
       EnsureSession();
-      const auto now = SteadyClock::now();
+      const auto now = steady_();
       if (endpoint_.https) {
         static_cast<HttpsSession&>(*session_).Connect(now);
       } else {
@@ -275,7 +276,7 @@ class Client::Impl {
     }
     try {
       return WithSession([&](auto& session) -> std::optional<Failure> {
-        const auto prepared = session.Prepare(SteadyClock::now());
+        const auto prepared = session.Prepare(steady_());
         reused = prepared.may_be_stale;
         if (prepared.opened) ++connections_opened_;
         session.SendAll(request_bytes_);
@@ -296,7 +297,7 @@ class Client::Impl {
           return ReaderFailure(reader_);
         }
         if (reader_.keep_alive()) {
-          session.Used(SteadyClock::now());
+          session.Used(steady_());
         } else {
           session.reset();
         }
@@ -310,6 +311,7 @@ class Client::Impl {
 
   GatewayOptions options_;
   Clock clock_;
+  Client::SteadyNow steady_;
   Endpoint endpoint_;
   std::string signing_host_;
   std::string expires_;
@@ -326,8 +328,8 @@ class Client::Impl {
   net::wire::ResponseReader reader_{kMaxResponseBytes};
 };
 
-Client::Client(GatewayOptions options, Clock clock)
-    : impl_(std::make_unique<Impl>(std::move(options), std::move(clock))) {}
+Client::Client(GatewayOptions options, Clock clock, SteadyNow steady)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(clock), std::move(steady))) {}
 Client::~Client() = default;
 Client::Client(Client&&) noexcept = default;
 Client& Client::operator=(Client&&) noexcept = default;

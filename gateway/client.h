@@ -1,6 +1,8 @@
 #pragma once
 // The signed HTTP(S) client for Amazon Pay India: one keep-alive connection to the configured endpoint, TLS peer
 // verification on by default, connect and read timeouts. Not thread-safe: one instance per thread.
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -35,7 +37,9 @@ struct SentRequest {
 class Client {
  public:
   // Throws InvalidOptions (see ValidateOptions). `clock` gives x-amz-date; default env::WallNow.
-  explicit Client(GatewayOptions options, Clock clock = env::WallNow);
+  // `steady` times kept-alive and opened-ahead connections (tests move it by hand).
+  using SteadyNow = std::function<std::chrono::steady_clock::time_point()>;
+  explicit Client(GatewayOptions options, Clock clock = env::WallNow, SteadyNow steady = std::chrono::steady_clock::now);
   ~Client();
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
