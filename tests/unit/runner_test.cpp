@@ -730,16 +730,18 @@ BOOST_AUTO_TEST_CASE(backfill_revisits_rows_another_run_held_and_never_resumes_p
   }
 }
 
-// Claims queued behind a slow rate keep their leases: the coordinator renews them half-way through their
-// validity, so none is given back unchecked (before renewal, every claim still queued after 1.5 s was).
-BOOST_AUTO_TEST_CASE(long_held_claims_have_their_leases_renewed) {
-  Harness h;
+// Claims waiting for their check keep their leases: the coordinator renews them half-way through their
+// validity, so none is given back unchecked.
+namespace {
+
+// 20 due charges, one worker, claims valid for 1.5 s, and every call taking 200 ms of the test's clock, so the
+// 20 checks of the one batch span 4 s: well past the validity. A call returns only once the coordinator has read
+// the clock after it, so the coordinator sees every step of the clock, as it would with real time; how fast
+// either thread runs does not matter. `stalled`: the coordinator did not read the clock within a minute.
+engine::RunStats RunWithSlowCalls(Harness& h, bool& stalled) {
   for (int id = 1; id <= 20; ++id) h.store.Add(Charge(id));
   h.options.in_flight = 1;
   h.options.claim_valid_for = std::chrono::milliseconds{1500};
-  // Every call takes 200 ms of the test's clock, so the 20 checks of the one batch span 4 s: well past the
-  // validity. A call returns only once the coordinator has read the clock after it, so the coordinator sees
-  // every step of the clock, as it would with real time; how fast either thread runs does not matter.
   ManualClock clock;
   std::atomic<bool> coordinator_stalled{false};
   FakeGateway gateway([&](const core::StatusQuery& q) {
@@ -752,7 +754,17 @@ BOOST_AUTO_TEST_CASE(long_held_claims_have_their_leases_renewed) {
   deps.make_checker = [&] { return std::make_unique<FakeChecker>(gateway); };
   deps.monotonic_now = clock.AsFunction();
   const engine::RunStats stats = engine::Runner(h.options, deps).Run();
-  BOOST_TEST(!coordinator_stalled.load());
+  stalled = coordinator_stalled.load();
+  return stats;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(long_held_claims_have_their_leases_renewed) {
+  Harness h;
+  bool stalled = false;
+  const engine::RunStats stats = RunWithSlowCalls(h, stalled);
+  BOOST_TEST(!stalled);
   BOOST_TEST(stats.expired_claims == 0);
   BOOST_TEST(stats.counts.checked == 20);
   BOOST_TEST(stats.renewed > 0);
@@ -763,23 +775,10 @@ BOOST_AUTO_TEST_CASE(long_held_claims_have_their_leases_renewed) {
 // once their validity has passed on the runner's clock; the ones checked before that are applied.
 BOOST_AUTO_TEST_CASE(claims_whose_renewal_is_refused_expire_on_the_runners_clock) {
   Harness h;
-  for (int id = 1; id <= 20; ++id) h.store.Add(Charge(id));
-  h.options.in_flight = 1;
-  h.options.claim_valid_for = std::chrono::milliseconds{1500};
-  ManualClock clock;
-  std::atomic<bool> coordinator_stalled{false};
-  FakeGateway gateway([&](const core::StatusQuery& q) {
-    clock.Advance(std::chrono::milliseconds{200});
-    if (!clock.WaitForReads(1)) coordinator_stalled = true;
-    return HalfApproved(q);
-  });
   h.store.RefuseRenewals();
-  engine::ClaimDueSource source(h.store, "run-1", kNow, core::Millis{300'000});
-  engine::RunnerDeps deps = h.Deps(source);
-  deps.make_checker = [&] { return std::make_unique<FakeChecker>(gateway); };
-  deps.monotonic_now = clock.AsFunction();
-  const engine::RunStats stats = engine::Runner(h.options, deps).Run();
-  BOOST_TEST(!coordinator_stalled.load());
+  bool stalled = false;
+  const engine::RunStats stats = RunWithSlowCalls(h, stalled);
+  BOOST_TEST(!stalled);
   // Calls start at 0, 200, ..., 1400 ms after the claim: 8 within the 1.5 s, the other 12 too late.
   BOOST_TEST(stats.counts.checked == 8);
   BOOST_TEST(stats.expired_claims == 12);
