@@ -106,14 +106,15 @@ bool JobProcess::Exited() {
 }
 
 ProcessResult JobProcess::Wait(std::chrono::milliseconds timeout) {
-  const auto until = std::chrono::steady_clock::now() + timeout;
-  while (!Exited()) {
-    if (std::chrono::steady_clock::now() > until) {
+  if (!Exited()) {
+    int st = 0;
+    if (WaitForChildExit(pid_, timeout, &st)) {
+      status_ = st;
+    } else {
       ::kill(pid_, SIGKILL);
       ::waitpid(pid_, &status_, 0);
       BOOST_FAIL("payrecon did not finish within " << timeout.count() << " ms; stderr:\n" << Stderr());
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   ProcessResult r;
   r.exit_code = WIFEXITED(status_) ? WEXITSTATUS(status_) : 128 + WTERMSIG(status_);

@@ -11,9 +11,11 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
@@ -42,6 +44,32 @@ std::string TempDir::Write(const std::string& name, std::string_view text) const
   out.write(text.data(), static_cast<std::streamsize>(text.size()));
   if (!out) throw std::runtime_error("cannot write \"" + file + "\"");
   return file;
+}
+
+bool WaitForChildExit(pid_t pid, std::chrono::milliseconds timeout, int* status) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  while (true) {
+    int st = 0;
+    const pid_t r = ::waitpid(pid, &st, WNOHANG);
+    if (r == pid) {
+      if (pidfd >= 0) ::close(pidfd);
+      *status = st;
+      return true;
+    }
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if ((r < 0 && errno != EINTR) || left.count() <= 0) {
+      if (pidfd >= 0) ::close(pidfd);
+      return false;
+    }
+    if (pidfd >= 0) {
+      // Readable once the child has exited; EINTR or a spurious wake-up just goes round again.
+      pollfd p{pidfd, POLLIN, 0};
+      ::poll(&p, 1, static_cast<int>(std::min<std::int64_t>(left.count(), 60000)));
+    } else {
+      std::this_thread::sleep_for(std::min(left, std::chrono::milliseconds(5)));
+    }
+  }
 }
 
 std::string ReadFile(const std::string& path) {
@@ -124,19 +152,10 @@ std::string SandboxProcess::Stderr() const {
 int SandboxProcess::Stop(std::chrono::milliseconds timeout) {
   if (pid_ <= 0 || exit_code_ >= 0) return exit_code_;
   ::kill(pid_, SIGTERM);
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
   int status = 0;
-  while (true) {
-    const pid_t r = ::waitpid(pid_, &status, WNOHANG);
-    if (r == pid_) break;
-    if (r < 0 && errno != EINTR) return exit_code_ = 255;
-    if (std::chrono::steady_clock::now() >= deadline) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, &status, 0);
-      break;
-    }
-    // Bounded polling for the child's exit: waitpid has no timeout.
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  if (!WaitForChildExit(pid_, timeout, &status)) {
+    ::kill(pid_, SIGKILL);
+    if (::waitpid(pid_, &status, 0) != pid_) return exit_code_ = 255;
   }
   exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return exit_code_;

@@ -30,6 +30,12 @@ class TempDir {
 // Reads a whole file; throws std::runtime_error when it cannot.
 std::string ReadFile(const std::string& path);
 
+// Waits until the child `pid` exits, at most `timeout`, and reaps it: true with its wait status in *status,
+// false when it is still running at the timeout (or is not this process's child: then *status is untouched).
+// Blocks in poll(2) on a pidfd, so the wait ends when the child exits, not at a polling tick; only on a kernel
+// without pidfd_open (before Linux 5.3) does it fall back to checking every 5 ms.
+bool WaitForChildExit(pid_t pid, std::chrono::milliseconds timeout, int* status);
+
 struct HttpResult {
   int status = 0;
   std::string body;
