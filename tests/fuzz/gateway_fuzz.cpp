@@ -1,6 +1,8 @@
 // libFuzzer target over what reads untrusted gateway bytes: core::ParseJson, core::ParseAmount, the canonicalizer,
-// response inspection (signature verification) and Classify with the status-body reader.
-// Input: byte 0 = flags (bit 0: sign the body correctly; bits 1-2: kind), byte 1-2 = HTTP status seed, then
+// response inspection (signature verification, then the x-amz-date replay bound) and Classify with the
+// status-body reader.
+// Input: byte 0 = flags (bit 0: sign the body correctly; bits 1-2: kind; bits 3-5: allowed date skew in minutes),
+// byte 1-2 = HTTP status seed (byte 1 also sets how far the arrival is from x-amz-date), then
 // header lines "name: value\n" up to a blank line, then the body.
 #include <cstddef>
 #include <cstdint>
@@ -10,6 +12,7 @@
 
 #include "core/json.h"
 #include "core/money.h"
+#include "core/time.h"
 #include "gateway/calls.h"
 #include "gateway/response.h"
 #include "signing/canonical.h"
@@ -103,6 +106,25 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
   }
   gateway::InspectResponse(e, "GET", host_path, signer);
+  // The replay bound: the answer arrives up to about 17 minutes before or after its x-amz-date (byte 1), with an
+  // allowed skew of 0-7 minutes (flags bits 3-5). Only a verified signature is judged; it stays verified exactly
+  // when the date is within the skew, and turns stale (no digest) otherwise.
+  {
+    const gateway::SignatureCheck before = e.signature;
+    const core::Millis max_skew{std::int64_t{(flags >> 3) & 7} * 60'000};
+    const std::int64_t offset_ms = (static_cast<std::int64_t>(data[1]) - 128) * 7'919;
+    const auto date = core::ParseAmzDate(e.headers.amz_date);
+    if (date.ok()) e.received_at = *date - core::Millis{offset_ms};
+    gateway::CheckResponseDate(e, max_skew);
+    if (before != gateway::SignatureCheck::kVerified) {
+      Check(e.signature == before);
+    } else {
+      Check(date.ok());
+      const bool within = offset_ms <= max_skew.count() && -offset_ms <= max_skew.count();
+      Check(e.signature == (within ? gateway::SignatureCheck::kVerified : gateway::SignatureCheck::kStale));
+      if (!within) Check(e.response_digest.empty() && !e.signature_detail.empty());
+    }
+  }
   core::Observation observation;
   const core::CheckResult r = gateway::Classify(e, [&](const core::JsonValue& body) -> std::optional<std::string> {
     auto o = gateway::ParseObservation(body, kind);
