@@ -119,8 +119,12 @@ fi
 for pair in "bookworm:$base_tar" "bookworm-slim:$slim_tar"; do
   name=localhost/debian:${pair%%:*}
   tarball=${pair#*:}
-  if [ "$(podman image inspect --format '{{.Id}}' "$name" 2>/dev/null)" != "$(cat "$tarball.id" 2>/dev/null)" ]; then
-    podman import --quiet "$tarball" "$name" | sed "s/^sha256://" >"$tarball.id"
+  # Both sides are empty on a machine that never imported: that is no match either.
+  have=$(podman image inspect --format '{{.Id}}' "$name" 2>/dev/null || true)
+  if [ -z "$have" ] || [ "$have" != "$(cat "$tarball.id" 2>/dev/null)" ]; then
+    podman import --quiet "$tarball" "$name" | sed "s/^sha256://" >"$tarball.id.part"
+    [ -s "$tarball.id.part" ] || fail "podman import $tarball gave no image id"
+    mv "$tarball.id.part" "$tarball.id"
   fi
 done
 podman tag localhost/debian:bookworm docker.io/library/debian:bookworm
