@@ -18,12 +18,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
-#include <thread>
 
 namespace payrecon::testing {
 
@@ -47,28 +47,25 @@ std::string TempDir::Write(const std::string& name, std::string_view text) const
 }
 
 bool WaitForChildExit(pid_t pid, std::chrono::milliseconds timeout, int* status) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
   const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd < 0) throw std::runtime_error("pidfd_open(" + std::to_string(pid) + "): " + std::strerror(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{pidfd};
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (true) {
     int st = 0;
     const pid_t r = ::waitpid(pid, &st, WNOHANG);
     if (r == pid) {
-      if (pidfd >= 0) ::close(pidfd);
       *status = st;
       return true;
     }
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if ((r < 0 && errno != EINTR) || left.count() <= 0) {
-      if (pidfd >= 0) ::close(pidfd);
-      return false;
-    }
-    if (pidfd >= 0) {
-      // Readable once the child has exited; EINTR or a spurious wake-up just goes round again.
-      pollfd p{pidfd, POLLIN, 0};
-      ::poll(&p, 1, static_cast<int>(std::min<std::int64_t>(left.count(), 60000)));
-    } else {
-      std::this_thread::sleep_for(std::min(left, std::chrono::milliseconds(5)));
-    }
+    if ((r < 0 && errno != EINTR) || left.count() <= 0) return false;
+    // Readable once the child has exited; EINTR or a spurious wake-up just goes round again.
+    pollfd p{pidfd, POLLIN, 0};
+    ::poll(&p, 1, static_cast<int>(std::min<std::int64_t>(left.count(), 60000)));
   }
 }
 

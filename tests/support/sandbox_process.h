@@ -32,8 +32,8 @@ std::string ReadFile(const std::string& path);
 
 // Waits until the child `pid` exits, at most `timeout`, and reaps it: true with its wait status in *status,
 // false when it is still running at the timeout (or is not this process's child: then *status is untouched).
-// Blocks in poll(2) on a pidfd, so the wait ends when the child exits, not at a polling tick; only on a kernel
-// without pidfd_open (before Linux 5.3) does it fall back to checking every 5 ms.
+// Blocks in poll(2) on a pidfd, so the wait ends when the child exits, not at a polling tick. Throws
+// std::runtime_error when pidfd_open fails (a kernel before Linux 5.3, or `pid` is not a process).
 bool WaitForChildExit(pid_t pid, std::chrono::milliseconds timeout, int* status);
 
 struct HttpResult {
