@@ -2,10 +2,12 @@
 // The ports through which the job reaches the outside: the transaction store (db/) and the status checker
 // (gateway/). Adapters translate their libraries' errors into core terms: per-transaction problems are values;
 // a store that cannot do its work throws StoreUnavailable (the run ends with exit 3).
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/check.h"
@@ -33,6 +35,23 @@ class StatusChecker {
   // would count it together with later ones. A failure here is what the next StatusCheck reports, without a
   // second attempt. Default: nothing to prepare.
   virtual void PrepareConnection() {}
+};
+
+// Many Get Status calls in flight from one thread: a call is started without waiting for it, and results are
+// collected as calls end (an event loop over non-blocking connections, so that a worker thread is not parked per
+// request). One instance is used by one thread. Never throws for per-transaction problems.
+class ConcurrentStatusChecker {
+ public:
+  virtual ~ConcurrentStatusChecker() = default;
+  // How many calls may be in flight at once.
+  virtual int capacity() const = 0;
+  // As StatusChecker::PrepareConnection, for the next Start: begins opening a connection when no open one is free.
+  virtual void PrepareConnection() {}
+  // Starts a call (fewer than capacity() must be in flight); its result comes back from Poll with `tag`.
+  virtual void Start(std::uint64_t tag, const StatusQuery& query) = 0;
+  // Waits until some started call has ended, or `timeout` has passed (also with nothing in flight), then appends
+  // the tag and result of every call that has ended to `done`.
+  virtual void Poll(std::chrono::milliseconds timeout, std::vector<std::pair<std::uint64_t, CheckResult>>& done) = 0;
 };
 
 // ---- Transaction store (db/) ----

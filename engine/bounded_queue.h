@@ -37,6 +37,16 @@ class BoundedQueue {
     return item;
   }
 
+  // An item if one is queued, without waiting. `finished` is set when the queue is closed and empty.
+  std::optional<T> TryPop(bool& finished) {
+    std::lock_guard lock(mu_);
+    finished = closed_ && items_.empty();
+    if (items_.empty()) return std::nullopt;
+    T item = std::move(items_.front());
+    items_.pop_front();
+    return item;
+  }
+
   // Removes and returns every queued item (items not yet taken by a consumer).
   std::vector<T> Drain() {
     std::lock_guard lock(mu_);

@@ -169,6 +169,16 @@ bool RateLimiter::Acquire(const std::atomic<bool>& stop) {
   }
 }
 
+std::chrono::steady_clock::time_point RateLimiter::Reserve(std::chrono::steady_clock::time_point now) {
+  std::lock_guard lock(mu_);
+  return schedule_.Reserve(now);
+}
+
+std::chrono::steady_clock::time_point RateLimiter::Admit(std::chrono::steady_clock::time_point now) {
+  std::lock_guard lock(mu_);
+  return schedule_.Admit(now);
+}
+
 void RateLimiter::Answered(bool throttled, std::optional<std::chrono::milliseconds> retry_after) {
   std::lock_guard lock(mu_);
   std::optional<RateSchedule::Duration> ra;

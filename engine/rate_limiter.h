@@ -97,6 +97,10 @@ class RateLimiter {
   // Blocks until this caller may start a call (true) or `stop` becomes true first (false). Looks at `stop` at
   // least every 50 ms while waiting.
   bool Acquire(const std::atomic<bool>& stop);
+  // The non-blocking form, for a thread that waits on other things meanwhile (the runner's event loops): Reserve
+  // a slot, then Admit at or after the time it returned, until Admit returns a time not after `now`.
+  std::chrono::steady_clock::time_point Reserve(std::chrono::steady_clock::time_point now);
+  std::chrono::steady_clock::time_point Admit(std::chrono::steady_clock::time_point now);
   // See RateSchedule::Answered.
   void Answered(bool throttled, std::optional<std::chrono::milliseconds> retry_after = std::nullopt);
   double current_rps() const;

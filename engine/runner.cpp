@@ -6,6 +6,7 @@
 #include <deque>
 #include <exception>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 #include <stdexcept>
@@ -162,64 +163,185 @@ bool Expired(const std::atomic<SteadyClock::rep>& valid_until, const Shared& sha
   return shared.monotonic_now() > until;
 }
 
-void WorkerLoop(Shared& shared, const RunnerOptions& options, const RunnerDeps& deps, int index) {
-  std::unique_ptr<core::StatusChecker> checker = deps.make_checker();
-  std::mt19937_64 rng(deps.seed + static_cast<std::uint64_t>(index));
-  while (auto claimed = shared.work.Pop()) {
-    Result r;
-    r.record.transaction = std::move(claimed->transaction);
-    const core::Transaction& t = r.record.transaction;
-    if (shared.stop.load() || shared.auth_stop.load() || (deps.interrupt && deps.interrupt->load())) {
-      r.release = true;
-      shared.Push(std::move(r));
-      continue;
+// A StatusChecker as a ConcurrentStatusChecker of capacity one: Start makes the call at once, on the calling
+// thread, and Poll hands its result over.
+class OneAtATime final : public core::ConcurrentStatusChecker {
+ public:
+  explicit OneAtATime(std::unique_ptr<core::StatusChecker> checker) : checker_(std::move(checker)) {}
+  int capacity() const override { return 1; }
+  void PrepareConnection() override { checker_->PrepareConnection(); }
+  void Start(std::uint64_t tag, const core::StatusQuery& query) override {
+    done_.emplace(tag, checker_->StatusCheck(query));
+  }
+  void Poll(std::chrono::milliseconds timeout, std::vector<std::pair<std::uint64_t, core::CheckResult>>& done) override {
+    if (!done_) {
+      // Nothing in flight: the loop waits for the rate limiter's next slot, or looks at a stop request again.
+      std::this_thread::sleep_for(timeout);
+      return;
     }
-    if (shared.auth.Refused(t.merchant_id)) {
+    done.push_back(std::move(*done_));
+    done_.reset();
+  }
+
+ private:
+  std::unique_ptr<core::StatusChecker> checker_;
+  std::optional<std::pair<std::uint64_t, core::CheckResult>> done_;
+};
+
+// The longest a worker waits before it looks at a stop request again.
+constexpr std::chrono::milliseconds kWorkerTick{50};
+// With calls in flight and room for more, how often a worker looks for new claims (a claim pushed meanwhile does
+// not wake a worker waiting on its connections).
+constexpr std::chrono::milliseconds kRefillTick{5};
+
+// One worker thread: an event loop that keeps up to its checker's capacity of calls in flight. A claim is
+// screened (stop requests, refused merchants, missing credentials), waits for the rate limiter's slot, is checked,
+// then decided and handed to the coordinator.
+class Worker {
+ public:
+  Worker(Shared& shared, const RunnerOptions& options, const RunnerDeps& deps, int index,
+         std::unique_ptr<core::ConcurrentStatusChecker> checker)
+      : shared_(shared),
+        options_(options),
+        deps_(deps),
+        rng_(deps.seed + static_cast<std::uint64_t>(index)),
+        checker_(std::move(checker)),
+        capacity_(static_cast<std::size_t>(std::max(1, checker_->capacity()))) {}
+
+  void Run() {
+    bool finished = false;  // the queue is closed and empty
+    for (;;) {
+      while (!finished && busy() < capacity_) {
+        std::optional<Claimed> claimed;
+        if (busy() == 0) {
+          claimed = shared_.work.Pop();
+          finished = !claimed;
+        } else {
+          claimed = shared_.work.TryPop(finished);
+        }
+        if (!claimed) break;
+        Take(std::move(*claimed));
+      }
+      AdmitDue();
+      if (finished && busy() == 0) return;
+      std::chrono::milliseconds timeout = kWorkerTick;
+      if (!admitting_.empty()) {
+        const auto until = std::chrono::ceil<std::chrono::milliseconds>(admitting_.front().start_at - SteadyClock::now());
+        timeout = std::clamp(until, std::chrono::milliseconds{0}, timeout);
+      }
+      if (!finished && !calling_.empty() && busy() < capacity_) timeout = std::min(timeout, kRefillTick);
+      done_.clear();
+      checker_->Poll(timeout, done_);
+      for (auto& [tag, check] : done_) {
+        auto it = calling_.find(tag);
+        if (it == calling_.end()) throw std::logic_error("a status checker answered a call it was not given");
+        Result r = std::move(it->second);
+        calling_.erase(it);
+        Answered(std::move(r), std::move(check));
+      }
+    }
+  }
+
+ private:
+  // A claim waiting for its slot from the rate limiter.
+  struct Admitting {
+    Result result;
+    ValidUntil valid_until;
+    SteadyClock::time_point start_at;
+  };
+
+  std::size_t busy() const { return calling_.size() + admitting_.size(); }
+
+  bool Stopping() const {
+    return shared_.stop.load() || shared_.auth_stop.load() || (deps_.interrupt && deps_.interrupt->load());
+  }
+
+  void Take(Claimed claimed) {
+    Result r;
+    r.record.transaction = std::move(claimed.transaction);
+    const core::Transaction& t = r.record.transaction;
+    if (Stopping()) {
+      r.release = true;
+      shared_.Push(std::move(r));
+      return;
+    }
+    if (shared_.auth.Refused(t.merchant_id)) {
       // The merchant's credentials were refused: keep the claim until the run ends, spend nothing.
       r.release = true;
       r.hold = true;
-      shared.Push(std::move(r));
-      continue;
+      shared_.Push(std::move(r));
+      return;
     }
-    bool configured = !deps.merchant_configured || deps.merchant_configured(t.merchant_id);
-    if (configured) {
-      // Connected before admission: the request leaves when the limiter lets it go, not a handshake later.
-      checker->PrepareConnection();
-      if (!shared.limiter.Acquire(shared.stop)) {
-        r.release = true;
-        shared.Push(std::move(r));
-        continue;
-      }
-      if (claimed->valid_until && Expired(*claimed->valid_until, shared)) {
-        // Waited too long (rate limiting, a slow gateway): another run may own it by now. Kept until the run
-        // ends rather than released now: a released row is due again, and this run would claim it once more.
-        shared.expired.fetch_add(1);
-        r.release = true;
-        r.hold = true;
-        shared.Push(std::move(r));
-        continue;
-      }
-      r.record.check = checker->StatusCheck(core::StatusQuery{t.merchant_id, t.kind, t.merchant_txn_id, false});
-      shared.calls.fetch_add(1);
-      {
-        const core::CheckResult& c = r.record.check;
-        std::optional<std::chrono::milliseconds> retry_after;
-        if (c.retry_after_seconds) retry_after = std::chrono::seconds(std::max<std::int64_t>(0, *c.retry_after_seconds));
-        shared.limiter.Answered(c.outcome == core::CheckOutcome::kRateLimited, retry_after);
-      }
-      const core::CheckResult& c = r.record.check;
-      if (c.outcome == core::CheckOutcome::kInvalidRequest && c.http_status == 0 &&
-          c.gateway_code == kMerchantNotConfigured) {
-        configured = false;
-      }
-    } else {
+    if (deps_.merchant_configured && !deps_.merchant_configured(t.merchant_id)) {
       r.record.check.outcome = core::CheckOutcome::kInvalidRequest;
       r.record.check.gateway_code = std::string(kMerchantNotConfigured);
       r.record.check.message = "no credentials configured for merchant '" + t.merchant_id + "'";
+      Finish(std::move(r), false);
+      return;
     }
-    const core::Instant now = deps.now();
-    core::DecisionInput input{t, r.record.check, now, static_cast<std::uint32_t>(rng()), configured};
-    r.record.decision = core::Decide(input, options.policy);
+    // Connected before admission: the request leaves when the limiter lets it go, not a handshake later.
+    checker_->PrepareConnection();
+    const auto start_at = shared_.limiter.Reserve(SteadyClock::now());
+    admitting_.push_back(Admitting{std::move(r), std::move(claimed.valid_until), start_at});
+  }
+
+  // Starts the calls whose rate-limiter slot has come, in the order they were taken.
+  void AdmitDue() {
+    if (admitting_.empty()) return;
+    if (Stopping()) {
+      for (Admitting& a : admitting_) {
+        a.result.release = true;
+        shared_.Push(std::move(a.result));
+      }
+      admitting_.clear();
+      return;
+    }
+    auto now = SteadyClock::now();
+    while (!admitting_.empty()) {
+      Admitting& a = admitting_.front();
+      if (a.start_at > now) return;
+      const auto next = shared_.limiter.Admit(now);
+      if (next > now) {
+        a.start_at = next;
+        return;
+      }
+      Result r = std::move(a.result);
+      const ValidUntil valid_until = std::move(a.valid_until);
+      admitting_.pop_front();
+      if (valid_until && Expired(*valid_until, shared_)) {
+        // Waited too long (rate limiting, a slow gateway): another run may own it by now. Kept until the run
+        // ends rather than released now: a released row is due again, and this run would claim it once more.
+        shared_.expired.fetch_add(1);
+        r.release = true;
+        r.hold = true;
+        shared_.Push(std::move(r));
+        continue;
+      }
+      const std::uint64_t tag = next_tag_++;
+      const core::Transaction& t = calling_.emplace(tag, std::move(r)).first->second.record.transaction;
+      checker_->Start(tag, core::StatusQuery{t.merchant_id, t.kind, t.merchant_txn_id, false});
+      now = SteadyClock::now();
+    }
+  }
+
+  void Answered(Result r, core::CheckResult check) {
+    r.record.check = std::move(check);
+    shared_.calls.fetch_add(1);
+    const core::CheckResult& c = r.record.check;
+    std::optional<std::chrono::milliseconds> retry_after;
+    if (c.retry_after_seconds) retry_after = std::chrono::seconds(std::max<std::int64_t>(0, *c.retry_after_seconds));
+    shared_.limiter.Answered(c.outcome == core::CheckOutcome::kRateLimited, retry_after);
+    const bool configured = !(c.outcome == core::CheckOutcome::kInvalidRequest && c.http_status == 0 &&
+                              c.gateway_code == kMerchantNotConfigured);
+    Finish(std::move(r), configured);
+  }
+
+  // Decides a checked claim and hands it to the coordinator.
+  void Finish(Result r, bool configured) {
+    const core::Transaction& t = r.record.transaction;
+    const core::Instant now = deps_.now();
+    core::DecisionInput input{t, r.record.check, now, static_cast<std::uint32_t>(rng_()), configured};
+    r.record.decision = core::Decide(input, options_.policy);
     r.record.checked_at = now;
     r.checked = true;
     const core::Decision& d = r.record.decision;
@@ -227,19 +349,36 @@ void WorkerLoop(Shared& shared, const RunnerOptions& options, const RunnerDeps& 
       // Not the transaction's fault: its attempts are not spent, its claim is given back when the run ends.
       r.release = true;
       r.hold = true;
-      if (shared.auth.OnRefused(t.merchant_id)) shared.auth_stop = true;
+      if (shared_.auth.OnRefused(t.merchant_id)) shared_.auth_stop = true;
     } else if (const int status = r.record.check.http_status; status != 0 && status != 401 && status != 403) {
       // An answer that is not a refusal shows the credentials work. A 401/403 that could not be read whole (a
       // malformed header section) is neither: it must not end a streak of refusals.
-      shared.auth.OnAnswered(t.merchant_id);
+      shared_.auth.OnAnswered(t.merchant_id);
     }
-    shared.Push(std::move(r));
+    shared_.Push(std::move(r));
   }
-}
 
-void Worker(Shared& shared, const RunnerOptions& options, const RunnerDeps& deps, int index) {
+  Shared& shared_;
+  const RunnerOptions& options_;
+  const RunnerDeps& deps_;
+  std::mt19937_64 rng_;
+  std::unique_ptr<core::ConcurrentStatusChecker> checker_;
+  const std::size_t capacity_;
+  std::deque<Admitting> admitting_;
+  std::unordered_map<std::uint64_t, Result> calling_;
+  std::uint64_t next_tag_ = 0;
+  std::vector<std::pair<std::uint64_t, core::CheckResult>> done_;
+};
+
+void RunWorker(Shared& shared, const RunnerOptions& options, const RunnerDeps& deps, int index, int capacity) {
   try {
-    WorkerLoop(shared, options, deps, index);
+    std::unique_ptr<core::ConcurrentStatusChecker> checker;
+    if (deps.make_concurrent_checker) {
+      checker = deps.make_concurrent_checker(capacity);
+    } else {
+      checker = std::make_unique<OneAtATime>(deps.make_checker());
+    }
+    Worker(shared, options, deps, index, std::move(checker)).Run();
   } catch (...) {
     {
       std::lock_guard lock(shared.mu);
@@ -254,7 +393,7 @@ void Worker(Shared& shared, const RunnerOptions& options, const RunnerDeps& deps
 
 Runner::Runner(RunnerOptions options, RunnerDeps deps) : options_(std::move(options)), deps_(std::move(deps)) {
   assert(deps_.source != nullptr);
-  assert(deps_.make_checker);
+  assert(deps_.make_checker || deps_.make_concurrent_checker);
   assert(deps_.now);
   assert(options_.batch_size > 0 && options_.in_flight > 0);
 }
@@ -436,8 +575,14 @@ RunStats Runner::Run() {
   };
 
   try {
-    for (int i = 0; i < options_.in_flight; ++i) {
-      workers.emplace_back(Worker, std::ref(shared), std::cref(options_), std::cref(deps_), i);
+    // A blocking checker needs a thread per call in flight; a concurrent one spreads them over a few threads.
+    int threads = options_.in_flight;
+    if (deps_.make_concurrent_checker) {
+      threads = std::min(options_.in_flight, options_.io_threads > 0 ? options_.io_threads : kDefaultIoThreads);
+    }
+    for (int i = 0; i < threads; ++i) {
+      const int capacity = options_.in_flight / threads + (i < options_.in_flight % threads ? 1 : 0);
+      workers.emplace_back(RunWorker, std::ref(shared), std::cref(options_), std::cref(deps_), i, capacity);
     }
     for (;;) {
       if (!stopping) {

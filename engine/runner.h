@@ -1,7 +1,8 @@
 #pragma once
 // The reconciliation loop shared by `run` and `backfill`: one coordinating thread claims batches from a
-// WorkSource and applies decided results in batches; `in_flight` worker threads, each with its own
-// StatusChecker, make the checks under a process-wide rate limit. No database work happens on a worker thread
+// WorkSource and applies decided results in batches; worker threads keep `in_flight` checks going under a
+// process-wide rate limit: one thread per check with a blocking StatusChecker, or a few event-loop threads sharing
+// them with a ConcurrentStatusChecker (non-blocking connections: no thread parked, and woken, per request). No database work happens on a worker thread
 // and no database transaction is open across a check. Memory is bounded by the number of claimed, unapplied
 // transactions (2 x batch_size + in_flight), whatever the backlog.
 #include <array>
@@ -76,9 +77,15 @@ std::string_view StopReasonName(StopReason reason);
 // The number of core::CheckOutcome values (kObserved .. kMalformed).
 inline constexpr std::size_t kCheckOutcomeCount = static_cast<std::size_t>(core::CheckOutcome::kMalformed) + 1;
 
+// Worker threads for a concurrent checker unless RunnerOptions::io_threads says otherwise.
+inline constexpr int kDefaultIoThreads = 2;
+
 struct RunnerOptions {
   int batch_size = 500;                 // transactions per claim and per apply
-  int in_flight = 16;                   // worker threads, one status call each
+  int in_flight = 16;                   // status calls in flight at once
+  // Worker threads sharing in_flight when the checker is concurrent (RunnerDeps::make_concurrent_checker);
+  // 0: kDefaultIoThreads. A blocking checker always gets one thread per call in flight.
+  int io_threads = 0;
   double max_rps = 0;                   // process-wide calls per second; 0: unlimited
   std::optional<std::int64_t> limit;    // at most this many transactions handed out
   std::optional<std::chrono::steady_clock::time_point> deadline;  // stop claiming then
@@ -100,8 +107,11 @@ struct RunStats;
 
 struct RunnerDeps {
   WorkSource* source = nullptr;
-  // Makes one status checker per worker thread.
+  // Makes one status checker per worker thread (in_flight threads, one call each).
   std::function<std::unique_ptr<core::StatusChecker>()> make_checker;
+  // When set, used instead: makes one concurrent checker per worker thread with the capacity given (io_threads
+  // threads share in_flight calls).
+  std::function<std::unique_ptr<core::ConcurrentStatusChecker>(int capacity)> make_concurrent_checker;
   // Whether credentials exist for a merchant; a merchant without them is not called (MERCHANT_CONFIG).
   std::function<bool(std::string_view merchant_id)> merchant_configured;
   std::function<core::Instant()> now;   // the wall clock, passed into the decision

@@ -5,17 +5,20 @@
 // Thread-safe.
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <utility>
 #include <vector>
 
 #include "core/json.h"
+#include "core/ports.h"
 #include "core/store_ports.h"
 
 namespace payrecon::testing {
@@ -619,6 +622,62 @@ class FakeChecker : public core::StatusChecker {
   FakeGateway& gateway_;
   int prepared_ = 0;  // since the last call
   static inline std::atomic<int> unprepared_calls_{0};
+};
+
+// A ConcurrentStatusChecker over a FakeGateway: Start only records the call; Poll answers every recorded call, the
+// last started first, so the runner must match answers to claims by their tags. Records the most calls it held
+// in flight at once and every capacity it was made with.
+class FakeConcurrentChecker : public core::ConcurrentStatusChecker {
+ public:
+  FakeConcurrentChecker(FakeGateway& gateway, int capacity) : gateway_(gateway), capacity_(capacity) {
+    std::lock_guard lock(mu_);
+    capacities_.push_back(capacity);
+  }
+  int capacity() const override { return capacity_; }
+  void Start(std::uint64_t tag, const core::StatusQuery& query) override {
+    started_.emplace_back(tag, query);
+    const int n = static_cast<int>(started_.size());
+    std::lock_guard lock(mu_);
+    max_in_flight_ = std::max(max_in_flight_, n);
+    if (n > capacity_) over_capacity_ = true;
+  }
+  void Poll(std::chrono::milliseconds timeout,
+            std::vector<std::pair<std::uint64_t, core::CheckResult>>& done) override {
+    if (started_.empty()) {
+      std::this_thread::sleep_for(timeout);
+      return;
+    }
+    for (auto it = started_.rbegin(); it != started_.rend(); ++it) done.emplace_back(it->first, gateway_.Call(it->second));
+    started_.clear();
+  }
+
+  static void ResetCounts() {
+    std::lock_guard lock(mu_);
+    capacities_.clear();
+    max_in_flight_ = 0;
+    over_capacity_ = false;
+  }
+  static std::vector<int> capacities() {
+    std::lock_guard lock(mu_);
+    return capacities_;
+  }
+  static int max_in_flight() {
+    std::lock_guard lock(mu_);
+    return max_in_flight_;
+  }
+  static bool over_capacity() {
+    std::lock_guard lock(mu_);
+    return over_capacity_;
+  }
+
+ private:
+  FakeGateway& gateway_;
+  const int capacity_;
+  std::vector<std::pair<std::uint64_t, core::StatusQuery>> started_;
+  static inline std::mutex mu_;
+  static inline std::vector<int> capacities_;
+  static inline int max_in_flight_ = 0;
+  static inline bool over_capacity_ = false;
 };
 
 }  // namespace payrecon::testing

@@ -151,6 +151,7 @@ struct Harness {
   RecordingObserver observer;
   std::atomic<bool> interrupt{false};
   engine::RunnerOptions options;
+  bool concurrent = false;  // the workers get FakeConcurrentCheckers instead of FakeCheckers
 
   Harness() {
     options.batch_size = 50;
@@ -162,6 +163,11 @@ struct Harness {
     engine::RunnerDeps d;
     d.source = &source;
     d.make_checker = [this] { return std::make_unique<FakeChecker>(gateway); };
+    if (concurrent) {
+      d.make_concurrent_checker = [this](int capacity) {
+        return std::make_unique<payrecon::testing::FakeConcurrentChecker>(gateway, capacity);
+      };
+    }
     d.now = [] { return kNow; };
     d.seed = 7;
     d.observer = &observer;
@@ -178,6 +184,47 @@ struct Harness {
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(runner)
+
+BOOST_AUTO_TEST_CASE(a_concurrent_checker_shares_in_flight_over_io_threads_and_answers_are_matched_by_tag) {
+  Harness h;
+  h.concurrent = true;
+  h.options.in_flight = 7;
+  h.options.io_threads = 2;
+  payrecon::testing::FakeConcurrentChecker::ResetCounts();
+  for (int id = 1; id <= 300; ++id) h.store.Add(Charge(id));
+  const engine::RunStats stats = h.RunDue();
+
+  std::vector<int> capacities = payrecon::testing::FakeConcurrentChecker::capacities();
+  std::sort(capacities.begin(), capacities.end());
+  BOOST_TEST((capacities == std::vector<int>{3, 4}));
+  BOOST_TEST(!payrecon::testing::FakeConcurrentChecker::over_capacity());
+  BOOST_TEST(payrecon::testing::FakeConcurrentChecker::max_in_flight() > 1);
+  BOOST_TEST(stats.counts.checked == 300);
+  BOOST_TEST(stats.counts.gateway_calls == 300);
+  BOOST_TEST(stats.transitions == 150);
+  BOOST_TEST(stats.counts.released == 0);
+  for (int id = 1; id <= 300; ++id) {
+    BOOST_TEST_CONTEXT("c" << id) {
+      BOOST_TEST(h.gateway.CallsFor("c" + std::to_string(id)) == 1);
+      // Answered in reverse order of their start: each answer still lands on its own transaction.
+      const core::Transaction t = h.store.Get(id);
+      BOOST_TEST((t.status == (id % 2 == 0 ? core::Status::kCaptureApproved : core::Status::kCapturePending)));
+      BOOST_TEST(h.store.LeaseOf(id).empty());
+    }
+  }
+  BOOST_TEST(h.observer.records.size() == 300U);
+}
+
+BOOST_AUTO_TEST_CASE(io_threads_never_exceed_in_flight) {
+  Harness h;
+  h.concurrent = true;
+  h.options.in_flight = 2;
+  h.options.io_threads = 5;
+  payrecon::testing::FakeConcurrentChecker::ResetCounts();
+  for (int id = 1; id <= 20; ++id) h.store.Add(Charge(id));
+  BOOST_TEST(h.RunDue().counts.checked == 20);
+  BOOST_TEST((payrecon::testing::FakeConcurrentChecker::capacities() == std::vector<int>{1, 1}));
+}
 
 BOOST_AUTO_TEST_CASE(checks_each_due_transaction_once_and_applies_transitions) {
   Harness h;
