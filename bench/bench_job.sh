@@ -9,6 +9,7 @@
 #                              runs with this build against the same sandbox, and print the throughput ratio
 #   BENCH_CASES="plain https 50ms small rate"   the cases to run (default all)
 #   BENCH_RATE_IN_FLIGHT=64    requests in flight in the rate case
+#   BENCH_IO_THREADS=N         this build's worker.io_threads (default: the setting's default; 0: blocking client)
 # Cases: no sandbox latency with 16 and 64 requests in flight; the same over HTTPS (TLS, keep-alive); 50 ms
 # sandbox latency with 64 in flight (ideal 64 / 0.05 s = 1,280/s); the memory check: peak RSS with a tenth of the
 # backlog; and the rate limit seen from outside: max_rps 300 with 64 in flight, the sandbox's busiest 1 s window
@@ -117,6 +118,8 @@ one_run() {
     if [ "$scheme" = https ]; then printf '  ca_file: "%s"\n' "$work/ca.pem"; else printf '  allow_insecure_http: true\n'; fi
     printf 'merchants:\n  - merchant_id: MID1\n    access_key_id: 7f2c1a9e-0b6d-4c3e-9a51-2d8f6e4b1c07\n'
     printf '    secret_key_env: BENCH_SECRET_MID1\nworker:\n  in_flight: %s\n  batch_size: 1000\n  max_rps: %s\n' "$2" "$4"
+    # Not for the baseline build, which may predate the setting.
+    if [ -n "${BENCH_IO_THREADS:-}" ] && [ "$1" = "$payrecon" ]; then printf '  io_threads: %s\n' "$BENCH_IO_THREADS"; fi
     printf 'reports:\n  dir: "%s"\n' "$work/reports"
   } >"$work/payrecon.yaml"
   "$1" migrate --config "$work/payrecon.yaml" >/dev/null 2>&1

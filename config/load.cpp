@@ -694,6 +694,7 @@ class Loader {
     const Section s = Open(f.present ? f.node : YAML::Node(), "worker", "worker");
     ReadInt(Get(s, "batch_size"), out.batch_size);
     ReadInt(Get(s, "in_flight"), out.in_flight);
+    ReadInt(Get(s, "io_threads"), out.io_threads);
     ReadInt(Get(s, "max_rps"), out.max_rps);
     const Field lease = Get(s, "lease");
     if (ReadDuration(lease, out.lease)) {

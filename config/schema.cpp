@@ -174,6 +174,17 @@ const Key kSchema[] = {
      .of_settings = [](const Settings& s) -> Value { return s.worker.in_flight; },
     },
     {
+     .path = "worker.io_threads",
+     .type = Type::kInteger,
+     .min = 0,
+     .max = 64,
+     .default_value = "2",
+     .range = "0–64",
+     .meaning = "threads that share the requests in flight over non-blocking connections; `0` = one blocking thread "
+                "per request",
+     .of_settings = [](const Settings& s) -> Value { return s.worker.io_threads; },
+    },
+    {
      .path = "worker.max_rps",
      .type = Type::kInteger,
      .min = 0,

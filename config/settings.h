@@ -58,6 +58,7 @@ struct MerchantSettings {
 struct WorkerSettings {
   int batch_size = 500;
   int in_flight = 16;
+  int io_threads = 2;  // 0: the blocking client, one thread per request in flight
   int max_rps = 0;
   Millis lease = minutes{5};
   std::vector<Millis> pending_ladder = core::Policy{}.pending_ladder;

@@ -148,15 +148,18 @@ core::Expected<core::Observation> ParseObservation(const JsonValue& body, core::
   return o;
 }
 
-core::CheckResult GetStatus(Client& client, const Merchant& merchant, const StatusRequest& request) {
-  const Request http{"GET",
-                     std::string(StatusPath(request.kind)),
-                     {{"merchantId", merchant.merchant_id()},
-                      {"txnIdType", std::string(TxnIdTypeName(request.id_type))},
-                      {"txnId", request.txn_id}},
-                     {}};
+Request StatusHttpRequest(const Merchant& merchant, const StatusRequest& request) {
+  return Request{"GET",
+                 std::string(StatusPath(request.kind)),
+                 {{"merchantId", merchant.merchant_id()},
+                  {"txnIdType", std::string(TxnIdTypeName(request.id_type))},
+                  {"txnId", request.txn_id}},
+                 {}};
+}
+
+core::CheckResult ClassifyStatus(const Exchange& exchange, const Merchant& merchant, const StatusRequest& request) {
   core::Observation observation;
-  core::CheckResult r = Classify(client.Call(merchant, http), [&](const JsonValue& body) -> Problem {
+  core::CheckResult r = Classify(exchange, [&](const JsonValue& body) -> Problem {
     auto o = ParseObservation(body, request.kind);
     if (!o.ok()) return o.error();
     // The signed text does not cover the query, so a verified answer about another transaction is refused here.
@@ -178,6 +181,10 @@ core::CheckResult GetStatus(Client& client, const Merchant& merchant, const Stat
   });
   if (r.outcome == core::CheckOutcome::kObserved) r.observation = std::move(observation);
   return r;
+}
+
+core::CheckResult GetStatus(Client& client, const Merchant& merchant, const StatusRequest& request) {
+  return ClassifyStatus(client.Call(merchant, StatusHttpRequest(merchant, request)), merchant, request);
 }
 
 CallResult<ChargeResponse> Charge(Client& client, const Merchant& merchant, const ChargeRequest& request) {

@@ -49,6 +49,10 @@ struct StatusRequest {
 // An answer whose id of the requested type (chargeId/refundId, or amazonChargeId/amazonRefundId) names another
 // transaction is kMalformed: the response signature does not cover the query.
 core::CheckResult GetStatus(Client& client, const Merchant& merchant, const StatusRequest& request);
+// GetStatus in its two halves, for a caller that moves the bytes itself (the concurrent checker): the request to
+// sign and send, and the classification of what came back.
+Request StatusHttpRequest(const Merchant& merchant, const StatusRequest& request);
+core::CheckResult ClassifyStatus(const Exchange& exchange, const Merchant& merchant, const StatusRequest& request);
 
 // Reads a status (or charge/refund) response body into an observation. Ids follow `kind` (refundId /
 // amazonRefundId for refunds, chargeId / amazonChargeId otherwise); every amount field present is read from a

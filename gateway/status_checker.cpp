@@ -4,6 +4,14 @@
 
 namespace payrecon::gateway {
 
+core::CheckResult MerchantNotConfigured(const std::string& merchant_id) {
+  core::CheckResult r;
+  r.outcome = core::CheckOutcome::kInvalidRequest;
+  r.gateway_code = std::string(kMerchantNotConfigured);
+  r.message = "no credentials for merchant '" + merchant_id + "'";
+  return r;
+}
+
 GatewayStatusChecker::GatewayStatusChecker(GatewayOptions options, std::shared_ptr<const Merchants> merchants,
                                            Clock clock)
     : merchants_(std::move(merchants)), client_(std::move(options), std::move(clock)) {
@@ -17,13 +25,7 @@ GatewayStatusChecker::GatewayStatusChecker(GatewayOptions options, std::vector<M
 
 core::CheckResult GatewayStatusChecker::StatusCheck(const core::StatusQuery& query) {
   const Merchant* merchant = merchants_->Find(query.merchant_id);
-  if (merchant == nullptr) {
-    core::CheckResult r;
-    r.outcome = core::CheckOutcome::kInvalidRequest;
-    r.gateway_code = std::string(kMerchantNotConfigured);
-    r.message = "no credentials for merchant '" + query.merchant_id + "'";
-    return r;
-  }
+  if (merchant == nullptr) return MerchantNotConfigured(query.merchant_id);
   return GetStatus(client_, *merchant,
                    {query.kind, query.txn_id, query.by_amazon_id ? TxnIdType::kAmazonTxnId : TxnIdType::kMerchantTxnId});
 }

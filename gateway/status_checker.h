@@ -14,6 +14,9 @@ namespace payrecon::gateway {
 // gateway_code of the result for a merchant without credentials (outcome kInvalidRequest, http_status 0).
 inline constexpr std::string_view kMerchantNotConfigured = "MerchantNotConfigured";
 
+// The result for a merchant without credentials: no call is made.
+core::CheckResult MerchantNotConfigured(const std::string& merchant_id);
+
 class GatewayStatusChecker final : public core::StatusChecker {
  public:
   // Throws InvalidOptions. `merchants` may be shared by many checkers (one per thread).

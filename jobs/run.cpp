@@ -15,6 +15,7 @@
 #include "core/run_figures.h"
 #include "env/clock.h"
 #include "env/host.h"
+#include "gateway/concurrent_checker.h"
 #include "gateway/status_checker.h"
 #include "jobs/amount_metrics.h"
 #include "jobs/log.h"
@@ -384,6 +385,12 @@ void ReconcileRun::Check() {
   deps.make_checker = [this]() -> std::unique_ptr<core::StatusChecker> {
     return std::make_unique<gateway::GatewayStatusChecker>(*gateway_options_, merchants_);
   };
+  if (s.worker.io_threads > 0) {
+    options.io_threads = s.worker.io_threads;
+    deps.make_concurrent_checker = [this](int capacity) -> std::unique_ptr<core::ConcurrentStatusChecker> {
+      return std::make_unique<gateway::ConcurrentGatewayChecker>(*gateway_options_, merchants_, capacity);
+    };
+  }
   deps.merchant_configured = [this](std::string_view m) { return merchants_->Find(m) != nullptr; };
   deps.now = env::WallNow;
   deps.seed = std::random_device{}();

@@ -10,6 +10,8 @@
 
 #include <chrono>
 #include <fstream>
+#include <map>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -18,6 +20,7 @@
 #include "core/time.h"
 #include "gateway/calls.h"
 #include "gateway/client.h"
+#include "gateway/concurrent_checker.h"
 #include "gateway/response.h"
 #include "gateway/status_checker.h"
 #include "tests/net/test_server.h"
@@ -774,6 +777,207 @@ BOOST_AUTO_TEST_CASE(unreadable_ca_file_is_an_options_error) {
   GatewayOptions o;
   o.ca_file = "/nonexistent/ca.pem";
   BOOST_CHECK_THROW(Client(o, Pinned), gateway::InvalidOptions);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// The concurrent checker: the same wire, signing and verification as Client, many calls from one thread.
+BOOST_AUTO_TEST_SUITE(concurrent_checker)
+
+using gateway::ConcurrentGatewayChecker;
+using Results = std::map<std::uint64_t, core::CheckResult>;
+
+std::shared_ptr<const gateway::Merchants> TestMerchants() {
+  return std::make_shared<const gateway::Merchants>(
+      std::vector<gateway::MerchantCredentials>{{kMid, kKeyId, core::Secret(kSecret)}});
+}
+
+core::StatusQuery Query(const std::string& txn_id, const std::string& merchant = kMid) {
+  return core::StatusQuery{merchant, core::Kind::kCharge, txn_id, false};
+}
+
+// Polls until `n` results have come back; every call ends by its own timeouts, so this ends too.
+Results Collect(ConcurrentGatewayChecker& checker, std::size_t n) {
+  Results out;
+  std::vector<std::pair<std::uint64_t, core::CheckResult>> done;
+  while (out.size() < n) {
+    done.clear();
+    checker.Poll(std::chrono::milliseconds(1000), done);
+    for (auto& [tag, result] : done) BOOST_TEST(out.emplace(tag, std::move(result)).second);
+  }
+  return out;
+}
+
+// A signed answer about the transaction the request asked for.
+ServerReply EchoStatus(const ServerRequest& request) {
+  const auto at = request.uri.find("txnId=");
+  const std::string txn = at == std::string::npos ? "" : request.uri.substr(at + 6, request.uri.find('&', at) - at - 6);
+  return Json(200, R"({"merchantId":")" + std::string(kMid) + R"(","chargeId":")" + txn +
+                       R"(","status":"CaptureApproved","requestedAmount":"1.00","approvedAmount":"1.00",)"
+                       R"("currencyCode":"INR"})");
+}
+
+BOOST_AUTO_TEST_CASE(many_calls_from_one_thread_are_each_verified_and_keep_their_connections) {
+  // Four: the test server serves four connections at once, and closes kept-alive ones when more queue up.
+  SignedServer server(kSecret, kSigningHost, EchoStatus);
+  ConcurrentGatewayChecker checker(Local(server.port()), TestMerchants(), 4, Pinned);
+  BOOST_TEST(checker.capacity() == 4);
+  for (int round = 0; round < 3; ++round) {
+    for (std::uint64_t tag = 0; tag < 4; ++tag) checker.Start(tag, Query("t" + std::to_string(round) + "-" + std::to_string(tag)));
+    const Results results = Collect(checker, 4);
+    for (const auto& [tag, r] : results) {
+      BOOST_TEST_CONTEXT("round " << round << ", call " << tag) {
+        BOOST_TEST(core::CheckOutcomeName(r.outcome) == "OBSERVED");
+        BOOST_TEST(r.observation.merchant_txn_id == "t" + std::to_string(round) + "-" + std::to_string(tag));
+        BOOST_TEST(!r.response_digest.empty());  // the signature verified
+      }
+    }
+  }
+  BOOST_TEST(server.requests().size() == 12u);
+  BOOST_TEST(server.connections() == 4);  // one per slot, kept alive from round to round
+  BOOST_TEST(checker.connections_opened() == 4);
+}
+
+BOOST_AUTO_TEST_CASE(a_merchant_without_credentials_is_answered_without_a_call) {
+  SignedServer server(kSecret, kSigningHost, EchoStatus);
+  ConcurrentGatewayChecker checker(Local(server.port()), TestMerchants(), 2, Pinned);
+  checker.Start(7, Query("x", "UNKNOWN"));
+  const Results results = Collect(checker, 1);
+  BOOST_TEST(core::CheckOutcomeName(results.at(7).outcome) == "INVALID_REQUEST");
+  BOOST_TEST(results.at(7).gateway_code == std::string(gateway::kMerchantNotConfigured));
+  BOOST_TEST(server.requests().empty());
+}
+
+BOOST_AUTO_TEST_CASE(read_timeout) {
+  RawServer server([&server](int, const std::string&) {
+    server.WaitForRelease();  // silent until the test has its answer
+    return false;
+  });
+  GatewayOptions o = Local(server.port());
+  o.read_timeout = std::chrono::milliseconds(200);
+  ConcurrentGatewayChecker checker(o, TestMerchants(), 2, Pinned);
+  checker.Start(1, Query("t"));
+  const core::CheckResult r = Collect(checker, 1).at(1);
+  server.Release();
+  BOOST_TEST(core::CheckOutcomeName(r.outcome) == "TIMEOUT");
+  BOOST_TEST(r.http_status == 0);
+  BOOST_TEST(r.message.rfind("timed out", 0) == 0);
+  BOOST_TEST(r.latency_us >= 200000);
+  BOOST_TEST(server.connections() == 1);  // a timeout is not retried
+}
+
+BOOST_AUTO_TEST_CASE(connection_refused_and_reset_are_network) {
+  ConcurrentGatewayChecker refused(Local(testing::UnusedPort()), TestMerchants(), 1, Pinned);
+  refused.Start(1, Query("t"));
+  const core::CheckResult r = Collect(refused, 1).at(1);
+  BOOST_TEST(core::CheckOutcomeName(r.outcome) == "NETWORK");
+  BOOST_TEST(r.message.rfind("network failure", 0) == 0);
+  BOOST_TEST(r.message.find("refused") != std::string::npos);
+
+  RawServer server([](int fd, const std::string&) {
+    testing::ResetConnection(fd);
+    return true;
+  });
+  ConcurrentGatewayChecker reset(Local(server.port()), TestMerchants(), 1, Pinned);
+  reset.Start(2, Query("t"));
+  const core::CheckResult rr = Collect(reset, 1).at(2);
+  BOOST_TEST(core::CheckOutcomeName(rr.outcome) == "NETWORK");
+  BOOST_TEST(rr.message.rfind("network failure", 0) == 0);
+  BOOST_TEST(server.connections() == 1);  // a fresh connection is not retried
+}
+
+BOOST_AUTO_TEST_CASE(truncated_body_is_malformed) {
+  RawServer server([](int fd, const std::string&) {
+    testing::WriteAll(fd,
+                      "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 200\r\n"
+                      "x-amz-request-id: r1\r\n\r\n{\"status\":\"Capt");
+    return false;  // the server closes after 15 of 200 bytes
+  });
+  ConcurrentGatewayChecker checker(Local(server.port()), TestMerchants(), 1, Pinned);
+  checker.Start(1, Query("t"));
+  const core::CheckResult r = Collect(checker, 1).at(1);
+  BOOST_TEST(core::CheckOutcomeName(r.outcome) == "MALFORMED");
+  BOOST_TEST(r.http_status == 200);
+  BOOST_TEST(r.message == "response body truncated after 15 of 200 bytes");
+}
+
+BOOST_AUTO_TEST_CASE(a_get_on_a_kept_alive_connection_the_server_dropped_is_resent_once) {
+  // Each connection gets one answer (kept alive, as far as the client can tell); the server then reads the next
+  // request and hangs up without answering it. The second GET meets that and is resent on a new connection.
+  const std::string body = R"({"status":"CapturePending"})";
+  RawServer server([&](int fd, const std::string&) {
+    testing::WriteAll(fd, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+                              std::to_string(body.size()) + "\r\n\r\n" + body);
+    testing::ReadRequestHead(fd);
+    return false;
+  });
+  ConcurrentGatewayChecker checker(Local(server.port()), TestMerchants(), 1, Pinned);
+  checker.Start(1, Query("t"));
+  BOOST_TEST(core::CheckOutcomeName(Collect(checker, 1).at(1).outcome) == "BAD_SIGNATURE");  // unsigned, answered
+  checker.Start(2, Query("t"));
+  BOOST_TEST(core::CheckOutcomeName(Collect(checker, 1).at(2).outcome) == "BAD_SIGNATURE");
+  BOOST_TEST(server.connections() == 2);
+  BOOST_TEST(checker.connections_opened() == 2);
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_prepare_is_the_next_calls_failure_without_a_second_attempt) {
+  const std::uint16_t port = testing::UnusedPort();
+  ConcurrentGatewayChecker checker(Local(port), TestMerchants(), 1, Pinned);
+  checker.PrepareConnection();  // refused (now or once polled); never throws
+  std::vector<std::pair<std::uint64_t, core::CheckResult>> none;
+  checker.Poll(std::chrono::milliseconds(0), none);
+  BOOST_TEST(none.empty());
+  // Something listens there now: a call that tried to connect again would get through.
+  const gateway_net::BacklogListener listener(port);
+  BOOST_REQUIRE(listener.listening());
+  checker.Start(1, Query("t"));
+  const core::CheckResult r = Collect(checker, 1).at(1);
+  BOOST_TEST(core::CheckOutcomeName(r.outcome) == "NETWORK");
+  BOOST_TEST(r.message.find("refused") != std::string::npos);
+  BOOST_TEST(!listener.HasWaitingConnection());  // reported the prepare's failure, without connecting again
+}
+
+BOOST_AUTO_TEST_CASE(tls_trusts_only_the_configured_ca_and_checks_the_host) {
+  const testing::TestCa ca;
+  const testing::TlsFiles files = ca.Issue("server", "IP:127.0.0.1,DNS:localhost");
+  SignedServer server(kSecret, kSigningHost, EchoStatus, files);
+  GatewayOptions o = Local(server.port());
+  o.endpoint = "https://localhost:" + std::to_string(server.port());
+  o.allow_insecure_http = false;
+  o.ca_file = ca.ca_file();
+  ConcurrentGatewayChecker trusting(o, TestMerchants(), 2, Pinned);
+  for (std::uint64_t tag = 0; tag < 3; ++tag) {
+    trusting.Start(tag, Query("t" + std::to_string(tag)));
+    BOOST_TEST(core::CheckOutcomeName(Collect(trusting, 1).at(tag).outcome) == "OBSERVED");
+  }
+  BOOST_TEST(trusting.connections_opened() == 1);  // kept alive across calls (session tickets do not end it)
+
+  o.ca_file.clear();  // system CAs only: the test CA is unknown
+  ConcurrentGatewayChecker default_trust(o, TestMerchants(), 1, Pinned);
+  default_trust.Start(1, Query("t"));
+  const core::CheckResult rejected = Collect(default_trust, 1).at(1);
+  BOOST_TEST(core::CheckOutcomeName(rejected.outcome) == "NETWORK");
+  BOOST_TEST(rejected.message.rfind("tls failure", 0) == 0);
+
+  // By IP address this time: the certificate names 127.0.0.1, so it passes; one for another host does not.
+  const testing::TlsFiles elsewhere = ca.Issue("elsewhere", "DNS:elsewhere.example");
+  SignedServer other(kSecret, kSigningHost, EchoStatus, elsewhere);
+  o.endpoint = "https://127.0.0.1:" + std::to_string(other.port());
+  o.ca_file = ca.ca_file();
+  ConcurrentGatewayChecker wrong_host(o, TestMerchants(), 1, Pinned);
+  wrong_host.Start(1, Query("t"));
+  const core::CheckResult r = Collect(wrong_host, 1).at(1);
+  BOOST_TEST(core::CheckOutcomeName(r.outcome) == "NETWORK");
+  BOOST_TEST(r.message.rfind("tls failure", 0) == 0);
+  BOOST_TEST(r.message.find("IP address mismatch") != std::string::npos);
+  BOOST_TEST(server.requests().size() == 3u);  // the rejected handshakes never carried a request
+  BOOST_TEST(other.requests().empty());
+}
+
+BOOST_AUTO_TEST_CASE(unreadable_ca_file_is_an_options_error) {
+  GatewayOptions o;
+  o.ca_file = "/nonexistent/ca.pem";
+  BOOST_CHECK_THROW(ConcurrentGatewayChecker(o, TestMerchants(), 1, Pinned), gateway::InvalidOptions);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

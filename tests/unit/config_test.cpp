@@ -560,6 +560,7 @@ BOOST_AUTO_TEST_CASE(render_masks_secrets) {
              "worker:\n"
              "  batch_size: 500\n"
              "  in_flight: 16\n"
+             "  io_threads: 2\n"
              "  max_rps: 0\n"
              "  lease: 5m\n"
              "  pending_ladder: [15s, 90s]\n"

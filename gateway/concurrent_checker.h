@@ -1,0 +1,50 @@
+#pragma once
+// core::ConcurrentStatusChecker over Amazon Pay's Get Status API: up to `capacity` calls in flight at once on
+// non-blocking keep-alive connections (net::AsyncStream), all driven by the one thread that calls it, with epoll.
+// Requests are signed, framed and verified by the same code as the blocking Client (wire_exchange.h), with the
+// same rules: connect timeout for TCP and the TLS handshake, read timeout for each send and each wait for
+// response bytes, kept-alive connections reopened after 8 s idle, and a GET that fails on a reused (or long
+// prepared) connection before any response byte resent once on a new one.
+//
+// Why it exists: with one blocking call per thread, 64 calls in flight meant 64 threads parked in recv(2), each
+// woken per response; the kernel's task switching was the largest single cost of a check.
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "core/ports.h"
+#include "env/clock.h"
+#include "gateway/merchants.h"
+#include "gateway/options.h"
+
+namespace payrecon::gateway {
+
+class ConcurrentGatewayChecker final : public core::ConcurrentStatusChecker {
+ public:
+  // Throws InvalidOptions (bad options, an unusable ca_file) and std::system_error (no epoll instance).
+  // `clock` gives x-amz-date and the replay bound's arrival time.
+  ConcurrentGatewayChecker(GatewayOptions options, std::shared_ptr<const Merchants> merchants, int capacity,
+                           Clock clock = env::WallNow);
+  ~ConcurrentGatewayChecker() override;
+  ConcurrentGatewayChecker(const ConcurrentGatewayChecker&) = delete;
+  ConcurrentGatewayChecker& operator=(const ConcurrentGatewayChecker&) = delete;
+
+  int capacity() const override;
+  // Begins opening a connection when fewer open (or opening) free connections exist than calls prepared for. A
+  // failure is kept and becomes the failure of the next call that has no open connection to use.
+  void PrepareConnection() override;
+  // No credentials for the merchant: kInvalidRequest, gateway_code kMerchantNotConfigured, no network call.
+  void Start(std::uint64_t tag, const core::StatusQuery& query) override;
+  void Poll(std::chrono::milliseconds timeout, std::vector<std::pair<std::uint64_t, core::CheckResult>>& done) override;
+
+  // TCP connections opened for requests so far (one opened ahead counts once a request uses it).
+  int connections_opened() const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace payrecon::gateway
