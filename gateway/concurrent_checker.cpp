@@ -133,6 +133,7 @@ class ConcurrentGatewayChecker::Impl {
     s.reader.Reset();
     s.written = 0;
     s.retried = false;
+    s.may_be_stale = false;
     s.started = now;
     if (auto invalid = writer_.Write(*merchant, StatusHttpRequest(*merchant, s.request), clock_(), sent_, s.bytes)) {
       End(s, std::move(invalid), now);

@@ -6,6 +6,8 @@
 // response bytes, kept-alive connections reopened after 8 s idle, and a GET that fails on a reused (or long
 // prepared) connection before any response byte resent once on a new one.
 //
+// The process must ignore SIGPIPE (payrecon does, jobs/signals.cpp): OpenSSL writes TLS records with write(2).
+//
 // Why it exists: with one blocking call per thread, 64 calls in flight meant 64 threads parked in recv(2), each
 // woken per response; the kernel's task switching was the largest single cost of a check.
 #include <chrono>
