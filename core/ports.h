@@ -47,6 +47,11 @@ class ConcurrentStatusChecker {
   virtual int capacity() const = 0;
   // As StatusChecker::PrepareConnection, for the next Start: begins opening a connection when no open one is free.
   virtual void PrepareConnection() {}
+  // Whether a call started now would be sent at once rather than wait for a connection still being opened (by
+  // PrepareConnection). Under a rate limit the runner asks for a slot only then: a request that left a handshake
+  // after its slot would reach the gateway bunched up with later ones. A connection that failed to open counts as
+  // ready (the call fails at once), so this never waits forever.
+  virtual bool ReadyToSend() const { return true; }
   // Starts a call (fewer than capacity() must be in flight); its result comes back from Poll with `tag`.
   virtual void Start(std::uint64_t tag, const StatusQuery& query) = 0;
   // Waits until some started call has ended, or `timeout` has passed (also with nothing in flight), then appends

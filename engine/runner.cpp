@@ -222,6 +222,7 @@ class Worker {
         if (!claimed) break;
         Take(std::move(*claimed));
       }
+      Reserve();
       AdmitDue();
       if (finished && busy() == 0) return;
       std::chrono::milliseconds timeout = kWorkerTick;
@@ -229,7 +230,9 @@ class Worker {
         const auto until = std::chrono::ceil<std::chrono::milliseconds>(admitting_.front().start_at - SteadyClock::now());
         timeout = std::clamp(until, std::chrono::milliseconds{0}, timeout);
       }
-      if (!finished && !calling_.empty() && busy() < capacity_) timeout = std::min(timeout, kRefillTick);
+      if ((!finished && !calling_.empty() && busy() < capacity_) || !unreserved_.empty()) {
+        timeout = std::min(timeout, kRefillTick);
+      }
       done_.clear();
       checker_->Poll(timeout, done_);
       for (auto& [tag, check] : done_) {
@@ -243,14 +246,14 @@ class Worker {
   }
 
  private:
-  // A claim waiting for its slot from the rate limiter.
+  // A claim waiting for its slot from the rate limiter (start_at: when the slot comes, once reserved).
   struct Admitting {
     Result result;
     ValidUntil valid_until;
     SteadyClock::time_point start_at;
   };
 
-  std::size_t busy() const { return calling_.size() + admitting_.size(); }
+  std::size_t busy() const { return calling_.size() + admitting_.size() + unreserved_.size(); }
 
   bool Stopping() const {
     return shared_.stop.load() || shared_.auth_stop.load() || (deps_.interrupt && deps_.interrupt->load());
@@ -281,21 +284,34 @@ class Worker {
     }
     // Connected before admission: the request leaves when the limiter lets it go, not a handshake later.
     checker_->PrepareConnection();
-    const auto start_at = shared_.limiter.Reserve(SteadyClock::now());
-    admitting_.push_back(Admitting{std::move(r), std::move(claimed.valid_until), start_at});
+    unreserved_.push_back(Admitting{std::move(r), std::move(claimed.valid_until), {}});
+  }
+
+  // Asks the rate limiter for the slots of the claims taken, once a call would leave at once (see
+  // core::ConcurrentStatusChecker::ReadyToSend; without a limit there is nothing to keep evenly spaced).
+  void Reserve() {
+    if (unreserved_.empty() || (options_.max_rps > 0 && !checker_->ReadyToSend())) return;
+    const auto now = SteadyClock::now();
+    for (Admitting& a : unreserved_) {
+      a.start_at = shared_.limiter.Reserve(now);
+      admitting_.push_back(std::move(a));
+    }
+    unreserved_.clear();
   }
 
   // Starts the calls whose rate-limiter slot has come, in the order they were taken.
   void AdmitDue() {
-    if (admitting_.empty()) return;
     if (Stopping()) {
-      for (Admitting& a : admitting_) {
-        a.result.release = true;
-        shared_.Push(std::move(a.result));
+      for (std::deque<Admitting>* waiting : {&unreserved_, &admitting_}) {
+        for (Admitting& a : *waiting) {
+          a.result.release = true;
+          shared_.Push(std::move(a.result));
+        }
+        waiting->clear();
       }
-      admitting_.clear();
       return;
     }
+    if (admitting_.empty()) return;
     auto now = SteadyClock::now();
     while (!admitting_.empty()) {
       Admitting& a = admitting_.front();
@@ -364,7 +380,8 @@ class Worker {
   std::mt19937_64 rng_;
   std::unique_ptr<core::ConcurrentStatusChecker> checker_;
   const std::size_t capacity_;
-  std::deque<Admitting> admitting_;
+  std::deque<Admitting> unreserved_;  // taken, waiting for a connection that is still being opened
+  std::deque<Admitting> admitting_;   // waiting for their slot
   std::unordered_map<std::uint64_t, Result> calling_;
   std::uint64_t next_tag_ = 0;
   std::vector<std::pair<std::uint64_t, core::CheckResult>> done_;

@@ -113,6 +113,20 @@ class ConcurrentGatewayChecker::Impl {
     AdvanceIdle(s);
   }
 
+  bool ReadyToSend() const {
+    const auto now = SteadyClock::now();
+    bool opening = false;
+    for (const Slot& s : slots_) {
+      if (s.busy) continue;
+      if (s.connect_failure) return true;
+      if (s.Usable(now)) {
+        if (s.stream->connected()) return true;
+        opening = true;
+      }
+    }
+    return !opening;
+  }
+
   void Start(std::uint64_t tag, const core::StatusQuery& query) {
     if (prepared_ > 0) --prepared_;
     const Merchant* merchant = merchants_->Find(query.merchant_id);
@@ -413,6 +427,7 @@ ConcurrentGatewayChecker::ConcurrentGatewayChecker(GatewayOptions options, std::
 ConcurrentGatewayChecker::~ConcurrentGatewayChecker() = default;
 int ConcurrentGatewayChecker::capacity() const { return impl_->capacity(); }
 void ConcurrentGatewayChecker::PrepareConnection() { impl_->PrepareConnection(); }
+bool ConcurrentGatewayChecker::ReadyToSend() const { return impl_->ReadyToSend(); }
 void ConcurrentGatewayChecker::Start(std::uint64_t tag, const core::StatusQuery& query) { impl_->Start(tag, query); }
 void ConcurrentGatewayChecker::Poll(std::chrono::milliseconds timeout,
                                     std::vector<std::pair<std::uint64_t, core::CheckResult>>& done) {

@@ -37,6 +37,8 @@ class ConcurrentGatewayChecker final : public core::ConcurrentStatusChecker {
   // Begins opening a connection when fewer open (or opening) free connections exist than calls prepared for. A
   // failure is kept and becomes the failure of the next call that has no open connection to use.
   void PrepareConnection() override;
+  // False while the free connection a call would use is still being opened (and none is open or has failed).
+  bool ReadyToSend() const override;
   // No credentials for the merchant: kInvalidRequest, gateway_code kMerchantNotConfigured, no network call.
   void Start(std::uint64_t tag, const core::StatusQuery& query) override;
   void Poll(std::chrono::milliseconds timeout, std::vector<std::pair<std::uint64_t, core::CheckResult>>& done) override;

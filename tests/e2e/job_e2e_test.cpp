@@ -180,8 +180,8 @@ BOOST_AUTO_TEST_CASE(hostile_csv_is_rejected_with_line_numbers_and_imports_nothi
   BOOST_TEST(missing.err.find("cannot read import file") != std::string::npos);
 }
 
-// Acceptance 3: every decision, end to end.
-BOOST_AUTO_TEST_CASE(every_decision_end_to_end_rows_events_and_csv) {
+// Acceptance 3: every decision, end to end; `worker` is added to the configuration's worker section.
+void EveryDecisionEndToEnd(const std::string& worker) {
   auto t = [](std::string id) {
     TxnSpec s;
     s.id = std::move(id);
@@ -295,7 +295,7 @@ BOOST_AUTO_TEST_CASE(every_decision_end_to_end_rows_events_and_csv) {
   }
   txns.push_back(t("c-notdue"));
 
-  JobFixture f(JobSetup{txns, "  in_flight: 4\n  batch_size: 50\n"});
+  JobFixture f(JobSetup{txns, "  in_flight: 4\n  batch_size: 50\n" + worker});
   f.conn->Execute("UPDATE payrecon.transactions SET error_count = 4 WHERE merchant_txn_id = 'c-failing'");
   f.conn->Execute("UPDATE payrecon.transactions SET next_check_at = now() + interval '1 hour' "
                   "WHERE merchant_txn_id = 'c-notdue'");
@@ -453,6 +453,11 @@ BOOST_AUTO_TEST_CASE(dry_run_changes_nothing_and_still_writes_reports) {
   BOOST_TEST(Member(RunLine(b.out), "checked") == "300");
   BOOST_TEST(f.SchemaDigest() == before);
 }
+
+BOOST_AUTO_TEST_CASE(every_decision_end_to_end_rows_events_and_csv) { EveryDecisionEndToEnd(""); }
+
+// The same with the blocking client (one thread per request in flight), which `worker.io_threads: 0` selects.
+BOOST_AUTO_TEST_CASE(every_decision_end_to_end_with_the_blocking_client) { EveryDecisionEndToEnd("  io_threads: 0\n"); }
 
 // Acceptance 5.
 BOOST_AUTO_TEST_CASE(three_runs_at_once_check_each_transaction_once) {

@@ -937,6 +937,51 @@ BOOST_AUTO_TEST_CASE(a_failed_prepare_is_the_next_calls_failure_without_a_second
   BOOST_TEST(!listener.HasWaitingConnection());  // reported the prepare's failure, without connecting again
 }
 
+// Under a rate limit the runner reserves a slot only when a call would leave at once. A TLS connection to a
+// listener that never answers completes TCP (the kernel's backlog) but never the handshake: not ready until it
+// times out, and then ready (the failure is the next call's, at once).
+BOOST_AUTO_TEST_CASE(ready_to_send_waits_for_a_connection_being_opened_but_not_for_a_failed_one) {
+  const std::uint16_t port = testing::UnusedPort();
+  const gateway_net::BacklogListener listener(port);
+  BOOST_REQUIRE(listener.listening());
+  GatewayOptions o = Local(port);
+  o.endpoint = "https://127.0.0.1:" + std::to_string(port);
+  o.allow_insecure_http = false;
+  o.connect_timeout = std::chrono::milliseconds(300);
+  ConcurrentGatewayChecker checker(o, TestMerchants(), 2, Pinned);
+  BOOST_TEST(checker.ReadyToSend());  // nothing is being opened: a call would open its own connection
+  checker.PrepareConnection();
+  std::vector<std::pair<std::uint64_t, core::CheckResult>> none;
+  checker.Poll(std::chrono::milliseconds(50), none);
+  BOOST_TEST(!checker.ReadyToSend());  // the handshake cannot finish: nobody answers
+  const auto until = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+  while (!checker.ReadyToSend() && std::chrono::steady_clock::now() < until) {
+    checker.Poll(std::chrono::milliseconds(100), none);
+  }
+  BOOST_TEST(none.empty());
+  BOOST_TEST(checker.ReadyToSend());  // the opening timed out: a call now fails at once
+  checker.Start(1, Query("t"));
+  const core::CheckResult r = Collect(checker, 1).at(1);
+  BOOST_TEST(core::CheckOutcomeName(r.outcome) == "TIMEOUT");
+  BOOST_TEST(r.message.rfind("timed out", 0) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_prepared_connection_carries_the_next_call) {
+  SignedServer server(kSecret, kSigningHost, EchoStatus);
+  ConcurrentGatewayChecker checker(Local(server.port()), TestMerchants(), 3, Pinned);
+  checker.PrepareConnection();
+  std::vector<std::pair<std::uint64_t, core::CheckResult>> none;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+  do {
+    checker.Poll(std::chrono::milliseconds(10), none);
+  } while (!checker.ReadyToSend() && std::chrono::steady_clock::now() < until);
+  BOOST_TEST(checker.connections_opened() == 0);  // counted once a request uses it
+  checker.Start(1, Query("t1"));
+  BOOST_TEST(core::CheckOutcomeName(Collect(checker, 1).at(1).outcome) == "OBSERVED");
+  BOOST_TEST(checker.connections_opened() == 1);
+  BOOST_TEST(server.connections() == 1);
+}
+
 BOOST_AUTO_TEST_CASE(tls_trusts_only_the_configured_ca_and_checks_the_host) {
   const testing::TestCa ca;
   const testing::TlsFiles files = ca.Issue("server", "IP:127.0.0.1,DNS:localhost");

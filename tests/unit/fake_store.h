@@ -634,7 +634,10 @@ class FakeConcurrentChecker : public core::ConcurrentStatusChecker {
     capacities_.push_back(capacity);
   }
   int capacity() const override { return capacity_; }
+  // Not ready until it has been polled `ready_after_polls` times (see SetReadyAfterPolls).
+  bool ReadyToSend() const override { return polls_ >= ready_after_polls_; }
   void Start(std::uint64_t tag, const core::StatusQuery& query) override {
+    if (!ReadyToSend()) unready_starts_.fetch_add(1);
     started_.emplace_back(tag, query);
     const int n = static_cast<int>(started_.size());
     std::lock_guard lock(mu_);
@@ -643,6 +646,7 @@ class FakeConcurrentChecker : public core::ConcurrentStatusChecker {
   }
   void Poll(std::chrono::milliseconds timeout,
             std::vector<std::pair<std::uint64_t, core::CheckResult>>& done) override {
+    ++polls_;
     if (started_.empty()) {
       std::this_thread::sleep_for(timeout);
       return;
@@ -651,7 +655,11 @@ class FakeConcurrentChecker : public core::ConcurrentStatusChecker {
     started_.clear();
   }
 
+  static void SetReadyAfterPolls(int polls) { ready_after_polls_ = polls; }
+  static int unready_starts() { return unready_starts_.load(); }
   static void ResetCounts() {
+    ready_after_polls_ = 0;
+    unready_starts_ = 0;
     std::lock_guard lock(mu_);
     capacities_.clear();
     max_in_flight_ = 0;
@@ -674,6 +682,9 @@ class FakeConcurrentChecker : public core::ConcurrentStatusChecker {
   FakeGateway& gateway_;
   const int capacity_;
   std::vector<std::pair<std::uint64_t, core::StatusQuery>> started_;
+  int polls_ = 0;
+  static inline std::atomic<int> ready_after_polls_{0};
+  static inline std::atomic<int> unready_starts_{0};
   static inline std::mutex mu_;
   static inline std::vector<int> capacities_;
   static inline int max_in_flight_ = 0;

@@ -215,6 +215,23 @@ BOOST_AUTO_TEST_CASE(a_concurrent_checker_shares_in_flight_over_io_threads_and_a
   BOOST_TEST(h.observer.records.size() == 300U);
 }
 
+// Under a rate limit a call is given its slot only once it would leave at once: a slot reserved while the
+// connection is still being opened would send the request late, bunched up with the next ones.
+BOOST_AUTO_TEST_CASE(under_a_rate_limit_calls_wait_for_the_checker_to_be_ready_to_send) {
+  Harness h;
+  h.concurrent = true;
+  h.options.in_flight = 4;
+  h.options.io_threads = 1;
+  h.options.max_rps = 1000;
+  payrecon::testing::FakeConcurrentChecker::ResetCounts();
+  payrecon::testing::FakeConcurrentChecker::SetReadyAfterPolls(3);
+  for (int id = 1; id <= 40; ++id) h.store.Add(Charge(id));
+  const engine::RunStats stats = h.RunDue();
+  BOOST_TEST(stats.counts.checked == 40);
+  BOOST_TEST(payrecon::testing::FakeConcurrentChecker::unready_starts() == 0);
+  payrecon::testing::FakeConcurrentChecker::ResetCounts();
+}
+
 BOOST_AUTO_TEST_CASE(io_threads_never_exceed_in_flight) {
   Harness h;
   h.concurrent = true;
