@@ -97,10 +97,16 @@ RateSchedule::TimePoint RateSchedule::Admit(TimePoint now) {
   const double rate = current_rps();
   if (rate <= 0) return now;
   // Threads wake late on a busy machine: reservations kept the spacing, this keeps the window on the actual starts.
-  const auto per_window = PerWindow(rate);
+  auto per_window = PerWindow(rate);
+  if (!first_start_ || now < *first_start_ + kRateWindow) {
+    const auto margin =
+        static_cast<std::size_t>(rate * std::chrono::duration<double>(kFirstWindowMargin).count());
+    per_window -= std::min(margin, per_window - 1);
+  }
   const TimePoint opens = WindowOpensAt(started_, per_window);
   if (now < opens) return opens;
   RecordStart(started_, now, per_window);
+  if (!first_start_) first_start_ = now;
   return now;
 }
 

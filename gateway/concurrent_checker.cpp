@@ -91,19 +91,14 @@ class ConcurrentGatewayChecker::Impl {
   int connections_opened() const { return connections_opened_; }
 
   void PrepareConnection() {
-    ++prepared_;
     const auto now = SteadyClock::now();
-    std::size_t ready = 0;
     Slot* open_here = nullptr;
     for (Slot& s : slots_) {
       if (s.busy) continue;
-      if (s.Usable(now)) {
-        ++ready;
-      } else if (!s.connect_failure && open_here == nullptr) {
-        open_here = &s;
-      }
+      if (s.Usable(now) || s.connect_failure) return;  // the next call has a connection, or its failure
+      if (open_here == nullptr) open_here = &s;
     }
-    if (ready >= static_cast<std::size_t>(prepared_) || open_here == nullptr) return;
+    if (open_here == nullptr) return;
     Slot& s = *open_here;
     if (auto failure = Open(s, now)) {
       s.connect_failure = std::move(failure);
@@ -128,7 +123,6 @@ class ConcurrentGatewayChecker::Impl {
   }
 
   void Start(std::uint64_t tag, const core::StatusQuery& query) {
-    if (prepared_ > 0) --prepared_;
     const Merchant* merchant = merchants_->Find(query.merchant_id);
     if (merchant == nullptr) {
       ready_.emplace_back(tag, MerchantNotConfigured(query.merchant_id));
@@ -205,6 +199,9 @@ class ConcurrentGatewayChecker::Impl {
         s.stream.reset();
         s.connect_failure = Failure{Transport::kTimeout, "timed out: connecting took more than " +
                                                              Millis(options_.connect_timeout), true};
+      } else if (!s.busy && s.stream && s.stream->connected() && now - s.last_used >= detail::kKeepAliveIdle) {
+        s.stream.reset();  // idle too long to be used again: closed rather than left open on the server
+        s.fresh = false;
       }
     }
     for (auto& r : ready_) done.push_back(std::move(r));
@@ -226,16 +223,19 @@ class ConcurrentGatewayChecker::Impl {
     return "timed out: no response bytes for " + Millis(options_.read_timeout);
   }
 
-  // A free slot for the next call: one with an open connection, else one still opening, else one whose opening
-  // ahead failed (that failure is the call's), else any.
+  // A free slot for the next call: the open connection used last (a few connections stay warm and the rest go
+  // idle and are closed, rather than all of them aging and being opened again), else one still opening, else one
+  // whose opening ahead failed (that failure is the call's), else any.
   Slot* PickSlot(SteadyClock::time_point now) {
+    Slot* open = nullptr;
     Slot* opening = nullptr;
     Slot* failed = nullptr;
     Slot* any = nullptr;
     for (Slot& s : slots_) {
       if (s.busy) continue;
-      if (s.Usable(now) && s.stream->connected()) return &s;
-      if (s.Usable(now)) {
+      if (s.Usable(now) && s.stream->connected()) {
+        if (open == nullptr || s.last_used > open->last_used) open = &s;
+      } else if (s.Usable(now)) {
         if (opening == nullptr) opening = &s;
       } else if (s.connect_failure) {
         if (failed == nullptr) failed = &s;
@@ -243,6 +243,7 @@ class ConcurrentGatewayChecker::Impl {
         any = &s;
       }
     }
+    if (open != nullptr) return open;
     return opening != nullptr ? opening : failed != nullptr ? failed : any;
   }
 
@@ -416,7 +417,6 @@ class ConcurrentGatewayChecker::Impl {
   std::vector<epoll_event> events_;
   std::vector<std::pair<std::uint64_t, core::CheckResult>> ready_;
   SentRequest sent_;
-  int prepared_ = 0;  // PrepareConnection calls not yet followed by their Start
   int connections_opened_ = 0;
   char buffer_[16384];
 };

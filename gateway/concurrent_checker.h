@@ -34,8 +34,8 @@ class ConcurrentGatewayChecker final : public core::ConcurrentStatusChecker {
   ConcurrentGatewayChecker& operator=(const ConcurrentGatewayChecker&) = delete;
 
   int capacity() const override;
-  // Begins opening a connection when fewer open (or opening) free connections exist than calls prepared for. A
-  // failure is kept and becomes the failure of the next call that has no open connection to use.
+  // Begins opening a connection when no free one is open or being opened. A failure is kept and becomes the
+  // failure of the next call that has no open connection to use.
   void PrepareConnection() override;
   // False while the free connection a call would use is still being opened (and none is open or has failed).
   bool ReadyToSend() const override;
