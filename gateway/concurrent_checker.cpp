@@ -31,7 +31,7 @@ struct Slot {
 
   std::unique_ptr<net::AsyncStream> stream;  // null: no connection
   std::uint32_t interest = 0;                // the epoll events asked for
-  SteadyClock::time_point last_used{};       // the end of its last response, or when it was opened
+  SteadyClock::time_point last_used{};       // the end of its last response, or when it was opened (connected)
   SteadyClock::time_point connect_deadline{};
   bool fresh = false;                        // opened ahead (PrepareConnection), no request sent on it yet
   std::optional<Failure> connect_failure;    // opening it ahead failed: the next call's failure
@@ -132,6 +132,10 @@ class ConcurrentGatewayChecker::Impl {
     Slot* slot = PickSlot(now);
     if (slot == nullptr) throw std::logic_error("more status calls started than the checker's capacity");
     Slot& s = *slot;
+    // A failure to open ahead is the next call's only: a call that found another connection makes it history.
+    for (Slot& other : slots_) {
+      if (&other != &s) other.connect_failure.reset();
+    }
     s.busy = true;
     s.tag = tag;
     s.merchant = merchant;
@@ -155,7 +159,9 @@ class ConcurrentGatewayChecker::Impl {
       return;
     }
     if (s.Usable(now)) {
-      s.may_be_stale = !s.fresh || now - s.last_used > detail::kOpenedAheadMayBeStale;
+      // Kept alive, or opened ahead and then left waiting (from when it was connected): the peer may have dropped
+      // it. One still being opened is new: its failure is the call's, without a second attempt.
+      s.may_be_stale = s.stream->connected() && (!s.fresh || now - s.last_used > detail::kOpenedAheadMayBeStale);
       if (s.fresh) ++connections_opened_;
     } else {
       s.stream.reset();
@@ -300,6 +306,7 @@ class ConcurrentGatewayChecker::Impl {
     }
     const Io io = s.stream->Connect();
     if (io == Io::kDone) {
+      s.last_used = SteadyClock::now();  // its wait for a request starts now
       Want(s, EPOLLIN);  // idle: only a close or stray bytes wake it
     } else if (io == Io::kWantRead || io == Io::kWantWrite) {
       Want(s, io);
@@ -320,8 +327,8 @@ class ConcurrentGatewayChecker::Impl {
             s.deadline = now + options_.read_timeout;
             continue;
           }
-          if (io == Io::kError) return End(s, StreamFailure(*s.stream, true), now);
-          return Want(s, io);
+          if (io == Io::kWantRead || io == Io::kWantWrite) return Want(s, io);
+          return End(s, StreamFailure(*s.stream, true), now);
         }
         case Slot::Phase::kSending: {
           while (s.written < s.bytes.size()) {

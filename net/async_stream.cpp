@@ -71,7 +71,16 @@ std::unique_ptr<AsyncStream> AsyncStream::Open(const Target& target, const Async
     error = "cannot resolve '" + target.host + "': " + gai_strerror(rc);
     return nullptr;
   }
-  const addrinfo& a = *found;  // the first address, as Poco's sessions use
+  // An IPv4 address first, as Poco's sessions prefer: a host whose name also has an IPv6 address (::1 localhost)
+  // may not be listening there, or have no IPv6 route.
+  const addrinfo* chosen = found;
+  for (const addrinfo* p = found; p != nullptr; p = p->ai_next) {
+    if (p->ai_family == AF_INET) {
+      chosen = p;
+      break;
+    }
+  }
+  const addrinfo& a = *chosen;
   const int fd = socket(a.ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     error = "cannot create a socket: " + SystemError(errno);
@@ -151,7 +160,10 @@ AsyncStream::Io AsyncStream::TlsResult(int ret, const char* what) {
   switch (code) {
     case SSL_ERROR_WANT_READ: return Io::kWantRead;
     case SSL_ERROR_WANT_WRITE: return Io::kWantWrite;
-    case SSL_ERROR_ZERO_RETURN: return Io::kClosed;
+    case SSL_ERROR_ZERO_RETURN:
+      // A close before the handshake finished (SSL_OP_IGNORE_UNEXPECTED_EOF reports a bare EOF this way too).
+      if (state_ != State::kOpen) return Fail(std::string(what) + ": connection closed by the peer", false);
+      return Io::kClosed;
     case SSL_ERROR_SYSCALL:
       if (ERR_peek_error() == 0) {
         const int e = errno;

@@ -947,7 +947,7 @@ BOOST_AUTO_TEST_CASE(ready_to_send_waits_for_a_connection_being_opened_but_not_f
   GatewayOptions o = Local(port);
   o.endpoint = "https://127.0.0.1:" + std::to_string(port);
   o.allow_insecure_http = false;
-  o.connect_timeout = std::chrono::milliseconds(300);
+  o.connect_timeout = std::chrono::milliseconds(2000);  // long enough that the first look below comes before it
   ConcurrentGatewayChecker checker(o, TestMerchants(), 2, Pinned);
   BOOST_TEST(checker.ReadyToSend());  // nothing is being opened: a call would open its own connection
   checker.PrepareConnection();
@@ -980,6 +980,33 @@ BOOST_AUTO_TEST_CASE(a_prepared_connection_carries_the_next_call) {
   BOOST_TEST(core::CheckOutcomeName(Collect(checker, 1).at(1).outcome) == "OBSERVED");
   BOOST_TEST(checker.connections_opened() == 1);
   BOOST_TEST(server.connections() == 1);
+}
+
+// A peer that closes during the TLS handshake (a load balancer refusing the connection) ends the call at once as a
+// network failure; the thread does not spin on the closed socket until the connect timeout.
+BOOST_AUTO_TEST_CASE(a_tls_peer_closing_during_the_handshake_is_a_network_failure_at_once) {
+  const std::uint16_t port = testing::UnusedPort();
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  BOOST_REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  BOOST_REQUIRE(::listen(listener, 4) == 0);
+  GatewayOptions o = Local(port);
+  o.endpoint = "https://127.0.0.1:" + std::to_string(port);
+  o.allow_insecure_http = false;
+  o.connect_timeout = std::chrono::minutes(1);  // a timeout would show as TIMEOUT, a minute later
+  ConcurrentGatewayChecker checker(o, TestMerchants(), 1, Pinned);
+  checker.Start(1, Query("t"));  // TCP completes in the kernel's backlog; the ClientHello waits for an answer
+  const int accepted = ::accept(listener, nullptr, nullptr);
+  BOOST_REQUIRE(accepted >= 0);
+  ::close(accepted);
+  const core::CheckResult r = Collect(checker, 1).at(1);
+  ::close(listener);
+  BOOST_TEST(core::CheckOutcomeName(r.outcome) == "NETWORK");
+  BOOST_TEST(r.message.rfind("network failure", 0) == 0);
+  BOOST_TEST(r.latency_us < 30'000'000);
 }
 
 BOOST_AUTO_TEST_CASE(tls_trusts_only_the_configured_ca_and_checks_the_host) {
