@@ -404,7 +404,10 @@ class ConcurrentGatewayChecker::Impl {
         }
       }
     }
-    s.exchange.latency_us = std::chrono::duration_cast<std::chrono::microseconds>(now - s.started).count();
+    // Read the clock again: `now` may be from before this thread was preempted (a response can be complete
+    // within the Start that sent its request), and a latency of 0 would leave the check out of the histogram.
+    s.exchange.latency_us =
+        std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - s.started).count();
     s.exchange.received_at = clock_();
     detail::Conclude(s.exchange, std::move(failure), "GET", s.host_path, s.merchant->signer(),
                      options_.response_max_skew);

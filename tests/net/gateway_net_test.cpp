@@ -830,6 +830,7 @@ BOOST_AUTO_TEST_CASE(many_calls_from_one_thread_are_each_verified_and_keep_their
         BOOST_TEST(core::CheckOutcomeName(r.outcome) == "OBSERVED");
         BOOST_TEST(r.observation.merchant_txn_id == "t" + std::to_string(round) + "-" + std::to_string(tag));
         BOOST_TEST(!r.response_digest.empty());  // the signature verified
+        BOOST_TEST(r.latency_us > 0);
       }
     }
   }
