@@ -68,12 +68,6 @@ class Session final : public Base {
 
 std::string Describe(const Poco::Exception& e) { return e.displayText(); }
 
-// Throws InvalidOptions for options ValidateOptions refuses; the endpoint they name otherwise.
-Endpoint ValidatedEndpoint(const GatewayOptions& options) {
-  ValidateOptions(options);
-  return ParseEndpoint(options.endpoint);
-}
-
 // The failure the exception being handled means; call only inside a catch block. Other exceptions propagate.
 Failure CurrentFailure(bool before_response) {
   try {
@@ -99,7 +93,7 @@ class Client::Impl {
       : options_(std::move(options)),
         clock_(std::move(clock)),
         steady_(std::move(steady)),
-        endpoint_(ValidatedEndpoint(options_)),
+        endpoint_(detail::ValidatedEndpoint(options_)),
         writer_(options_, endpoint_) {
     if (endpoint_.https) {
       try {

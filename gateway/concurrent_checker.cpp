@@ -66,7 +66,7 @@ class ConcurrentGatewayChecker::Impl {
       : options_(std::move(options)),
         merchants_(std::move(merchants)),
         clock_(std::move(clock)),
-        endpoint_(Validated(options_)),
+        endpoint_(detail::ValidatedEndpoint(options_)),
         writer_(options_, endpoint_),
         slots_(static_cast<std::size_t>(std::max(1, capacity))) {
     if (!merchants_) throw InvalidOptions("gateway status checker: no merchants given");
@@ -215,11 +215,6 @@ class ConcurrentGatewayChecker::Impl {
   }
 
  private:
-  static Endpoint Validated(const GatewayOptions& options) {
-    ValidateOptions(options);
-    return ParseEndpoint(options.endpoint);
-  }
-
   std::string TimeoutMessage(const Slot& s) const {
     switch (s.phase) {
       case Slot::Phase::kConnecting: return "timed out: connecting took more than " + Millis(options_.connect_timeout);

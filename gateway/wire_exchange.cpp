@@ -24,6 +24,11 @@ std::string BodyJson(const std::vector<signing::Pair>& pairs) {
 
 }  // namespace
 
+Endpoint ValidatedEndpoint(const GatewayOptions& options) {
+  ValidateOptions(options);
+  return ParseEndpoint(options.endpoint);
+}
+
 RequestWriter::RequestWriter(const GatewayOptions& options, const Endpoint& endpoint)
     : options_(options),
       signing_host_(options.signing_host.empty() ? endpoint.host : options.signing_host),

@@ -25,6 +25,9 @@ inline constexpr std::chrono::seconds kKeepAliveIdle{8};
 // connection, as on any kept-alive connection.
 inline constexpr std::chrono::seconds kOpenedAheadMayBeStale{1};
 
+// Throws InvalidOptions for options ValidateOptions refuses; the endpoint they name otherwise.
+Endpoint ValidatedEndpoint(const GatewayOptions& options);
+
 // Why an exchange did not complete.
 struct Failure {
   Transport transport;
