@@ -840,8 +840,10 @@ BOOST_AUTO_TEST_CASE(many_calls_from_one_thread_are_each_verified_and_keep_their
     }
   }
   BOOST_TEST(server.requests().size() == 12u);
-  BOOST_TEST(server.connections() == 4);  // one per slot, kept alive from round to round
-  BOOST_TEST(checker.connections_opened() == 4);
+  // At most one per slot, kept alive from round to round: twelve requests on four connections or fewer (fewer when
+  // an answer came back within the Start that sent it and the next call found that connection free).
+  BOOST_TEST(server.connections() <= 4);
+  BOOST_TEST(checker.connections_opened() == server.connections());
 }
 
 BOOST_AUTO_TEST_CASE(a_merchant_without_credentials_is_answered_without_a_call) {
