@@ -47,10 +47,12 @@ class ConcurrentStatusChecker {
   virtual int capacity() const = 0;
   // As StatusChecker::PrepareConnection, for the next Start: begins opening a connection when no open one is free.
   virtual void PrepareConnection() {}
-  // Whether a call started now would be sent at once rather than wait for a connection still being opened (by
-  // PrepareConnection). Under a rate limit the runner asks for a slot only then: a request that left a handshake
-  // after its slot would reach the gateway bunched up with later ones. A connection that failed to open counts as
-  // ready (the call fails at once), so this never waits forever.
+  // Whether a call started now would be sent at once: a free connection is open (or the last opening failed, and
+  // the call would fail at once). False while no free connection is open, whether one is being opened or not.
+  // Under a rate limit the runner starts a call only then, each call checking again (PrepareConnection when it must
+  // wait): a request that left a handshake after its slot would reach the gateway bunched up with later ones. After
+  // PrepareConnection this turns true within the connect timeout (the connection opened, or its opening failed), or
+  // when a call in flight ends and frees its connection.
   virtual bool ReadyToSend() const { return true; }
   // Starts a call (fewer than capacity() must be in flight); its result comes back from Poll with `tag`.
   virtual void Start(std::uint64_t tag, const StatusQuery& query) = 0;

@@ -226,7 +226,7 @@ class Worker {
       AdmitDue();
       if (finished && busy() == 0) return;
       std::chrono::milliseconds timeout = kWorkerTick;
-      if (!admitting_.empty()) {
+      if (!admitting_.empty() && !waiting_for_connection_) {
         const auto until = std::chrono::ceil<std::chrono::milliseconds>(admitting_.front().start_at - SteadyClock::now());
         timeout = std::clamp(until, std::chrono::milliseconds{0}, timeout);
       }
@@ -290,7 +290,11 @@ class Worker {
   // Asks the rate limiter for the slots of the claims taken, once a call would leave at once (see
   // core::ConcurrentStatusChecker::ReadyToSend; without a limit there is nothing to keep evenly spaced).
   void Reserve() {
-    if (unreserved_.empty() || (options_.max_rps > 0 && !checker_->ReadyToSend())) return;
+    if (unreserved_.empty()) return;
+    if (options_.max_rps > 0 && !checker_->ReadyToSend()) {
+      checker_->PrepareConnection();
+      return;
+    }
     const auto now = SteadyClock::now();
     for (Admitting& a : unreserved_) {
       a.start_at = shared_.limiter.Reserve(now);
@@ -299,8 +303,12 @@ class Worker {
     unreserved_.clear();
   }
 
-  // Starts the calls whose rate-limiter slot has come, in the order they were taken.
+  // Starts the calls whose rate-limiter slot has come, in the order they were taken. Under a limit each one waits
+  // until the checker would send it at once: a claim reserved while a connection was free may find them all busy
+  // when its slot comes, and a call that opened its own connection then would reach the gateway a handshake late,
+  // bunched up with the calls after it. The limiter records a start when it happens (Admit), so waiting is safe.
   void AdmitDue() {
+    waiting_for_connection_ = false;
     if (Stopping()) {
       for (std::deque<Admitting>* waiting : {&unreserved_, &admitting_}) {
         for (Admitting& a : *waiting) {
@@ -316,6 +324,11 @@ class Worker {
     while (!admitting_.empty()) {
       Admitting& a = admitting_.front();
       if (a.start_at > now) return;
+      if (options_.max_rps > 0 && !checker_->ReadyToSend()) {
+        checker_->PrepareConnection();
+        waiting_for_connection_ = true;  // Poll returns when a connection opens or a call ends
+        return;
+      }
       const auto next = shared_.limiter.Admit(now);
       if (next > now) {
         a.start_at = next;
@@ -382,6 +395,7 @@ class Worker {
   const std::size_t capacity_;
   std::deque<Admitting> unreserved_;  // taken, waiting for a connection that is still being opened
   std::deque<Admitting> admitting_;   // waiting for their slot
+  bool waiting_for_connection_ = false;  // the first one's slot has come, but no connection is free
   std::unordered_map<std::uint64_t, Result> calling_;
   std::uint64_t next_tag_ = 0;
   std::vector<std::pair<std::uint64_t, core::CheckResult>> done_;
@@ -577,6 +591,29 @@ RunStats Runner::Run() {
     stats.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - started);
   };
 
+  // After a failure other than the store's, with the workers joined: every claim this run still holds (not yet
+  // checked, checked but not applied, held back, or with a worker that threw) goes back at once instead of when
+  // its lease expires, so the next run need not wait for it. Best effort: if the release fails too, the leases
+  // expire as after a crash. A claim already applied or released is no longer this run's, and the release leaves
+  // it alone.
+  auto give_back = [&] {
+    std::vector<std::int64_t> ids(held.begin(), held.end());
+    ids.insert(ids.end(), waiting.begin(), waiting.end());
+    for (const Result& r : pending) ids.push_back(r.record.transaction.id);
+    {
+      std::lock_guard lock(shared.mu);
+      for (const Result& r : shared.results) ids.push_back(r.record.transaction.id);
+    }
+    for (const Claimed& c : shared.work.Drain()) ids.push_back(c.transaction.id);
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    if (ids.empty()) return;
+    try {
+      deps_.source->Release(std::move(ids));
+    } catch (...) {  // NOLINT(bugprone-empty-catch): the failure being reported is the run's, not this one
+    }
+  };
+
   auto begin_stop = [&](StopReason reason) {
     stopping = true;
     stats.stop = reason;
@@ -695,6 +732,16 @@ RunStats Runner::Run() {
     if (!held.empty()) deps_.source->Release(std::move(held));
   } catch (...) {
     join_all();
+    // Not after a store failure: the store has just given up reconnecting, and asking again would only hold the
+    // exit back for another round of retries.
+    bool store_failed = false;
+    try {
+      throw;
+    } catch (const core::StoreUnavailable&) {
+      store_failed = true;
+    } catch (...) {  // NOLINT(bugprone-empty-catch): rethrown below
+    }
+    if (!store_failed) give_back();
     // What was applied before the failure is real work: the caller reports it (stats()) with the failure.
     finish_stats();
     throw;

@@ -110,16 +110,11 @@ class ConcurrentGatewayChecker::Impl {
 
   bool ReadyToSend() const {
     const auto now = SteadyClock::now();
-    bool opening = false;
     for (const Slot& s : slots_) {
       if (s.busy) continue;
-      if (s.connect_failure) return true;
-      if (s.Usable(now)) {
-        if (s.stream->connected()) return true;
-        opening = true;
-      }
+      if (s.connect_failure || (s.Usable(now) && s.stream->connected())) return true;
     }
-    return !opening;
+    return false;
   }
 
   void Start(std::uint64_t tag, const core::StatusQuery& query) {

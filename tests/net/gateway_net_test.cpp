@@ -941,9 +941,10 @@ BOOST_AUTO_TEST_CASE(a_failed_prepare_is_the_next_calls_failure_without_a_second
   BOOST_TEST(!listener.HasWaitingConnection());  // reported the prepare's failure, without connecting again
 }
 
-// Under a rate limit the runner reserves a slot only when a call would leave at once. A TLS connection to a
-// listener that never answers completes TCP (the kernel's backlog) but never the handshake: not ready until it
-// times out, and then ready (the failure is the next call's, at once).
+// Under a rate limit the runner starts a call only when it would leave at once. No open connection: not ready (a
+// call would leave a connection's opening later). A TLS connection to a listener that never answers completes TCP
+// (the kernel's backlog) but never the handshake: not ready until it times out, and then ready (the failure is
+// the next call's, at once).
 BOOST_AUTO_TEST_CASE(ready_to_send_waits_for_a_connection_being_opened_but_not_for_a_failed_one) {
   const std::uint16_t port = testing::UnusedPort();
   const gateway_net::BacklogListener listener(port);
@@ -953,7 +954,7 @@ BOOST_AUTO_TEST_CASE(ready_to_send_waits_for_a_connection_being_opened_but_not_f
   o.allow_insecure_http = false;
   o.connect_timeout = std::chrono::milliseconds(2000);  // long enough that the first look below comes before it
   ConcurrentGatewayChecker checker(o, TestMerchants(), 2, Pinned);
-  BOOST_TEST(checker.ReadyToSend());  // nothing is being opened: a call would open its own connection
+  BOOST_TEST(!checker.ReadyToSend());  // nothing is open: a call would open its own connection, and leave late
   checker.PrepareConnection();
   std::vector<std::pair<std::uint64_t, core::CheckResult>> none;
   checker.Poll(std::chrono::milliseconds(50), none);

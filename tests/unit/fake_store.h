@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -633,28 +634,56 @@ class FakeConcurrentChecker : public core::ConcurrentStatusChecker {
     capacities_.push_back(capacity);
   }
   int capacity() const override { return capacity_; }
-  // Not ready until it has been polled `ready_after_polls` times (see SetReadyAfterPolls).
-  bool ReadyToSend() const override { return polls_ >= ready_after_polls_; }
+
+  // The connection model (see SetConnections): free_ connections open and unused; opening_ holds, per connection
+  // being opened, the poll at which it is open. Like the gateway checker, one is opened ahead only when none is
+  // free or being opened.
+  void PrepareConnection() override {
+    if (connect_after_polls_ < 0 || free_ > 0 || !opening_.empty()) return;
+    opening_.push_back(polls_ + connect_after_polls_);
+  }
+  bool ReadyToSend() const override { return connect_after_polls_ < 0 || free_ > 0; }
   void Start(std::uint64_t tag, const core::StatusQuery& query) override {
-    if (!ReadyToSend()) unready_starts_.fetch_add(1);
-    started_.emplace_back(tag, query);
+    if (!ReadyToSend()) {
+      unready_starts_.fetch_add(1);  // the gateway checker would open a connection now, and send late
+    } else if (connect_after_polls_ >= 0) {
+      --free_;
+    }
+    started_.push_back(Call{tag, query, polls_ + answer_after_polls_});
     const int n = static_cast<int>(started_.size());
     std::lock_guard lock(mu_);
     max_in_flight_ = std::max(max_in_flight_, n);
     if (n > capacity_) over_capacity_ = true;
   }
+  // Never waits: an empty Poll returns at once. Answers the calls due (newest first), whose connections are free
+  // again, and finishes the openings due.
   void Poll(std::chrono::milliseconds timeout,
             std::vector<std::pair<std::uint64_t, core::CheckResult>>& done) override {
+    (void)timeout;
     ++polls_;
-    (void)timeout;  // nothing to wait on: calls are answered at the next Poll, and an empty Poll returns at once
-    for (auto it = started_.rbegin(); it != started_.rend(); ++it) done.emplace_back(it->first, gateway_.Call(it->second));
-    started_.clear();
+    while (!opening_.empty() && opening_.front() <= polls_) {
+      opening_.pop_front();
+      ++free_;
+    }
+    for (auto it = started_.rbegin(); it != started_.rend(); ++it) {
+      if (it->answer_at > polls_) continue;
+      done.emplace_back(it->tag, gateway_.Call(it->query));
+      if (connect_after_polls_ >= 0) ++free_;
+    }
+    std::erase_if(started_, [&](const Call& c) { return c.answer_at <= polls_; });
   }
 
-  static void SetReadyAfterPolls(int polls) { ready_after_polls_ = polls; }
+  // Turns the connection model on: no connection is open at first, and one opened ahead is open `connect_after`
+  // polls later; every call is answered `answer_after` polls after it started. Off (the default): always ready,
+  // every call answered at the next poll.
+  static void SetConnections(int connect_after, int answer_after) {
+    connect_after_polls_ = connect_after;
+    answer_after_polls_ = answer_after;
+  }
   static int unready_starts() { return unready_starts_.load(); }
   static void ResetCounts() {
-    ready_after_polls_ = 0;
+    connect_after_polls_ = -1;
+    answer_after_polls_ = 0;
     unready_starts_ = 0;
     std::lock_guard lock(mu_);
     capacities_.clear();
@@ -675,11 +704,19 @@ class FakeConcurrentChecker : public core::ConcurrentStatusChecker {
   }
 
  private:
+  struct Call {
+    std::uint64_t tag;
+    core::StatusQuery query;
+    int answer_at;  // the poll that answers it
+  };
   FakeGateway& gateway_;
   const int capacity_;
-  std::vector<std::pair<std::uint64_t, core::StatusQuery>> started_;
+  std::vector<Call> started_;
   int polls_ = 0;
-  static inline std::atomic<int> ready_after_polls_{0};
+  int free_ = 0;
+  std::deque<int> opening_;
+  static inline std::atomic<int> connect_after_polls_{-1};
+  static inline std::atomic<int> answer_after_polls_{0};
   static inline std::atomic<int> unready_starts_{0};
   static inline std::mutex mu_;
   static inline std::vector<int> capacities_;

@@ -215,20 +215,38 @@ BOOST_AUTO_TEST_CASE(a_concurrent_checker_shares_in_flight_over_io_threads_and_a
   BOOST_TEST(h.observer.records.size() == 300U);
 }
 
-// Under a rate limit a call is given its slot only once it would leave at once: a slot reserved while the
-// connection is still being opened would send the request late, bunched up with the next ones.
-BOOST_AUTO_TEST_CASE(under_a_rate_limit_calls_wait_for_the_checker_to_be_ready_to_send) {
+// Under a rate limit a call starts only once it would leave at once: a call that opened its own connection after
+// its slot would send its request late, bunched up with the next ones. Every call here stays in flight for 50
+// polls and a connection takes 3 polls to open; the limit (a call every 10 ns) lets the four claims' slots come at
+// once, so every second call finds its worker's connections all busy and must wait for another to be opened.
+BOOST_AUTO_TEST_CASE(under_a_rate_limit_each_call_waits_for_a_free_open_connection) {
   Harness h;
   h.concurrent = true;
   h.options.in_flight = 4;
   h.options.io_threads = 1;
-  h.options.max_rps = 1000;
+  h.options.max_rps = 1e8;
   payrecon::testing::FakeConcurrentChecker::ResetCounts();
-  payrecon::testing::FakeConcurrentChecker::SetReadyAfterPolls(3);
+  payrecon::testing::FakeConcurrentChecker::SetConnections(3, 50);
   for (int id = 1; id <= 40; ++id) h.store.Add(Charge(id));
   const engine::RunStats stats = h.RunDue();
   BOOST_TEST(stats.counts.checked == 40);
   BOOST_TEST(payrecon::testing::FakeConcurrentChecker::unready_starts() == 0);
+  BOOST_TEST(payrecon::testing::FakeConcurrentChecker::max_in_flight() > 1);  // more connections were opened
+  payrecon::testing::FakeConcurrentChecker::ResetCounts();
+}
+
+// Without a limit nothing needs spacing: a call starts at once and opens its own connection.
+BOOST_AUTO_TEST_CASE(without_a_rate_limit_calls_do_not_wait_for_a_connection) {
+  Harness h;
+  h.concurrent = true;
+  h.options.in_flight = 4;
+  h.options.io_threads = 1;
+  payrecon::testing::FakeConcurrentChecker::ResetCounts();
+  payrecon::testing::FakeConcurrentChecker::SetConnections(3, 50);
+  for (int id = 1; id <= 40; ++id) h.store.Add(Charge(id));
+  const engine::RunStats stats = h.RunDue();
+  BOOST_TEST(stats.counts.checked == 40);
+  BOOST_TEST(payrecon::testing::FakeConcurrentChecker::unready_starts() > 0);
   payrecon::testing::FakeConcurrentChecker::ResetCounts();
 }
 
@@ -603,6 +621,37 @@ BOOST_AUTO_TEST_CASE(store_failure_propagates_after_workers_stop) {
   engine::ClaimDueSource source(h.store, "run-1", kNow, core::Millis{300'000});
   h.store.FailNext(1);
   BOOST_CHECK_THROW(engine::Runner(h.options, h.Deps(source)).Run(), core::StoreUnavailable);
+}
+
+// A worker that throws (a defect, not a per-transaction problem) fails the run, and the claims the run still holds
+// go back at once rather than when their leases expire: what was applied stays applied, nothing stays leased.
+BOOST_AUTO_TEST_CASE(a_failed_run_gives_its_claims_back) {
+  for (const bool concurrent : {false, true}) {
+    BOOST_TEST_CONTEXT((concurrent ? "concurrent checker" : "blocking checker")) {
+      Harness h;
+      FakeGateway gateway([](const core::StatusQuery& q) {
+        if (q.txn_id == "c120") throw std::logic_error("a defect in the checker");
+        return HalfApproved(q);
+      });
+      h.options.batch_size = 50;
+      h.options.in_flight = 4;
+      for (int id = 1; id <= 300; ++id) h.store.Add(Charge(id));
+      engine::ClaimDueSource source(h.store, "run-1", kNow, core::Millis{300'000});
+      engine::RunnerDeps deps = h.Deps(source);
+      deps.make_checker = [&] { return std::make_unique<FakeChecker>(gateway); };
+      if (concurrent) {
+        deps.make_concurrent_checker = [&](int capacity) {
+          return std::make_unique<payrecon::testing::FakeConcurrentChecker>(gateway, capacity);
+        };
+      }
+      engine::Runner runner(h.options, deps);
+      BOOST_CHECK_THROW(runner.Run(), std::logic_error);
+      BOOST_TEST(runner.stats().claimed > 120);
+      for (int id = 1; id <= 300; ++id) {
+        BOOST_TEST_CONTEXT("c" << id) { BOOST_TEST(h.store.LeaseOf(id).empty()); }
+      }
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(observer_failure_propagates) {
