@@ -1,9 +1,14 @@
 #include "core/csv.h"
 
+#include <algorithm>
+
 namespace payrecon::core {
 
 std::string CsvQuote(std::string_view field) {
-  if (field.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(field);
+  // One pass over the bytes (find_first_of with a set searches the set once per byte: a visible cost per row).
+  const bool plain = std::none_of(field.begin(), field.end(),
+                                  [](char c) { return c == ',' || c == '"' || c == '\r' || c == '\n'; });
+  if (plain) return std::string(field);
   std::string out;
   out.reserve(field.size() + 2);
   out += '"';

@@ -1,5 +1,10 @@
 #include <boost/test/unit_test.hpp>
 
+#include <cstdio>
+#include <ctime>
+#include <string>
+#include <vector>
+
 #include "core/time.h"
 
 using namespace payrecon::core;
@@ -28,6 +33,34 @@ BOOST_AUTO_TEST_CASE(rejects_bad_timestamps) {
   }
   BOOST_TEST(ParseIso8601("2020-12-14T16:45:49").error() ==
              "invalid timestamp \"2020-12-14T16:45:49\": missing time zone (use Z or +HH:MM)");
+}
+
+// The formatters write their digits by hand; checked against the C library's gmtime_r and strftime over a spread
+// of instants (each day boundary, leap days, before 1970, the last millisecond of a year) and at 0000 and 9999.
+BOOST_AUTO_TEST_CASE(formats_agree_with_the_c_library) {
+  std::vector<std::int64_t> millis = {0, -1, -86'400'000, 951'782'400'000 /* 2000-02-29 */, 4'102'444'799'999};
+  for (std::int64_t ms = -2'208'988'800'000; ms < 4'102'444'800'000; ms += 86'400'000LL * 37 + 3'723'456) {
+    millis.push_back(ms);
+  }
+  for (const std::int64_t ms : millis) {
+    const std::time_t secs = static_cast<std::time_t>(ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000));
+    std::tm tm{};
+    BOOST_REQUIRE(gmtime_r(&secs, &tm) != nullptr);
+    char iso[32];
+    char amz[32];
+    std::strftime(iso, sizeof iso, "%Y-%m-%dT%H:%M:%S", &tm);
+    std::strftime(amz, sizeof amz, "%Y%m%dT%H%M%SZ", &tm);
+    char frac[8];
+    std::snprintf(frac, sizeof frac, ".%03lldZ", static_cast<long long>(ms - static_cast<std::int64_t>(secs) * 1000));
+    const Instant t{Millis{ms}};
+    BOOST_TEST_CONTEXT(ms) {
+      BOOST_TEST(FormatIso8601Millis(t) == std::string(iso) + frac);
+      BOOST_TEST(FormatIso8601(t) == std::string(iso) + "Z");
+      BOOST_TEST(FormatAmzDate(t) == amz);
+    }
+  }
+  BOOST_TEST(FormatIso8601Millis(*ParseIso8601("0000-01-01T00:00:00Z")) == "0000-01-01T00:00:00.000Z");
+  BOOST_TEST(FormatIso8601Millis(*ParseIso8601("9999-12-31T23:59:59.999Z")) == "9999-12-31T23:59:59.999Z");
 }
 
 BOOST_AUTO_TEST_CASE(amz_date) {
