@@ -21,6 +21,7 @@ namespace {
 
 using detail::Failure;
 using SteadyClock = std::chrono::steady_clock;
+using SteadyNow = ConcurrentGatewayChecker::SteadyNow;
 using Io = net::AsyncStream::Io;
 
 std::string Millis(std::chrono::milliseconds ms) { return std::to_string(ms.count()) + " ms"; }
@@ -62,10 +63,12 @@ struct Slot {
 
 class ConcurrentGatewayChecker::Impl {
  public:
-  Impl(GatewayOptions options, std::shared_ptr<const Merchants> merchants, int capacity, Clock clock)
+  Impl(GatewayOptions options, std::shared_ptr<const Merchants> merchants, int capacity, Clock clock,
+       SteadyNow steady)
       : options_(std::move(options)),
         merchants_(std::move(merchants)),
         clock_(std::move(clock)),
+        steady_(std::move(steady)),
         endpoint_(detail::ValidatedEndpoint(options_)),
         writer_(options_, endpoint_),
         slots_(static_cast<std::size_t>(std::max(1, capacity))) {
@@ -91,7 +94,7 @@ class ConcurrentGatewayChecker::Impl {
   int connections_opened() const { return connections_opened_; }
 
   void PrepareConnection() {
-    const auto now = SteadyClock::now();
+    const auto now = steady_();
     Slot* open_here = nullptr;
     for (Slot& s : slots_) {
       if (s.busy) continue;
@@ -109,7 +112,7 @@ class ConcurrentGatewayChecker::Impl {
   }
 
   bool ReadyToSend() const {
-    const auto now = SteadyClock::now();
+    const auto now = steady_();
     for (const Slot& s : slots_) {
       if (s.busy) continue;
       if (s.connect_failure || (s.Usable(now) && s.stream->connected())) return true;
@@ -123,7 +126,7 @@ class ConcurrentGatewayChecker::Impl {
       ready_.emplace_back(tag, MerchantNotConfigured(query.merchant_id));
       return;
     }
-    const auto now = SteadyClock::now();
+    const auto now = steady_();
     Slot* slot = PickSlot(now);
     if (slot == nullptr) throw std::logic_error("more status calls started than the checker's capacity");
     Slot& s = *slot;
@@ -174,7 +177,7 @@ class ConcurrentGatewayChecker::Impl {
   }
 
   void Poll(std::chrono::milliseconds timeout, std::vector<std::pair<std::uint64_t, core::CheckResult>>& done) {
-    auto now = SteadyClock::now();
+    auto now = steady_();
     int wait_ms = ready_.empty() ? static_cast<int>(std::max<std::int64_t>(0, timeout.count())) : 0;
     for (const Slot& s : slots_) {
       if (!s.busy && !(s.fresh && s.stream && !s.stream->connected())) continue;
@@ -184,7 +187,7 @@ class ConcurrentGatewayChecker::Impl {
     }
     const int n = epoll_wait(epoll_, events_.data(), static_cast<int>(events_.size()), wait_ms);
     if (n < 0 && errno != EINTR) throw std::system_error(errno, std::generic_category(), "epoll_wait");
-    now = SteadyClock::now();
+    now = steady_();
     for (int i = 0; i < n; ++i) {
       Slot& s = slots_[events_[static_cast<std::size_t>(i)].data.u32];
       if (s.busy) {
@@ -296,7 +299,7 @@ class ConcurrentGatewayChecker::Impl {
     }
     const Io io = s.stream->Connect();
     if (io == Io::kDone) {
-      s.last_used = SteadyClock::now();  // its wait for a request starts now
+      s.last_used = steady_();  // its wait for a request starts now
       Want(s, EPOLLIN);  // idle: only a close or stray bytes wake it
     } else if (io == Io::kWantRead || io == Io::kWantWrite) {
       Want(s, io);
@@ -397,7 +400,7 @@ class ConcurrentGatewayChecker::Impl {
     // Read the clock again: `now` may be from before this thread was preempted (a response can be complete
     // within the Start that sent its request), and a latency of 0 would leave the check out of the histogram.
     s.exchange.latency_us =
-        std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - s.started).count();
+        std::chrono::duration_cast<std::chrono::microseconds>(steady_() - s.started).count();
     s.exchange.received_at = clock_();
     detail::Conclude(s.exchange, std::move(failure), "GET", s.host_path, s.merchant->signer(),
                      options_.response_max_skew);
@@ -409,6 +412,7 @@ class ConcurrentGatewayChecker::Impl {
   GatewayOptions options_;
   std::shared_ptr<const Merchants> merchants_;
   Clock clock_;
+  SteadyNow steady_;
   Endpoint endpoint_;
   detail::RequestWriter writer_;
   std::unique_ptr<net::AsyncTlsContext> tls_;
@@ -422,8 +426,9 @@ class ConcurrentGatewayChecker::Impl {
 };
 
 ConcurrentGatewayChecker::ConcurrentGatewayChecker(GatewayOptions options, std::shared_ptr<const Merchants> merchants,
-                                                   int capacity, Clock clock)
-    : impl_(std::make_unique<Impl>(std::move(options), std::move(merchants), capacity, std::move(clock))) {}
+                                                   int capacity, Clock clock, SteadyNow steady)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(merchants), capacity, std::move(clock),
+                                   std::move(steady))) {}
 ConcurrentGatewayChecker::~ConcurrentGatewayChecker() = default;
 int ConcurrentGatewayChecker::capacity() const { return impl_->capacity(); }
 void ConcurrentGatewayChecker::PrepareConnection() { impl_->PrepareConnection(); }

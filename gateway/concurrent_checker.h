@@ -12,6 +12,7 @@
 // woken per response; the kernel's task switching was the largest single cost of a check.
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -26,9 +27,11 @@ namespace payrecon::gateway {
 class ConcurrentGatewayChecker final : public core::ConcurrentStatusChecker {
  public:
   // Throws InvalidOptions (bad options, an unusable ca_file) and std::system_error (no epoll instance).
-  // `clock` gives x-amz-date and the replay bound's arrival time.
+  // `clock` gives x-amz-date and the replay bound's arrival time; `steady` times connections, calls and their
+  // deadlines (tests move it by hand).
+  using SteadyNow = std::function<std::chrono::steady_clock::time_point()>;
   ConcurrentGatewayChecker(GatewayOptions options, std::shared_ptr<const Merchants> merchants, int capacity,
-                           Clock clock = env::WallNow);
+                           Clock clock = env::WallNow, SteadyNow steady = std::chrono::steady_clock::now);
   ~ConcurrentGatewayChecker() override;
   ConcurrentGatewayChecker(const ConcurrentGatewayChecker&) = delete;
   ConcurrentGatewayChecker& operator=(const ConcurrentGatewayChecker&) = delete;
@@ -37,7 +40,8 @@ class ConcurrentGatewayChecker final : public core::ConcurrentStatusChecker {
   // Begins opening a connection when no free one is open or being opened. A failure is kept and becomes the
   // failure of the next call that has no open connection to use.
   void PrepareConnection() override;
-  // False while the free connection a call would use is still being opened (and none is open or has failed).
+  // True when a free connection is open, or the last opening failed (a call would fail at once); false while
+  // none is open, whether one is being opened or not.
   bool ReadyToSend() const override;
   // No credentials for the merchant: kInvalidRequest, gateway_code kMerchantNotConfigured, no network call.
   void Start(std::uint64_t tag, const core::StatusQuery& query) override;

@@ -924,6 +924,43 @@ BOOST_AUTO_TEST_CASE(a_get_on_a_kept_alive_connection_the_server_dropped_is_rese
   BOOST_TEST(checker.connections_opened() == 2);
 }
 
+// A connection opened ahead that then waited more than a second for its request (detail::kOpenedAheadMayBeStale)
+// may have been dropped meanwhile, like a kept-alive one: a GET failing on it before any response byte is resent
+// once on a new connection. Used within that second it is fresh: the failure is the call's own. The checker's
+// steady clock is moved by hand.
+BOOST_AUTO_TEST_CASE(a_prepared_connection_left_waiting_is_retried_like_a_kept_alive_one) {
+  for (const bool waited : {true, false}) {
+    BOOST_TEST_CONTEXT((waited ? "waited 1.1 s" : "used at once")) {
+      const std::string body = R"({"status":"CapturePending"})";
+      std::atomic<int> seen{0};
+      RawServer server([&](int fd, const std::string&) {
+        if (++seen == 1) return false;  // dropped without an answer
+        testing::WriteAll(fd, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+                                  std::to_string(body.size()) + "\r\n\r\n" + body);
+        return false;
+      });
+      auto now = std::chrono::steady_clock::now();
+      ConcurrentGatewayChecker checker(Local(server.port()), TestMerchants(), 1, Pinned, [&now] { return now; });
+      checker.PrepareConnection();
+      std::vector<std::pair<std::uint64_t, core::CheckResult>> none;
+      for (int i = 0; i < 6000 && !checker.ReadyToSend(); ++i) checker.Poll(std::chrono::milliseconds(10), none);
+      BOOST_REQUIRE(checker.ReadyToSend());  // connected (the server accepts, or the kernel's backlog does)
+      if (waited) now += std::chrono::milliseconds(1100);
+      checker.Start(1, Query("t"));
+      const core::CheckResult r = Collect(checker, 1).at(1);
+      if (waited) {
+        BOOST_TEST(core::CheckOutcomeName(r.outcome) == "BAD_SIGNATURE");  // unsigned, but answered on the resend
+        BOOST_TEST(server.connections() == 2);
+        BOOST_TEST(checker.connections_opened() == 2);
+      } else {
+        BOOST_TEST(core::CheckOutcomeName(r.outcome) == "NETWORK");
+        BOOST_TEST(server.connections() == 1);
+        BOOST_TEST(checker.connections_opened() == 1);
+      }
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(a_failed_prepare_is_the_next_calls_failure_without_a_second_attempt) {
   const std::uint16_t port = testing::UnusedPort();
   ConcurrentGatewayChecker checker(Local(port), TestMerchants(), 1, Pinned);
