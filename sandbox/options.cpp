@@ -14,7 +14,8 @@ const char* const kUsage = R"(usage: payrecon-sandbox --merchants FILE [options]
   --bind ADDR               address to bind (default 127.0.0.1)
   --tls-cert FILE           PEM certificate; with --tls-key serves HTTPS
   --tls-key FILE            PEM private key
-  --max-threads N           concurrent keep-alive connections served (default 256)
+  --max-connections N       connections served at once; more wait to be accepted (default 256)
+  --io-threads N            event-loop threads serving them (default 2)
   --seed N                  seed of every random choice (default 1)
   --signing-host HOST       host in canonical texts (default: the request's Host header without port)
   --clock-skew-s N          allowed x-amz-date skew in seconds (default 300)
@@ -76,8 +77,10 @@ CommandLine ParseCommandLine(const std::vector<std::string>& args) {
       cl.server.tls_cert = v;
     } else if (flag == "--tls-key") {
       cl.server.tls_key = v;
-    } else if (flag == "--max-threads") {
-      cl.server.max_threads = static_cast<int>(Int(flag, v, 1, 4096));
+    } else if (flag == "--max-connections" || flag == "--max-threads") {  // --max-threads: its name before 2026-12
+      cl.server.max_connections = static_cast<int>(Int(flag, v, 1, 65536));
+    } else if (flag == "--io-threads") {
+      cl.server.io_threads = static_cast<int>(Int(flag, v, 1, 64));
     } else if (flag == "--seed") {
       cl.sandbox.seed = static_cast<std::uint64_t>(Int(flag, v, 0, std::numeric_limits<std::int64_t>::max()));
     } else if (flag == "--signing-host") {

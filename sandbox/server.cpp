@@ -1,65 +1,46 @@
 #include "sandbox/server.h"
 
-#include <Poco/Exception.h>
-#include <Poco/Net/Context.h>
-#include <Poco/Net/HTTPRequestHandler.h>
-#include <Poco/Net/HTTPServerParams.h>
-#include <Poco/Net/HTTPServerRequest.h>
-#include <Poco/Net/HTTPServerRequestImpl.h>
-#include <Poco/Net/HTTPServerResponse.h>
-#include <Poco/Net/HTTPServerResponseImpl.h>
-#include <Poco/Net/HTTPServerSession.h>
-#include <Poco/Net/NetException.h>
-#include <Poco/Net/SSLManager.h>
-#include <Poco/Net/SecureServerSocket.h>
-#include <Poco/Net/ServerSocket.h>
-#include <Poco/Net/SocketAddress.h>
-#include <Poco/Net/StreamSocket.h>
-#include <Poco/Net/TCPServer.h>
-#include <Poco/Net/TCPServerConnection.h>
-#include <Poco/Net/TCPServerConnectionFactory.h>
-#include <Poco/Net/TCPServerParams.h>
-#include <Poco/StreamCopier.h>
-#include <Poco/ThreadPool.h>
+#include <Poco/Net/HTTPResponse.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
+#include <cerrno>
+#include <charconv>
 #include <chrono>
-#include <condition_variable>
-#include <map>
-#include <mutex>
+#include <cstring>
+#include <memory>
 #include <stdexcept>
+#include <string_view>
+#include <system_error>
+#include <thread>
+#include <unordered_map>
+#include <vector>
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 namespace payrecon::sandbox {
 namespace {
 
-// Wakes delayed and hanging handlers when the server stops.
-class StopSignal {
- public:
-  // Waits up to ms; false when the server is stopping.
-  bool WaitFor(std::int64_t ms) {
-    std::unique_lock lock(mu_);
-    return !cv_.wait_for(lock, std::chrono::milliseconds(ms), [&] { return stopping_; });
-  }
-  void Trigger() {
-    {
-      std::lock_guard lock(mu_);
-      stopping_ = true;
-    }
-    cv_.notify_all();
-  }
-  bool Stopping() {
-    std::lock_guard lock(mu_);
-    return stopping_;
-  }
+using SteadyClock = std::chrono::steady_clock;
 
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
-};
+// How long a connection may stay silent (between requests, or in the middle of one, or while its answer cannot be
+// written) before the server drops it.
+constexpr std::chrono::seconds kIdle{60};
+// Limits of one request: its request line and headers, and its body.
+constexpr std::size_t kMaxHead = 64 * 1024;
+constexpr std::size_t kMaxBody = 8 * 1024 * 1024;
 
 std::string HostWithoutPort(const std::string& host) {
   if (!host.empty() && host[0] == '[') {  // [::1]:8080
@@ -71,222 +52,215 @@ std::string HostWithoutPort(const std::string& host) {
   return host;
 }
 
-// The open connections, so that Stop() can end every read at once. It shuts their raw file descriptors with
-// ::shutdown, which touches no Poco or TLS state another thread is using (a TLS read in progress just sees the
-// connection end). Entries are keyed by connection, and a descriptor leaves the set before it is closed, under
-// the same lock, so a number the kernel hands out again is never shut, nor a newer connection's entry removed.
-class Connections {
- public:
-  // false once stopping: the connection should end at once.
-  bool Add(const void* connection, poco_socket_t fd) {
-    std::lock_guard lock(mu_);
-    if (stopping_) return false;
-    fds_[connection] = fd;
-    return true;
-  }
-  // Before the socket is closed.
-  void Remove(const void* connection) {
-    std::lock_guard lock(mu_);
-    fds_.erase(connection);
-  }
-  // Closes with RST instead of FIN (linger 0): the reset fault.
-  void CloseWithReset(const void* connection, Poco::Net::StreamSocket& socket) {
-    std::lock_guard lock(mu_);
-    fds_.erase(connection);
-    socket.setLinger(true, 0);
-    socket.close();
-  }
-  void ShutdownAll() {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-    for (const auto& [connection, fd] : fds_) ::shutdown(fd, SHUT_RDWR);  // an error: the peer is gone already
-  }
+bool EqualsNoCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
 
- private:
-  std::mutex mu_;
-  std::map<const void*, poco_socket_t> fds_;
-  bool stopping_ = false;
+bool ContainsNoCase(std::string_view text, std::string_view word) {
+  if (word.size() > text.size()) return false;
+  for (std::size_t i = 0; i + word.size() <= text.size(); ++i) {
+    if (EqualsNoCase(text.substr(i, word.size()), word)) return true;
+  }
+  return false;
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// ---- Reading one request from the bytes received so far ----
+
+enum class ParseState { kNeedMore, kDone, kBad, kTooLarge };
+
+struct Parsed {
+  ParseState state = ParseState::kNeedMore;
+  std::size_t consumed = 0;      // bytes of `in` the request took (kDone)
+  bool keep_alive = true;
+  bool head_done = false;        // the request line and headers are in
+  bool expect_continue = false;  // and they ask for "100 Continue" before the body
 };
 
-class Handler : public Poco::Net::HTTPRequestHandler {
- public:
-  // `connection`: the key of this connection in `connections`.
-  Handler(Sandbox& sandbox, StopSignal& stop, Connections& connections, const void* connection)
-      : sandbox_(sandbox), stop_(stop), connections_(connections), connection_(connection) {}
-
-  void handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override {
-    HttpRequest req;
-    req.method = request.getMethod();
-    const std::string& uri = request.getURI();
-    const auto q = uri.find('?');
-    req.path = uri.substr(0, q);
-    if (q != std::string::npos) req.query = uri.substr(q + 1);
-    for (const auto& [name, value] : request) {
-      std::string lower = name;
-      std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
-      req.headers.emplace_back(std::move(lower), value);
-    }
-    req.host = request.has("Host") ? HostWithoutPort(request.get("Host")) : std::string();
-    // A request has a body only when it says so (a length or chunks): without either, Poco's stream would wait
-    // for the client to close, and a body-less POST (`curl -X POST …/sandbox/clock?advance_ms=…`) hung until the
-    // idle timeout.
-    if ((request.hasContentLength() && request.getContentLength64() > 0) || request.getChunkedTransferEncoding()) {
-      Poco::StreamCopier::copyToString(request.stream(), req.body);
-    }
-
-    const HttpReply reply = sandbox_.Handle(req);
-    if (reply.delay_ms > 0 && !stop_.WaitFor(reply.delay_ms)) {
-      response.setKeepAlive(false);
-      return;
-    }
-    auto& socket = static_cast<Poco::Net::HTTPServerRequestImpl&>(request).socket();
-    switch (reply.delivery) {
-      case Delivery::kHang:
-        stop_.WaitFor(reply.hang_ms);
-        response.setKeepAlive(false);
-        socket.shutdown();
-        return;
-      case Delivery::kReset:
-        response.setKeepAlive(false);
-        connections_.CloseWithReset(connection_, socket);
-        return;
-      default:
-        break;
-    }
-    response.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(reply.status));
-    response.setContentType(reply.content_type);
-    for (const auto& [name, value] : reply.headers) response.set(name, value);
-    response.setContentLength(static_cast<std::streamsize>(reply.body.size()));
-    if (reply.delivery == Delivery::kTruncate) {
-      response.setKeepAlive(false);
-      std::ostream& out = response.send();
-      out.write(reply.body.data(), static_cast<std::streamsize>(reply.body.size() / 2));
-      out.flush();
-      socket.shutdown();
-      return;
-    }
-    // Head and body in one write: one syscall and one segment per answer instead of Poco's two.
-    std::string out;
-    out.reserve(320 + reply.body.size());
-    out += "HTTP/1.1 ";
-    out += std::to_string(reply.status);
-    out += ' ';
-    out += Poco::Net::HTTPResponse::getReasonForStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(reply.status));
-    out += "\r\nContent-Type: ";
-    out += reply.content_type;
-    out += "\r\nContent-Length: ";
-    out += std::to_string(reply.body.size());
-    out += response.getKeepAlive() ? "\r\nConnection: Keep-Alive" : "\r\nConnection: close";
-    for (const auto& [name, value] : reply.headers) {
-      out += "\r\n";
-      out += name;
-      out += ": ";
-      out += value;
-    }
-    out += "\r\n\r\n";
-    out += reply.body;
-    std::size_t sent = 0;
-    while (sent < out.size()) {
-      const int n = socket.sendBytes(out.data() + sent, static_cast<int>(out.size() - sent));
-      if (n <= 0) {
-        response.setKeepAlive(false);
-        return;
-      }
-      sent += static_cast<std::size_t>(n);
-    }
-  }
-
- private:
-  Sandbox& sandbox_;
-  StopSignal& stop_;
-  Connections& connections_;
-  const void* connection_;
-};
-
-// The connections being served, so Stop() can end them: a read blocked on a shut-down socket returns.
-
-// How long a kept-alive connection may stay silent before the server drops it.
-constexpr long kIdleSeconds = 60;
-
-// One kept-alive connection: Poco reads each request and its body, Handler answers. This is Poco's own
-// HTTPServerConnection loop without its poll() before every request, which on Linux set up an epoll instance each
-// time (four system calls, a quarter of the sandbox's CPU per request); a blocking read with the socket's timeout
-// waits the same way.
-class Connection : public Poco::Net::TCPServerConnection {
- public:
-  Connection(const Poco::Net::StreamSocket& socket, Sandbox& sandbox, StopSignal& stop, Connections& connections,
-             Poco::Net::HTTPServerParams::Ptr params)
-      : TCPServerConnection(socket), sandbox_(sandbox), stop_(stop), connections_(connections), params_(params) {}
-
-  void run() override {
-    Poco::Net::StreamSocket& s = socket();
-    try {
-      s.setReceiveTimeout(Poco::Timespan(kIdleSeconds, 0));
-      s.setNoDelay(true);
-      Poco::Net::HTTPServerSession session(s, params_);  // closes the socket when it goes
-      if (!connections_.Add(this, s.impl()->sockfd())) return;
-      struct Leave {  // declared after the session, so it leaves the set before the session closes the socket
-        Connections& connections;
-        const void* connection;
-        ~Leave() { connections.Remove(connection); }
-      } leave{connections_, this};
-      Handler handler(sandbox_, stop_, connections_, this);
-      while (!stop_.Stopping() && s.impl()->initialized()) {
-        Poco::Net::HTTPServerResponseImpl response(session);
-        try {
-          Poco::Net::HTTPServerRequestImpl request(response, session, params_);
-          response.setVersion(request.getVersion());
-          response.setKeepAlive(request.getKeepAlive());
-          if (request.getExpectContinue()) response.sendContinue();
-          handler.handleRequest(request, response);
-        } catch (const Poco::Net::NoMessageException&) {
-          return;  // the client closed between requests
-        } catch (const Poco::Net::MessageException&) {
-          SendError(response, Poco::Net::HTTPResponse::HTTP_BAD_REQUEST);
-          return;
-        } catch (const Poco::TimeoutException&) {
-          return;  // idle too long
-        } catch (const std::exception&) {
-          if (!response.sent()) SendError(response, Poco::Net::HTTPResponse::HTTP_INTERNAL_SERVER_ERROR);
-          return;
+// A chunked body starting at `in`: kDone with the body and the bytes it took, kNeedMore, or kBad / kTooLarge.
+ParseState Dechunk(std::string_view in, std::string& body, std::size_t& consumed) {
+  std::size_t pos = 0;
+  body.clear();
+  for (;;) {
+    const auto eol = in.find("\r\n", pos);
+    if (eol == std::string_view::npos) return in.size() - pos > 1024 ? ParseState::kBad : ParseState::kNeedMore;
+    std::string_view line = in.substr(pos, eol - pos);
+    if (const auto semi = line.find(';'); semi != std::string_view::npos) line = line.substr(0, semi);  // extensions
+    line = Trim(line);
+    std::size_t size = 0;
+    const auto [end, ec] = std::from_chars(line.data(), line.data() + line.size(), size, 16);
+    if (line.empty() || ec != std::errc() || end != line.data() + line.size()) return ParseState::kBad;
+    if (size > kMaxBody || body.size() + size > kMaxBody) return ParseState::kTooLarge;
+    pos = eol + 2;
+    if (size == 0) {
+      for (;;) {  // trailers, up to the empty line
+        const auto trailer_end = in.find("\r\n", pos);
+        if (trailer_end == std::string_view::npos) return ParseState::kNeedMore;
+        const bool empty = trailer_end == pos;
+        pos = trailer_end + 2;
+        if (empty) {
+          consumed = pos;
+          return ParseState::kDone;
         }
-        if (!response.getKeepAlive()) return;
       }
-    } catch (const Poco::Exception&) {
-      // The peer reset, or Stop() shut the socket: the connection is over either way.
     }
+    if (in.size() < pos + size + 2) return ParseState::kNeedMore;
+    if (in.substr(pos + size, 2) != "\r\n") return ParseState::kBad;
+    body.append(in.substr(pos, size));
+    pos += size + 2;
   }
+}
 
- private:
-  static void SendError(Poco::Net::HTTPServerResponseImpl& response, Poco::Net::HTTPResponse::HTTPStatus status) {
-    try {
-      response.setStatusAndReason(status);
-      response.setKeepAlive(false);
-      response.send();
-    } catch (...) {
-      // The client is gone: nobody to tell.
+// The first request in `in`, into `req` when complete.
+Parsed ParseRequest(std::string_view in, HttpRequest& req) {
+  Parsed p;
+  const auto head_end = in.find("\r\n\r\n");
+  if (head_end == std::string_view::npos) {
+    p.state = in.size() > kMaxHead ? ParseState::kTooLarge : ParseState::kNeedMore;
+    return p;
+  }
+  if (head_end > kMaxHead) {
+    p.state = ParseState::kTooLarge;
+    return p;
+  }
+  p.head_done = true;
+  p.state = ParseState::kBad;
+  const std::string_view head = in.substr(0, head_end);
+  auto eol = head.find("\r\n");
+  const std::string_view line = head.substr(0, eol);
+  const auto sp1 = line.find(' ');
+  const auto sp2 = sp1 == std::string_view::npos ? std::string_view::npos : line.find(' ', sp1 + 1);
+  if (sp1 == 0 || sp2 == std::string_view::npos || sp2 == sp1 + 1) return p;
+  const std::string_view version = line.substr(sp2 + 1);
+  if (version != "HTTP/1.1" && version != "HTTP/1.0") return p;
+  req = HttpRequest{};
+  req.method = std::string(line.substr(0, sp1));
+  const std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
+  const auto q = target.find('?');
+  req.path = std::string(target.substr(0, q));
+  if (q != std::string_view::npos) req.query = std::string(target.substr(q + 1));
+
+  std::string_view connection;
+  std::string_view content_length;
+  bool chunked = false;
+  while (eol != std::string_view::npos) {
+    const auto start = eol + 2;
+    eol = head.find("\r\n", start);
+    const std::string_view field = head.substr(start, eol == std::string_view::npos ? eol : eol - start);
+    const auto colon = field.find(':');
+    if (colon == 0 || colon == std::string_view::npos || field.substr(0, colon).find_first_of(" \t") != std::string_view::npos) {
+      return p;
     }
+    std::string name(field.substr(0, colon));
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+    const std::string_view value = Trim(field.substr(colon + 1));
+    if (name == "connection") connection = value;
+    if (name == "content-length") content_length = value;
+    if (name == "transfer-encoding" && ContainsNoCase(value, "chunked")) chunked = true;
+    if (name == "expect" && EqualsNoCase(value, "100-continue")) p.expect_continue = true;
+    if (name == "host") req.host = HostWithoutPort(std::string(value));
+    req.headers.emplace_back(std::move(name), std::string(value));
   }
+  p.keep_alive = version == "HTTP/1.1" ? !EqualsNoCase(connection, "close") : EqualsNoCase(connection, "keep-alive");
 
-  Sandbox& sandbox_;
-  StopSignal& stop_;
-  Connections& connections_;
-  Poco::Net::HTTPServerParams::Ptr params_;
-};
-
-class Factory : public Poco::Net::TCPServerConnectionFactory {
- public:
-  Factory(Sandbox& sandbox, StopSignal& stop, Connections& connections, Poco::Net::HTTPServerParams::Ptr params)
-      : sandbox_(sandbox), stop_(stop), connections_(connections), params_(params) {}
-  Poco::Net::TCPServerConnection* createConnection(const Poco::Net::StreamSocket& socket) override {
-    return new Connection(socket, sandbox_, stop_, connections_, params_);
+  const std::string_view rest = in.substr(head_end + 4);
+  std::size_t body_bytes = 0;
+  if (chunked) {
+    const ParseState s = Dechunk(rest, req.body, body_bytes);
+    if (s != ParseState::kDone) {
+      p.state = s;
+      return p;
+    }
+  } else if (!content_length.empty()) {
+    std::size_t n = 0;
+    const auto [end, ec] = std::from_chars(content_length.data(), content_length.data() + content_length.size(), n);
+    if (ec != std::errc() || end != content_length.data() + content_length.size()) return p;
+    if (n > kMaxBody) {
+      p.state = ParseState::kTooLarge;
+      return p;
+    }
+    if (rest.size() < n) {
+      p.state = ParseState::kNeedMore;
+      return p;
+    }
+    req.body = std::string(rest.substr(0, n));
+    body_bytes = n;
   }
+  // Without a length or chunks a request has no body (a body-less POST must not wait for the client to close).
+  p.state = ParseState::kDone;
+  p.consumed = head_end + 4 + body_bytes;
+  return p;
+}
 
- private:
-  Sandbox& sandbox_;
-  StopSignal& stop_;
-  Connections& connections_;
-  Poco::Net::HTTPServerParams::Ptr params_;
+std::string Reason(int status) {
+  return Poco::Net::HTTPResponse::getReasonForStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
+}
+
+// The status line, headers and body (or only the first `body_bytes` of it) in one buffer: one write per answer.
+std::string Render(const HttpReply& reply, bool keep_alive, std::size_t body_bytes) {
+  std::string out;
+  out.reserve(320 + reply.body.size());
+  out += "HTTP/1.1 ";
+  out += std::to_string(reply.status);
+  out += ' ';
+  out += Reason(reply.status);
+  out += "\r\nContent-Type: ";
+  out += reply.content_type;
+  out += "\r\nContent-Length: ";
+  out += std::to_string(reply.body.size());
+  out += keep_alive ? "\r\nConnection: Keep-Alive" : "\r\nConnection: close";
+  for (const auto& [name, value] : reply.headers) {
+    out += "\r\n";
+    out += name;
+    out += ": ";
+    out += value;
+  }
+  out += "\r\n\r\n";
+  out.append(reply.body, 0, body_bytes);
+  return out;
+}
+
+std::string ErrorAnswer(int status) {
+  return "HTTP/1.1 " + std::to_string(status) + " " + Reason(status) +
+         "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+}
+
+// ---- Connections ----
+
+struct Connection {
+  enum class State {
+    kHandshake,  // TLS handshake
+    kReading,    // reading a request
+    kDelayed,    // the answer waits for its delay (then `after_delay`)
+    kWriting,    // writing `out`
+    kHanging,    // saying nothing until the deadline, then closing
+  };
+  enum class AfterDelay { kWrite, kReset, kHang };
+
+  int fd = -1;
+  SSL* ssl = nullptr;
+  State state = State::kReading;
+  std::uint32_t interest = 0;
+  std::string in;
+  std::string out;
+  std::size_t written = 0;
+  bool close_after_write = false;
+  bool continue_sent = false;  // "100 Continue" went out for the request being read
+  AfterDelay after_delay = AfterDelay::kWrite;
+  std::chrono::milliseconds hang_after_delay{0};
+  SteadyClock::time_point deadline;
+
+  ~Connection() {
+    if (ssl != nullptr) SSL_free(ssl);
+    if (fd >= 0) ::close(fd);
+  }
 };
 
 }  // namespace
@@ -295,62 +269,458 @@ class Server::Impl {
  public:
   Impl(Sandbox& sandbox, ServerOptions options) : sandbox_(sandbox), options_(std::move(options)) {}
 
+  ~Impl() {
+    Stop();
+    if (listen_fd_ >= 0) ::close(listen_fd_);
+    if (stop_fd_ >= 0) ::close(stop_fd_);
+    if (tls_ != nullptr) SSL_CTX_free(tls_);
+  }
+
   std::uint16_t Start() {
-    try {
-      const Poco::Net::SocketAddress address(options_.bind, options_.port);
-      if (!options_.tls_cert.empty() || !options_.tls_key.empty()) {
-        if (options_.tls_cert.empty() || options_.tls_key.empty()) {
-          throw std::runtime_error("TLS needs both --tls-cert and --tls-key");
-        }
-        Poco::Net::initializeSSL();
-        ssl_initialized_ = true;
-        Poco::Net::Context::Ptr context = new Poco::Net::Context(
-            Poco::Net::Context::TLS_SERVER_USE, options_.tls_key, options_.tls_cert, "",
-            Poco::Net::Context::VERIFY_NONE, 9, false, "ALL:!ADH:!LOW:!EXP:!MD5:@STRENGTH");
-        socket_ = std::make_unique<Poco::Net::SecureServerSocket>(address, 256, context);
-      } else {
-        socket_ = std::make_unique<Poco::Net::ServerSocket>(address, 256);
+    const std::string where = "\"" + options_.bind + ":" + std::to_string(options_.port) + "\"";
+    if (!options_.tls_cert.empty() || !options_.tls_key.empty()) {
+      if (options_.tls_cert.empty() || options_.tls_key.empty()) {
+        throw std::runtime_error("TLS needs both --tls-cert and --tls-key");
       }
-      Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
-      params->setMaxThreads(options_.max_threads);
-      params->setMaxQueued(4096);
-      params->setKeepAlive(true);
-      params->setKeepAliveTimeout(Poco::Timespan(kIdleSeconds, 0));
-      params->setTimeout(Poco::Timespan(kIdleSeconds, 0));
-      pool_ = std::make_unique<Poco::ThreadPool>(2, options_.max_threads + 4, 60);
-      server_ = std::make_unique<Poco::Net::TCPServer>(new Factory(sandbox_, stop_, connections_, params), *pool_,
-                                                       *socket_, params);
-      server_->start();
-      return socket_->address().port();
-    } catch (const Poco::Exception& e) {
-      throw std::runtime_error("cannot start the server on \"" + options_.bind + ":" + std::to_string(options_.port) +
-                               "\": " + e.displayText());
+      LoadTls();
     }
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE;
+    addrinfo* found = nullptr;
+    const std::string port = std::to_string(options_.port);
+    if (const int rc = getaddrinfo(options_.bind.c_str(), port.c_str(), &hints, &found); rc != 0) {
+      throw std::runtime_error("cannot start the server on " + where + ": " + gai_strerror(rc));
+    }
+    std::string error = "no address";
+    for (addrinfo* a = found; a != nullptr && listen_fd_ < 0; a = a->ai_next) {
+      const int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
+      if (fd < 0) {
+        error = std::strerror(errno);
+        continue;
+      }
+      const int one = 1;
+      ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+      if (::bind(fd, a->ai_addr, a->ai_addrlen) != 0 || ::listen(fd, 1024) != 0) {
+        error = std::strerror(errno);
+        ::close(fd);
+        continue;
+      }
+      listen_fd_ = fd;
+    }
+    freeaddrinfo(found);
+    if (listen_fd_ < 0) throw std::runtime_error("cannot start the server on " + where + ": " + error);
+    sockaddr_storage bound{};
+    socklen_t len = sizeof bound;
+    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&bound), &len);
+    const std::uint16_t bound_port = ntohs(bound.ss_family == AF_INET6
+                                               ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
+                                               : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+    stop_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (stop_fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+    const int loops = std::max(1, options_.io_threads);
+    const int per_loop = std::max(1, options_.max_connections / loops);
+    for (int i = 0; i < loops; ++i) {
+      loops_.emplace_back(std::make_unique<Loop>(*this, per_loop));
+    }
+    for (auto& loop : loops_) loop->Begin();
+    return bound_port;
   }
 
   void Stop() {
-    if (!server_) return;
-    stop_.Trigger();
-    server_->stop();
-    connections_.ShutdownAll();
-    pool_->joinAll();
-    server_.reset();
-  }
-
-  ~Impl() {
-    Stop();
-    if (ssl_initialized_) Poco::Net::uninitializeSSL();
+    if (loops_.empty()) return;
+    const std::uint64_t one = 1;
+    [[maybe_unused]] const auto n = ::write(stop_fd_, &one, sizeof one);
+    for (auto& loop : loops_) loop->Join();
+    loops_.clear();
   }
 
  private:
+  void LoadTls() {
+    tls_ = SSL_CTX_new(TLS_server_method());
+    if (tls_ == nullptr) throw std::runtime_error("cannot set up TLS: " + TlsError());
+    SSL_CTX_set_min_proto_version(tls_, TLS1_2_VERSION);
+    SSL_CTX_set_mode(tls_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    if (SSL_CTX_use_certificate_chain_file(tls_, options_.tls_cert.c_str()) != 1) {
+      throw std::runtime_error("cannot load the TLS certificate \"" + options_.tls_cert + "\": " + TlsError());
+    }
+    if (SSL_CTX_use_PrivateKey_file(tls_, options_.tls_key.c_str(), SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(tls_) != 1) {
+      throw std::runtime_error("cannot load the TLS key \"" + options_.tls_key + "\": " + TlsError());
+    }
+  }
+
+  static std::string TlsError() {
+    const unsigned long e = ERR_get_error();
+    ERR_clear_error();
+    if (e == 0) return "unknown error";
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof buf);
+    return buf;
+  }
+
+  // One event-loop thread: its own epoll set, the listening socket (shared, woken one loop at a time) and the
+  // connections it accepted.
+  class Loop {
+   public:
+    Loop(Impl& server, int max_connections) : server_(server), max_connections_(max_connections) {
+      epoll_ = epoll_create1(EPOLL_CLOEXEC);
+      if (epoll_ < 0) throw std::system_error(errno, std::generic_category(), "epoll_create1");
+      Add(server_.stop_fd_, EPOLLIN, kStopTag);
+      Listen(true);
+    }
+    ~Loop() {
+      Join();
+      connections_.clear();
+      if (epoll_ >= 0) ::close(epoll_);
+    }
+    void Begin() { thread_ = std::thread([this] { Run(); }); }
+    void Join() {
+      if (thread_.joinable()) thread_.join();
+    }
+
+   private:
+    static constexpr std::uint64_t kStopTag = 0;
+    static constexpr std::uint64_t kListenTag = 2;  // connections' tags are odd: fd << 1 | 1
+
+    void Add(int fd, std::uint32_t events, std::uint64_t tag) {
+      epoll_event e{};
+      e.events = events;
+      e.data.u64 = tag;
+      if (epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &e) != 0) {
+        throw std::system_error(errno, std::generic_category(), "epoll_ctl");
+      }
+    }
+
+    // Stops accepting while this loop holds its share of connections; the rest wait in the listen queue.
+    void Listen(bool on) {
+      if (on == listening_) return;
+      if (on) {
+        Add(server_.listen_fd_, EPOLLIN | EPOLLEXCLUSIVE, kListenTag);
+      } else {
+        epoll_ctl(epoll_, EPOLL_CTL_DEL, server_.listen_fd_, nullptr);
+      }
+      listening_ = on;
+    }
+
+    void Run() {
+      std::vector<epoll_event> events(64);
+      for (;;) {
+        const int n = epoll_wait(epoll_, events.data(), static_cast<int>(events.size()), WaitMs());
+        if (n < 0 && errno != EINTR) return;  // cannot wait any more: the connections close with the loop
+        for (int i = 0; i < n; ++i) {
+          const std::uint64_t tag = events[static_cast<std::size_t>(i)].data.u64;
+          if (tag == kStopTag) return;
+          if (tag == kListenTag) {
+            Accept();
+            continue;
+          }
+          const auto it = connections_.find(static_cast<int>(tag >> 1));
+          if (it == connections_.end()) continue;
+          Connection& c = *it->second;
+          if ((events[static_cast<std::size_t>(i)].events & (EPOLLERR | EPOLLHUP)) != 0 &&
+              c.state != Connection::State::kReading && c.state != Connection::State::kWriting &&
+              c.state != Connection::State::kHandshake) {
+            Close(c);  // the peer went away while its answer was delayed or hung
+            continue;
+          }
+          Drive(c);
+        }
+        Expire();
+        Sweep();
+      }
+    }
+
+    // Until the nearest deadline (at most a second, so a stop is never missed for long).
+    int WaitMs() const {
+      auto wait = std::chrono::milliseconds(1000);
+      const auto now = SteadyClock::now();
+      for (const auto& [fd, c] : connections_) {
+        const auto left = std::chrono::ceil<std::chrono::milliseconds>(c->deadline - now);
+        wait = std::clamp(left, std::chrono::milliseconds(0), wait);
+      }
+      return static_cast<int>(wait.count());
+    }
+
+    void Accept() {
+      while (static_cast<int>(connections_.size()) < max_connections_) {
+        const int fd = ::accept4(server_.listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) return;  // EAGAIN (another loop took it), or a connection that failed before its accept
+        const int one = 1;
+        ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        auto c = std::make_unique<Connection>();
+        c->fd = fd;
+        c->deadline = SteadyClock::now() + kIdle;
+        if (server_.tls_ != nullptr) {
+          c->ssl = SSL_new(server_.tls_);
+          if (c->ssl == nullptr || SSL_set_fd(c->ssl, fd) != 1) {
+            ERR_clear_error();
+            continue;  // c closes the socket
+          }
+          SSL_set_accept_state(c->ssl);
+          c->state = Connection::State::kHandshake;
+        }
+        epoll_event e{};
+        e.events = EPOLLIN;
+        e.data.u64 = static_cast<std::uint64_t>(fd) << 1 | 1;
+        if (epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &e) != 0) continue;
+        c->interest = EPOLLIN;
+        connections_.emplace(fd, std::move(c));
+      }
+      Listen(false);
+    }
+
+    void Want(Connection& c, std::uint32_t events) {
+      if (c.interest == events) return;
+      epoll_event e{};
+      e.events = events;
+      e.data.u64 = static_cast<std::uint64_t>(c.fd) << 1 | 1;
+      epoll_ctl(epoll_, EPOLL_CTL_MOD, c.fd, &e);
+      c.interest = events;
+    }
+
+    // Marks c to be closed at the end of this round (its entry may still be in the events being handled).
+    void Close(Connection& c) {
+      if (c.fd < 0) return;
+      epoll_ctl(epoll_, EPOLL_CTL_DEL, c.fd, nullptr);
+      closing_.push_back(c.fd);
+      c.state = Connection::State::kHanging;
+      c.deadline = SteadyClock::time_point::max();
+    }
+
+    // A TLS close_notify when the session is up, then the socket is shut and closed.
+    void CloseGracefully(Connection& c) {
+      if (c.ssl != nullptr && SSL_is_init_finished(c.ssl)) {
+        SSL_shutdown(c.ssl);
+        ERR_clear_error();
+      }
+      ::shutdown(c.fd, SHUT_RDWR);
+      Close(c);
+    }
+
+    // Closes with RST instead of FIN (linger 0): the reset fault.
+    void CloseWithReset(Connection& c) {
+      const linger l{1, 0};
+      ::setsockopt(c.fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+      Close(c);
+    }
+
+    void Sweep() {
+      for (const int fd : closing_) connections_.erase(fd);
+      if (!closing_.empty() && static_cast<int>(connections_.size()) < max_connections_) Listen(true);
+      closing_.clear();
+    }
+
+    void Expire() {
+      const auto now = SteadyClock::now();
+      for (auto& [fd, c] : connections_) {
+        if (c->fd < 0 || now < c->deadline) continue;
+        switch (c->state) {
+          case Connection::State::kDelayed:
+            AfterDelay(*c, now);
+            break;
+          case Connection::State::kHanging:
+            CloseGracefully(*c);
+            break;
+          default:
+            Close(*c);  // silent too long
+        }
+      }
+    }
+
+    void AfterDelay(Connection& c, SteadyClock::time_point now) {
+      switch (c.after_delay) {
+        case Connection::AfterDelay::kReset:
+          CloseWithReset(c);
+          return;
+        case Connection::AfterDelay::kHang:
+          c.state = Connection::State::kHanging;
+          c.deadline = now + c.hang_after_delay;
+          Want(c, 0);
+          return;
+        case Connection::AfterDelay::kWrite:
+          c.state = Connection::State::kWriting;
+          c.deadline = now + kIdle;
+          Write(c);
+          return;
+      }
+    }
+
+    void Drive(Connection& c) {
+      switch (c.state) {
+        case Connection::State::kHandshake: return Handshake(c);
+        case Connection::State::kReading: return Read(c);
+        case Connection::State::kWriting: return Write(c);
+        case Connection::State::kDelayed:
+        case Connection::State::kHanging: return;
+      }
+    }
+
+    // Whether an SSL call that returned r can go on when the socket is ready (and for what); false: a failure.
+    bool TlsWait(Connection& c, int r) {
+      const int e = SSL_get_error(c.ssl, r);
+      ERR_clear_error();
+      if (e == SSL_ERROR_WANT_READ) {
+        Want(c, EPOLLIN);
+        return true;
+      }
+      if (e == SSL_ERROR_WANT_WRITE) {
+        Want(c, EPOLLOUT);
+        return true;
+      }
+      return false;
+    }
+
+    void Handshake(Connection& c) {
+      const int r = SSL_do_handshake(c.ssl);
+      if (r == 1) {
+        c.state = Connection::State::kReading;
+        Want(c, EPOLLIN);
+        return Read(c);
+      }
+      if (!TlsWait(c, r)) Close(c);
+    }
+
+    void Read(Connection& c) {
+      char buf[16384];
+      for (;;) {
+        ssize_t n = 0;
+        if (c.ssl != nullptr) {
+          const int r = SSL_read(c.ssl, buf, sizeof buf);
+          if (r <= 0) {
+            if (TlsWait(c, r)) break;
+            return Close(c);  // closed (close_notify or not) or failed
+          }
+          n = r;
+        } else {
+          n = ::recv(c.fd, buf, sizeof buf, 0);
+          if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+          if (n < 0 && errno == EINTR) continue;
+          if (n <= 0) return Close(c);  // the client closed, or reset
+        }
+        c.in.append(buf, static_cast<std::size_t>(n));
+        if (c.in.size() > kMaxHead + kMaxBody + 64 * 1024) break;  // enough to decide on
+      }
+      c.deadline = SteadyClock::now() + kIdle;
+      Serve(c);
+    }
+
+    // Answers the request at the front of `in`, if it is complete.
+    void Serve(Connection& c) {
+      HttpRequest req;
+      const Parsed p = ParseRequest(c.in, req);
+      switch (p.state) {
+        case ParseState::kNeedMore:
+          if (p.head_done && p.expect_continue && !c.continue_sent) {
+            c.continue_sent = true;
+            c.out = "HTTP/1.1 100 Continue\r\n\r\n";
+            c.close_after_write = false;
+            return StartWrite(c);
+          }
+          Want(c, EPOLLIN);
+          return;
+        case ParseState::kBad:
+          c.out = ErrorAnswer(400);
+          c.close_after_write = true;
+          return StartWrite(c);
+        case ParseState::kTooLarge:
+          c.out = ErrorAnswer(p.head_done ? 413 : 431);
+          c.close_after_write = true;
+          return StartWrite(c);
+        case ParseState::kDone:
+          break;
+      }
+      c.in.erase(0, p.consumed);
+      c.continue_sent = false;
+      HttpReply reply;
+      try {
+        reply = server_.sandbox_.Handle(req);
+      } catch (const std::exception&) {
+        c.out = ErrorAnswer(500);
+        c.close_after_write = true;
+        return StartWrite(c);
+      }
+      const auto now = SteadyClock::now();
+      c.close_after_write = !p.keep_alive;
+      switch (reply.delivery) {
+        case Delivery::kReset:
+          c.after_delay = Connection::AfterDelay::kReset;
+          break;
+        case Delivery::kHang:
+          c.after_delay = Connection::AfterDelay::kHang;
+          c.hang_after_delay = std::chrono::milliseconds(std::max<std::int64_t>(0, reply.hang_ms));
+          break;
+        case Delivery::kTruncate:
+          c.after_delay = Connection::AfterDelay::kWrite;
+          c.out = Render(reply, false, reply.body.size() / 2);
+          c.close_after_write = true;
+          break;
+        case Delivery::kNormal:
+          c.after_delay = Connection::AfterDelay::kWrite;
+          c.out = Render(reply, p.keep_alive, reply.body.size());
+          break;
+      }
+      c.written = 0;
+      if (reply.delay_ms > 0) {
+        c.state = Connection::State::kDelayed;
+        c.deadline = now + std::chrono::milliseconds(reply.delay_ms);
+        Want(c, 0);
+        return;
+      }
+      AfterDelay(c, now);
+    }
+
+    void StartWrite(Connection& c) {
+      c.written = 0;
+      c.state = Connection::State::kWriting;
+      c.deadline = SteadyClock::now() + kIdle;
+      Write(c);
+    }
+
+    void Write(Connection& c) {
+      while (c.written < c.out.size()) {
+        const char* data = c.out.data() + c.written;
+        const std::size_t left = c.out.size() - c.written;
+        if (c.ssl != nullptr) {
+          const int r = SSL_write(c.ssl, data, static_cast<int>(std::min<std::size_t>(left, 1 << 30)));
+          if (r <= 0) {
+            if (!TlsWait(c, r)) Close(c);
+            return;
+          }
+          c.written += static_cast<std::size_t>(r);
+        } else {
+          const ssize_t n = ::send(c.fd, data, left, MSG_NOSIGNAL);
+          if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return Want(c, EPOLLOUT);
+          if (n < 0 && errno == EINTR) continue;
+          if (n <= 0) return Close(c);
+          c.written += static_cast<std::size_t>(n);
+        }
+      }
+      c.out.clear();
+      c.written = 0;
+      if (c.close_after_write) return CloseGracefully(c);
+      c.state = Connection::State::kReading;
+      c.deadline = SteadyClock::now() + kIdle;
+      if (c.in.empty()) return Want(c, EPOLLIN);
+      Serve(c);  // the next request (or the body after "100 Continue") is already here
+    }
+
+    Impl& server_;
+    const int max_connections_;
+    int epoll_ = -1;
+    bool listening_ = false;
+    std::thread thread_;
+    std::unordered_map<int, std::unique_ptr<Connection>> connections_;
+    std::vector<int> closing_;
+  };
+
   Sandbox& sandbox_;
   ServerOptions options_;
-  StopSignal stop_;
-  Connections connections_;
-  std::unique_ptr<Poco::Net::ServerSocket> socket_;
-  std::unique_ptr<Poco::ThreadPool> pool_;
-  std::unique_ptr<Poco::Net::TCPServer> server_;
-  bool ssl_initialized_ = false;
+  SSL_CTX* tls_ = nullptr;
+  int listen_fd_ = -1;
+  int stop_fd_ = -1;
+  std::vector<std::unique_ptr<Loop>> loops_;
 };
 
 Server::Server(Sandbox& sandbox, ServerOptions options) : impl_(std::make_unique<Impl>(sandbox, std::move(options))) {}

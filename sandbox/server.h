@@ -1,7 +1,9 @@
 #pragma once
-// The HTTP(S) front of the sandbox: a Poco TCPServer whose connections read requests with Poco's HTTP server
-// classes, turn them into sandbox::HttpRequest, ask the Sandbox, and carry out the reply's delivery (delay, hang,
-// reset, truncation). One thread per keep-alive connection, so max_threads bounds the number of concurrent clients.
+// The HTTP(S) front of the sandbox: a few event-loop threads (io_threads), each with its own epoll set, accept
+// connections, read requests into sandbox::HttpRequest, ask the Sandbox, and carry out the reply's delivery
+// (delay, hang, reset, truncation) with timers instead of sleeping threads. TLS is OpenSSL's, over the same
+// non-blocking sockets. Requests: HTTP/1.0 and 1.1, keep-alive, Content-Length or chunked bodies, "Expect:
+// 100-continue"; a malformed request gets 400 and the connection is closed.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -13,7 +15,8 @@ namespace payrecon::sandbox {
 struct ServerOptions {
   std::string bind = "127.0.0.1";
   std::uint16_t port = 0;   // 0: a free port
-  int max_threads = 256;    // concurrent connections served
+  int max_connections = 256;  // served at once; more wait in the listen queue
+  int io_threads = 2;          // event-loop threads
   std::string tls_cert;     // PEM files; both set: HTTPS, both empty: HTTP
   std::string tls_key;
 };
@@ -27,7 +30,7 @@ class Server {
 
   // Binds and starts serving; returns the bound port. Throws std::runtime_error when it cannot bind or load TLS.
   std::uint16_t Start();
-  // Stops accepting, wakes handlers that delay or hang, closes connections and waits for their threads.
+  // Stops accepting, closes every connection (also those whose answers are delayed or hung) and joins the threads.
   void Stop();
 
  private:

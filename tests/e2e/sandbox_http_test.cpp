@@ -1,0 +1,171 @@
+// The sandbox's HTTP front (sandbox/server.cpp) at the byte level, over raw sockets to the real binary: what the
+// gateway client never sends (chunked bodies, "Expect: 100-continue", HTTP/1.0, malformed requests) and the cap on
+// connections served at once.
+#include <boost/test/unit_test.hpp>
+
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/StreamSocket.h>
+
+#include <string>
+
+#include "tests/e2e/sandbox_fixture.h"
+
+using namespace payrecon;
+using payrecon::testing::SandboxFixture;
+
+namespace {
+
+Poco::Net::StreamSocket Connect(SandboxFixture& f) {
+  Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", f.sandbox().port()));
+  socket.setReceiveTimeout(Poco::Timespan(30, 0));  // only a bound for a failure; answers come at once
+  return socket;
+}
+
+void Send(Poco::Net::StreamSocket& socket, const std::string& bytes) {
+  std::size_t sent = 0;
+  while (sent < bytes.size()) {
+    sent += static_cast<std::size_t>(socket.sendBytes(bytes.data() + sent, static_cast<int>(bytes.size() - sent)));
+  }
+}
+
+// Reads one answer: its head and then Content-Length bytes of body. "" when the connection closed first.
+std::string ReadAnswer(Poco::Net::StreamSocket& socket, std::string& pending) {
+  char buffer[4096];
+  for (;;) {
+    const auto head_end = pending.find("\r\n\r\n");
+    if (head_end != std::string::npos) {
+      std::size_t length = 0;
+      const auto at = pending.find("Content-Length: ");
+      if (at != std::string::npos && at < head_end) length = std::stoul(pending.substr(at + 16));
+      if (pending.size() >= head_end + 4 + length) {
+        std::string answer = pending.substr(0, head_end + 4 + length);
+        pending.erase(0, answer.size());
+        return answer;
+      }
+    }
+    const int n = socket.receiveBytes(buffer, sizeof buffer);
+    if (n <= 0) return "";
+    pending.append(buffer, static_cast<std::size_t>(n));
+  }
+}
+
+// True when the peer closes the connection (after any bytes still to come).
+bool ClosesAfter(Poco::Net::StreamSocket& socket) {
+  char buffer[4096];
+  for (;;) {
+    const int n = socket.receiveBytes(buffer, sizeof buffer);
+    if (n <= 0) return true;
+  }
+}
+
+constexpr const char* kNoFaults = R"({"latency_ms":0,"rules":[]})";
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(sandbox_http)
+
+BOOST_AUTO_TEST_CASE(a_chunked_body_is_read_whole) {
+  SandboxFixture f;
+  auto socket = Connect(f);
+  const std::string body = kNoFaults;
+  const std::string half = body.substr(0, 10);
+  const std::string rest = body.substr(10);
+  auto hex = [](std::size_t n) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%zx", n);
+    return std::string(buf);
+  };
+  Send(socket, "POST /sandbox/faults HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+               "Transfer-Encoding: chunked\r\n\r\n" +
+                   hex(half.size()) + "\r\n" + half + "\r\n" + hex(rest.size()) + ";ext=1\r\n" + rest + "\r\n0\r\n\r\n");
+  std::string pending;
+  const std::string answer = ReadAnswer(socket, pending);
+  BOOST_TEST(answer.rfind("HTTP/1.1 200", 0) == 0, answer);
+  // The same body cut short is not JSON: the handler saw exactly the chunks' bytes.
+  Send(socket, "POST /sandbox/faults HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                   hex(half.size()) + "\r\n" + half + "\r\n0\r\n\r\n");
+  BOOST_TEST(ReadAnswer(socket, pending).rfind("HTTP/1.1 400", 0) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(expect_100_continue_is_answered_before_the_body) {
+  SandboxFixture f;
+  auto socket = Connect(f);
+  const std::string body = kNoFaults;
+  Send(socket, "POST /sandbox/faults HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\nContent-Length: " +
+                   std::to_string(body.size()) + "\r\n\r\n");
+  std::string pending;
+  const std::string interim = ReadAnswer(socket, pending);
+  BOOST_TEST(interim == "HTTP/1.1 100 Continue\r\n\r\n");
+  Send(socket, body);
+  const std::string answer = ReadAnswer(socket, pending);
+  BOOST_TEST(answer.rfind("HTTP/1.1 200", 0) == 0, answer);
+}
+
+BOOST_AUTO_TEST_CASE(http_1_0_closes_after_its_answer_and_keep_alive_keeps_it) {
+  SandboxFixture f;
+  {
+    auto socket = Connect(f);
+    Send(socket, "GET /sandbox/stats HTTP/1.0\r\n\r\n");
+    std::string pending;
+    const std::string answer = ReadAnswer(socket, pending);
+    BOOST_TEST(answer.rfind("HTTP/1.1 200", 0) == 0, answer);
+    BOOST_TEST(answer.find("Connection: close") != std::string::npos);
+    BOOST_TEST(ClosesAfter(socket));
+  }
+  auto socket = Connect(f);
+  std::string pending;
+  for (int i = 0; i < 3; ++i) {  // and two requests sent at once are answered in order
+    Send(socket, "GET /sandbox/stats HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /sandbox/stats HTTP/1.1\r\n\r\n");
+    for (int k = 0; k < 2; ++k) {
+      const std::string answer = ReadAnswer(socket, pending);
+      BOOST_TEST(answer.rfind("HTTP/1.1 200", 0) == 0, answer);
+      BOOST_TEST(answer.find("Connection: Keep-Alive") != std::string::npos);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_malformed_request_gets_400_and_the_connection_closes) {
+  SandboxFixture f;
+  for (const std::string bad : {"NONSENSE\r\n\r\n", "GET /x HTTP/2.0\r\n\r\n", "GET /x HTTP/1.1\r\nno colon\r\n\r\n",
+                                "POST /x HTTP/1.1\r\nContent-Length: ten\r\n\r\n",
+                                "POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"}) {
+    BOOST_TEST_CONTEXT(bad) {
+      auto socket = Connect(f);
+      Send(socket, bad);
+      std::string pending;
+      const std::string answer = ReadAnswer(socket, pending);
+      BOOST_TEST(answer.rfind("HTTP/1.1 400", 0) == 0, answer);
+      BOOST_TEST(ClosesAfter(socket));
+    }
+  }
+  auto socket = Connect(f);  // a head past 64 KiB
+  Send(socket, "GET /x HTTP/1.1\r\nX-Big: " + std::string(70 * 1024, 'a') + "\r\n\r\n");
+  std::string pending;
+  BOOST_TEST(ReadAnswer(socket, pending).rfind("HTTP/1.1 431", 0) == 0);
+}
+
+// With one connection allowed, a second one waits in the listen queue, unanswered, until the first closes.
+BOOST_AUTO_TEST_CASE(connections_past_the_cap_wait_for_one_to_close) {
+  SandboxFixture f({"", {"--max-connections", "1", "--io-threads", "1"}, false});
+  std::string first_pending;
+  auto first = std::make_unique<Poco::Net::StreamSocket>(Connect(f));
+  Send(*first, "GET /sandbox/stats HTTP/1.1\r\n\r\n");
+  BOOST_TEST(ReadAnswer(*first, first_pending).rfind("HTTP/1.1 200", 0) == 0);  // accepted and served
+  auto second = Connect(f);  // connects (the kernel's queue) but is not served
+  Send(second, "GET /sandbox/stats HTTP/1.1\r\n\r\n");
+  second.setReceiveTimeout(Poco::Timespan(0, 300'000));
+  char byte = 0;
+  bool answered = true;
+  try {
+    answered = second.receiveBytes(&byte, 1) > 0;
+  } catch (const Poco::TimeoutException&) {
+    answered = false;
+  }
+  BOOST_TEST(!answered);
+  first->close();
+  second.setReceiveTimeout(Poco::Timespan(30, 0));
+  std::string pending;
+  BOOST_TEST(ReadAnswer(second, pending).rfind("HTTP/1.1 200", 0) == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
