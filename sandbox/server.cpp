@@ -291,32 +291,32 @@ class Server::Impl {
       return static_cast<int>(wait.count());
     }
 
+    // One connection per wake-up, so that a burst of new connections (a client opening its pool) is spread over
+    // the loops instead of all landing on the one woken first.
     void Accept() {
-      while (static_cast<int>(connections_.size()) < max_connections_) {
-        const int fd = ::accept4(server_.listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) return;  // EAGAIN (another loop took it), or a connection that failed before its accept
-        const int one = 1;
-        ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        auto c = std::make_unique<Connection>();
-        c->fd = fd;
-        c->deadline = SteadyClock::now() + kIdle;
-        if (server_.tls_ != nullptr) {
-          c->ssl = SSL_new(server_.tls_);
-          if (c->ssl == nullptr || SSL_set_fd(c->ssl, fd) != 1) {
-            ERR_clear_error();
-            continue;  // c closes the socket
-          }
-          SSL_set_accept_state(c->ssl);
-          c->state = Connection::State::kHandshake;
+      const int fd = ::accept4(server_.listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) return;  // EAGAIN (another loop took it), or a connection that failed before its accept
+      const int one = 1;
+      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      auto c = std::make_unique<Connection>();
+      c->fd = fd;
+      c->deadline = SteadyClock::now() + kIdle;
+      if (server_.tls_ != nullptr) {
+        c->ssl = SSL_new(server_.tls_);
+        if (c->ssl == nullptr || SSL_set_fd(c->ssl, fd) != 1) {
+          ERR_clear_error();
+          return;  // c closes the socket
         }
-        epoll_event e{};
-        e.events = EPOLLIN;
-        e.data.u64 = static_cast<std::uint64_t>(fd) << 1 | 1;
-        if (epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &e) != 0) continue;
-        c->interest = EPOLLIN;
-        connections_.emplace(fd, std::move(c));
+        SSL_set_accept_state(c->ssl);
+        c->state = Connection::State::kHandshake;
       }
-      Listen(false);
+      epoll_event e{};
+      e.events = EPOLLIN;
+      e.data.u64 = static_cast<std::uint64_t>(fd) << 1 | 1;
+      if (epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &e) != 0) return;
+      c->interest = EPOLLIN;
+      connections_.emplace(fd, std::move(c));
+      if (static_cast<int>(connections_.size()) >= max_connections_) Listen(false);
     }
 
     void Want(Connection& c, std::uint32_t events) {
