@@ -261,7 +261,7 @@ static HttpReply FinishReply(int status, JsonValue body, const FaultSpec& fault,
 }
 
 HttpReply Sandbox::HandleApi(const HttpRequest& request, Endpoint endpoint) {
-  stats_.Arrived();
+  stats_.Arrived(request.arrived_ns);
   Call call{request, endpoint,
             (options_.signing_host.empty() ? request.host : options_.signing_host) + request.path,
             nullptr, {}, {}, {}, {}};

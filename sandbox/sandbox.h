@@ -28,6 +28,9 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> headers;  // names lowercase
   std::string body;
   std::string host;  // the Host header without its port
+  // When its first byte reached the server's socket, in steady_clock nanoseconds (0: unknown, count it as now):
+  // the request rate in GET /sandbox/stats is one of arrivals, not of when a busy thread got to them.
+  std::int64_t arrived_ns = 0;
   const std::string* Header(std::string_view lowercase_name) const;
 };
 

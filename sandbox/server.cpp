@@ -8,10 +8,7 @@
 #include <openssl/ssl.h>
 
 #include <algorithm>
-#include <atomic>
-#include <cctype>
 #include <cerrno>
-#include <charconv>
 #include <chrono>
 #include <cstring>
 #include <memory>
@@ -23,13 +20,13 @@
 #include <vector>
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 namespace payrecon::sandbox {
@@ -104,6 +101,9 @@ struct Connection {
   AfterDelay after_delay = AfterDelay::kWrite;
   std::chrono::milliseconds hang_after_delay{0};
   SteadyClock::time_point deadline;
+  std::int64_t last_arrived_ns = 0;   // when the bytes of the latest read reached the socket (steady ns; 0: unknown)
+  std::int64_t front_arrived_ns = 0;  // when the first byte of the request at the front of `in` did
+  bool closed = false;  // marked by Loop::Close: removed, and its socket closed, at the end of the loop's round
 
   ~Connection() {
     if (ssl != nullptr) SSL_free(ssl);
@@ -267,6 +267,7 @@ class Server::Impl {
           const auto it = connections_.find(static_cast<int>(tag >> 1));
           if (it == connections_.end()) continue;
           Connection& c = *it->second;
+          if (c.closed) continue;
           if ((events[static_cast<std::size_t>(i)].events & (EPOLLERR | EPOLLHUP)) != 0 &&
               c.state != Connection::State::kReading && c.state != Connection::State::kWriting &&
               c.state != Connection::State::kHandshake) {
@@ -285,6 +286,7 @@ class Server::Impl {
       auto wait = std::chrono::milliseconds(1000);
       const auto now = SteadyClock::now();
       for (const auto& [fd, c] : connections_) {
+        if (c->closed) continue;
         const auto left = std::chrono::ceil<std::chrono::milliseconds>(c->deadline - now);
         wait = std::clamp(left, std::chrono::milliseconds(0), wait);
       }
@@ -298,6 +300,7 @@ class Server::Impl {
       if (fd < 0) return;  // EAGAIN (another loop took it), or a connection that failed before its accept
       const int one = 1;
       ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      if (server_.tls_ == nullptr) ::setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);  // arrival times
       auto c = std::make_unique<Connection>();
       c->fd = fd;
       c->deadline = SteadyClock::now() + kIdle;
@@ -330,11 +333,10 @@ class Server::Impl {
 
     // Marks c to be closed at the end of this round (its entry may still be in the events being handled).
     void Close(Connection& c) {
-      if (c.fd < 0) return;
+      if (c.closed) return;
+      c.closed = true;
       epoll_ctl(epoll_, EPOLL_CTL_DEL, c.fd, nullptr);
       closing_.push_back(c.fd);
-      c.state = Connection::State::kHanging;
-      c.deadline = SteadyClock::time_point::max();
     }
 
     // A TLS close_notify when the session is up, then the socket is shut and closed.
@@ -363,10 +365,11 @@ class Server::Impl {
     void Expire() {
       const auto now = SteadyClock::now();
       for (auto& [fd, c] : connections_) {
-        if (c->fd < 0 || now < c->deadline) continue;
+        if (c->closed || now < c->deadline) continue;
         switch (c->state) {
           case Connection::State::kDelayed:
             AfterDelay(*c, now);
+            Serve(*c);  // requests sent behind the delayed one
             break;
           case Connection::State::kHanging:
             CloseGracefully(*c);
@@ -399,7 +402,9 @@ class Server::Impl {
       switch (c.state) {
         case Connection::State::kHandshake: return Handshake(c);
         case Connection::State::kReading: return Read(c);
-        case Connection::State::kWriting: return Write(c);
+        case Connection::State::kWriting:
+          Write(c);
+          return Serve(c);  // the next request, or the body after "100 Continue", may be here already
         case Connection::State::kDelayed:
         case Connection::State::kHanging: return;
       }
@@ -442,11 +447,12 @@ class Server::Impl {
           }
           n = r;
         } else {
-          n = ::recv(c.fd, buf, sizeof buf, 0);
+          n = ReceiveStamped(c, buf, sizeof buf);
           if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
           if (n < 0 && errno == EINTR) continue;
           if (n <= 0) return Close(c);  // the client closed, or reset
         }
+        if (c.in.empty()) c.front_arrived_ns = c.last_arrived_ns;
         c.in.append(buf, static_cast<std::size_t>(n));
         if (c.in.size() > kMaxHead + kMaxBody + 64 * 1024) break;  // enough to decide on
       }
@@ -454,8 +460,46 @@ class Server::Impl {
       Serve(c);
     }
 
-    // Answers the request at the front of `in`, if it is complete.
+    // recv(2) with the kernel's receive time of the bytes (SO_TIMESTAMPNS), as a steady_clock time in
+    // c.last_arrived_ns (0 when the kernel gave none: TLS reads, whose records OpenSSL receives).
+    static ssize_t ReceiveStamped(Connection& c, char* buf, std::size_t size) {
+      iovec iov{buf, size};
+      alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
+      msghdr msg{};
+      msg.msg_iov = &iov;
+      msg.msg_iovlen = 1;
+      msg.msg_control = control;
+      msg.msg_controllen = sizeof control;
+      const ssize_t n = ::recvmsg(c.fd, &msg, 0);
+      if (n <= 0) return n;
+      c.last_arrived_ns = 0;
+      for (cmsghdr* m = CMSG_FIRSTHDR(&msg); m != nullptr; m = CMSG_NXTHDR(&msg, m)) {
+        if (m->cmsg_level != SOL_SOCKET || m->cmsg_type != SCM_TIMESTAMPNS) continue;
+        timespec received{};
+        std::memcpy(&received, CMSG_DATA(m), sizeof received);
+        timespec real_now{};
+        clock_gettime(CLOCK_REALTIME, &real_now);
+        const std::int64_t waited = (real_now.tv_sec - received.tv_sec) * 1'000'000'000LL +
+                                    (real_now.tv_nsec - received.tv_nsec);
+        const std::int64_t steady_now =
+            std::chrono::duration_cast<std::chrono::nanoseconds>(SteadyClock::now().time_since_epoch()).count();
+        c.last_arrived_ns = steady_now - std::clamp<std::int64_t>(waited, 0, 1'000'000'000);
+      }
+      return n;
+    }
+
+    // Answers the requests at the front of `in`, one after another, for as long as each answer goes out at once
+    // (a loop, not a recursion: a client may send thousands of requests in one go).
     void Serve(Connection& c) {
+      while (!c.closed && c.state == Connection::State::kReading) {
+        if (c.in.empty()) return Want(c, EPOLLIN);
+        if (!ServeOne(c)) return;
+      }
+    }
+
+    // The request at the front of `in`, if complete: answered (or its delay begun). False when nothing could be
+    // done without more bytes.
+    bool ServeOne(Connection& c) {
       HttpRequest req;
       const Parsed p = ParseRequest(c.in, req);
       switch (p.state) {
@@ -464,30 +508,36 @@ class Server::Impl {
             c.continue_sent = true;
             c.out = "HTTP/1.1 100 Continue\r\n\r\n";
             c.close_after_write = false;
-            return StartWrite(c);
+            StartWrite(c);
+            return true;
           }
           Want(c, EPOLLIN);
-          return;
+          return false;
         case ParseState::kBad:
           c.out = ErrorAnswer(400);
           c.close_after_write = true;
-          return StartWrite(c);
+          StartWrite(c);
+          return true;
         case ParseState::kTooLarge:
           c.out = ErrorAnswer(p.head_done ? 413 : 431);
           c.close_after_write = true;
-          return StartWrite(c);
+          StartWrite(c);
+          return true;
         case ParseState::kDone:
           break;
       }
       c.in.erase(0, p.consumed);
       c.continue_sent = false;
+      req.arrived_ns = c.front_arrived_ns;
+      c.front_arrived_ns = c.last_arrived_ns;  // what is left came with the latest read, or later
       HttpReply reply;
       try {
         reply = server_.sandbox_.Handle(req);
       } catch (const std::exception&) {
         c.out = ErrorAnswer(500);
         c.close_after_write = true;
-        return StartWrite(c);
+        StartWrite(c);
+        return true;
       }
       const auto now = SteadyClock::now();
       c.close_after_write = !p.keep_alive;
@@ -514,9 +564,10 @@ class Server::Impl {
         c.state = Connection::State::kDelayed;
         c.deadline = now + std::chrono::milliseconds(reply.delay_ms);
         Want(c, 0);
-        return;
+        return true;
       }
       AfterDelay(c, now);
+      return true;
     }
 
     void StartWrite(Connection& c) {
@@ -548,10 +599,9 @@ class Server::Impl {
       c.out.clear();
       c.written = 0;
       if (c.close_after_write) return CloseGracefully(c);
-      c.state = Connection::State::kReading;
+      c.state = Connection::State::kReading;  // the caller serves what is already here (Serve)
       c.deadline = SteadyClock::now() + kIdle;
-      if (c.in.empty()) return Want(c, EPOLLIN);
-      Serve(c);  // the next request (or the body after "100 Continue") is already here
+      Want(c, EPOLLIN);
     }
 
     Impl& server_;

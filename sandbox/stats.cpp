@@ -1,5 +1,6 @@
 #include "sandbox/stats.h"
 
+#include <algorithm>
 #include <chrono>
 
 namespace payrecon::sandbox {
@@ -16,19 +17,26 @@ std::int64_t SteadyNs() {
 Stats::Stats() : clock_(SteadyNs) {}
 Stats::Stats(Clock clock) : clock_(std::move(clock)) {}
 
-void Stats::Arrived() {
-  const std::int64_t now = clock_();
+void Stats::Arrived(std::int64_t at_ns) {
+  const std::int64_t at = at_ns != 0 ? at_ns : clock_();
   std::lock_guard lock(rate_mu_);
-  if (arrived_ == 0) first_ns_ = now;
+  if (arrived_ == 0 || at < first_ns_) first_ns_ = at;
+  if (arrived_ == 0 || at > last_ns_) last_ns_ = at;
   ++arrived_;
-  last_ns_ = now;
-  window_.push_back(now);
-  // The window holds the requests of (now - 1 s, now]: a request exactly 1 s older belongs to the next second.
-  while (window_.front() <= now - kWindowNs) window_.pop_front();
-  if (window_.size() > busiest_) {
-    busiest_ = window_.size();
-    busiest_from_ns_ = window_.front();
+  // Arrival times may come a little out of order (stamped when the bytes reached the socket, read by several
+  // threads): kept sorted, and every window (e - 1 s, e] that ends at or after this one and so may now hold it is
+  // counted again. Usually this one is the newest, and that is one window.
+  const auto pos = window_.insert(std::upper_bound(window_.begin(), window_.end(), at), at);
+  for (auto end = pos; end != window_.end(); ++end) {
+    const auto begin = std::upper_bound(window_.begin(), end, *end - kWindowNs);
+    const auto count = static_cast<std::uint64_t>(end - begin + 1);
+    if (count > busiest_) {
+      busiest_ = count;
+      busiest_from_ns_ = *begin;
+    }
   }
+  // Kept: the last second, and a second before it for arrivals that come late.
+  while (!window_.empty() && window_.front() <= last_ns_ - 2 * kWindowNs) window_.pop_front();
 }
 
 core::JsonValue Stats::RateJson() const {

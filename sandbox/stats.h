@@ -25,8 +25,9 @@ class Stats {
   Stats();
   explicit Stats(Clock clock);
 
-  // One API request arrived now.
-  void Arrived();
+  // One API request arrived at `at_ns` (the clock's nanoseconds; 0: now). Arrivals may be reported a little out of
+  // order (up to a second late).
+  void Arrived(std::int64_t at_ns = 0);
   // {"requests": n, "first_ms": t, "last_ms": t, "busiest_1s": n, "busiest_1s_from_ms": t}: times in ms of the
   // monotonic clock; busiest_1s_from_ms is when the busiest window's first request arrived.
   core::JsonValue RateJson() const;
@@ -47,7 +48,7 @@ class Stats {
 
   Clock clock_;
   mutable std::mutex rate_mu_;
-  std::deque<std::int64_t> window_;  // arrival times of the last second, oldest first
+  std::deque<std::int64_t> window_;  // arrival times of the last two seconds, oldest first
   std::uint64_t arrived_ = 0;
   std::int64_t first_ns_ = 0;
   std::int64_t last_ns_ = 0;

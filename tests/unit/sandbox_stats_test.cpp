@@ -49,4 +49,26 @@ BOOST_AUTO_TEST_CASE(a_window_ends_strictly_one_second_later) {
   BOOST_TEST(Member(empty.RateJson(), "busiest_1s") == "0");
 }
 
+// Arrivals stamped when they reached the socket are reported by whichever thread reads them: a little out of order.
+// The busiest window is that of the arrival times, whatever order they were reported in.
+BOOST_AUTO_TEST_CASE(arrivals_reported_out_of_order_count_where_they_belong) {
+  std::int64_t now = 50'000 * kMs;
+  Stats stats([&] { return now; });
+  // Sorted: 10'000, 10'500, 10'900, 11'000 (twice), 11'950.
+  for (std::int64_t t : {10'000, 10'900, 11'000, 10'500, 11'950, 11'000}) stats.Arrived(t * kMs);
+  auto rate = stats.RateJson();
+  BOOST_TEST(Member(rate, "requests") == "6");
+  BOOST_TEST(Member(rate, "busiest_1s") == "4");  // (10'000, 11'000]: 10'500, 10'900, 11'000, 11'000
+  BOOST_TEST(Member(rate, "busiest_1s_from_ms") == "10500");
+  BOOST_TEST(Member(rate, "first_ms") == "10000");
+  BOOST_TEST(Member(rate, "last_ms") == "11950");
+  // A late one counts in the windows that end after it.
+  stats.Arrived(10'960 * kMs);
+  rate = stats.RateJson();
+  BOOST_TEST(Member(rate, "busiest_1s") == "5");  // (10'000, 11'000]: 10'500, 10'900, 10'960, 11'000, 11'000
+  // Without a time the clock is read.
+  stats.Arrived();
+  BOOST_TEST(Member(stats.RateJson(), "last_ms") == "50000");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
