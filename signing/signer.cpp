@@ -240,26 +240,34 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b) {
 
 Signer::Signer(core::Secret secret) : secret_(std::move(secret)) {}
 
-std::shared_ptr<const Signer::DayKey> Signer::KeyFor(std::string_view day) const {
-  std::shared_ptr<const DayKey> key = key_.load();
-  if (key && key->day == day) return key;
+const Signer::DayKey& Signer::KeyFor(std::string_view day) const {
+  if (const DayKey* key = key_.load(std::memory_order_acquire); key != nullptr && key->day == day) return *key;
+  std::lock_guard lock(keys_mu_);
+  for (const auto& known : keys_) {  // a day seen before (answers dated yesterday while signing today)
+    if (known->day == day) {
+      key_.store(known.get(), std::memory_order_release);
+      return *known;
+    }
+  }
   std::string k = Hmac384("AWS4" + secret_.Reveal(), day);
   k = Hmac384(k, kRegion);
   k = Hmac384(k, kService);
-  auto fresh = std::make_shared<DayKey>();
+  auto fresh = std::make_unique<DayKey>();
   fresh->day = std::string(day);
   fresh->key = Hmac384(k, kTerminator);
-  key_.store(fresh);
-  return fresh;
+  const DayKey* published = fresh.get();
+  keys_.push_back(std::move(fresh));
+  key_.store(published, std::memory_order_release);
+  return *published;
 }
 
 std::string Signer::Sign(std::string_view canonical, std::string_view amz_date) const {
-  const std::shared_ptr<const DayKey> key = KeyFor(amz_date.substr(0, 8));
+  const DayKey& key = KeyFor(amz_date.substr(0, 8));
   thread_local std::string to_sign;
   to_sign.clear();
   AppendStringToSign(to_sign, canonical, amz_date);
   unsigned char mac[kSha384Size];
-  Hmac384Into(key->key, to_sign, mac);
+  Hmac384Into(key.key, to_sign, mac);
   return Base64UrlNoPad(mac, kSha384Size);
 }
 

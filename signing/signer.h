@@ -96,12 +96,17 @@ class Signer {
     std::string day;
     std::string key;
   };
-  // The key of `day`, derived once per day and then shared read-only by every thread (an atomic load, no lock:
-  // every worker signs and verifies with it on every call).
-  std::shared_ptr<const DayKey> KeyFor(std::string_view day) const;
+  // The key of `day`, derived once per day and then shared read-only by every thread: the latest one is read with
+  // one atomic load, no lock (every worker signs and verifies with it on every call). Keys live as long as the
+  // signer, one per day it was asked for, so a reference stays valid while another thread publishes a newer one.
+  // (Not std::atomic<std::shared_ptr>: libstdc++ 12 releases its internal lock after a load with a relaxed store,
+  // which ThreadSanitizer rightly reports as a race with the next store.)
+  const DayKey& KeyFor(std::string_view day) const;
 
   core::Secret secret_;
-  mutable std::atomic<std::shared_ptr<const DayKey>> key_;
+  mutable std::atomic<const DayKey*> key_{nullptr};
+  mutable std::mutex keys_mu_;
+  mutable std::vector<std::unique_ptr<const DayKey>> keys_;  // every key derived, under keys_mu_
 };
 
 }  // namespace payrecon::signing
