@@ -109,6 +109,18 @@ std::string Testdata(const std::string& name) {
   return s;
 }
 
+// A raw server's behaviour: the first request is dropped without an answer (the connection closed), every later
+// one gets an unsigned 200 (the client reads it as BAD_SIGNATURE). `seen` counts the requests.
+RawServer::OnConnection DropFirstThenAnswer(std::atomic<int>& seen) {
+  return [&seen](int fd, const std::string&) {
+    if (++seen == 1) return false;  // dropped without an answer
+    const std::string body = R"({"status":"CapturePending"})";
+    testing::WriteAll(fd, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+                              std::to_string(body.size()) + "\r\n\r\n" + body);
+    return false;
+  };
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(gateway_net)
@@ -513,14 +525,8 @@ BOOST_AUTO_TEST_CASE(a_failed_prepare_is_the_next_calls_failure_without_a_second
 // (by the gateway or a proxy), like any kept-alive one: a GET failing on it before any response byte is resent
 // once on a new connection.
 BOOST_AUTO_TEST_CASE(a_prepared_connection_left_waiting_is_retried_like_a_kept_alive_one) {
-  const std::string body = R"({"status":"CapturePending"})";
   std::atomic<int> seen{0};
-  RawServer server([&](int fd, const std::string&) {
-    if (++seen == 1) return false;  // dropped without an answer
-    testing::WriteAll(fd, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
-                              std::to_string(body.size()) + "\r\n\r\n" + body);
-    return false;
-  });
+  RawServer server(DropFirstThenAnswer(seen));
   auto now = std::chrono::steady_clock::now();
   Client client(Local(server.port()), Pinned, [&now] { return now; });
   client.PrepareConnection();
@@ -931,14 +937,8 @@ BOOST_AUTO_TEST_CASE(a_get_on_a_kept_alive_connection_the_server_dropped_is_rese
 BOOST_AUTO_TEST_CASE(a_prepared_connection_left_waiting_is_retried_like_a_kept_alive_one) {
   for (const bool waited : {true, false}) {
     BOOST_TEST_CONTEXT((waited ? "waited 1.1 s" : "used at once")) {
-      const std::string body = R"({"status":"CapturePending"})";
       std::atomic<int> seen{0};
-      RawServer server([&](int fd, const std::string&) {
-        if (++seen == 1) return false;  // dropped without an answer
-        testing::WriteAll(fd, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
-                                  std::to_string(body.size()) + "\r\n\r\n" + body);
-        return false;
-      });
+      RawServer server(DropFirstThenAnswer(seen));
       auto now = std::chrono::steady_clock::now();
       ConcurrentGatewayChecker checker(Local(server.port()), TestMerchants(), 1, Pinned, [&now] { return now; });
       checker.PrepareConnection();
