@@ -141,6 +141,22 @@ struct Shared {
   // wakes it only then: waking it for every result cost two context switches and two futex calls per check.
   std::size_t wake_at = 0;
 
+  // The apply thread's hand-off, guarded by mu: one batch at a time. The coordinator sets apply_job and waits on
+  // results_ready for apply_done.
+  struct ApplyJob {
+    std::vector<core::TransactionUpdate> updates;
+    core::Instant now{};
+  };
+  struct ApplyDone {
+    core::ApplyResult result;
+    std::exception_ptr error;
+    std::int64_t micros = 0;
+  };
+  std::condition_variable apply_wake;
+  std::optional<ApplyJob> apply_job;
+  std::optional<ApplyDone> apply_done;
+  bool apply_stop = false;
+
   void Push(Result r) {
     bool wake = false;
     {
@@ -422,6 +438,30 @@ void RunWorker(Shared& shared, const RunnerOptions& options, const RunnerDeps& d
 
 }  // namespace
 
+// The apply thread: writes the batches the coordinator hands over, one at a time, through WorkSource::Apply, and
+// hands each result (or its exception) back.
+void RunApplier(Shared& shared, WorkSource& source) {
+  std::unique_lock lock(shared.mu);
+  for (;;) {
+    shared.apply_wake.wait(lock, [&] { return shared.apply_stop || shared.apply_job.has_value(); });
+    if (!shared.apply_job) return;
+    Shared::ApplyJob job = std::move(*shared.apply_job);
+    shared.apply_job.reset();
+    lock.unlock();
+    Shared::ApplyDone done;
+    const auto start = SteadyClock::now();
+    try {
+      done.result = source.Apply(std::move(job.updates), job.now);
+    } catch (...) {
+      done.error = std::current_exception();
+    }
+    done.micros = MicrosSince(start);
+    lock.lock();
+    shared.apply_done = std::move(done);
+    shared.results_ready.notify_all();
+  }
+}
+
 Runner::Runner(RunnerOptions options, RunnerDeps deps) : options_(std::move(options)), deps_(std::move(deps)) {
   assert(deps_.source != nullptr);
   assert(deps_.make_checker || deps_.make_concurrent_checker);
@@ -441,7 +481,12 @@ std::int64_t Percentile(std::vector<std::int64_t> samples, int percent) {
 RunStats Runner::Run() {
   const auto started = SteadyClock::now();
   const int batch = options_.batch_size;
-  const std::size_t max_outstanding = static_cast<std::size_t>(2 * batch + options_.in_flight);
+  // Claims are made while the transactions handed out and not yet applied, the batch being written aside, leave
+  // room for one more batch within 2 x batch + in_flight. With the apply thread, one batch more may be being
+  // written: the work queue's capacity.
+  const bool apply_off_thread = deps_.source->ApplyOffThread();
+  const std::size_t claim_room = static_cast<std::size_t>(2 * batch + options_.in_flight);
+  const std::size_t max_outstanding = claim_room + (apply_off_thread ? static_cast<std::size_t>(batch) : 0);
   // No burst: calls start one interval apart from the first. A burst at the start came back a window later (its
   // slots in the sliding window all reopen at once), and the two, delivered with a few milliseconds of jitter,
   // reached the gateway within one second: 330 where max_rps was 300. Workers queue at a limiter that is the
@@ -459,11 +504,20 @@ RunStats Runner::Run() {
 
   std::vector<std::thread> workers;
   workers.reserve(static_cast<std::size_t>(options_.in_flight));
+  std::thread applier;
   auto join_all = [&] {
     shared.stop = true;
     shared.work.Close();
     for (auto& w : workers) {
       if (w.joinable()) w.join();
+    }
+    if (applier.joinable()) {
+      {
+        std::lock_guard lock(shared.mu);
+        shared.apply_stop = true;
+      }
+      shared.apply_wake.notify_all();
+      applier.join();  // after a batch being written, if any: its rows are then either applied or still leased
     }
   };
 
@@ -472,6 +526,8 @@ RunStats Runner::Run() {
   ProgressTracker progress;
   std::size_t outstanding = 0;  // handed out by the source, not yet applied or released
   std::vector<Result> pending;  // results waiting to be applied
+  std::vector<Result> applying;  // the batch the apply thread is writing (empty when none is)
+  bool apply_running = false;
   std::vector<std::int64_t> held;  // claims kept until the end of the run
   std::deque<BatchLease> leases;   // batches whose claims may still need renewing
   std::unordered_set<std::int64_t> waiting;  // handed out, no result back yet
@@ -480,36 +536,18 @@ RunStats Runner::Run() {
   auto last_apply = SteadyClock::now();
   auto last_progress = SteadyClock::now();
 
-  auto flush = [&] {
-    std::vector<core::TransactionUpdate> updates;
-    std::vector<std::int64_t> release_ids;
-    for (const Result& r : pending) {
-      if (r.hold) {
-        held.push_back(r.record.transaction.id);
-      } else if (r.release) {
-        release_ids.push_back(r.record.transaction.id);
-      } else {
-        updates.push_back(r.record.decision.update);
-      }
-    }
-    const std::size_t applied_count = updates.size();
-    core::ApplyResult applied;
-    if (!updates.empty()) {
-      const auto apply_start = SteadyClock::now();
-      applied = deps_.source->Apply(std::move(updates), deps_.now());
-      stats.apply_us.push_back(MicrosSince(apply_start));
-    }
+  // Counts a written batch (`applied` holds one outcome per update, in order), hands each checked transaction to
+  // the observer and moves the backfill's progress on. Coordinating thread.
+  auto settle = [&](std::vector<Result>& done, const core::ApplyResult& applied, std::size_t applied_count) {
     if (applied.outcomes.size() != applied_count) {
       throw std::logic_error("the store answered " + std::to_string(applied.outcomes.size()) +
                                               " outcomes for " + std::to_string(applied_count) + " updates");
     }
-    if (!release_ids.empty()) deps_.source->Release(std::move(release_ids));
-
     std::size_t k = 0;
-    for (const Result& r : pending) {
+    for (const Result& r : done) {
       const core::Transaction& t = r.record.transaction;
       core::UpdateOutcome outcome{t.id, false, {}};
-      if (!r.release) outcome = applied.outcomes[k++];
+      if (!r.release && !r.hold) outcome = applied.outcomes[k++];
       progress.OnDone(t.id, !r.release);
       if (!r.checked) {
         ++stats.counts.released;
@@ -544,10 +582,57 @@ RunStats Runner::Run() {
       if (d.stale) ++stats.stale;
       if (deps_.observer) deps_.observer->OnChecked(r.record, outcome);
     }
-    outstanding -= pending.size();
-    pending.clear();
+    outstanding -= done.size();
+    done.clear();
     if (auto through = progress.Advance()) deps_.source->Progress(*through);
     last_apply = SteadyClock::now();
+  };
+
+  // Writes the pending results: gives back the released claims, keeps the held ones for the end of the run, and
+  // applies the rest, on the apply thread when there is one (settled when it answers) or here.
+  auto flush = [&] {
+    std::vector<core::TransactionUpdate> updates;
+    std::vector<std::int64_t> release_ids;
+    for (const Result& r : pending) {
+      if (r.hold) {
+        held.push_back(r.record.transaction.id);
+      } else if (r.release) {
+        release_ids.push_back(r.record.transaction.id);
+      } else {
+        updates.push_back(r.record.decision.update);
+      }
+    }
+    if (!release_ids.empty()) deps_.source->Release(std::move(release_ids));
+    const std::size_t applied_count = updates.size();
+    if (apply_off_thread && !updates.empty()) {
+      if (!applier.joinable()) applier = std::thread(RunApplier, std::ref(shared), std::ref(*deps_.source));
+      applying = std::move(pending);
+      pending.clear();
+      apply_running = true;
+      {
+        std::lock_guard lock(shared.mu);
+        shared.apply_job = Shared::ApplyJob{std::move(updates), deps_.now()};
+      }
+      shared.apply_wake.notify_one();
+      return;
+    }
+    core::ApplyResult applied;
+    if (!updates.empty()) {
+      const auto apply_start = SteadyClock::now();
+      applied = deps_.source->Apply(std::move(updates), deps_.now());
+      stats.apply_us.push_back(MicrosSince(apply_start));
+    }
+    settle(pending, applied, applied_count);
+  };
+
+  // The apply thread's answer for `applying`.
+  auto apply_answered = [&](Shared::ApplyDone done) {
+    apply_running = false;
+    if (done.error) std::rethrow_exception(done.error);
+    stats.apply_us.push_back(done.micros);
+    const auto applied_count = static_cast<std::size_t>(std::count_if(
+        applying.begin(), applying.end(), [](const Result& r) { return !r.hold && !r.release; }));
+    settle(applying, done.result, applied_count);
   };
 
   // Claims still waiting for their check get their leases extended half-way through their validity, so a long
@@ -600,6 +685,7 @@ RunStats Runner::Run() {
     std::vector<std::int64_t> ids(held.begin(), held.end());
     ids.insert(ids.end(), waiting.begin(), waiting.end());
     for (const Result& r : pending) ids.push_back(r.record.transaction.id);
+    for (const Result& r : applying) ids.push_back(r.record.transaction.id);
     {
       std::lock_guard lock(shared.mu);
       for (const Result& r : shared.results) ids.push_back(r.record.transaction.id);
@@ -650,7 +736,7 @@ RunStats Runner::Run() {
       }
 
       bool claimed_full = false;
-      if (!stopping && !claiming_done && outstanding + static_cast<std::size_t>(batch) <= max_outstanding) {
+      if (!stopping && !claiming_done && outstanding - applying.size() + static_cast<std::size_t>(batch) <= claim_room) {
         std::int64_t want = batch;
         if (options_.limit) want = std::min(want, *options_.limit - stats.claimed);
         std::vector<core::Transaction> got;
@@ -690,10 +776,17 @@ RunStats Runner::Run() {
         }
       }
 
+      std::optional<Shared::ApplyDone> answered;
       {
         std::unique_lock lock(shared.mu);
-        const bool can_claim_more = claimed_full && outstanding + static_cast<std::size_t>(batch) <= max_outstanding;
-        if (!can_claim_more) {
+        const bool can_claim_more =
+            claimed_full && outstanding - applying.size() + static_cast<std::size_t>(batch) <= claim_room;
+        if (!can_claim_more && apply_running) {
+          // Nothing can be written before the apply thread answers: results are not waited for.
+          shared.results_ready.wait_for(lock, kCoordinatorTick, [&] {
+            return shared.worker_error || shared.apply_done.has_value();
+          });
+        } else if (!can_claim_more) {
           // Results that end the wait: a batch's worth, or every outstanding one when no more will be claimed.
           std::size_t want = static_cast<std::size_t>(batch);
           if (claiming_done || stopping) want = std::min(want, outstanding);
@@ -712,10 +805,15 @@ RunStats Runner::Run() {
           pending.push_back(std::move(r));
         }
         shared.results.clear();
+        if (shared.apply_done) {
+          answered = std::move(shared.apply_done);
+          shared.apply_done.reset();
+        }
       }
+      if (answered) apply_answered(std::move(*answered));
 
       const bool finishing = claiming_done || stopping;
-      if (!pending.empty() &&
+      if (!apply_running && !pending.empty() &&
           (pending.size() >= static_cast<std::size_t>(batch) || SteadyClock::now() - last_apply >= options_.apply_interval ||
            (finishing && pending.size() == outstanding))) {
         flush();

@@ -2,9 +2,11 @@
 // The reconciliation loop shared by `run` and `backfill`: one coordinating thread claims batches from a
 // WorkSource and applies decided results in batches; worker threads keep `in_flight` checks going under a
 // process-wide rate limit: one thread per check with a blocking StatusChecker, or a few event-loop threads sharing
-// them with a ConcurrentStatusChecker (non-blocking connections: no thread parked, and woken, per request). No database work happens on a worker thread
-// and no database transaction is open across a check. Memory is bounded by the number of claimed, unapplied
-// transactions (2 x batch_size + in_flight), whatever the backlog.
+// them with a ConcurrentStatusChecker (non-blocking connections: no thread parked, and woken, per request). No
+// database work happens on a worker thread and no database transaction is open across a check. When the source
+// allows it (WorkSource::ApplyOffThread), each batch's apply runs on an apply thread, over its own connection,
+// while the coordinator claims the next batch. Memory is bounded by the number of claimed, unapplied transactions
+// (2 x batch_size + in_flight, or 3 x batch_size + in_flight with the apply thread), whatever the backlog.
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -37,6 +39,10 @@ class WorkSource {
   virtual std::vector<core::Transaction> Next(int max, core::Instant now) = 0;
   // Applies decided updates in one batch; one outcome per update, same order.
   virtual core::ApplyResult Apply(std::vector<core::TransactionUpdate> updates, core::Instant now) = 0;
+  // Whether Apply may be called from the runner's apply thread (one call at a time) while the coordinating thread
+  // goes on calling the other methods: true when the source writes applies over a database connection of its own.
+  // The runner then claims and hands out the next batch while the last one is being written.
+  virtual bool ApplyOffThread() const { return false; }
   // Gives claimed transactions back unchanged (interrupted before or during their check).
   virtual void Release(std::vector<std::int64_t> ids) = 0;
   // Every transaction handed out with an id <= `id` is done (applied or found conflicting): backfill progress.

@@ -6,8 +6,8 @@
 namespace payrecon::engine {
 
 ClaimDueSource::ClaimDueSource(core::TransactionStore& store, std::string run_id, core::Instant run_start,
-                               core::Millis lease)
-    : store_(store), run_id_(std::move(run_id)), run_start_(run_start), lease_(lease) {}
+                               core::Millis lease, core::TransactionStore* apply_store)
+    : store_(store), apply_store_(apply_store), run_id_(std::move(run_id)), run_start_(run_start), lease_(lease) {}
 
 std::vector<core::Transaction> ClaimDueSource::Next(int max, core::Instant now) {
   // The store reads "due" and "lease expired" against `now` and leases until now + lease: pass the run's
@@ -17,7 +17,7 @@ std::vector<core::Transaction> ClaimDueSource::Next(int max, core::Instant now) 
 }
 
 core::ApplyResult ClaimDueSource::Apply(std::vector<core::TransactionUpdate> updates, core::Instant now) {
-  return store_.TransactionsApply(core::ApplyParams{run_id_, now, std::move(updates)});
+  return (apply_store_ ? *apply_store_ : store_).TransactionsApply(core::ApplyParams{run_id_, now, std::move(updates)});
 }
 
 void ClaimDueSource::Release(std::vector<std::int64_t> ids) {
@@ -29,8 +29,9 @@ std::vector<std::int64_t> ClaimDueSource::Renew(std::vector<std::int64_t> ids, c
 }
 
 ClaimWindowSource::ClaimWindowSource(core::TransactionStore& store, core::WindowClaimParams params,
-                                     std::function<void(std::int64_t)> save_progress)
-    : store_(store), params_(std::move(params)), save_progress_(std::move(save_progress)) {}
+                                     std::function<void(std::int64_t)> save_progress,
+                                     core::TransactionStore* apply_store)
+    : store_(store), apply_store_(apply_store), params_(std::move(params)), save_progress_(std::move(save_progress)) {}
 
 std::vector<core::Transaction> ClaimWindowSource::Next(int max, core::Instant now) {
   if (!scan_done_) {
@@ -44,7 +45,9 @@ std::vector<core::Transaction> ClaimWindowSource::Next(int max, core::Instant no
       h.through = std::max(h.through.value_or(0), t.id);
     }
     // What the claim passed over is held by another run; with nothing claimed, every remaining row is.
-    for (std::int64_t id : store_.TransactionsHeldInWindow(h)) {
+    const std::vector<std::int64_t> passed_over = store_.TransactionsHeldInWindow(h);
+    std::lock_guard lock(mu_);
+    for (std::int64_t id : passed_over) {
       held_.insert(id);
       params_.after_id = std::max(params_.after_id, id);
     }
@@ -52,16 +55,20 @@ std::vector<core::Transaction> ClaimWindowSource::Next(int max, core::Instant no
     if (!got.empty()) return got;
     scan_done_ = true;
   }
-  if (revisited_ || held_.empty()) return {};
-  // Once, after the scan: the rows passed over, if their holder is done with them.
-  revisited_ = true;
   core::WindowClaimParams p = params_;
-  p.now = now;
-  p.after_id = 0;
-  p.limit = static_cast<int>(std::min<std::size_t>(held_.size(), static_cast<std::size_t>(max)));
-  p.only_ids.assign(held_.begin(), held_.end());
-  p.only_ids.resize(static_cast<std::size_t>(p.limit));
+  {
+    std::lock_guard lock(mu_);
+    if (revisited_ || held_.empty()) return {};
+    // Once, after the scan: the rows passed over, if their holder is done with them.
+    revisited_ = true;
+    p.now = now;
+    p.after_id = 0;
+    p.limit = static_cast<int>(std::min<std::size_t>(held_.size(), static_cast<std::size_t>(max)));
+    p.only_ids.assign(held_.begin(), held_.end());
+    p.only_ids.resize(static_cast<std::size_t>(p.limit));
+  }
   std::vector<core::Transaction> got = store_.TransactionsClaimWindow(p);
+  std::lock_guard lock(mu_);
   for (const auto& t : got) {
     held_.erase(t.id);
     revisiting_.insert(t.id);
@@ -70,13 +77,19 @@ std::vector<core::Transaction> ClaimWindowSource::Next(int max, core::Instant no
 }
 
 core::ApplyResult ClaimWindowSource::Apply(std::vector<core::TransactionUpdate> updates, core::Instant now) {
-  for (const auto& u : updates) revisiting_.erase(u.id);  // verified (applied, or found moved by someone else)
-  return store_.TransactionsApply(core::ApplyParams{params_.run_id, now, std::move(updates)});
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& u : updates) revisiting_.erase(u.id);  // verified (applied, or found moved by someone else)
+  }
+  return (apply_store_ ? *apply_store_ : store_).TransactionsApply(core::ApplyParams{params_.run_id, now, std::move(updates)});
 }
 
 void ClaimWindowSource::Release(std::vector<std::int64_t> ids) {
-  for (std::int64_t id : ids) {
-    if (revisiting_.erase(id) > 0) held_.insert(id);  // still unverified
+  {
+    std::lock_guard lock(mu_);
+    for (std::int64_t id : ids) {
+      if (revisiting_.erase(id) > 0) held_.insert(id);  // still unverified
+    }
   }
   store_.LeasesRelease(core::ReleaseParams{params_.run_id, std::move(ids)});
 }
@@ -90,8 +103,11 @@ void ClaimWindowSource::Progress(std::int64_t id) {
   // rows report their own (lower) ids: the highest id reported so far is what the resume point may reach.
   done_through_ = std::max(done_through_, id);
   id = done_through_;
-  if (!held_.empty()) id = std::min(id, *held_.begin() - 1);
-  if (!revisiting_.empty()) id = std::min(id, *revisiting_.begin() - 1);
+  {
+    std::lock_guard lock(mu_);
+    if (!held_.empty()) id = std::min(id, *held_.begin() - 1);
+    if (!revisiting_.empty()) id = std::min(id, *revisiting_.begin() - 1);
+  }
   if (id <= saved_) return;
   saved_ = id;
   if (save_progress_) save_progress_(id);

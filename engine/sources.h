@@ -3,6 +3,7 @@
 // database changes, not even a lease).
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
@@ -16,14 +17,19 @@ namespace payrecon::engine {
 // rescheduled is not checked twice by it; each claim's lease still lasts `lease` from the moment of the claim.
 class ClaimDueSource : public WorkSource {
  public:
-  ClaimDueSource(core::TransactionStore& store, std::string run_id, core::Instant run_start, core::Millis lease);
+  // `apply_store`, when given, is a store over another connection that Apply writes through, from the runner's apply
+  // thread; otherwise Apply uses `store` on the coordinating thread.
+  ClaimDueSource(core::TransactionStore& store, std::string run_id, core::Instant run_start, core::Millis lease,
+                 core::TransactionStore* apply_store = nullptr);
   std::vector<core::Transaction> Next(int max, core::Instant now) override;
   core::ApplyResult Apply(std::vector<core::TransactionUpdate> updates, core::Instant now) override;
+  bool ApplyOffThread() const override { return apply_store_ != nullptr; }
   void Release(std::vector<std::int64_t> ids) override;
   std::vector<std::int64_t> Renew(std::vector<std::int64_t> ids, core::Instant now) override;
 
  private:
   core::TransactionStore& store_;
+  core::TransactionStore* apply_store_;
   std::string run_id_;
   core::Instant run_start_;
   core::Millis lease_;
@@ -36,23 +42,31 @@ class ClaimDueSource : public WorkSource {
 // passes one that is still unverified, so `backfill --resume` checks what this run could not.
 class ClaimWindowSource : public WorkSource {
  public:
+  // `apply_store`: as for ClaimDueSource.
   ClaimWindowSource(core::TransactionStore& store, core::WindowClaimParams params,
-                    std::function<void(std::int64_t)> save_progress);
+                    std::function<void(std::int64_t)> save_progress, core::TransactionStore* apply_store = nullptr);
   std::vector<core::Transaction> Next(int max, core::Instant now) override;
   core::ApplyResult Apply(std::vector<core::TransactionUpdate> updates, core::Instant now) override;
+  bool ApplyOffThread() const override { return apply_store_ != nullptr; }
   void Release(std::vector<std::int64_t> ids) override;
   void Progress(std::int64_t id) override;
   std::vector<std::int64_t> Renew(std::vector<std::int64_t> ids, core::Instant now) override;
 
   // Window rows that were held by another run and are not verified by this one (yet).
-  std::size_t unverified() const { return held_.size() + revisiting_.size(); }
+  std::size_t unverified() const {
+    std::lock_guard lock(mu_);
+    return held_.size() + revisiting_.size();
+  }
 
  private:
   core::TransactionStore& store_;
+  core::TransactionStore* apply_store_;
   core::WindowClaimParams params_;
   std::function<void(std::int64_t)> save_progress_;
   bool scan_done_ = false;
   bool revisited_ = false;
+  // Guards held_ and revisiting_: Apply may run on the runner's apply thread.
+  mutable std::mutex mu_;
   std::set<std::int64_t> held_;        // passed over, not claimed yet
   std::set<std::int64_t> revisiting_;  // claimed on the second pass, not applied yet
   std::int64_t saved_ = 0;             // the last resume point saved

@@ -336,15 +336,27 @@ void ReconcileRun::ChooseSource() {
           }
           return out;
         });
-  } else if (facts_.backfill) {
-    auto claiming = std::make_unique<engine::ClaimWindowSource>(db_->transactions(), wp, [this](std::int64_t through) {
-      db_->store().RunCheckpoint(core::RunCheckpointParams{facts_.run_id, through, core::CountsToJson(facts_.prior)});
-    });
-    window_source_ = claiming.get();
-    source_ = std::move(claiming);
   } else {
-    source_ = std::make_unique<engine::ClaimDueSource>(db_->transactions(), facts_.run_id, facts_.started_at,
-                                                       ctx_.settings.worker.lease);
+    // The second connection: same give-up time and stop request as the first.
+    apply_db_ = std::make_unique<Database>(ctx_.settings.database.conninfo);
+    apply_db_->SetGiveUp([deadline = facts_.deadline](SteadyTime first_failure) {
+      return std::max(deadline, first_failure + kMinReconnectWindow);
+    });
+    apply_db_->SetInterrupt(&ctx_.interrupt);
+    if (facts_.backfill) {
+      auto claiming = std::make_unique<engine::ClaimWindowSource>(
+          db_->transactions(), wp,
+          [this](std::int64_t through) {
+            db_->store().RunCheckpoint(
+                core::RunCheckpointParams{facts_.run_id, through, core::CountsToJson(facts_.prior)});
+          },
+          &apply_db_->transactions());
+      window_source_ = claiming.get();
+      source_ = std::move(claiming);
+    } else {
+      source_ = std::make_unique<engine::ClaimDueSource>(db_->transactions(), facts_.run_id, facts_.started_at,
+                                                         ctx_.settings.worker.lease, &apply_db_->transactions());
+    }
   }
   if (facts_.backfill) {
     window_total_ = db_->store().TransactionsCountWindow(wp);

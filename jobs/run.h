@@ -97,6 +97,8 @@ class ReconcileRun {
   std::shared_ptr<const gateway::Merchants> merchants_;
   std::optional<gateway::GatewayOptions> gateway_options_;
   std::unique_ptr<Database> db_;
+  // A live run's applies go over a connection of their own, from the runner's apply thread, while db_ claims.
+  std::unique_ptr<Database> apply_db_;
   std::unique_ptr<ReportWriter> report_;
   core::RunSummary summary_;
   bool opened_ = false;  // the runs row exists (a new run's RunStart, or a resumed backfill)

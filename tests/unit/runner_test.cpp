@@ -3,9 +3,11 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <exception>
 #include <functional>
 #include <mutex>
 #include <set>
+#include <stdexcept>
 #include <thread>
 
 #include "db/connection.h"
@@ -108,6 +110,63 @@ class OnceSource : public engine::WorkSource {
   std::vector<std::int64_t> twice_;
 };
 
+// Passes everything through to `inner`, applying from the runner's apply thread. The first apply waits (on a
+// condition, at most 30 s) until `claims_before_first_apply` claims have been made, and records whether they were;
+// apply number `fail_apply` (1-based; 0: none) throws `failure` instead of writing.
+class ApplyThreadSource : public engine::WorkSource {
+ public:
+  explicit ApplyThreadSource(engine::WorkSource& inner) : inner_(inner) {}
+  std::vector<core::Transaction> Next(int max, core::Instant now) override {
+    std::vector<core::Transaction> got = inner_.Next(max, now);
+    std::lock_guard lock(mu_);
+    claim_thread_ = std::this_thread::get_id();
+    ++claims_;
+    changed_.notify_all();
+    return got;
+  }
+  core::ApplyResult Apply(std::vector<core::TransactionUpdate> updates, core::Instant now) override {
+    {
+      std::unique_lock lock(mu_);
+      apply_thread_ = std::this_thread::get_id();
+      ++applies_;
+      if (applies_ == fail_apply) std::rethrow_exception(failure);
+      if (applies_ == 1) {
+        overlapped_ = changed_.wait_for(lock, std::chrono::seconds(30),
+                                        [&] { return claims_ >= claims_before_first_apply; });
+      }
+    }
+    return inner_.Apply(std::move(updates), now);
+  }
+  bool ApplyOffThread() const override { return true; }
+  void Release(std::vector<std::int64_t> ids) override { inner_.Release(std::move(ids)); }
+  std::vector<std::int64_t> Renew(std::vector<std::int64_t> ids, core::Instant now) override {
+    return inner_.Renew(std::move(ids), now);
+  }
+
+  bool overlapped() {
+    std::lock_guard lock(mu_);
+    return overlapped_;
+  }
+  bool applied_on_another_thread() {
+    std::lock_guard lock(mu_);
+    return apply_thread_ != std::thread::id() && apply_thread_ != claim_thread_;
+  }
+
+  int claims_before_first_apply = 0;
+  int fail_apply = 0;
+  std::exception_ptr failure;
+
+ private:
+  engine::WorkSource& inner_;
+  std::mutex mu_;
+  std::condition_variable changed_;
+  int applies_ = 0;
+  int claims_ = 0;
+  bool overlapped_ = false;
+  std::thread::id claim_thread_;
+  std::thread::id apply_thread_;
+};
+
 // A monotonic clock (RunnerDeps::monotonic_now) that the test moves by hand, so lease timing never depends on
 // how fast the machine runs. A test that must see the runner react to a move waits on a condition for it.
 class ManualClock {
@@ -152,6 +211,7 @@ struct Harness {
   std::atomic<bool> interrupt{false};
   engine::RunnerOptions options;
   bool concurrent = false;  // the workers get FakeConcurrentCheckers instead of FakeCheckers
+  bool apply_off_thread = false;  // RunDue's source applies from the runner's apply thread (FakeStore is shared)
 
   Harness() {
     options.batch_size = 50;
@@ -176,7 +236,7 @@ struct Harness {
   }
 
   engine::RunStats RunDue(const std::string& run_id = "run-1") {
-    engine::ClaimDueSource source(store, run_id, kNow, core::Millis{300'000});
+    engine::ClaimDueSource source(store, run_id, kNow, core::Millis{300'000}, apply_off_thread ? &store : nullptr);
     return engine::Runner(options, Deps(source)).Run();
   }
 };
@@ -307,6 +367,97 @@ BOOST_AUTO_TEST_CASE(checks_each_due_transaction_once_and_applies_transitions) {
   const auto events = h.store.events();
   BOOST_TEST(events.size() == 200u);
   BOOST_TEST(h.observer.records.size() == 400u);
+}
+
+// The same run with applies written from the apply thread (the store shared, as two connections share a
+// database): the same checks, transitions, events and counts, and no lease left behind.
+BOOST_AUTO_TEST_CASE(applies_from_the_apply_thread_give_the_same_results) {
+  for (const bool concurrent : {false, true}) {
+    BOOST_TEST_CONTEXT((concurrent ? "concurrent checker" : "blocking checker")) {
+      Harness h;
+      h.concurrent = concurrent;
+      h.apply_off_thread = true;
+      for (int id = 1; id <= 400; ++id) h.store.Add(Charge(id));
+      const engine::RunStats stats = h.RunDue();
+      BOOST_TEST(stats.claimed == 400);
+      BOOST_TEST(stats.counts.checked == 400);
+      BOOST_TEST(stats.transitions == 200);
+      BOOST_TEST(stats.counts.conflicts == 0);
+      BOOST_TEST(stats.counts.released == 0);
+      BOOST_TEST((stats.stop == engine::StopReason::kDone));
+      BOOST_TEST(stats.counts.applies == static_cast<std::int64_t>(stats.apply_us.size()));
+      BOOST_TEST(stats.counts.applies >= 2);  // 400 results, written while more are claimed
+      BOOST_TEST(h.store.events().size() == 200u);
+      BOOST_TEST(h.observer.records.size() == 400u);
+      for (int id = 1; id <= 400; ++id) {
+        BOOST_TEST_CONTEXT("c" << id) {
+          BOOST_TEST(h.gateway.CallsFor("c" + std::to_string(id)) == 1);
+          BOOST_TEST(h.store.LeaseOf(id).empty());
+          BOOST_TEST((h.store.Get(id).status ==
+                      (id % 2 == 0 ? core::Status::kCaptureApproved : core::Status::kCapturePending)));
+        }
+      }
+    }
+  }
+}
+
+// A source whose applies go over their own connection gets the next batch claimed while the last is written, and
+// its applies run on a thread other than the claims'. Before the first apply is written, claims leave room for two
+// batches and the calls in flight (2 x 50 + 4): two claims. The first apply waits for a third, which a runner
+// that applied on its coordinating thread would make only after the apply returned.
+BOOST_AUTO_TEST_CASE(an_apply_on_its_own_connection_overlaps_the_next_claim) {
+  Harness h;
+  // Only full batches are written (no flush on a timer): the first apply then always leaves room for a claim.
+  h.options.apply_interval = std::chrono::hours(1);
+  for (int id = 1; id <= 400; ++id) h.store.Add(Charge(id));
+  engine::ClaimDueSource inner(h.store, "run-1", kNow, core::Millis{300'000});
+  ApplyThreadSource source(inner);
+  source.claims_before_first_apply = 3;
+  const engine::RunStats stats = engine::Runner(h.options, h.Deps(source)).Run();
+  BOOST_TEST(source.overlapped());
+  BOOST_TEST(source.applied_on_another_thread());
+  BOOST_TEST(stats.counts.checked == 400);
+  BOOST_TEST(stats.transitions == 200);
+  for (int id = 1; id <= 400; ++id) BOOST_TEST(h.store.LeaseOf(id).empty());
+}
+
+// An apply that fails on the apply thread fails the run with its own error; what earlier batches applied stays
+// applied, and every claim still held, the failed batch's included, goes back at once (a store failure leaves
+// them to expire, as on the coordinating thread).
+BOOST_AUTO_TEST_CASE(a_failed_apply_on_the_apply_thread_fails_the_run) {
+  for (const bool store_failure : {false, true}) {
+    BOOST_TEST_CONTEXT((store_failure ? "store unavailable" : "another error")) {
+      Harness h;
+      h.options.apply_interval = std::chrono::hours(1);  // full batches only, as above
+      for (int id = 1; id <= 400; ++id) h.store.Add(Charge(id));
+      engine::ClaimDueSource inner(h.store, "run-1", kNow, core::Millis{300'000});
+      ApplyThreadSource source(inner);
+      source.fail_apply = 2;
+      source.failure = store_failure ? std::make_exception_ptr(core::StoreUnavailable("connection lost"))
+                                     : std::make_exception_ptr(std::logic_error("a defect in the store"));
+      engine::Runner runner(h.options, h.Deps(source));
+      if (store_failure) {
+        BOOST_CHECK_THROW(runner.Run(), core::StoreUnavailable);
+      } else {
+        BOOST_CHECK_THROW(runner.Run(), std::logic_error);
+      }
+      // The first batch, settled before the failure: at least a batch, and exactly the rows it wrote.
+      const std::int64_t checked = runner.stats().counts.checked;
+      BOOST_TEST(checked >= 50);
+      int applied = 0;
+      int leased = 0;
+      for (int id = 1; id <= 400; ++id) {
+        if (h.store.Get(id).check_count > 0 || core::IsFinal(h.store.Get(id).status)) ++applied;
+        if (!h.store.LeaseOf(id).empty()) ++leased;
+      }
+      BOOST_TEST(applied == checked);
+      if (store_failure) {
+        BOOST_TEST(leased > 0);
+      } else {
+        BOOST_TEST(leased == 0);
+      }
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(a_transaction_rescheduled_by_this_run_is_not_checked_again_by_it) {
@@ -556,32 +707,38 @@ BOOST_AUTO_TEST_CASE(dry_run_changes_nothing_and_reports_everything) {
 }
 
 BOOST_AUTO_TEST_CASE(backfill_verifies_final_rows_and_records_progress) {
-  Harness h;
-  for (int id = 1; id <= 90; ++id) {
-    core::Transaction t = Charge(id, kNow + core::Millis{3'600'000});  // not due: backfill checks anyway
-    if (id % 3 == 0) t.status = core::Status::kFailed;                 // final here, approved at the gateway
-    h.store.Add(t);
-  }
-  FakeGateway gateway([](const core::StatusQuery& q) { return Observed(q.txn_id, core::Status::kCaptureApproved); });
-  std::vector<std::int64_t> progress;
-  core::WindowClaimParams window;
-  window.run_id = "bf-1";
-  window.lease = core::Millis{300'000};
-  window.created_from = kNow - core::Millis{3'600'000};
-  window.created_to = kNow;
-  engine::ClaimWindowSource source(h.store, window, [&](std::int64_t id) { progress.push_back(id); });
-  engine::RunnerDeps deps = h.Deps(source);
-  deps.make_checker = [&] { return std::make_unique<FakeChecker>(gateway); };
-  h.options.batch_size = 20;
-  const engine::RunStats stats = engine::Runner(h.options, deps).Run();
+  for (const bool off_thread : {false, true}) {
+    BOOST_TEST_CONTEXT((off_thread ? "applies from the apply thread" : "applies inline")) {
+      Harness h;
+      for (int id = 1; id <= 90; ++id) {
+        core::Transaction t = Charge(id, kNow + core::Millis{3'600'000});  // not due: backfill checks anyway
+        if (id % 3 == 0) t.status = core::Status::kFailed;                 // final here, approved at the gateway
+        h.store.Add(t);
+      }
+      FakeGateway gateway([](const core::StatusQuery& q) { return Observed(q.txn_id, core::Status::kCaptureApproved); });
+      std::vector<std::int64_t> progress;
+      core::WindowClaimParams window;
+      window.run_id = "bf-1";
+      window.lease = core::Millis{300'000};
+      window.created_from = kNow - core::Millis{3'600'000};
+      window.created_to = kNow;
+      engine::ClaimWindowSource source(h.store, window, [&](std::int64_t id) { progress.push_back(id); },
+                                       off_thread ? &h.store : nullptr);
+      BOOST_TEST(source.ApplyOffThread() == off_thread);
+      engine::RunnerDeps deps = h.Deps(source);
+      deps.make_checker = [&] { return std::make_unique<FakeChecker>(gateway); };
+      h.options.batch_size = 20;
+      const engine::RunStats stats = engine::Runner(h.options, deps).Run();
 
-  BOOST_TEST(stats.counts.checked == 90);
-  BOOST_TEST(stats.transitions == 60);
-  BOOST_TEST(stats.by_discrepancy.at(core::DiscrepancyCode::kStatusConflict) == 30);
-  for (int id = 3; id <= 90; id += 3) BOOST_TEST((h.store.Get(id).status == core::Status::kFailed));
-  BOOST_TEST(!progress.empty());
-  BOOST_TEST(progress.back() == 90);
-  BOOST_TEST(std::is_sorted(progress.begin(), progress.end()));
+      BOOST_TEST(stats.counts.checked == 90);
+      BOOST_TEST(stats.transitions == 60);
+      BOOST_TEST(stats.by_discrepancy.at(core::DiscrepancyCode::kStatusConflict) == 30);
+      for (int id = 3; id <= 90; id += 3) BOOST_TEST((h.store.Get(id).status == core::Status::kFailed));
+      BOOST_TEST(!progress.empty());
+      BOOST_TEST(progress.back() == 90);
+      BOOST_TEST(std::is_sorted(progress.begin(), progress.end()));
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(backfill_progress_stops_before_a_transaction_given_back) {
