@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -148,6 +149,9 @@ struct RunSummary {
   std::map<CheckOutcome, std::int64_t> errors_by_class;
   // Amounts in paise beside the counts.
   std::map<std::pair<Status, Status>, Paise> transition_amounts;  // our amounts of the transitioned transactions
+  // The same by kind too (payrecon_last_run_transitions_amount_paise): a run that changed the database sums them
+  // while transitions.csv streams its rows from the audit trail.
+  std::map<std::tuple<Kind, Status, Status>, Paise> transition_amounts_by_kind;
   std::map<DiscrepancyCode, Paise> discrepancy_amounts;           // our amounts, discrepancies raised in this run
   // The whole database as the run ended (summed in SQL): pending by kind and age bucket (empty buckets left out;
   // every age label in order in pending_ages), open discrepancies by code (codes with none left out).

@@ -229,14 +229,6 @@ struct PendingTotal {
   Paise amount = 0;
 };
 
-struct TransitionTotal {
-  Kind kind = Kind::kCharge;
-  Status from_status = Status::kCapturePending;
-  Status to_status = Status::kCapturePending;
-  std::int64_t count = 0;
-  Paise amount = 0;   // summed amounts of the transactions
-};
-
 // Transactions of a merchant with this merchant_txn_id, of `kind` or of any kind.
 struct TransactionFindParams {
   std::string merchant_id;
@@ -301,8 +293,6 @@ class ReportStore {
   virtual void RunTransitionsForEach(const std::string& run_id, const RowSink<TransitionRow>& sink) = 0;
   virtual void RunDiscrepanciesForEach(const std::string& run_id, const RowSink<DiscrepancyRow>& sink) = 0;
   virtual void RunErrorsForEach(const std::string& run_id, const RowSink<ErrorRow>& sink) = 0;
-  // A run's status changes per kind and (from, to), with the summed amounts of the transactions.
-  virtual std::vector<TransitionTotal> RunTransitionTotals(const std::string& run_id) = 0;
 
   // Pending transactions per kind by age (kinds with none left out), and per kind and bucket with the summed
   // amount (empty buckets left out; a sum beyond int64 paise throws StoreUnavailable).

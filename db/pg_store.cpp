@@ -604,18 +604,6 @@ std::vector<core::OpenTotal> PgStore::DiscrepanciesTotalsOpen() {
   return out;
 }
 
-std::vector<core::TransitionTotal> PgStore::RunTransitionTotals(const std::string& run_id) {
-  auto r = Exec(conn_, "RunTransitionTotals", sql::kRunTransitionTotals, {run_id.c_str()});
-  std::vector<core::TransitionTotal> out;
-  const int n = PQntuples(r.get());
-  for (int i = 0; i < n; ++i) {
-    out.push_back(core::TransitionTotal{KindOf(Text(r.get(), i, 0)), StatusOf(Text(r.get(), i, 1)),
-                                  StatusOf(Text(r.get(), i, 2)), Int(r.get(), i, 3),
-                                  SumOf(r.get(), i, 4, "RunTransitionTotals")});
-  }
-  return out;
-}
-
 bool PgStore::RunFiguresSet(const core::RunFiguresParams& params) {
   auto r = Exec(conn_, "RunFiguresSet", sql::kRunFiguresSet, {params.run_id.c_str(), params.figures_json.c_str()});
   return std::string_view(PQcmdTuples(r.get())) != "0";

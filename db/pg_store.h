@@ -63,7 +63,6 @@ class PgStore : public core::Store {
   void RunDiscrepanciesForEach(const std::string& run_id,
                                const core::RowSink<core::DiscrepancyRow>& sink) override;
   void RunErrorsForEach(const std::string& run_id, const core::RowSink<core::ErrorRow>& sink) override;
-  std::vector<core::TransitionTotal> RunTransitionTotals(const std::string& run_id) override;
   std::vector<core::PendingAges> TransactionsPendingAges(const core::PendingAgesParams& params) override;
   // Sums in SQL numeric, read back exactly; QueryError when a sum exceeds int64 paise.
   std::vector<core::PendingTotal> TransactionsPendingTotals(const core::PendingAgesParams& params) override;

@@ -334,12 +334,6 @@ const char* const kDiscrepanciesTotalsOpen =
     "SELECT code, count(*), sum(local_amount_paise)::text FROM payrecon.discrepancies WHERE resolved_at IS NULL"
     " GROUP BY code ORDER BY code";
 
-// $1 run_id.
-const char* const kRunTransitionTotals =
-    "SELECT t.kind, e.from_status, e.to_status, count(*), sum(t.amount_paise)::text"
-    " FROM payrecon.transaction_events e JOIN payrecon.transactions t ON t.id = e.transaction_id"
-    " WHERE e.run_id = $1 AND e.event_type = 'transition' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3";
-
 // $1 run_id, $2 figures JSON.
 const char* const kRunFiguresSet = "UPDATE payrecon.runs SET figures = $2::jsonb WHERE id = $1";
 

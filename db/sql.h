@@ -39,7 +39,6 @@ extern const char* const kDiscrepanciesCountOpen;
 extern const char* const kTransactionsPendingAges;
 extern const char* const kTransactionsPendingTotals;
 extern const char* const kDiscrepanciesTotalsOpen;
-extern const char* const kRunTransitionTotals;
 extern const char* const kRunFiguresSet;
 extern const char* const kRunsListRecent;
 extern const char* const kTransactionClaimOne;

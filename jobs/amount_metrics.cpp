@@ -5,7 +5,7 @@
 
 namespace payrecon::jobs {
 
-void AddAmountGauges(Database& db, const std::string& run_id, const core::RunSummary& summary, DatabaseGauges& g) {
+void AddAmountGauges(const core::RunSummary& summary, DatabaseGauges& g) {
   const std::vector<std::string>& labels = PendingAgeLabels();
   g.pending_totals.clear();
   for (const core::KindAgeTotal& t : summary.pending_totals) {
@@ -15,7 +15,7 @@ void AddAmountGauges(Database& db, const std::string& run_id, const core::RunSum
   }
   g.open_totals.clear();
   for (const core::CodeTotal& t : summary.open_discrepancies) g.open_totals.push_back({t.code, t.count, t.amount});
-  g.run_transitions = db.store().RunTransitionTotals(run_id);
+  g.run_transition_amounts = summary.transition_amounts_by_kind;
 }
 
 void RenderAmountMetrics(core::MetricsText& m, const core::MetricLabels& mode, const DatabaseGauges& d) {
@@ -52,7 +52,7 @@ void RenderAmountMetrics(core::MetricsText& m, const core::MetricLabels& mode, c
       if (core::IsFinal(to) && core::StatusBelongsTo(kind, to)) moved[{kind, core::PendingStatusOf(kind), to}] = 0;
     }
   }
-  for (const core::TransitionTotal& t : d.run_transitions) moved[{t.kind, t.from_status, t.to_status}] += t.amount;
+  for (const auto& [key, amount] : d.run_transition_amounts) moved[key] += amount;
   for (const auto& [key, amount] : moved) {
     const auto& [kind, from, to] = key;
     m.Gauge("payrecon_last_run_transitions_amount_paise",

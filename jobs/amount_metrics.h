@@ -11,9 +11,9 @@
 
 namespace payrecon::jobs {
 
-// Fills the amount members of `gauges`: pending and open totals from `summary` (already summed in SQL by
-// WritePending and ReadTotals), and the run's transitions per kind summed in SQL.
-void AddAmountGauges(Database& db, const std::string& run_id, const core::RunSummary& summary, DatabaseGauges& gauges);
+// Fills the amount members of `gauges` from `summary`: pending and open totals (summed in SQL by WritePending and
+// ReadTotals), and the run's transitions per kind (summed by WriteRunRows over the audit trail's rows).
+void AddAmountGauges(const core::RunSummary& summary, DatabaseGauges& gauges);
 
 // Appends the amount families to `m`, each sample labelled with `mode`.
 void RenderAmountMetrics(core::MetricsText& m, const core::MetricLabels& mode, const DatabaseGauges& gauges);

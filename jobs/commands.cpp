@@ -128,7 +128,7 @@ int CommandReport(const CommandContext& ctx) {
   WriteRunRows(db, run_id, report, summary);
   const core::Instant now = env::WallNow();
   auto ages = WritePending(db, now, ctx.settings.reports.pending_limit, report, summary);
-  ReadTotals(db, run->dry_run ? nullptr : &run_id, summary);
+  ReadTotals(db, summary);
   // Runs recorded before the latency buckets were stored draw an empty latency chart.
   const std::string dir =
       CommitReport(report, summary, std::move(ages), ctx.settings.reports.display_zone);

@@ -177,10 +177,6 @@ void ReconnectingStore::RunErrorsForEach(const std::string& run_id, const core::
   Call("RunErrorsForEach", inner_.reports, [&](auto& s) { s.RunErrorsForEach(run_id, sink); });
 }
 
-std::vector<core::TransitionTotal> ReconnectingStore::RunTransitionTotals(const std::string& run_id) {
-  return Call("RunTransitionTotals", inner_.reports, [&](auto& s) { return s.RunTransitionTotals(run_id); });
-}
-
 std::vector<core::PendingAges> ReconnectingStore::TransactionsPendingAges(const core::PendingAgesParams& params) {
   return Call("TransactionsPendingAges", inner_.reports, [&](auto& s) { return s.TransactionsPendingAges(params); });
 }

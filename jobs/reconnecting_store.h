@@ -84,7 +84,6 @@ class ReconnectingStore : public core::Store {
   void RunDiscrepanciesForEach(const std::string& run_id,
                                const core::RowSink<core::DiscrepancyRow>& sink) override;
   void RunErrorsForEach(const std::string& run_id, const core::RowSink<core::ErrorRow>& sink) override;
-  std::vector<core::TransitionTotal> RunTransitionTotals(const std::string& run_id) override;
   std::vector<core::PendingAges> TransactionsPendingAges(const core::PendingAgesParams& params) override;
   std::vector<core::PendingTotal> TransactionsPendingTotals(const core::PendingAgesParams& params) override;
   std::vector<core::EventRow> TransactionEventsList(std::int64_t transaction_id) override;

@@ -433,7 +433,7 @@ int ReconcileRun::Finish() {
   if (!facts_.dry_run) WriteRunRows(*db_, facts_.run_id, *report_, summary_);
   const core::Instant finished_at = env::WallNow();
   auto ages = WritePending(*db_, finished_at, s.reports.pending_limit, *report_, summary_);
-  ReadTotals(*db_, facts_.dry_run ? nullptr : &facts_.run_id, summary_);
+  ReadTotals(*db_, summary_);
   const int exit_code = ExitCodeFor(stats, summary_.discrepancies, facts_.strict);
   summary_.exit_code = exit_code;
   summary_.finished_at = finished_at;
@@ -514,7 +514,7 @@ void ReconcileRun::ReadGauges() {
     g.now = env::WallNow();
     g.open_discrepancies = db_->store().DiscrepanciesCountOpen();
     g.pending = db_->store().TransactionsPendingAges(core::PendingAgesParams{g.now, PendingAgeBounds()});
-    AddAmountGauges(*db_, facts_.run_id, summary_, g);
+    AddAmountGauges(summary_, g);
     gauges_ = std::move(g);
   } catch (const core::StoreUnavailable& e) {
     LogWarn(std::string("metrics: database gauges not read: ") + e.what());

@@ -3,9 +3,11 @@
 // and the merge rule shared by the textfile and the Pushgateway: a run replaces its own mode's samples, a failed
 // run keeps what it cannot say (the last success time, database gauges it could not read). Pure functions.
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -26,10 +28,11 @@ struct DatabaseGauges {
   core::Instant now{};
   std::vector<core::OpenDiscrepancies> open_discrepancies;
   std::vector<core::PendingAges> pending;  // bucketed by PendingAgeBounds()
-  // Amounts in paise, summed in SQL (jobs/amount_metrics.h).
+  // Amounts in paise (jobs/amount_metrics.h): pending and open summed in SQL, this run's status changes summed
+  // over the audit trail's rows that transitions.csv streams.
   std::vector<core::PendingTotal> pending_totals;    // bucketed by PendingAgeBounds()
   std::vector<core::OpenTotal> open_totals;
-  std::vector<core::TransitionTotal> run_transitions;  // this run's status changes
+  std::map<std::tuple<core::Kind, core::Status, core::Status>, core::Paise> run_transition_amounts;
 };
 
 struct RunMetricsInput {

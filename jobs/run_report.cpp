@@ -6,6 +6,8 @@
 #include <climits>
 #include <iterator>
 #include <optional>
+#include <stdexcept>
+#include <string>
 #include <type_traits>
 #include <vector>
 
@@ -25,10 +27,23 @@ std::int64_t ProcessCpuMicros() {
   return us(ru.ru_utime) + us(ru.ru_stime);
 }
 
+namespace {
+
+// sum += amount, refusing to wrap: no realistic run comes near, but a wrapped total would be a wrong amount.
+void AddPaise(core::Paise& sum, core::Paise amount, const char* what) {
+  if (__builtin_add_overflow(sum, amount, &sum)) {
+    throw std::overflow_error(std::string(what) + ": the sum does not fit in int64 paise");
+  }
+}
+
+}  // namespace
+
 void CountTransition(core::RunSummary& s, const core::TransitionRow& row) {
   ++s.transitions;
   ++s.transitions_by_status[{row.from_status, row.to_status}];
-  s.transition_amounts[{row.from_status, row.to_status}] += row.amount;
+  AddPaise(s.transition_amounts[{row.from_status, row.to_status}], row.amount, "transition amounts");
+  AddPaise(s.transition_amounts_by_kind[{row.kind, row.from_status, row.to_status}], row.amount,
+           "transition amounts by kind");
 }
 
 void CountDiscrepancy(core::RunSummary& s, const core::DiscrepancyRow& row) {
@@ -51,6 +66,7 @@ void WriteRunRows(Database& db, const std::string& run_id, ReportWriter& report,
                                          counted.transitions = 0;
                                          counted.transitions_by_status.clear();
                                          counted.transition_amounts.clear();
+                                         counted.transition_amounts_by_kind.clear();
                                        },
                                        [&](const core::TransitionRow& row) {
                                          report.Transition(row);
@@ -111,15 +127,10 @@ std::vector<core::AgeBucket> WritePending(Database& db, core::Instant now, std::
   return ages;
 }
 
-void ReadTotals(Database& db, const std::string* run_id, core::RunSummary& summary) {
+void ReadTotals(Database& db, core::RunSummary& summary) {
   summary.open_discrepancies.clear();
   for (const core::OpenTotal& t : db.store().DiscrepanciesTotalsOpen()) {
     summary.open_discrepancies.push_back(core::CodeTotal{t.code, t.count, t.amount});
-  }
-  if (run_id) {
-    const auto totals = db.store().RunTransitionTotals(*run_id);
-    summary.transition_amounts.clear();
-    for (const core::TransitionTotal& t : totals) summary.transition_amounts[{t.from_status, t.to_status}] += t.amount;
   }
 }
 

@@ -30,10 +30,9 @@ void WriteRunRows(Database& db, const std::string& run_id, ReportWriter& report,
 std::vector<core::AgeBucket> WritePending(Database& db, core::Instant now, std::int64_t limit, ReportWriter& report,
                                           core::RunSummary& summary);
 
-// Reads the open discrepancies by code (amounts summed in SQL) into `summary` and, with `run_id` (a run that
-// changed the database), its transition amounts summed in SQL over its events (dry runs keep the sums of their
-// would-be rows).
-void ReadTotals(Database& db, const std::string* run_id, core::RunSummary& summary);
+// Reads the open discrepancies by code (amounts summed in SQL) into `summary`. A run's transition amounts are
+// summed by WriteRunRows over the rows it streams from the audit trail (dry runs: over their would-be rows).
+void ReadTotals(Database& db, core::RunSummary& summary);
 
 // What index.html charts for this run (runs.figures).
 core::RunFigures FiguresOf(const core::RunSummary& summary);
