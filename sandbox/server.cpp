@@ -11,6 +11,8 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <iostream>
+#include <optional>
 #include <memory>
 #include <stdexcept>
 #include <string_view>
@@ -43,6 +45,8 @@ using SteadyClock = std::chrono::steady_clock;
 // How long a connection may stay silent (between requests, or in the middle of one, or while its answer cannot be
 // written) before the server drops it.
 constexpr std::chrono::seconds kIdle{60};
+// How long a loop stops accepting after accept(2) failed for want of descriptors or memory.
+constexpr std::chrono::milliseconds kAcceptPause{100};
 
 std::string Reason(int status) {
   return Poco::Net::HTTPResponse::getReasonForStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
@@ -278,6 +282,7 @@ class Server::Impl {
         }
         Expire();
         Sweep();
+        ResumeAccepting();
       }
     }
 
@@ -285,6 +290,10 @@ class Server::Impl {
     int WaitMs() const {
       auto wait = std::chrono::milliseconds(1000);
       const auto now = SteadyClock::now();
+      if (accept_again_at_) {
+        wait = std::clamp(std::chrono::ceil<std::chrono::milliseconds>(*accept_again_at_ - now),
+                          std::chrono::milliseconds(0), wait);
+      }
       for (const auto& [fd, c] : connections_) {
         if (c->closed) continue;
         const auto left = std::chrono::ceil<std::chrono::milliseconds>(c->deadline - now);
@@ -297,7 +306,13 @@ class Server::Impl {
     // the loops instead of all landing on the one woken first.
     void Accept() {
       const int fd = ::accept4(server_.listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-      if (fd < 0) return;  // EAGAIN (another loop took it), or a connection that failed before its accept
+      if (fd < 0) {
+        // Out of descriptors or memory: the connection stays in the listen queue and the socket stays readable, so
+        // the loop would wake at once and fail again, spinning. It stops watching the socket for a while instead.
+        // EAGAIN (another loop took it) and a connection that failed before its accept need nothing.
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) PauseAccepting(errno);
+        return;
+      }
       const int one = 1;
       ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       if (server_.tls_ == nullptr) ::setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);  // arrival times
@@ -320,6 +335,20 @@ class Server::Impl {
       c->interest = EPOLLIN;
       connections_.emplace(fd, std::move(c));
       if (static_cast<int>(connections_.size()) >= max_connections_) Listen(false);
+    }
+
+    void PauseAccepting(int error) {
+      Listen(false);
+      accept_again_at_ = SteadyClock::now() + kAcceptPause;
+      std::cerr << "payrecon-sandbox: cannot accept a connection (" << std::strerror(error) << "): accepting again in "
+                << kAcceptPause.count() << " ms or when a connection closes\n";
+    }
+
+    // After a pause, when the time has come (a connection closing ends it earlier: Sweep).
+    void ResumeAccepting() {
+      if (!accept_again_at_ || SteadyClock::now() < *accept_again_at_) return;
+      accept_again_at_.reset();
+      if (static_cast<int>(connections_.size()) < max_connections_) Listen(true);
     }
 
     void Want(Connection& c, std::uint32_t events) {
@@ -358,7 +387,10 @@ class Server::Impl {
 
     void Sweep() {
       for (const int fd : closing_) connections_.erase(fd);
-      if (!closing_.empty() && static_cast<int>(connections_.size()) < max_connections_) Listen(true);
+      if (!closing_.empty() && static_cast<int>(connections_.size()) < max_connections_) {
+        accept_again_at_.reset();  // a descriptor was freed
+        Listen(true);
+      }
       closing_.clear();
     }
 
@@ -608,6 +640,7 @@ class Server::Impl {
     const int max_connections_;
     int epoll_ = -1;
     bool listening_ = false;
+    std::optional<SteadyClock::time_point> accept_again_at_;  // not accepting until then (out of descriptors)
     std::thread thread_;
     std::unordered_map<int, std::unique_ptr<Connection>> connections_;
     std::vector<int> closing_;

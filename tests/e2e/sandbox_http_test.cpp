@@ -6,12 +6,19 @@
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/Net/StreamSocket.h>
 
+#include <sys/resource.h>
+
+#include <chrono>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "tests/e2e/sandbox_fixture.h"
+#include "tests/support/wait.h"
 
 using namespace payrecon;
 using payrecon::testing::SandboxFixture;
+using payrecon::testing::WaitUntil;
 
 namespace {
 
@@ -166,6 +173,45 @@ BOOST_AUTO_TEST_CASE(connections_past_the_cap_wait_for_one_to_close) {
   second.setReceiveTimeout(Poco::Timespan(30, 0));
   std::string pending;
   BOOST_TEST(ReadAnswer(second, pending).rfind("HTTP/1.1 200", 0) == 0);
+}
+
+// Out of file descriptors (a low RLIMIT_NOFILE, and more clients than it allows), accept(2) fails while the
+// listening socket stays readable. A loop then stops accepting for 100 ms at a time, saying so on stderr, instead of
+// waking at once to fail again; once clients close, connections are accepted and answered again. With the pause,
+// each of the two loops says so at most once per 100 ms: a loop that spun would say it thousands of times.
+BOOST_AUTO_TEST_CASE(out_of_descriptors_the_server_pauses_accepting_and_recovers) {
+  rlimit saved{};
+  BOOST_REQUIRE(::getrlimit(RLIMIT_NOFILE, &saved) == 0);
+  rlimit low = saved;
+  low.rlim_cur = 64;  // the sandbox inherits it; this process takes its own back at once
+  BOOST_REQUIRE(::setrlimit(RLIMIT_NOFILE, &low) == 0);
+  const auto started = std::chrono::steady_clock::now();
+  std::optional<SandboxFixture> f;
+  try {
+    f.emplace();
+  } catch (...) {
+    ::setrlimit(RLIMIT_NOFILE, &saved);
+    throw;
+  }
+  BOOST_REQUIRE(::setrlimit(RLIMIT_NOFILE, &saved) == 0);
+
+  const std::string kPause = "cannot accept a connection (Too many open files)";
+  auto pauses = [&] {
+    const std::string err = f->sandbox().Stderr();
+    int n = 0;
+    for (auto at = err.find(kPause); at != std::string::npos; at = err.find(kPause, at + 1)) ++n;
+    return n;
+  };
+  std::vector<Poco::Net::StreamSocket> clients;
+  for (int i = 0; i < 100; ++i) clients.push_back(Connect(*f));  // the kernel queues what the sandbox cannot take
+  WaitUntil("the sandbox to pause accepting", [&] { return pauses() >= 6; });
+  const auto waited_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+  BOOST_TEST(pauses() <= 2 * (waited_ms / 100 + 2), pauses() << " pauses in " << waited_ms << " ms");
+
+  clients.clear();  // closed: their descriptors in the sandbox free up as it reads the ends
+  const auto answer = f->sandbox().Get("/sandbox/stats");
+  BOOST_TEST(answer.status == 200);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
