@@ -444,7 +444,9 @@ void RunApplier(Shared& shared, WorkSource& source) {
   std::unique_lock lock(shared.mu);
   for (;;) {
     shared.apply_wake.wait(lock, [&] { return shared.apply_stop || shared.apply_job.has_value(); });
-    if (!shared.apply_job) return;
+    // Stopped with a job not yet started: the run failed meanwhile (a normal end leaves none), so its claims are
+    // given back unwritten rather than written after the failure.
+    if (shared.apply_stop) return;
     Shared::ApplyJob job = std::move(*shared.apply_job);
     shared.apply_job.reset();
     lock.unlock();
@@ -538,7 +540,10 @@ RunStats Runner::Run() {
 
   // Counts a written batch (`applied` holds one outcome per update, in order), hands each checked transaction to
   // the observer and moves the backfill's progress on. Coordinating thread.
-  auto settle = [&](std::vector<Result>& done, const core::ApplyResult& applied, std::size_t applied_count) {
+  // `advance`: also hands the backfill's resume point to the source (not after a store failure: it would only
+  // retry against a database that has just been given up on).
+  auto settle = [&](std::vector<Result>& done, const core::ApplyResult& applied, std::size_t applied_count,
+                    bool advance) {
     if (applied.outcomes.size() != applied_count) {
       throw std::logic_error("the store answered " + std::to_string(applied.outcomes.size()) +
                                               " outcomes for " + std::to_string(applied_count) + " updates");
@@ -584,6 +589,7 @@ RunStats Runner::Run() {
     }
     outstanding -= done.size();
     done.clear();
+    if (!advance) return;
     if (auto through = progress.Advance()) deps_.source->Progress(*through);
     last_apply = SteadyClock::now();
   };
@@ -591,9 +597,14 @@ RunStats Runner::Run() {
   // Writes the pending results: gives back the released claims, keeps the held ones for the end of the run, and
   // applies the rest, on the apply thread when there is one (settled when it answers) or here.
   auto flush = [&] {
+    // At most a batch per apply, the oldest results first; the rest wait for the next. `applying` holds them
+    // from here on, so a failure gives them back.
+    const auto take = static_cast<std::ptrdiff_t>(std::min(pending.size(), static_cast<std::size_t>(batch)));
+    applying.assign(std::make_move_iterator(pending.begin()), std::make_move_iterator(pending.begin() + take));
+    pending.erase(pending.begin(), pending.begin() + take);
     std::vector<core::TransactionUpdate> updates;
     std::vector<std::int64_t> release_ids;
-    for (const Result& r : pending) {
+    for (const Result& r : applying) {
       if (r.hold) {
         held.push_back(r.record.transaction.id);
       } else if (r.release) {
@@ -606,8 +617,6 @@ RunStats Runner::Run() {
     const std::size_t applied_count = updates.size();
     if (apply_off_thread && !updates.empty()) {
       if (!applier.joinable()) applier = std::thread(RunApplier, std::ref(shared), std::ref(*deps_.source));
-      applying = std::move(pending);
-      pending.clear();
       apply_running = true;
       {
         std::lock_guard lock(shared.mu);
@@ -622,17 +631,17 @@ RunStats Runner::Run() {
       applied = deps_.source->Apply(std::move(updates), deps_.now());
       stats.apply_us.push_back(MicrosSince(apply_start));
     }
-    settle(pending, applied, applied_count);
+    settle(applying, applied, applied_count, true);
   };
 
   // The apply thread's answer for `applying`.
-  auto apply_answered = [&](Shared::ApplyDone done) {
+  auto apply_answered = [&](Shared::ApplyDone done, bool advance) {
     apply_running = false;
     if (done.error) std::rethrow_exception(done.error);
     stats.apply_us.push_back(done.micros);
     const auto applied_count = static_cast<std::size_t>(std::count_if(
         applying.begin(), applying.end(), [](const Result& r) { return !r.hold && !r.release; }));
-    settle(applying, done.result, applied_count);
+    settle(applying, done.result, applied_count, advance);
   };
 
   // Claims still waiting for their check get their leases extended half-way through their validity, so a long
@@ -810,7 +819,7 @@ RunStats Runner::Run() {
           shared.apply_done.reset();
         }
       }
-      if (answered) apply_answered(std::move(*answered));
+      if (answered) apply_answered(std::move(*answered), true);
 
       const bool finishing = claiming_done || stopping;
       if (!apply_running && !pending.empty() &&
@@ -838,6 +847,20 @@ RunStats Runner::Run() {
     } catch (const core::StoreUnavailable&) {
       store_failed = true;
     } catch (...) {  // NOLINT(bugprone-empty-catch): rethrown below
+    }
+    // A batch the apply thread wrote before the failure is real work too: counted and reported like the others
+    // (best effort: the run has failed already).
+    std::optional<Shared::ApplyDone> late;
+    {
+      std::lock_guard lock(shared.mu);
+      late = std::move(shared.apply_done);
+      shared.apply_done.reset();
+    }
+    if (late && !late->error) {
+      try {
+        apply_answered(std::move(*late), !store_failed);
+      } catch (...) {  // NOLINT(bugprone-empty-catch): the failure being reported is the run's, not this one
+      }
     }
     if (!store_failed) give_back();
     // What was applied before the failure is real work: the caller reports it (stats()) with the failure.

@@ -225,13 +225,19 @@ void ReconcileRun::Prepare() {
   gateway_options_ = GatewayOptionsFrom(s.amazonpay);
   gateway::ValidateOptions(*gateway_options_);
 
+  const auto give_up = [deadline = facts_.deadline](SteadyTime first_failure) {
+    return std::max(deadline, first_failure + kMinReconnectWindow);
+  };
   db_ = std::make_unique<Database>(s.database.conninfo);
   db_->RequireCurrentSchema();
-  db_->SetGiveUp([deadline = facts_.deadline](SteadyTime first_failure) {
-    return std::max(deadline, first_failure + kMinReconnectWindow);
-  });
+  db_->SetGiveUp(give_up);
   db_->SetInterrupt(&ctx_.interrupt);
   if (!facts_.dry_run) {
+    // The applies' connection, opened here so that a database refusing it stops the run before it starts; the
+    // same give-up time and stop request as the first.
+    apply_db_ = std::make_unique<Database>(s.database.conninfo);
+    apply_db_->SetGiveUp(give_up);
+    apply_db_->SetInterrupt(&ctx_.interrupt);
     // Rows of runs that died without closing them (kill -9, a lost node, the database gone at the end).
     const auto abandoned = db_->store().RunsMarkAbandoned(core::RunsAbandonParams{env::WallNow(), s.worker.lease, {}});
     for (const std::string& id : abandoned) {
@@ -337,12 +343,6 @@ void ReconcileRun::ChooseSource() {
           return out;
         });
   } else {
-    // The second connection: same give-up time and stop request as the first.
-    apply_db_ = std::make_unique<Database>(ctx_.settings.database.conninfo);
-    apply_db_->SetGiveUp([deadline = facts_.deadline](SteadyTime first_failure) {
-      return std::max(deadline, first_failure + kMinReconnectWindow);
-    });
-    apply_db_->SetInterrupt(&ctx_.interrupt);
     if (facts_.backfill) {
       auto claiming = std::make_unique<engine::ClaimWindowSource>(
           db_->transactions(), wp,

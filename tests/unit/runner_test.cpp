@@ -121,6 +121,8 @@ class ApplyThreadSource : public engine::WorkSource {
     std::lock_guard lock(mu_);
     claim_thread_ = std::this_thread::get_id();
     ++claims_;
+    in_hand_ += static_cast<int>(got.size());
+    max_in_hand_ = std::max(max_in_hand_, in_hand_);
     changed_.notify_all();
     return got;
   }
@@ -129,16 +131,27 @@ class ApplyThreadSource : public engine::WorkSource {
       std::unique_lock lock(mu_);
       apply_thread_ = std::this_thread::get_id();
       ++applies_;
+      largest_apply_ = std::max(largest_apply_, static_cast<int>(updates.size()));
       if (applies_ == fail_apply) std::rethrow_exception(failure);
       if (applies_ == 1) {
         overlapped_ = changed_.wait_for(lock, std::chrono::seconds(30),
                                         [&] { return claims_ >= claims_before_first_apply; });
       }
     }
-    return inner_.Apply(std::move(updates), now);
+    const auto written = static_cast<int>(updates.size());
+    core::ApplyResult result = inner_.Apply(std::move(updates), now);
+    std::lock_guard lock(mu_);
+    in_hand_ -= written;
+    return result;
   }
   bool ApplyOffThread() const override { return true; }
-  void Release(std::vector<std::int64_t> ids) override { inner_.Release(std::move(ids)); }
+  void Release(std::vector<std::int64_t> ids) override {
+    {
+      std::lock_guard lock(mu_);
+      in_hand_ -= static_cast<int>(ids.size());
+    }
+    inner_.Release(std::move(ids));
+  }
   std::vector<std::int64_t> Renew(std::vector<std::int64_t> ids, core::Instant now) override {
     return inner_.Renew(std::move(ids), now);
   }
@@ -146,6 +159,15 @@ class ApplyThreadSource : public engine::WorkSource {
   bool overlapped() {
     std::lock_guard lock(mu_);
     return overlapped_;
+  }
+  // The most transactions claimed and not yet applied or released at once, and the largest apply.
+  int max_in_hand() {
+    std::lock_guard lock(mu_);
+    return max_in_hand_;
+  }
+  int largest_apply() {
+    std::lock_guard lock(mu_);
+    return largest_apply_;
   }
   bool applied_on_another_thread() {
     std::lock_guard lock(mu_);
@@ -162,6 +184,9 @@ class ApplyThreadSource : public engine::WorkSource {
   std::condition_variable changed_;
   int applies_ = 0;
   int claims_ = 0;
+  int in_hand_ = 0;
+  int max_in_hand_ = 0;
+  int largest_apply_ = 0;
   bool overlapped_ = false;
   std::thread::id claim_thread_;
   std::thread::id apply_thread_;
@@ -416,6 +441,10 @@ BOOST_AUTO_TEST_CASE(an_apply_on_its_own_connection_overlaps_the_next_claim) {
   const engine::RunStats stats = engine::Runner(h.options, h.Deps(source)).Run();
   BOOST_TEST(source.overlapped());
   BOOST_TEST(source.applied_on_another_thread());
+  // While the first apply waited, every claim was checked: its results are written a batch at a time, and claims
+  // never hold more than 3 x batch + in_flight (one batch being written, two and the calls in flight beside it).
+  BOOST_TEST(source.largest_apply() <= 50);
+  BOOST_TEST(source.max_in_hand() <= 3 * 50 + 4);
   BOOST_TEST(stats.counts.checked == 400);
   BOOST_TEST(stats.transitions == 200);
   for (int id = 1; id <= 400; ++id) BOOST_TEST(h.store.LeaseOf(id).empty());
@@ -783,8 +812,10 @@ BOOST_AUTO_TEST_CASE(store_failure_propagates_after_workers_stop) {
 // A worker that throws (a defect, not a per-transaction problem) fails the run, and the claims the run still holds
 // go back at once rather than when their leases expire: what was applied stays applied, nothing stays leased.
 BOOST_AUTO_TEST_CASE(a_failed_run_gives_its_claims_back) {
-  for (const bool concurrent : {false, true}) {
-    BOOST_TEST_CONTEXT((concurrent ? "concurrent checker" : "blocking checker")) {
+  for (const int mode : {0, 1, 2}) {
+    const bool concurrent = mode == 1;
+    const bool off_thread = mode == 2;  // with applies from the apply thread
+    BOOST_TEST_CONTEXT((concurrent ? "concurrent checker" : off_thread ? "apply thread" : "blocking checker")) {
       Harness h;
       FakeGateway gateway([](const core::StatusQuery& q) {
         if (q.txn_id == "c120") throw std::logic_error("a defect in the checker");
@@ -793,7 +824,7 @@ BOOST_AUTO_TEST_CASE(a_failed_run_gives_its_claims_back) {
       h.options.batch_size = 50;
       h.options.in_flight = 4;
       for (int id = 1; id <= 300; ++id) h.store.Add(Charge(id));
-      engine::ClaimDueSource source(h.store, "run-1", kNow, core::Millis{300'000});
+      engine::ClaimDueSource source(h.store, "run-1", kNow, core::Millis{300'000}, off_thread ? &h.store : nullptr);
       engine::RunnerDeps deps = h.Deps(source);
       deps.make_checker = [&] { return std::make_unique<FakeChecker>(gateway); };
       if (concurrent) {
@@ -804,9 +835,13 @@ BOOST_AUTO_TEST_CASE(a_failed_run_gives_its_claims_back) {
       engine::Runner runner(h.options, deps);
       BOOST_CHECK_THROW(runner.Run(), std::logic_error);
       BOOST_TEST(runner.stats().claimed > 120);
+      // Every batch written before the failure is counted (one the apply thread finished included).
+      std::int64_t applied = 0;
       for (int id = 1; id <= 300; ++id) {
         BOOST_TEST_CONTEXT("c" << id) { BOOST_TEST(h.store.LeaseOf(id).empty()); }
+        if (h.store.Get(id).check_count > 0 || core::IsFinal(h.store.Get(id).status)) ++applied;
       }
+      BOOST_TEST(applied == runner.stats().counts.checked);
     }
   }
 }
