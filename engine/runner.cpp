@@ -528,8 +528,7 @@ RunStats Runner::Run() {
   ProgressTracker progress;
   std::size_t outstanding = 0;  // handed out by the source, not yet applied or released
   std::vector<Result> pending;  // results waiting to be applied
-  std::vector<Result> applying;  // the batch the apply thread is writing (empty when none is)
-  bool apply_running = false;
+  std::vector<Result> applying;  // the batch being written (on the apply thread: until it answers); else empty
   std::vector<std::int64_t> held;  // claims kept until the end of the run
   std::deque<BatchLease> leases;   // batches whose claims may still need renewing
   std::unordered_set<std::int64_t> waiting;  // handed out, no result back yet
@@ -538,12 +537,13 @@ RunStats Runner::Run() {
   auto last_apply = SteadyClock::now();
   auto last_progress = SteadyClock::now();
 
-  // Counts a written batch (`applied` holds one outcome per update, in order), hands each checked transaction to
-  // the observer and moves the backfill's progress on. Coordinating thread.
+  // Counts a written batch (`applied` holds one outcome per update of `done`, in order), hands each checked
+  // transaction to the observer and moves the backfill's progress on. Coordinating thread.
   // `advance`: also hands the backfill's resume point to the source (not after a store failure: it would only
   // retry against a database that has just been given up on).
-  auto settle = [&](std::vector<Result>& done, const core::ApplyResult& applied, std::size_t applied_count,
-                    bool advance) {
+  auto settle = [&](std::vector<Result>& done, const core::ApplyResult& applied, bool advance) {
+    const auto applied_count = static_cast<std::size_t>(
+        std::count_if(done.begin(), done.end(), [](const Result& r) { return !r.hold && !r.release; }));
     if (applied.outcomes.size() != applied_count) {
       throw std::logic_error("the store answered " + std::to_string(applied.outcomes.size()) +
                                               " outcomes for " + std::to_string(applied_count) + " updates");
@@ -614,10 +614,8 @@ RunStats Runner::Run() {
       }
     }
     if (!release_ids.empty()) deps_.source->Release(std::move(release_ids));
-    const std::size_t applied_count = updates.size();
     if (apply_off_thread && !updates.empty()) {
       if (!applier.joinable()) applier = std::thread(RunApplier, std::ref(shared), std::ref(*deps_.source));
-      apply_running = true;
       {
         std::lock_guard lock(shared.mu);
         shared.apply_job = Shared::ApplyJob{std::move(updates), deps_.now()};
@@ -631,17 +629,14 @@ RunStats Runner::Run() {
       applied = deps_.source->Apply(std::move(updates), deps_.now());
       stats.apply_us.push_back(MicrosSince(apply_start));
     }
-    settle(applying, applied, applied_count, true);
+    settle(applying, applied, true);
   };
 
   // The apply thread's answer for `applying`.
   auto apply_answered = [&](Shared::ApplyDone done, bool advance) {
-    apply_running = false;
     if (done.error) std::rethrow_exception(done.error);
     stats.apply_us.push_back(done.micros);
-    const auto applied_count = static_cast<std::size_t>(std::count_if(
-        applying.begin(), applying.end(), [](const Result& r) { return !r.hold && !r.release; }));
-    settle(applying, done.result, applied_count, advance);
+    settle(applying, done.result, advance);
   };
 
   // Claims still waiting for their check get their leases extended half-way through their validity, so a long
@@ -745,7 +740,8 @@ RunStats Runner::Run() {
       }
 
       bool claimed_full = false;
-      if (!stopping && !claiming_done && outstanding - applying.size() + static_cast<std::size_t>(batch) <= claim_room) {
+      if (!stopping && !claiming_done &&
+          outstanding - applying.size() + static_cast<std::size_t>(batch) <= claim_room) {
         std::int64_t want = batch;
         if (options_.limit) want = std::min(want, *options_.limit - stats.claimed);
         std::vector<core::Transaction> got;
@@ -790,7 +786,7 @@ RunStats Runner::Run() {
         std::unique_lock lock(shared.mu);
         const bool can_claim_more =
             claimed_full && outstanding - applying.size() + static_cast<std::size_t>(batch) <= claim_room;
-        if (!can_claim_more && apply_running) {
+        if (!can_claim_more && !applying.empty()) {
           // Nothing can be written before the apply thread answers: results are not waited for.
           shared.results_ready.wait_for(lock, kCoordinatorTick, [&] {
             return shared.worker_error || shared.apply_done.has_value();
@@ -822,7 +818,7 @@ RunStats Runner::Run() {
       if (answered) apply_answered(std::move(*answered), true);
 
       const bool finishing = claiming_done || stopping;
-      if (!apply_running && !pending.empty() &&
+      if (applying.empty() && !pending.empty() &&
           (pending.size() >= static_cast<std::size_t>(batch) || SteadyClock::now() - last_apply >= options_.apply_interval ||
            (finishing && pending.size() == outstanding))) {
         flush();

@@ -14,7 +14,6 @@
 #include "core/csv.h"
 #include "core/time.h"
 #include "tests/support/csv_reader.h"
-#include "tests/support/wait.h"
 
 namespace payrecon::testing {
 
@@ -205,7 +204,11 @@ std::string JobFixture::SchemaDigest(bool with_sequences) {
 
 void JobFixture::WaitFor(const std::string& what, const std::function<bool()>& condition,
                          std::chrono::milliseconds timeout) {
-  WaitUntil(what, condition, timeout);
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > until) BOOST_FAIL("timed out waiting for " << what);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
 }
 
 core::JsonValue RunLine(const std::string& out) {

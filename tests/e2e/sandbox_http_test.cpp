@@ -6,19 +6,22 @@
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/Net/StreamSocket.h>
 
+#include <poll.h>
+#include <sys/inotify.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <functional>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "tests/e2e/sandbox_fixture.h"
-#include "tests/support/wait.h"
 
 using namespace payrecon;
 using payrecon::testing::SandboxFixture;
-using payrecon::testing::WaitUntil;
 
 namespace {
 
@@ -66,6 +69,32 @@ bool ClosesAfter(Poco::Net::StreamSocket& socket) {
 }
 
 constexpr const char* kNoFaults = R"({"latency_ms":0,"rules":[]})";
+
+// Waits until what the sandbox wrote to stderr satisfies `done`, woken by the kernel whenever the file changes
+// (inotify): no polling on a timer. The timeout only bounds a failure. False when it passed.
+bool WaitForStderr(const payrecon::testing::SandboxProcess& sandbox,
+                   const std::function<bool(const std::string&)>& done, std::chrono::milliseconds timeout) {
+  const int fd = ::inotify_init1(IN_CLOEXEC);
+  if (fd < 0) throw std::runtime_error("inotify_init1 failed");
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  if (::inotify_add_watch(fd, sandbox.stderr_path().c_str(), IN_MODIFY) < 0) {
+    throw std::runtime_error("inotify_add_watch failed on " + sandbox.stderr_path());
+  }
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  while (!done(sandbox.Stderr())) {
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return false;
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) > 0) {
+      char events[4096];
+      [[maybe_unused]] const ssize_t n = ::read(fd, events, sizeof events);
+    }
+  }
+  return true;
+}
 
 }  // namespace
 
@@ -196,18 +225,20 @@ BOOST_AUTO_TEST_CASE(out_of_descriptors_the_server_pauses_accepting_and_recovers
   BOOST_REQUIRE(::setrlimit(RLIMIT_NOFILE, &saved) == 0);
 
   const std::string kPause = "cannot accept a connection (Too many open files)";
-  auto pauses = [&] {
-    const std::string err = f->sandbox().Stderr();
+  auto pauses_in = [&](const std::string& err) {
     int n = 0;
     for (auto at = err.find(kPause); at != std::string::npos; at = err.find(kPause, at + 1)) ++n;
     return n;
   };
   std::vector<Poco::Net::StreamSocket> clients;
   for (int i = 0; i < 100; ++i) clients.push_back(Connect(*f));  // the kernel queues what the sandbox cannot take
-  WaitUntil("the sandbox to pause accepting", [&] { return pauses() >= 6; });
+  const auto six_pauses = [&](const std::string& err) { return pauses_in(err) >= 6; };
+  BOOST_REQUIRE_MESSAGE(WaitForStderr(f->sandbox(), six_pauses, std::chrono::seconds(60)),
+                        "the sandbox never paused accepting; stderr: " << f->sandbox().Stderr());
+  const int pauses = pauses_in(f->sandbox().Stderr());  // counted before the time that bounds them is read
   const auto waited_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
-  BOOST_TEST(pauses() <= 2 * (waited_ms / 100 + 2), pauses() << " pauses in " << waited_ms << " ms");
+  BOOST_TEST(pauses <= 2 * (waited_ms / 100 + 2), pauses << " pauses in " << waited_ms << " ms");
 
   clients.clear();  // closed: their descriptors in the sandbox free up as it reads the ends
   const auto answer = f->sandbox().Get("/sandbox/stats");

@@ -62,8 +62,9 @@ class SandboxProcess {
   pid_t pid() const { return pid_; }
   // "http://127.0.0.1:<port>" (https with tls).
   std::string endpoint() const;
-  // Everything the process wrote to stderr so far.
+  // Everything the process wrote to stderr so far, and the file it goes to.
   std::string Stderr() const;
+  const std::string& stderr_path() const { return stderr_file_; }
 
   // Plain requests to the sandbox (control endpoints, or raw API requests). Throw std::runtime_error on network
   // failure; any HTTP status is a result.

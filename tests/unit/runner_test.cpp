@@ -156,22 +156,17 @@ class ApplyThreadSource : public engine::WorkSource {
     return inner_.Renew(std::move(ids), now);
   }
 
-  bool overlapped() {
+  // What the source saw, read once the run is over.
+  struct Seen {
+    bool overlapped = false;                 // the first apply saw its claims made
+    bool applied_on_another_thread = false;  // than the claims'
+    int max_in_hand = 0;    // the most transactions claimed and not yet applied or released at once
+    int largest_apply = 0;  // updates in one apply
+  };
+  Seen seen() {
     std::lock_guard lock(mu_);
-    return overlapped_;
-  }
-  // The most transactions claimed and not yet applied or released at once, and the largest apply.
-  int max_in_hand() {
-    std::lock_guard lock(mu_);
-    return max_in_hand_;
-  }
-  int largest_apply() {
-    std::lock_guard lock(mu_);
-    return largest_apply_;
-  }
-  bool applied_on_another_thread() {
-    std::lock_guard lock(mu_);
-    return apply_thread_ != std::thread::id() && apply_thread_ != claim_thread_;
+    return {overlapped_, apply_thread_ != std::thread::id() && apply_thread_ != claim_thread_, max_in_hand_,
+            largest_apply_};
   }
 
   int claims_before_first_apply = 0;
@@ -439,12 +434,13 @@ BOOST_AUTO_TEST_CASE(an_apply_on_its_own_connection_overlaps_the_next_claim) {
   ApplyThreadSource source(inner);
   source.claims_before_first_apply = 3;
   const engine::RunStats stats = engine::Runner(h.options, h.Deps(source)).Run();
-  BOOST_TEST(source.overlapped());
-  BOOST_TEST(source.applied_on_another_thread());
+  const ApplyThreadSource::Seen seen = source.seen();
+  BOOST_TEST(seen.overlapped);
+  BOOST_TEST(seen.applied_on_another_thread);
   // While the first apply waited, every claim was checked: its results are written a batch at a time, and claims
   // never hold more than 3 x batch + in_flight (one batch being written, two and the calls in flight beside it).
-  BOOST_TEST(source.largest_apply() <= 50);
-  BOOST_TEST(source.max_in_hand() <= 3 * 50 + 4);
+  BOOST_TEST(seen.largest_apply <= 50);
+  BOOST_TEST(seen.max_in_hand <= 3 * 50 + 4);
   BOOST_TEST(stats.counts.checked == 400);
   BOOST_TEST(stats.transitions == 200);
   for (int id = 1; id <= 400; ++id) BOOST_TEST(h.store.LeaseOf(id).empty());
