@@ -5,8 +5,9 @@
 # reports and the pending listing included). Prints a table of medians: transactions per second, payrecon's own
 # CPU per check (user + system time of the process over checks) and peak RSS.
 #   BENCH_COUNT=100000  BENCH_RUNS=3  PAYRECON_BUILD_DIR=build
-#   BENCH_BASELINE_BUILD=DIR   also run DIR's payrecon (another build, e.g. of main) in each case, alternating
-#                              runs with this build against the same sandbox, and print the throughput ratio
+#   BENCH_BASELINE_BUILD=DIR   also run DIR's payrecon (another build, e.g. of main) in each case, in pairs of
+#                              runs with this build against the same sandbox (each build first in every other
+#                              pair), and print the throughput ratio and the range of the pairs' ratios
 #   BENCH_CASES="plain https 50ms small rate"   the cases to run (default all)
 #   BENCH_RATE_IN_FLIGHT=64    requests in flight in the rate case
 #   BENCH_IO_THREADS=N         this build's worker.io_threads (default: the setting's default; 0: blocking client)
@@ -154,18 +155,30 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : int
 results=()
 bench_case() {
   start_sandbox "$2" "$6" "$4" "${7:-[]}"
-  local rates=() rsses=() cpus=() sbs=() pgs=() brates=() bcpus=() checked=0 r
-  for _ in $(seq 1 "$runs"); do
+  local rates=() rsses=() cpus=() sbs=() pgs=() brates=() bcpus=() pairs=() checked=0 i this_rate base_rate
+  this_run() {
     read -r rate rss checked cpu sb pg < <(one_run "$payrecon" "$3" "$4" 0)
     echo "  $1: $rate/s, $cpu us CPU/check (sandbox $sb, PostgreSQL $pg), peak RSS $rss MiB ($checked checked)" >&2
     rates+=("$rate"); rsses+=("$rss"); cpus+=("$cpu"); sbs+=("$sb"); pgs+=("$pg")
-    if [ -n "$baseline" ]; then
-      read -r rate rss checked cpu sb pg < <(one_run "$baseline" "$3" "$4" 0)
-      echo "  $1 (baseline): $rate/s, $cpu us CPU/check (sandbox $sb, PostgreSQL $pg)" >&2
-      brates+=("$rate"); bcpus+=("$cpu")
+    this_rate=$rate
+  }
+  baseline_run() {
+    read -r rate _ _ cpu sb pg < <(one_run "$baseline" "$3" "$4" 0)
+    echo "  $1 (baseline): $rate/s, $cpu us CPU/check (sandbox $sb, PostgreSQL $pg)" >&2
+    brates+=("$rate"); bcpus+=("$cpu")
+    base_rate=$rate
+  }
+  for i in $(seq 1 "$runs"); do
+    if [ -z "$baseline" ]; then
+      this_run "$@"
+      continue
     fi
+    # Each build goes first in every other pair: the machine's speed drifts during an invocation, and a fixed
+    # order would hand the drift to one build.
+    if [ $((i % 2)) = 1 ]; then this_run "$@"; baseline_run "$@"; else baseline_run "$@"; this_run "$@"; fi
+    pairs+=("$(awk -v a="$this_rate" -v b="$base_rate" 'BEGIN {if (b > 0) printf "%.4f", a / b; else print 0}')")
   done
-  local mrate mrss mcpu msb mpg ideal_pct="-" ratio="-" bline=""
+  local mrate mrss mcpu msb mpg ideal_pct="-" ratio="-" bline="" pair_range=""
   msb=$(printf '%s\n' "${sbs[@]}" | median)
   mpg=$(printf '%s\n' "${pgs[@]}" | median)
   mrate=$(printf '%s\n' "${rates[@]}" | median)
@@ -177,10 +190,13 @@ bench_case() {
     brate=$(printf '%s\n' "${brates[@]}" | median)
     bcpu=$(printf '%s\n' "${bcpus[@]}" | median)
     ratio=$(awk -v a="$mrate" -v b="$brate" 'BEGIN {if (b > 0) printf "%.2fx", a / b; else printf "-"}')
+    pair_range=$(printf '%s\n' "${pairs[@]}" | sort -g |
+      awk '{a[NR]=$1} END {m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2;
+                           printf "%.2f / %.2f / %.2f", a[1], m, a[NR]}')
     bline=" $brate/s, $bcpu us"
   fi
-  results+=("$(printf '| %-38s | %7s | %6s | %5s | %7s | %12s | %10s | %9s | %12s | %-18s | %6s |' "$1" "$checked" \
-    "$mrate" "$5" "$ideal_pct" "$mcpu" "$msb" "$mpg" "$mrss" "${bline:--}" "$ratio")")
+  results+=("$(printf '| %-38s | %7s | %6s | %5s | %7s | %12s | %10s | %9s | %12s | %-18s | %6s | %-30s |' "$1" \
+    "$checked" "$mrate" "$5" "$ideal_pct" "$mcpu" "$msb" "$mpg" "$mrss" "${bline:--}" "$ratio" "${pair_range:--}")")
   last_rate=$mrate
 }
 
@@ -234,13 +250,14 @@ done
 
 echo
 if [ ${#results[@]} -gt 0 ]; then
-  echo "| case                                   | checked |  txn/s | ideal | % ideal | CPU us/check | sandbox us | PG us     | peak RSS MiB | baseline           |  ratio |"
-  echo "|----------------------------------------|---------|--------|-------|---------|--------------|------------|-----------|--------------|--------------------|--------|"
+  echo "| case                                   | checked |  txn/s | ideal | % ideal | CPU us/check | sandbox us | PG us     | peak RSS MiB | baseline           |  ratio | pair ratios min / median / max |"
+  echo "|----------------------------------------|---------|--------|-------|---------|--------------|------------|-----------|--------------|--------------------|--------|--------------------------------|"
   printf '%s\n' "${results[@]}"
   echo
   echo "medians of $runs runs; txn/s = transactions checked / wall time of \`payrecon run\` (start to exit); CPU us/check ="
   echo "payrecon's user + system time over checks; sandbox us and PG us = the same for payrecon-sandbox and PostgreSQL"
-  echo "(postmaster and backends) during this build's runs; ratio = this build's txn/s over the baseline's (alternating runs)"
+  echo "(postmaster and backends) during this build's runs; ratio = this build's median txn/s over the baseline's; pair"
+  echo "ratios = each run's txn/s over the baseline run beside it (each build goes first in every other pair)"
 fi
 if [ ${#rate_lines[@]} -gt 0 ]; then
   echo
