@@ -171,10 +171,12 @@ class Server::Impl {
                                                : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
     stop_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (stop_fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
-    const int loops = std::max(1, options_.io_threads);
-    const int per_loop = std::max(1, options_.max_connections / loops);
+    // The cap is shared out exactly (3 over 2 loops: 2 and 1), and no loop is left with none: a loop that stops
+    // listening when its share is full leaves the next connection to the others.
+    const int loops = std::clamp(options_.io_threads, 1, std::max(1, options_.max_connections));
     for (int i = 0; i < loops; ++i) {
-      loops_.emplace_back(std::make_unique<Loop>(*this, per_loop));
+      const int share = options_.max_connections / loops + (i < options_.max_connections % loops ? 1 : 0);
+      loops_.emplace_back(std::make_unique<Loop>(*this, share));
     }
     for (auto& loop : loops_) loop->Begin();
     return bound_port;

@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <sys/inotify.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -66,6 +67,21 @@ bool ClosesAfter(Poco::Net::StreamSocket& socket) {
     const int n = socket.receiveBytes(buffer, sizeof buffer);
     if (n <= 0) return true;
   }
+}
+
+// Whether a byte of an answer arrives within `wait`. A connection the sandbox has not accepted gets none: a
+// false "not answered" needs the sandbox to take longer than `wait` to answer one it did accept.
+bool AnsweredWithin(Poco::Net::StreamSocket& socket, Poco::Timespan wait) {
+  socket.setReceiveTimeout(wait);
+  char byte = 0;
+  bool answered = true;
+  try {
+    answered = socket.receiveBytes(&byte, 1, MSG_PEEK) > 0;
+  } catch (const Poco::TimeoutException&) {
+    answered = false;
+  }
+  socket.setReceiveTimeout(Poco::Timespan(30, 0));
+  return answered;
 }
 
 constexpr const char* kNoFaults = R"({"latency_ms":0,"rules":[]})";
@@ -189,19 +205,29 @@ BOOST_AUTO_TEST_CASE(connections_past_the_cap_wait_for_one_to_close) {
   BOOST_TEST(ReadAnswer(*first, first_pending).rfind("HTTP/1.1 200", 0) == 0);  // accepted and served
   auto second = Connect(f);  // connects (the kernel's queue) but is not served
   Send(second, "GET /sandbox/stats HTTP/1.1\r\n\r\n");
-  second.setReceiveTimeout(Poco::Timespan(0, 300'000));
-  char byte = 0;
-  bool answered = true;
-  try {
-    answered = second.receiveBytes(&byte, 1) > 0;
-  } catch (const Poco::TimeoutException&) {
-    answered = false;
-  }
-  BOOST_TEST(!answered);
+  BOOST_TEST(!AnsweredWithin(second, Poco::Timespan(0, 300'000)));
   first->close();
-  second.setReceiveTimeout(Poco::Timespan(30, 0));
   std::string pending;
   BOOST_TEST(ReadAnswer(second, pending).rfind("HTTP/1.1 200", 0) == 0);
+}
+
+// The cap counts connections over all the loops: 3 over 2 loops serves 3 at once (not 2 x 1), and a fourth waits
+// until one of them closes.
+BOOST_AUTO_TEST_CASE(the_connection_cap_is_shared_exactly_over_the_loops) {
+  SandboxFixture f({"", {"--max-connections", "3", "--io-threads", "2"}, false});
+  std::vector<std::unique_ptr<Poco::Net::StreamSocket>> served;
+  for (int i = 0; i < 3; ++i) {
+    served.push_back(std::make_unique<Poco::Net::StreamSocket>(Connect(f)));
+    Send(*served.back(), "GET /sandbox/stats HTTP/1.1\r\n\r\n");
+    std::string pending;
+    BOOST_TEST(ReadAnswer(*served.back(), pending).rfind("HTTP/1.1 200", 0) == 0, "connection " << i + 1);
+  }
+  auto fourth = Connect(f);  // connects (the kernel's queue) but is not served
+  Send(fourth, "GET /sandbox/stats HTTP/1.1\r\n\r\n");
+  BOOST_TEST(!AnsweredWithin(fourth, Poco::Timespan(0, 300'000)));
+  served.front()->close();
+  std::string pending;
+  BOOST_TEST(ReadAnswer(fourth, pending).rfind("HTTP/1.1 200", 0) == 0);
 }
 
 // Out of file descriptors (a low RLIMIT_NOFILE, and more clients than it allows), accept(2) fails while the
