@@ -33,6 +33,7 @@ void Stream(Connection& conn, std::string_view what, const char* sql, const std:
 // SET LOCAL enable_seqscan, enable_bitmapscan and enable_sort off and jit off. For the queue's hot statements,
 // whose right plan (an index scan in the order of the ORDER BY, stopping at the LIMIT) must not depend on
 // whether the table has been analysed since a million rows arrived. The caller must not be inside a transaction.
+// ExecPinned sends the transaction as one pipeline: a single round trip.
 Result ExecPinned(Connection& conn, std::string_view what, const char* sql, const std::vector<const char*>& params);
 void StreamPinned(Connection& conn, std::string_view what, const char* sql, const std::vector<const char*>& params,
                   const std::function<void(const PGresult*, int)>& row);

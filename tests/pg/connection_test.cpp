@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "db/connection.h"
+#include "db/result.h"
 #include "tests/pg/pg_fixtures.h"
 #include "tests/pg/test_database.h"
 
@@ -87,6 +88,62 @@ BOOST_AUTO_TEST_CASE(a_lost_connection_is_reported_and_can_be_reopened) {
   conn->Reconnect();
   BOOST_TEST(!conn->Broken());
   BOOST_TEST(Scalar(*conn, "SELECT 41 + 1") == "42");
+}
+
+// A pinned statement goes out with its transaction in one pipeline: its rows come back, its pins hold only inside
+// it, and what it wrote is committed.
+BOOST_AUTO_TEST_CASE(a_pinned_statement_runs_and_commits_in_one_pipeline) {
+  TestDatabase tdb(/*migrate=*/false);
+  auto conn = tdb.Connect();
+  conn->Execute("CREATE TABLE t (v integer)");
+  auto r = db::internal::ExecPinned(*conn, "insert", "INSERT INTO t SELECT g FROM generate_series(1, $1::integer) g"
+                                    " RETURNING v, current_setting('enable_seqscan'), current_setting('jit')", {"3"});
+  BOOST_REQUIRE(PQntuples(r.get()) == 3);
+  BOOST_TEST(db::internal::Text(r.get(), 2, 0) == "3");
+  BOOST_TEST(db::internal::Text(r.get(), 0, 1) == "off");
+  BOOST_TEST(db::internal::Text(r.get(), 0, 2) == "off");
+  BOOST_TEST(PQtransactionStatus(conn->native()) == PQTRANS_IDLE);
+  BOOST_TEST(Scalar(*conn, "SELECT current_setting('enable_seqscan')") == "on");
+  auto other = tdb.Connect();  // committed: another session sees the rows
+  BOOST_TEST(Scalar(*other, "SELECT count(*) FROM t") == "3");
+}
+
+// A pinned statement that fails throws its error, writes nothing, and leaves the connection idle and usable.
+BOOST_AUTO_TEST_CASE(a_failed_pinned_statement_rolls_back_and_leaves_the_connection_usable) {
+  TestDatabase tdb(/*migrate=*/false);
+  auto conn = tdb.Connect();
+  conn->Execute("CREATE TABLE t (v integer CHECK (v < 3))");
+  try {
+    db::internal::ExecPinned(*conn, "insert", "INSERT INTO t SELECT g FROM generate_series(1, $1::integer) g", {"5"});
+    BOOST_FAIL("a violated check passed");
+  } catch (const db::QueryError& e) {
+    BOOST_TEST(e.sqlstate() == "23514");
+    BOOST_TEST(std::string(e.what()).rfind("database insert failed: new row for relation \"t\" violates", 0) == 0u,
+               e.what());
+  }
+  BOOST_TEST(!conn->Broken());
+  BOOST_TEST(PQtransactionStatus(conn->native()) == PQTRANS_IDLE);
+  BOOST_TEST(Scalar(*conn, "SELECT count(*) FROM t") == "0");
+  auto r = db::internal::ExecPinned(*conn, "insert", "INSERT INTO t VALUES ($1::integer) RETURNING v", {"1"});
+  BOOST_TEST(db::internal::Text(r.get(), 0, 0) == "1");
+  BOOST_TEST(Scalar(*conn, "SELECT count(*) FROM t") == "1");
+}
+
+// A connection terminated under a pinned statement is reported as lost (the store then reconnects).
+BOOST_AUTO_TEST_CASE(a_pinned_statement_on_a_lost_connection_reports_it_lost) {
+  TestDatabase tdb(/*migrate=*/false);
+  auto conn = tdb.Connect();
+  auto killer = tdb.Connect();
+  killer->Query("SELECT pg_terminate_backend($1::integer)", {Scalar(*conn, "SELECT pg_backend_pid()")});
+  try {
+    db::internal::ExecPinned(*conn, "claim", "SELECT 1", {});
+    BOOST_FAIL("a terminated connection answered");
+  } catch (const db::ConnectionLost& e) {
+    BOOST_TEST(std::string(e.what()).find("lost during claim") != std::string::npos, e.what());
+  }
+  BOOST_TEST(conn->Broken());
+  conn->Reconnect();
+  BOOST_TEST(db::internal::Text(db::internal::ExecPinned(*conn, "claim", "SELECT 7", {}).get(), 0, 0) == "7");
 }
 
 BOOST_AUTO_TEST_CASE(notices_do_not_reach_stderr_and_do_not_fail) {
