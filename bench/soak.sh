@@ -9,6 +9,7 @@
 # end the bounds: throughput of the last five runs within 20% of the first five (medians), claim p99 under 50 ms.
 # The table is printed as it goes; the run log and the machine line say what the numbers were measured on.
 #   SOAK_ROWS=1000000 SOAK_RUNS=30 SOAK_DEADLINE=20s SOAK_ADVANCE_MS=300000 SOAK_ARRIVALS=20000 SOAK_IN_FLIGHT=64
+#   SOAK_BATCH_SIZE=N (worker.batch_size; default: payrecon's)
 #   PAYRECON_BUILD_DIR=build
 # Exit status 0 when both bounds hold, 1 when one does not.
 set -euo pipefail
@@ -20,6 +21,7 @@ deadline=${SOAK_DEADLINE:-20s}
 advance=${SOAK_ADVANCE_MS:-300000}
 arrivals=${SOAK_ARRIVALS:-20000}
 in_flight=${SOAK_IN_FLIGHT:-64}
+batch_size=${SOAK_BATCH_SIZE:-}
 payrecon=$build/jobs/payrecon
 sandbox_bin=$build/sandbox/payrecon-sandbox
 generator=$build/bench/bench_job_scenario
@@ -78,7 +80,8 @@ merchants:
     secret_key_env: SOAK_SECRET_MID1
 worker:
   in_flight: $in_flight
-  pending_ladder: [30s]
+${batch_size:+  batch_size: $batch_size
+}  pending_ladder: [30s]
   pending_after_ladder: 30s
   charge_stuck_after: 30d
 reports:
@@ -90,7 +93,7 @@ t0=$(date +%s%N)
 "$payrecon" import "$work/base/transactions.csv" --config "$cfg" >/dev/null 2>"$work/import.err" \
   || { cat "$work/import.err" >&2; exit 1; }
 t1=$(date +%s%N)
-echo "soak: $rows rows imported in $(( (t1 - t0) / 1000000 )) ms; $runs runs of $deadline, $in_flight in flight," \
+echo "soak: $rows rows imported in $(( (t1 - t0) / 1000000 )) ms; $runs runs of $deadline, $in_flight in flight, batch_size ${batch_size:-default}," \
      "+$arrivals rows and +${advance} ms of sandbox time between runs" >&2
 
 num() { sed -n "s/.*\"$1\": \\([0-9.]*\\).*/\\1/p" "$2" | head -n 1; }

@@ -56,7 +56,7 @@ struct MerchantSettings {
 
 // `worker`: throughput and the reconciliation policy (core::Policy).
 struct WorkerSettings {
-  int batch_size = 500;
+  int batch_size = 250;
   int in_flight = 16;
   int io_threads = 2;  // 0: the blocking client, one thread per request in flight
   int max_rps = 0;

@@ -91,7 +91,7 @@ BOOST_AUTO_TEST_CASE(defaults_fill_everything_but_merchants) {
   BOOST_TEST(s.merchants[0].secret_key_env == "SECRET_M1");
   BOOST_TEST(s.merchants[0].secret_key.Reveal() == "env-secret-m1");
   const WorkerSettings& w = s.worker;
-  BOOST_TEST(w.batch_size == 500);
+  BOOST_TEST(w.batch_size == 250);
   BOOST_TEST(w.in_flight == 16);
   BOOST_TEST(w.max_rps == 0);
   BOOST_TEST(w.lease.count() == 300000);
@@ -558,7 +558,7 @@ BOOST_AUTO_TEST_CASE(render_masks_secrets) {
              "    secret_key_file: " + kDir + "/secrets/lf.key\n"
              "    secret_key: \"***\"\n"
              "worker:\n"
-             "  batch_size: 500\n"
+             "  batch_size: 250\n"
              "  in_flight: 16\n"
              "  io_threads: 2\n"
              "  max_rps: 0\n"
