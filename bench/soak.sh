@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Soak benchmark: a day of 5-minute cron runs, compressed. A fresh PostgreSQL and payrecon-sandbox; SOAK_ROWS due
 # charges pending at the gateway are imported (each settles at a sandbox time spread over the whole soak), then
-# SOAK_RUNS consecutive `payrecon run --deadline SOAK_DEADLINE` with the default batch size. Between runs the sandbox clock advances
+# SOAK_RUNS consecutive `payrecon run --deadline SOAK_DEADLINE` with the default batch size (or SOAK_BATCH_SIZE). Between runs the sandbox clock advances
 # SOAK_ADVANCE_MS (so transactions settle a few at a time) and SOAK_ARRIVALS new pending charges arrive (sandbox
 # and `payrecon import`). Still-pending rows come due again after 30 s (pending_ladder: [30s]), so every run has
 # a backlog. Per run it prints checked, tx/s (checked / wall time of the run), claim and apply latency (p50, p99,

@@ -132,7 +132,11 @@ void Connection::Open() {
   PQsetNoticeProcessor(conn_, DiscardNotice, nullptr);
 }
 
-bool Connection::Broken() const { return conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK; }
+// Left in pipeline mode (a pipeline that went out of step: db/result.cpp) counts as broken too: no ordinary
+// statement can run on it until it is opened again.
+bool Connection::Broken() const {
+  return conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK || PQpipelineStatus(conn_) != PQ_PIPELINE_OFF;
+}
 
 void Connection::Reconnect() { Open(); }
 

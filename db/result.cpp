@@ -144,10 +144,14 @@ Result ExecPinned(Connection& conn, std::string_view what, const char* sql, cons
   }
   if (PQstatus(pg) != CONNECTION_OK) ThrowFor(conn, nullptr, what);
   if (lost) {
-    // Still connected but out of step with its pipeline (the send or the sync failed): unusable as it is, so it is
-    // treated as lost and opened again.
+    // Still connected but out of step with its pipeline (the send or the sync failed): unusable as it is (Broken()
+    // says so while it stays in pipeline mode), so it is treated as lost and opened again.
     std::string reason = PQerrorMessage(pg);
-    while (!reason.empty() && (reason.back() == '\n' || reason.back() == ' ')) reason.pop_back();
+    for (auto& c : reason) {
+      if (c == '\n') c = ' ';
+    }
+    while (!reason.empty() && reason.back() == ' ') reason.pop_back();
+    if (reason.empty()) reason = "the pipeline's answers did not match its queries";
     throw ConnectionLost("database connection \"" + conn.Describe() + "\" out of step during " + std::string(what) +
                          ": " + reason);
   }
@@ -155,6 +159,7 @@ Result ExecPinned(Connection& conn, std::string_view what, const char* sql, cons
     if (PQtransactionStatus(pg) != PQTRANS_IDLE) PQclear(PQexec(pg, "ROLLBACK"));
     ThrowFor(conn, failed.get(), what);
   }
+  if (!statement) ThrowFor(conn, nullptr, what);  // no answer to the statement itself: never silently no rows
   return statement;
 }
 

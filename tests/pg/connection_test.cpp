@@ -90,9 +90,8 @@ BOOST_AUTO_TEST_CASE(a_lost_connection_is_reported_and_can_be_reopened) {
   BOOST_TEST(Scalar(*conn, "SELECT 41 + 1") == "42");
 }
 
-// A pinned statement goes out with its transaction in one pipeline: its rows come back, its pins hold only inside
-// it, and what it wrote is committed.
-BOOST_AUTO_TEST_CASE(a_pinned_statement_runs_and_commits_in_one_pipeline) {
+// A pinned statement's rows come back, its pins hold only inside it, and what it wrote is committed.
+BOOST_AUTO_TEST_CASE(a_pinned_statement_runs_with_its_pins_and_commits) {
   TestDatabase tdb(/*migrate=*/false);
   auto conn = tdb.Connect();
   conn->Execute("CREATE TABLE t (v integer)");
@@ -127,6 +126,23 @@ BOOST_AUTO_TEST_CASE(a_failed_pinned_statement_rolls_back_and_leaves_the_connect
   auto r = db::internal::ExecPinned(*conn, "insert", "INSERT INTO t VALUES ($1::integer) RETURNING v", {"1"});
   BOOST_TEST(db::internal::Text(r.get(), 0, 0) == "1");
   BOOST_TEST(Scalar(*conn, "SELECT count(*) FROM t") == "1");
+}
+
+// A statement that succeeds but whose COMMIT fails (a deferred constraint checked at commit) throws the commit's
+// error and writes nothing; the connection stays idle and usable.
+BOOST_AUTO_TEST_CASE(a_pinned_statement_whose_commit_fails_throws_and_writes_nothing) {
+  TestDatabase tdb(/*migrate=*/false);
+  auto conn = tdb.Connect();
+  conn->Execute("CREATE TABLE t (v integer UNIQUE DEFERRABLE INITIALLY DEFERRED)");
+  try {
+    db::internal::ExecPinned(*conn, "insert", "INSERT INTO t VALUES (1), (1) RETURNING v", {});
+    BOOST_FAIL("a duplicate passed the deferred check");
+  } catch (const db::QueryError& e) {
+    BOOST_TEST(e.sqlstate() == "23505");
+  }
+  BOOST_TEST(!conn->Broken());
+  BOOST_TEST(PQtransactionStatus(conn->native()) == PQTRANS_IDLE);
+  BOOST_TEST(Scalar(*conn, "SELECT count(*) FROM t") == "0");
 }
 
 // A connection terminated under a pinned statement is reported as lost (the store then reconnects).
