@@ -78,9 +78,13 @@ void Stream(Connection& conn, std::string_view what, const char* sql, const std:
 
 namespace {
 
-constexpr const char* kPinPlan =
-    "BEGIN; SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; SET LOCAL enable_sort = off;"
-    " SET LOCAL jit = off";
+// The plan pins, for this transaction only (set_config(..., true) is SET LOCAL), as one statement: the pipeline
+// takes one statement per query.
+#define PR_PIN_PLAN                                                                                        \
+  "SELECT set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true),"       \
+  " set_config('enable_sort', 'off', true), set_config('jit', 'off', true)"
+constexpr const char* kPinPlanStatement = PR_PIN_PLAN;
+constexpr const char* kPinPlan = "BEGIN; " PR_PIN_PLAN;
 
 // Runs `body` between kPinPlan and COMMIT; rolls back when it throws (unless the connection is gone).
 template <class F>
@@ -98,11 +102,6 @@ auto Pinned(Connection& conn, F&& body) {
 }
 
 }  // namespace
-
-// The pins of kPinPlan as one statement, for the pipeline (which takes one statement per query).
-constexpr const char* kPinPlanStatement =
-    "SELECT set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true),"
-    " set_config('enable_sort', 'off', true), set_config('jit', 'off', true)";
 
 // One round trip instead of three: BEGIN, the pins, the statement and COMMIT go out together in libpq's pipeline
 // mode and are answered together. On a busy machine each round trip waits for both the backend and this thread to

@@ -2,6 +2,8 @@
 
 #include <boost/test/unit_test.hpp>
 #include <cstdio>
+#include <optional>
+#include <vector>
 
 #include "db/connection.h"
 #include "db/result.h"
@@ -11,6 +13,26 @@
 using namespace payrecon;
 using payrecon::testing::Scalar;
 using payrecon::testing::TestDatabase;
+
+namespace {
+
+// Runs a pinned insert into table t that must fail and returns its error, once it has checked that the failure left
+// the connection usable and idle and t empty.
+db::QueryError FailedPinnedInsert(db::Connection& conn, const char* sql, const std::vector<const char*>& params) {
+  std::optional<db::QueryError> error;
+  try {
+    db::internal::ExecPinned(conn, "insert", sql, params);
+  } catch (const db::QueryError& e) {
+    error = e;
+  }
+  BOOST_REQUIRE_MESSAGE(error.has_value(), "the insert passed: " << sql);
+  BOOST_TEST(!conn.Broken());
+  BOOST_TEST(PQtransactionStatus(conn.native()) == PQTRANS_IDLE);
+  BOOST_TEST(Scalar(conn, "SELECT count(*) FROM t") == "0");
+  return *error;
+}
+
+}  // namespace
 
 BOOST_AUTO_TEST_SUITE(connection)
 
@@ -112,17 +134,10 @@ BOOST_AUTO_TEST_CASE(a_failed_pinned_statement_rolls_back_and_leaves_the_connect
   TestDatabase tdb(/*migrate=*/false);
   auto conn = tdb.Connect();
   conn->Execute("CREATE TABLE t (v integer CHECK (v < 3))");
-  try {
-    db::internal::ExecPinned(*conn, "insert", "INSERT INTO t SELECT g FROM generate_series(1, $1::integer) g", {"5"});
-    BOOST_FAIL("a violated check passed");
-  } catch (const db::QueryError& e) {
-    BOOST_TEST(e.sqlstate() == "23514");
-    BOOST_TEST(std::string(e.what()).rfind("database insert failed: new row for relation \"t\" violates", 0) == 0u,
-               e.what());
-  }
-  BOOST_TEST(!conn->Broken());
-  BOOST_TEST(PQtransactionStatus(conn->native()) == PQTRANS_IDLE);
-  BOOST_TEST(Scalar(*conn, "SELECT count(*) FROM t") == "0");
+  const auto e = FailedPinnedInsert(*conn, "INSERT INTO t SELECT g FROM generate_series(1, $1::integer) g", {"5"});
+  BOOST_TEST(e.sqlstate() == "23514");
+  BOOST_TEST(std::string(e.what()).rfind("database insert failed: new row for relation \"t\" violates", 0) == 0u,
+             e.what());
   auto r = db::internal::ExecPinned(*conn, "insert", "INSERT INTO t VALUES ($1::integer) RETURNING v", {"1"});
   BOOST_TEST(db::internal::Text(r.get(), 0, 0) == "1");
   BOOST_TEST(Scalar(*conn, "SELECT count(*) FROM t") == "1");
@@ -134,15 +149,7 @@ BOOST_AUTO_TEST_CASE(a_pinned_statement_whose_commit_fails_throws_and_writes_not
   TestDatabase tdb(/*migrate=*/false);
   auto conn = tdb.Connect();
   conn->Execute("CREATE TABLE t (v integer UNIQUE DEFERRABLE INITIALLY DEFERRED)");
-  try {
-    db::internal::ExecPinned(*conn, "insert", "INSERT INTO t VALUES (1), (1) RETURNING v", {});
-    BOOST_FAIL("a duplicate passed the deferred check");
-  } catch (const db::QueryError& e) {
-    BOOST_TEST(e.sqlstate() == "23505");
-  }
-  BOOST_TEST(!conn->Broken());
-  BOOST_TEST(PQtransactionStatus(conn->native()) == PQTRANS_IDLE);
-  BOOST_TEST(Scalar(*conn, "SELECT count(*) FROM t") == "0");
+  BOOST_TEST(FailedPinnedInsert(*conn, "INSERT INTO t VALUES (1), (1) RETURNING v", {}).sqlstate() == "23505");
 }
 
 // A connection terminated under a pinned statement is reported as lost (the store then reconnects).
