@@ -7,7 +7,8 @@
 #   BENCH_COUNT=100000  BENCH_RUNS=3  PAYRECON_BUILD_DIR=build
 #   BENCH_BASELINE_BUILD=DIR   also run DIR's payrecon (another build, e.g. of main) in each case, in pairs of
 #                              runs with this build against the same sandbox (each build first in every other
-#                              pair), and print the throughput ratio and the range of the pairs' ratios
+#                              pair; an odd BENCH_RUNS becomes the next even count), and print the throughput
+#                              ratio and the range of the pairs' ratios
 #   BENCH_CASES="plain https 50ms small rate"   the cases to run (default all)
 #   BENCH_RATE_IN_FLIGHT=64    requests in flight in the rate case
 #   BENCH_IO_THREADS=N         this build's worker.io_threads (default: the setting's default; 0: blocking client)
@@ -33,6 +34,12 @@ runs=${BENCH_RUNS:-3}
 payrecon=$build/jobs/payrecon
 baseline=""
 [ -n "${BENCH_BASELINE_BUILD:-}" ] && baseline=$BENCH_BASELINE_BUILD/jobs/payrecon
+# Pairs: each build goes first in every other one, so an even count gives both the same share of the machine's
+# drift.
+if [ -n "$baseline" ] && [ $((runs % 2)) = 1 ]; then
+  echo "bench: BENCH_RUNS=$runs is odd; running $((runs + 1)) pairs so that each build goes first in as many" >&2
+  runs=$((runs + 1))
+fi
 sandbox_bin=$build/sandbox/payrecon-sandbox
 generator=$build/bench/bench_job_scenario
 for b in "$payrecon" "$sandbox_bin" "$generator" ${baseline:+"$baseline"}; do

@@ -305,6 +305,11 @@ const char* const kImportCreateTemp =
     "  parent_merchant_txn_id text, amount_paise bigint, currency text, status text, created_ms bigint"
     ") ON COMMIT DROP";
 const char* const kImportCopy = "COPY payrecon_import FROM STDIN";
+// Straight into the table, in file order (ids follow the file): the rows carry their own created_at, updated_at
+// (the import's time) and next_check_at (= created_at). Fails with a unique violation (23505) when a key is present.
+const char* const kImportCopyNew =
+    "COPY payrecon.transactions (kind, merchant_id, merchant_txn_id, amazon_txn_id, parent_merchant_txn_id,"
+    " amount_paise, currency, status, created_at, updated_at, next_check_at) FROM STDIN";
 const char* const kImportTempBuffers = "SET LOCAL temp_buffers = '256MB'";
 const char* const kImportWorkMem = "SET LOCAL work_mem = '256MB'";
 const char* const kImportAnalyze = "ANALYZE payrecon.transactions";

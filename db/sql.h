@@ -53,6 +53,7 @@ extern const char* const kHistoryPrune;
 // import.cpp
 extern const char* const kImportCreateTemp;
 extern const char* const kImportCopy;
+extern const char* const kImportCopyNew;
 extern const char* const kImportTempBuffers;
 extern const char* const kImportWorkMem;
 extern const char* const kImportAnalyze;

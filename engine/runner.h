@@ -87,7 +87,7 @@ inline constexpr std::size_t kCheckOutcomeCount = static_cast<std::size_t>(core:
 inline constexpr int kDefaultIoThreads = 2;
 
 struct RunnerOptions {
-  int batch_size = 500;                 // transactions per claim and per apply
+  int batch_size = 250;                 // transactions per claim and per apply (worker.batch_size's default)
   int in_flight = 16;                   // status calls in flight at once
   // Worker threads sharing in_flight when the checker is concurrent (RunnerDeps::make_concurrent_checker);
   // 0: kDefaultIoThreads. A blocking checker always gets one thread per call in flight.

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <ostream>
 
@@ -49,37 +50,48 @@ int CommandMigrate(const CommandContext& ctx) {
 
 int CommandImport(const CommandContext& ctx) {
   const std::string& path = ctx.command_line.import_path;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw JobError(ExitCode::kUsage, "cannot read import file \"" + path + "\": " + std::strerror(errno));
-  }
+  auto open = [&] {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+      throw JobError(ExitCode::kUsage, "cannot read import file \"" + path + "\": " + std::strerror(errno));
+    }
+    return in;
+  };
+  std::ifstream first = open();
   Database db(ctx.settings.database.conninfo);
   db.RequireCurrentSchema();
 
   // Rows stream into the database inside one transaction while the file is validated; any problem rolls it all
-  // back, so memory stays flat for large files and a bad file imports nothing.
-  db::TransactionsImporter importer(db.connection());
-  bool streaming = true;
+  // back, so memory stays flat for large files and a bad file imports nothing. A file that holds a row already
+  // present is read a second time (the first attempt left nothing behind); a pipe cannot be, and goes the
+  // skipping way at once.
+  std::error_code ec;
+  const bool replayable = std::filesystem::is_regular_file(path, ec);
   const core::Instant now = env::WallNow();
-  core::ImportCsvParser parser(
-      [&](const core::ImportRow& row) {
-        if (streaming) importer.Add(row);
-      },
-      now);
-  std::string chunk(1 << 16, '\0');
-  while (in) {
-    in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-    const auto n = static_cast<std::size_t>(in.gcount());
-    if (n == 0) break;
-    parser.Feed(std::string_view(chunk.data(), n));
-    if (!parser.problems().empty()) streaming = false;  // the file is rejected: stop sending rows
-  }
-  if (in.bad()) throw JobError(ExitCode::kUsage, "cannot read import file \"" + path + "\": read error");
-  parser.Finish();
+  int pass = 0;
+  const db::ImportResult r = db::ImportTransactions(db.connection(), now, replayable, [&](db::TransactionsImporter&
+                                                                                             importer) {
+    std::ifstream again;
+    std::ifstream& in = pass++ == 0 ? first : (again = open());
+    bool streaming = true;
+    core::ImportCsvParser parser(
+        [&](const core::ImportRow& row) {
+          if (streaming) importer.Add(row);
+        },
+        now);
+    std::string chunk(1 << 16, '\0');
+    while (in) {
+      in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+      const auto n = static_cast<std::size_t>(in.gcount());
+      if (n == 0) break;
+      parser.Feed(std::string_view(chunk.data(), n));
+      if (!parser.problems().empty()) streaming = false;  // the file is rejected: stop sending rows
+    }
+    if (in.bad()) throw JobError(ExitCode::kUsage, "cannot read import file \"" + path + "\": read error");
+    parser.Finish();
 
-  const auto& problems = parser.problems();
-  if (!problems.empty()) {
-    importer.Abort();
+    const auto& problems = parser.problems();
+    if (problems.empty()) return;
     for (std::size_t i = 0; i < problems.size() && i < kMaxProblemsListed; ++i) {
       LogError("import \"" + path + "\": " + problems[i].ToString());
     }
@@ -89,8 +101,7 @@ int CommandImport(const CommandContext& ctx) {
     }
     throw JobError(ExitCode::kUsage, "import file \"" + path + "\" rejected: " + std::to_string(problems.size()) +
                                          " bad line(s); nothing imported");
-  }
-  const db::ImportResult r = importer.Commit(now);
+  });
   LogInfo("imported \"" + path + "\": " + std::to_string(r.inserted) + " inserted, " + std::to_string(r.skipped) +
           " already present");
   ctx.out << "{\"inserted\":" << r.inserted << ",\"skipped\":" << r.skipped << "}\n" << std::flush;

@@ -1,9 +1,13 @@
 // The job end to end: the real `payrecon` binary against a fresh database and the real payrecon-sandbox
 // (issue 4's acceptance list). Waiting is bounded polling on database or file-system state, never a fixed sleep.
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <boost/test/unit_test.hpp>
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <thread>
 
@@ -174,6 +178,34 @@ BOOST_AUTO_TEST_CASE(hostile_csv_is_rejected_with_line_numbers_and_imports_nothi
   BOOST_TEST(second.exit_code == 0);
   BOOST_TEST(second.out == "{\"inserted\":0,\"skipped\":50}\n");
   BOOST_TEST(f.SchemaDigest(false) == digest);
+
+  // Some rows present, some new: the file is read a second time and the present ones are skipped.
+  std::vector<TxnSpec> mixed = ManyCharges(50);
+  for (const TxnSpec& t : ManyCharges(5, "n")) mixed.push_back(t);
+  const std::string mixed_path = f.dir.Write("mixed.csv", ImportCsv(mixed));
+  ProcessResult third = f.Run({"import", mixed_path});
+  BOOST_TEST(third.exit_code == 0);
+  BOOST_TEST(third.out == "{\"inserted\":5,\"skipped\":50}\n");
+  BOOST_TEST(Count(f, "SELECT count(*) FROM payrecon.transactions") == 55);
+
+  // A pipe cannot be read twice: it goes the skipping way at once.
+  std::vector<TxnSpec> piped = mixed;
+  for (const TxnSpec& t : ManyCharges(3, "p")) piped.push_back(t);
+  const std::string fifo = f.dir.path() + "/piped.csv";
+  BOOST_REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  std::thread writer([&] {
+    // Blocks until a reader opens the pipe: payrecon, or the test below when payrecon never did.
+    std::ofstream(fifo, std::ios::binary) << ImportCsv(piped);
+  });
+  const ProcessResult from_pipe = f.Run({"import", fifo});
+  // A reader for the writer in case payrecon never opened the pipe (non-blocking: there may be no writer left),
+  // kept open until the writer is done so that its write never meets a pipe without readers.
+  const int unblock = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
+  writer.join();
+  if (unblock >= 0) ::close(unblock);
+  BOOST_TEST(from_pipe.exit_code == 0);
+  BOOST_TEST(from_pipe.out == "{\"inserted\":3,\"skipped\":55}\n");
+  BOOST_TEST(Count(f, "SELECT count(*) FROM payrecon.transactions") == 58);
 
   const ProcessResult missing = f.Run({"import", f.dir.path() + "/nope.csv"});
   BOOST_TEST(missing.exit_code == 2);

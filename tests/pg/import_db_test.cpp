@@ -1,5 +1,7 @@
 #include <boost/test/unit_test.hpp>
 
+#include <stdexcept>
+
 #include "core/import_csv.h"
 #include "db/import.h"
 #include "db/pg_store.h"
@@ -118,18 +120,20 @@ BOOST_AUTO_TEST_CASE(an_import_is_all_or_nothing) {
   BOOST_CHECK_THROW(db::TransactionsImport(*conn, rows, At(0)), db::QueryError);
   BOOST_TEST(Scalar(*conn, "SELECT count(*) FROM payrecon.transactions") == "0");
   BOOST_TEST(!conn->Broken());
-  {
-    // Abandoned half-way (the file turned out bad): rolled back.
-    db::TransactionsImporter importer(*conn);
-    for (const auto& row : Rows(kGood)) importer.Add(row);
+  for (const db::ImportMode mode : {db::ImportMode::kNewOnly, db::ImportMode::kSkipPresent}) {
+    {
+      // Abandoned half-way (the file turned out bad): rolled back.
+      db::TransactionsImporter importer(*conn, mode, At(0));
+      for (const auto& row : Rows(kGood)) importer.Add(row);
+    }
+    BOOST_TEST(Scalar(*conn, "SELECT count(*) FROM payrecon.transactions") == "0");
+    {
+      db::TransactionsImporter importer(*conn, mode, At(0));
+      for (const auto& row : Rows(kGood)) importer.Add(row);
+      importer.Abort();
+    }
+    BOOST_TEST(Scalar(*conn, "SELECT count(*) FROM payrecon.transactions") == "0");
   }
-  BOOST_TEST(Scalar(*conn, "SELECT count(*) FROM payrecon.transactions") == "0");
-  {
-    db::TransactionsImporter importer(*conn);
-    for (const auto& row : Rows(kGood)) importer.Add(row);
-    importer.Abort();
-  }
-  BOOST_TEST(Scalar(*conn, "SELECT count(*) FROM payrecon.transactions") == "0");
   // The connection is fine afterwards.
   BOOST_TEST(db::TransactionsImport(*conn, Rows(kGood), At(0)).inserted == 4);
 }
@@ -138,7 +142,7 @@ BOOST_AUTO_TEST_CASE(a_hostile_file_imports_nothing) {
   TestDatabase tdb;
   auto conn = tdb.Connect();
   const std::string hostile = kGood + "charge,M1,c9,,,1e3,INR,CapturePending,2026-01-01T00:00:00Z\n";
-  db::TransactionsImporter importer(*conn);
+  db::TransactionsImporter importer(*conn, db::ImportMode::kNewOnly, Now());
   core::ImportCsvParser parser([&](const core::ImportRow& row) { importer.Add(row); }, Now());
   parser.Feed(hostile);
   parser.Finish();
@@ -146,6 +150,87 @@ BOOST_AUTO_TEST_CASE(a_hostile_file_imports_nothing) {
   BOOST_TEST(parser.problems()[0].ToString() == "line 6: invalid amount \"1e3\": exponents are not allowed");
   importer.Abort();
   BOOST_TEST(Scalar(*conn, "SELECT count(*) FROM payrecon.transactions") == "0");
+}
+
+BOOST_AUTO_TEST_CASE(new_rows_are_copied_into_the_table_once_and_a_present_key_feeds_them_again_skipping) {
+  TestDatabase tdb;
+  auto conn = tdb.Connect();
+  const auto rows = Rows(kGood);
+  int feeds = 0;
+  auto feed = [&](db::TransactionsImporter& importer) {
+    ++feeds;
+    for (const auto& row : rows) importer.Add(row);
+  };
+  // Only new rows: one pass.
+  auto r = db::ImportTransactions(*conn, At(0), true, feed);
+  BOOST_TEST(r.inserted == 4);
+  BOOST_TEST(feeds == 1);
+
+  // The table's way refuses a present key as a whole, with a unique violation, and leaves nothing behind.
+  const std::string before = testing::SchemaDigest(*conn);
+  try {
+    db::TransactionsImporter importer(*conn, db::ImportMode::kNewOnly, At(5));
+    for (const auto& row : Rows(std::string(core::kImportCsvHeader) +
+                                "\ncharge,M1,new1,,,1.00,INR,Failed,2026-01-01T00:00:00Z\n"
+                                "charge,M1,c2,,,1.00,INR,Failed,2026-01-01T00:00:00Z\n")) {
+      importer.Add(row);
+    }
+    importer.Commit();
+    BOOST_FAIL("a present key was copied into the table");
+  } catch (const db::QueryError& e) {
+    BOOST_TEST(e.sqlstate() == "23505");
+  }
+  BOOST_TEST(testing::SchemaDigest(*conn) == before);
+  BOOST_TEST(!conn->Broken());
+
+  // Through ImportTransactions the same rows are fed again and the present one is skipped.
+  feeds = 0;
+  auto mixed = Rows(std::string(core::kImportCsvHeader) + "\ncharge,M1,new1,,,1.00,INR,Failed,2026-01-01T00:00:00Z\n"
+                                                          "charge,M1,c2,,,1.00,INR,Failed,2026-01-01T00:00:00Z\n");
+  r = db::ImportTransactions(*conn, At(5), true, [&](db::TransactionsImporter& importer) {
+    ++feeds;
+    for (const auto& row : mixed) importer.Add(row);
+  });
+  BOOST_TEST(feeds == 2);
+  BOOST_TEST(r.inserted == 1);
+  BOOST_TEST(r.skipped == 1);
+  BOOST_TEST(Scalar(*conn, "SELECT count(*) FROM payrecon.transactions") == "5");
+
+  // A feed that cannot come twice (a pipe) goes the skipping way at once.
+  feeds = 0;
+  r = db::ImportTransactions(*conn, At(6), false, feed);
+  BOOST_TEST(feeds == 1);
+  BOOST_TEST(r.inserted == 0);
+  BOOST_TEST(r.skipped == 4);
+
+  // An error from the feed rolls back and propagates, in either way.
+  for (const bool replayable : {true, false}) {
+    BOOST_CHECK_THROW(db::ImportTransactions(*conn, At(7), replayable,
+                                             [&](db::TransactionsImporter& importer) {
+                                               importer.Add(Rows(std::string(core::kImportCsvHeader) +
+                                                                 "\ncharge,M9,x1,,,1.00,INR,Failed,"
+                                                                 "2026-01-01T00:00:00Z\n")[0]);
+                                               throw std::runtime_error("bad file");
+                                             }),
+                      std::runtime_error);
+  }
+  BOOST_TEST(Scalar(*conn, "SELECT count(*) FROM payrecon.transactions") == "5");
+}
+
+BOOST_AUTO_TEST_CASE(copied_times_do_not_depend_on_the_sessions_date_style_or_time_zone) {
+  TestDatabase tdb;
+  auto conn = tdb.Connect();
+  conn->Execute("SET DateStyle = 'SQL, DMY'");
+  conn->Execute("SET TimeZone = 'Asia/Kolkata'");
+  const auto r = db::TransactionsImport(*conn, Rows(kGood), At(3600) + core::Millis{7});
+  BOOST_TEST(r.inserted == 4);
+  db::PgStore store(*conn);
+  const auto c2 = store.TransactionFind("M1", core::Kind::kCharge, "c2");
+  BOOST_REQUIRE(c2.has_value());
+  BOOST_TEST((c2->created_at == At(0) + core::Millis{250}));
+  BOOST_TEST((c2->next_check_at == c2->created_at));
+  BOOST_TEST((c2->updated_at == At(3600) + core::Millis{7}));
+  BOOST_TEST(Scalar(*conn, "SELECT count(*) FROM payrecon.transactions WHERE updated_at = created_at") == "0");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "config/settings.h"
 #include "db/connection.h"
 #include "jobs/database.h"
 #include "jobs/exit_code.h"
@@ -264,6 +265,17 @@ struct Harness {
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(runner)
+
+// A runner built without the job (bench programs, tests) behaves as a run with an empty `worker` section.
+BOOST_AUTO_TEST_CASE(the_runners_own_defaults_are_the_worker_settings_defaults) {
+  const engine::RunnerOptions options;
+  const config::WorkerSettings worker;
+  BOOST_TEST(options.batch_size == worker.batch_size);
+  BOOST_TEST(options.in_flight == worker.in_flight);
+  BOOST_TEST(engine::kDefaultIoThreads == worker.io_threads);
+  BOOST_TEST(options.max_rps == worker.max_rps);
+  BOOST_TEST(options.auth_failures_to_stop == worker.auth_failures_to_stop);
+}
 
 BOOST_AUTO_TEST_CASE(a_concurrent_checker_shares_in_flight_over_io_threads_and_answers_are_matched_by_tag) {
   Harness h;
