@@ -1,7 +1,6 @@
 #include "db/import.h"
 
 #include <libpq-fe.h>
-#include <poll.h>
 
 #include <optional>
 
@@ -13,8 +12,6 @@ namespace payrecon::db {
 namespace {
 
 constexpr std::size_t kFlushBytes = 1 << 20;
-// The CopyFail message of a COPY stopped because the server answered (the server's own error is reported).
-constexpr const char* kStoppedEarly = "payrecon: the server answered during COPY; import stopped";
 
 // COPY text format: a field with its special characters escaped, or \N for NULL (empty optional text).
 void Field(std::string& out, std::string_view value, bool empty_is_null) {
@@ -114,27 +111,10 @@ void TransactionsImporter::Add(const core::ImportRow& row) {
 
 void TransactionsImporter::Flush() {
   if (buffer_.empty()) return;
-  PGconn* pg = conn_.native();
-  if (PQputCopyData(pg, buffer_.data(), static_cast<int>(buffer_.size())) != 1) {
+  if (PQputCopyData(conn_.native(), buffer_.data(), static_cast<int>(buffer_.size())) != 1) {
     internal::ThrowFor(conn_, nullptr, "import COPY");
   }
   buffer_.clear();
-  if (mode_ == ImportMode::kNewOnly && ServerSpoke()) {
-    // During COPY the server says nothing unless the COPY has failed: a present key, found when it inserts the
-    // batch (up to 1,000 rows) holding it. Stop here rather than send the rest of the file to a server that
-    // discards it. CopyFail ends our side; the first result is the server's own error (a notice, which this COPY
-    // cannot raise, would leave only ours), and the caller rolls back.
-    stopped_early_ = true;
-    PQputCopyEnd(pg, kStoppedEarly);
-    internal::Result r(PQgetResult(pg));
-    while (PGresult* rest = PQgetResult(pg)) PQclear(rest);
-    internal::ThrowFor(conn_, r.get(), "import COPY");
-  }
-}
-
-bool TransactionsImporter::ServerSpoke() {
-  pollfd fd{PQsocket(conn_.native()), POLLIN, 0};
-  return ::poll(&fd, 1, 0) > 0;
 }
 
 ImportResult TransactionsImporter::Commit() {
@@ -193,16 +173,15 @@ ImportResult ImportTransactions(Connection& conn, core::Instant now, bool replay
                                 const std::function<void(TransactionsImporter&)>& feed) {
   if (replayable) {
     // COPY into the table costs less than staging the rows and inserting them (1,000,000 rows: 8.3-9.5 s against
-    // 10.9-12.7 s, paired), so it goes first; a present key makes it fail as a whole (usually within the first
-    // megabyte sent), and the rows come again below.
-    TransactionsImporter importer(conn, ImportMode::kNewOnly, now);
+    // 10.9-12.7 s, paired), so it goes first; a present key makes it fail as a whole (libpq reports that only when
+    // the COPY ends), and the rows come again below.
     try {
+      TransactionsImporter importer(conn, ImportMode::kNewOnly, now);
       feed(importer);
       return importer.Commit();
     } catch (const QueryError& e) {
-      if (e.sqlstate() != "23505" && !importer.stopped_early()) throw;
+      if (e.sqlstate() != "23505") throw;
     }
-    importer.Abort();
   }
   TransactionsImporter importer(conn, ImportMode::kSkipPresent, now);
   feed(importer);

@@ -24,7 +24,7 @@ struct ImportResult {
 };
 
 enum class ImportMode {
-  kNewOnly,      // COPY into the table; Commit() (or Add, see there) throws QueryError 23505 when a key is present
+  kNewOnly,      // COPY into the table; Commit() throws QueryError with sqlstate 23505 when a key is present
   kSkipPresent,  // COPY into a temporary table, then insert the rows that are not present
 };
 
@@ -39,20 +39,14 @@ class TransactionsImporter {
   TransactionsImporter(const TransactionsImporter&) = delete;
   TransactionsImporter& operator=(const TransactionsImporter&) = delete;
 
-  // Buffers a row; sends the buffer when it holds a megabyte. kNewOnly: throws QueryError (23505) at a send when
-  // the server has already refused a present key, so the rest of the file is not sent for nothing.
   void Add(const core::ImportRow& row);
-  // Sends the buffered rows now (Add and Commit do it on their own).
-  void Flush();
-  // True once a kNewOnly COPY ended because the server answered mid-stream (see Add).
-  bool stopped_early() const { return stopped_early_; }
   // Ends the COPY, inserts the new rows (updated_at = the constructor's `now`) and commits.
   ImportResult Commit();
   // Rolls back (also done by the destructor when Commit() was not reached).
   void Abort();
 
  private:
-  bool ServerSpoke();  // something to read from the server, without waiting
+  void Flush();
 
   Connection& conn_;
   const ImportMode mode_;
@@ -60,7 +54,6 @@ class TransactionsImporter {
   std::string buffer_;
   std::int64_t rows_ = 0;
   bool open_ = false;
-  bool stopped_early_ = false;
 };
 
 // Imports the rows that `feed` adds, all or nothing. `feed` may run twice: first with a kNewOnly importer, and

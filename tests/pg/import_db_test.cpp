@@ -1,6 +1,4 @@
 #include <boost/test/unit_test.hpp>
-#include <libpq-fe.h>
-#include <poll.h>
 
 #include <stdexcept>
 
@@ -217,62 +215,6 @@ BOOST_AUTO_TEST_CASE(new_rows_are_copied_into_the_table_once_and_a_present_key_f
                       std::runtime_error);
   }
   BOOST_TEST(Scalar(*conn, "SELECT count(*) FROM payrecon.transactions") == "5");
-}
-
-BOOST_AUTO_TEST_CASE(a_present_key_stops_the_copy_at_the_next_send_once_the_server_has_refused_it) {
-  TestDatabase tdb;
-  auto conn = tdb.Connect();
-  BOOST_TEST(db::TransactionsImport(*conn, Rows(kGood), At(0)).inserted == 4);
-
-  // The present key first, then more rows than the server inserts in one batch, so it has refused the key before
-  // the COPY ends.
-  std::string csv = std::string(core::kImportCsvHeader) + "\ncharge,M1,c1,,,1.00,INR,Failed,2026-01-01T00:00:00Z\n";
-  for (int i = 0; i < 1500; ++i) csv += "charge,M3,n" + std::to_string(i) + ",,,1.00,INR,Failed,2026-01-01T00:00:00Z\n";
-  const auto rows = Rows(csv);
-  const auto last = Rows(std::string(core::kImportCsvHeader) + "\ncharge,M3,last,,,1.00,INR,Failed,2026-01-01T00:00:00Z\n")[0];
-  int feeds = 0;
-  bool answered = false;
-  bool sent_after_answer = false;
-  const auto r = db::ImportTransactions(*conn, At(5), true, [&](db::TransactionsImporter& importer) {
-    ++feeds;
-    for (const auto& row : rows) importer.Add(row);
-    importer.Flush();
-    if (feeds == 1) {
-      // Wait for the server's error (a condition, not a time: the limit only bounds a broken server).
-      pollfd fd{PQsocket(conn->native()), POLLIN, 0};
-      answered = ::poll(&fd, 1, 60000) == 1;
-      importer.Add(last);
-      importer.Flush();  // throws: the server has refused the present key
-      sent_after_answer = true;
-    } else {
-      importer.Add(last);
-    }
-  });
-  BOOST_TEST(answered);
-  BOOST_TEST(!sent_after_answer);
-  BOOST_TEST(feeds == 2);
-  BOOST_TEST(r.inserted == 1501);
-  BOOST_TEST(r.skipped == 1);
-  BOOST_TEST(Scalar(*conn, "SELECT count(*) FROM payrecon.transactions") == "1505");
-  BOOST_TEST(!conn->Broken());
-
-  // The importer used alone reports it: the error is the server's (23505), and stopped_early says why it came
-  // before Commit.
-  db::TransactionsImporter importer(*conn, db::ImportMode::kNewOnly, At(6));
-  for (const auto& row : rows) importer.Add(row);
-  importer.Flush();
-  pollfd fd{PQsocket(conn->native()), POLLIN, 0};
-  BOOST_REQUIRE(::poll(&fd, 1, 60000) == 1);
-  try {
-    importer.Add(last);
-    importer.Flush();
-    BOOST_FAIL("the COPY went on after the server refused a key");
-  } catch (const db::QueryError& e) {
-    BOOST_TEST(e.sqlstate() == "23505");
-  }
-  BOOST_TEST(importer.stopped_early());
-  importer.Abort();
-  BOOST_TEST(Scalar(*conn, "SELECT count(*) FROM payrecon.transactions") == "1505");
 }
 
 BOOST_AUTO_TEST_CASE(copied_times_do_not_depend_on_the_sessions_date_style_or_time_zone) {
