@@ -32,9 +32,10 @@ void Field(std::string& out, std::string_view value, bool empty_is_null) {
 
 }  // namespace
 
-TransactionsImporter::TransactionsImporter(Connection& conn, ImportMode mode, core::Instant now)
+TransactionsImporter::TransactionsImporter(Connection& conn, ImportMode mode, core::Instant now, bool some_present)
     : conn_(conn),
       mode_(mode),
+      some_present_(some_present),
       now_(mode == ImportMode::kNewOnly ? core::FormatIso8601Millis(now) : internal::Ms(now)) {
   conn_.Execute("BEGIN");
   open_ = true;
@@ -132,18 +133,21 @@ ImportResult TransactionsImporter::Commit() {
     // Most files hold only new rows. A plain INSERT checks uniqueness while it inserts, where ON CONFLICT first
     // looks every key up in the unique index and then inserts: a fifth of the insert's time for a million rows.
     // When a key exists already (or another import commits the same key first) the plain INSERT fails as a whole
-    // and the ON CONFLICT form runs instead, skipping those rows.
-    conn_.Execute("SAVEPOINT payrecon_import_new");
+    // and the ON CONFLICT form runs instead, skipping those rows. When a key is known to be present (a COPY into
+    // the table has just failed on one), the plain INSERT would only fail, so the ON CONFLICT form runs at once.
     std::optional<internal::Result> inserted;
-    try {
-      inserted = internal::Exec(conn_, "import INSERT", sql::kImportInsertNew, {now_.c_str()});
-      conn_.Execute("RELEASE SAVEPOINT payrecon_import_new");
-    } catch (const QueryError& e) {
-      if (e.sqlstate() != "23505") throw;
-      conn_.Execute("ROLLBACK TO SAVEPOINT payrecon_import_new");
-      conn_.Execute("RELEASE SAVEPOINT payrecon_import_new");
-      inserted = internal::Exec(conn_, "import INSERT", sql::kImportInsert, {now_.c_str()});
+    if (!some_present_) {
+      conn_.Execute("SAVEPOINT payrecon_import_new");
+      try {
+        inserted = internal::Exec(conn_, "import INSERT", sql::kImportInsertNew, {now_.c_str()});
+        conn_.Execute("RELEASE SAVEPOINT payrecon_import_new");
+      } catch (const QueryError& e) {
+        if (e.sqlstate() != "23505") throw;
+        conn_.Execute("ROLLBACK TO SAVEPOINT payrecon_import_new");
+        conn_.Execute("RELEASE SAVEPOINT payrecon_import_new");
+      }
     }
+    if (!inserted) inserted = internal::Exec(conn_, "import INSERT", sql::kImportInsert, {now_.c_str()});
     result.inserted = std::stoll(PQcmdTuples(inserted->get()));
   }
   result.skipped = rows_ - result.inserted;
@@ -183,7 +187,8 @@ ImportResult ImportTransactions(Connection& conn, core::Instant now, bool replay
       if (e.sqlstate() != "23505") throw;
     }
   }
-  TransactionsImporter importer(conn, ImportMode::kSkipPresent, now);
+  // Here after a present key (the ON CONFLICT insert at once), or for a feed that comes once (plain insert first).
+  TransactionsImporter importer(conn, ImportMode::kSkipPresent, now, replayable);
   feed(importer);
   return importer.Commit();
 }

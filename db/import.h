@@ -33,8 +33,9 @@ enum class ImportMode {
 // Destroying it without Commit() rolls everything back. Throws ConnectionLost / QueryError.
 class TransactionsImporter {
  public:
-  // Begins the transaction and the COPY.
-  TransactionsImporter(Connection& conn, ImportMode mode, core::Instant now);
+  // Begins the transaction and the COPY. kSkipPresent with `some_present` (a key is known to be present, as after
+  // a failed kNewOnly attempt) goes straight to the insert that skips present rows.
+  TransactionsImporter(Connection& conn, ImportMode mode, core::Instant now, bool some_present = false);
   ~TransactionsImporter();
   TransactionsImporter(const TransactionsImporter&) = delete;
   TransactionsImporter& operator=(const TransactionsImporter&) = delete;
@@ -50,6 +51,7 @@ class TransactionsImporter {
 
   Connection& conn_;
   const ImportMode mode_;
+  const bool some_present_;
   const std::string now_;  // kNewOnly: the import's time as COPY text; kSkipPresent: milliseconds
   std::string buffer_;
   std::int64_t rows_ = 0;

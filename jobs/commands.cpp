@@ -50,29 +50,28 @@ int CommandMigrate(const CommandContext& ctx) {
 
 int CommandImport(const CommandContext& ctx) {
   const std::string& path = ctx.command_line.import_path;
-  auto open = [&] {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-      throw JobError(ExitCode::kUsage, "cannot read import file \"" + path + "\": " + std::strerror(errno));
-    }
-    return in;
-  };
-  std::ifstream first = open();
+  std::ifstream file(path, std::ios::binary);
+  if (!file) throw JobError(ExitCode::kUsage, "cannot read import file \"" + path + "\": " + std::strerror(errno));
   Database db(ctx.settings.database.conninfo);
   db.RequireCurrentSchema();
 
   // Rows stream into the database inside one transaction while the file is validated; any problem rolls it all
   // back, so memory stays flat for large files and a bad file imports nothing. A file that holds a row already
-  // present is read a second time (the first attempt left nothing behind); a pipe cannot be, and goes the
-  // skipping way at once.
+  // present is read a second time, from the start of the same open file (the first attempt left nothing behind;
+  // a file renamed or replaced meanwhile is not read instead); anything but a regular file (a pipe) cannot be,
+  // and goes the skipping way at once.
   std::error_code ec;
   const bool replayable = std::filesystem::is_regular_file(path, ec);
   const core::Instant now = env::WallNow();
   int pass = 0;
   const db::ImportResult r = db::ImportTransactions(db.connection(), now, replayable, [&](db::TransactionsImporter&
                                                                                              importer) {
-    std::ifstream again;
-    std::ifstream& in = pass++ == 0 ? first : (again = open());
+    std::ifstream& in = file;
+    if (pass++ > 0) {
+      in.clear();
+      in.seekg(0);
+      if (!in) throw JobError(ExitCode::kUsage, "cannot read import file \"" + path + "\" again: seek failed");
+    }
     bool streaming = true;
     core::ImportCsvParser parser(
         [&](const core::ImportRow& row) {

@@ -193,16 +193,26 @@ BOOST_AUTO_TEST_CASE(hostile_csv_is_rejected_with_line_numbers_and_imports_nothi
   for (const TxnSpec& t : ManyCharges(3, "p")) piped.push_back(t);
   const std::string fifo = f.dir.path() + "/piped.csv";
   BOOST_REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
-  std::thread writer([&] {
-    // Blocks until a reader opens the pipe: payrecon, or the test below when payrecon never did.
-    std::ofstream(fifo, std::ios::binary) << ImportCsv(piped);
-  });
-  const ProcessResult from_pipe = f.Run({"import", fifo});
-  // A reader for the writer in case payrecon never opened the pipe (non-blocking: there may be no writer left),
-  // kept open until the writer is done so that its write never meets a pipe without readers.
-  const int unblock = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
-  writer.join();
-  if (unblock >= 0) ::close(unblock);
+  ProcessResult from_pipe;
+  {
+    std::thread writer([&] {
+      // Blocks until a reader opens the pipe: payrecon, or the guard below when payrecon never did.
+      std::ofstream(fifo, std::ios::binary) << ImportCsv(piped);
+    });
+    // However this block ends (a failed check throws, and a thread destroyed unjoined would end the whole test
+    // program): a reader for the writer in case payrecon never opened the pipe (non-blocking: there may be no
+    // writer left), kept open until the writer is done so that its write never meets a pipe without readers.
+    struct JoinWriter {
+      std::thread& writer;
+      const std::string& fifo;
+      ~JoinWriter() {
+        const int unblock = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
+        writer.join();
+        if (unblock >= 0) ::close(unblock);
+      }
+    } join_writer{writer, fifo};
+    from_pipe = f.Run({"import", fifo});
+  }
   BOOST_TEST(from_pipe.exit_code == 0);
   BOOST_TEST(from_pipe.out == "{\"inserted\":3,\"skipped\":55}\n");
   BOOST_TEST(Count(f, "SELECT count(*) FROM payrecon.transactions") == 58);

@@ -97,8 +97,8 @@ BOOST_AUTO_TEST_CASE(an_import_leaves_the_table_analysed_and_keeps_file_order_an
                            " WHERE relid = 'payrecon.transactions'::regclass") == "t");
   BOOST_TEST(Scalar(*conn, "SELECT string_agg(merchant_txn_id, ',' ORDER BY id) FROM payrecon.transactions") ==
              "c1,c2,r1,t\\1");
-  // The same connection imports again (temporary buffers are fixed by then): a mix of present and new rows takes
-  // the ON CONFLICT form and still counts both.
+  // The same connection imports again: a mix of present and new rows fails the COPY into the table, goes through
+  // the temporary table and the ON CONFLICT form, and still counts both.
   const auto mixed = db::TransactionsImport(
       *conn, Rows(std::string(core::kImportCsvHeader) + "\ncharge,M1,c9,,,1.00,INR,Failed,2026-01-01T00:00:00Z\n"
                                                         "charge,M1,c2,,,1.00,INR,Failed,2026-01-01T00:00:00Z\n"),
@@ -231,6 +231,51 @@ BOOST_AUTO_TEST_CASE(copied_times_do_not_depend_on_the_sessions_date_style_or_ti
   BOOST_TEST((c2->next_check_at == c2->created_at));
   BOOST_TEST((c2->updated_at == At(3600) + core::Millis{7}));
   BOOST_TEST(Scalar(*conn, "SELECT count(*) FROM payrecon.transactions WHERE updated_at = created_at") == "0");
+  // A day that is not its month's number: read as day/month it would be 2 March.
+  BOOST_TEST(db::TransactionsImport(*conn,
+                                    Rows(std::string(core::kImportCsvHeader) +
+                                         "\ncharge,M1,feb3,,,1.00,INR,Failed,2026-02-03T04:05:06.250Z\n"),
+                                    At(3600))
+                 .inserted == 1);
+  BOOST_TEST(Scalar(*conn, "SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS')"
+                           " FROM payrecon.transactions WHERE merchant_txn_id = 'feb3'") == "2026-02-03 04:05:06.250");
+}
+
+BOOST_AUTO_TEST_CASE(after_a_failed_copy_the_rows_go_in_with_the_insert_that_skips_present_keys_at_once) {
+  TestDatabase tdb;
+  auto conn = tdb.Connect();
+  BOOST_TEST(db::TransactionsImport(*conn, Rows(kGood), At(0)).inserted == 4);
+  // Counts the COPY and INSERT statements that reach the table, rolled back or not (a sequence never goes back).
+  conn->Execute("CREATE SEQUENCE public.insert_statements");
+  conn->Execute("CREATE FUNCTION public.count_insert() RETURNS trigger LANGUAGE plpgsql AS"
+                " $$ BEGIN PERFORM nextval('public.insert_statements'); RETURN NULL; END $$");
+  conn->Execute("CREATE TRIGGER count_insert BEFORE INSERT ON payrecon.transactions"
+                " FOR EACH STATEMENT EXECUTE FUNCTION public.count_insert()");
+  auto feed_of = [](std::vector<core::ImportRow> rows) {
+    return [rows = std::move(rows)](db::TransactionsImporter& importer) {
+      for (const auto& row : rows) importer.Add(row);
+    };
+  };
+  const std::string present = "charge,M1,c2,,,1.00,INR,Failed,2026-01-01T00:00:00Z\n";
+
+  // The COPY into the table fails on c2; then one insert, the one that skips present keys.
+  auto r = db::ImportTransactions(
+      *conn, At(5), true,
+      feed_of(Rows(std::string(core::kImportCsvHeader) + "\ncharge,M1,n1,,,1.00,INR,Failed,2026-01-01T00:00:00Z\n" +
+                   present)));
+  BOOST_TEST(r.inserted == 1);
+  BOOST_TEST(r.skipped == 1);
+  BOOST_TEST(Scalar(*conn, "SELECT last_value FROM public.insert_statements") == "2");
+
+  // A feed that comes once knows nothing yet: the plain insert first (it fails on c2), then the skipping one.
+  r = db::ImportTransactions(
+      *conn, At(6), false,
+      feed_of(Rows(std::string(core::kImportCsvHeader) + "\ncharge,M1,n2,,,1.00,INR,Failed,2026-01-01T00:00:00Z\n" +
+                   present)));
+  BOOST_TEST(r.inserted == 1);
+  BOOST_TEST(r.skipped == 1);
+  BOOST_TEST(Scalar(*conn, "SELECT last_value FROM public.insert_statements") == "4");
+  BOOST_TEST(Scalar(*conn, "SELECT count(*) FROM payrecon.transactions") == "6");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
