@@ -66,11 +66,10 @@ int CommandImport(const CommandContext& ctx) {
   int pass = 0;
   const db::ImportResult r = db::ImportTransactions(db.connection(), now, replayable, [&](db::TransactionsImporter&
                                                                                              importer) {
-    std::ifstream& in = file;
     if (pass++ > 0) {
-      in.clear();
-      in.seekg(0);
-      if (!in) throw JobError(ExitCode::kUsage, "cannot read import file \"" + path + "\" again: seek failed");
+      file.clear();
+      file.seekg(0);
+      if (!file) throw JobError(ExitCode::kUsage, "cannot read import file \"" + path + "\" again: seek failed");
     }
     bool streaming = true;
     core::ImportCsvParser parser(
@@ -79,14 +78,14 @@ int CommandImport(const CommandContext& ctx) {
         },
         now);
     std::string chunk(1 << 16, '\0');
-    while (in) {
-      in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-      const auto n = static_cast<std::size_t>(in.gcount());
+    while (file) {
+      file.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+      const auto n = static_cast<std::size_t>(file.gcount());
       if (n == 0) break;
       parser.Feed(std::string_view(chunk.data(), n));
       if (!parser.problems().empty()) streaming = false;  // the file is rejected: stop sending rows
     }
-    if (in.bad()) throw JobError(ExitCode::kUsage, "cannot read import file \"" + path + "\": read error");
+    if (file.bad()) throw JobError(ExitCode::kUsage, "cannot read import file \"" + path + "\": read error");
     parser.Finish();
 
     const auto& problems = parser.problems();
