@@ -755,6 +755,7 @@ class Loader {
     ReadInt(Get(s, "index_runs"), out.index_runs);
     ReadInt(Get(s, "pending_limit"), out.pending_limit);
     ReadDuration(Get(s, "keep"), out.keep);
+    Compression(Get(s, "compress"), out);
     const Field dir = Get(s, "dir");
     std::string d;
     if (ReadString(dir, d)) {
@@ -783,6 +784,18 @@ class Loader {
       if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '+' && c != '.') return false;
     }
     return true;
+  }
+
+  void Compression(const Field& f, ReportsSettings& out) {
+    std::string word;
+    if (!ReadString(f, word)) return;
+    if (word == core::ReportCompressionName(core::ReportCompression::kGzip)) {
+      out.compress = core::ReportCompression::kGzip;
+    } else if (word == core::ReportCompressionName(core::ReportCompression::kNone)) {
+      out.compress = core::ReportCompression::kNone;
+    } else {
+      Problem(f.path, "must be \"gzip\" or \"none\", got " + Quoted(word));
+    }
   }
 
   void DisplayTimeZone(const Field& f, ReportsSettings& out) {

@@ -370,6 +370,17 @@ const Key kSchema[] = {
      .of_settings = [](const Settings& s) -> Value { return s.reports.pending_limit; },
     },
     {
+     .path = "reports.compress",
+     .type = Type::kText,
+     .default_value = "gzip",
+     .range = "`gzip` or `none`",
+     .meaning = "`gzip` writes each run's four CSV files compressed, as `transitions.csv.gz` and so on (about a "
+                "tenth of the bytes); `none` writes them plain (see \"Reports\")",
+     .of_settings = [](const Settings& s) -> Value {
+       return std::string(core::ReportCompressionName(s.reports.compress));
+     },
+    },
+    {
      .path = "reports.keep",
      .type = Type::kDuration,
      .min = 3600000,

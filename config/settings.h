@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/decision.h"
+#include "core/report_rows.h"
 #include "core/secret.h"
 #include "core/time.h"
 #include "core/time_zone.h"
@@ -88,6 +89,7 @@ struct ReportsSettings {
   int index_runs = 200;
   int pending_limit = 50000;
   Millis keep = hours{24 * 30};
+  core::ReportCompression compress = core::ReportCompression::kGzip;
 };
 
 // `metrics`: what `run` and `backfill` leave for Prometheus at their end (dry runs leave nothing).

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <utility>
 
 #include "core/html_summary.h"
 #include "core/rupees.h"
@@ -291,8 +292,10 @@ std::string RenderIndexHtml(const IndexInput& in) {
     } else {
       const std::string base = HtmlEscape(r.folder) + "/";
       h += "<a href=\"" + base + "summary.html\">summary</a>";
-      for (const char* csv : {"transitions", "discrepancies", "errors", "pending"}) {
-        h += " &middot; <a href=\"" + base + csv + ".csv\">" + csv + "</a>";
+      for (const auto& [csv, label] : {std::pair{kTransitionsCsv, "transitions"},
+                                        std::pair{kDiscrepanciesCsv, "discrepancies"}, std::pair{kErrorsCsv, "errors"},
+                                        std::pair{kPendingCsv, "pending"}}) {
+        h += " &middot; <a href=\"" + base + HtmlEscape(ReportFileName(csv, r.compression)) + "\">" + label + "</a>";
       }
     }
     h += "</td></tr>";

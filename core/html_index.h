@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/report_rows.h"
 #include "core/run_figures.h"
 #include "core/time.h"
 #include "core/time_zone.h"
@@ -20,6 +21,7 @@ struct IndexRun {
   std::optional<Instant> finished_at;  // nullopt: it never recorded its end (crashed, killed, failed early)
   std::optional<int> exit_code;
   std::string folder;                  // its report folder relative to index.html; empty: no reports on disk
+  ReportCompression compression = ReportCompression::kNone;  // how that folder holds its CSVs (their names)
   std::optional<RunFigures> figures;   // nullopt: it recorded none (charts leave a gap, marked as failed)
 };
 

@@ -241,7 +241,8 @@ std::string RenderSummaryHtml(const HtmlSummaryInput& in) {
     changes.emplace_back(std::string(StatusName(ft.first)) + " \u2192 " + std::string(StatusName(ft.second)), n);
   }
   h += "<section id=\"changes\"><h2>Status changes</h2><p class=\"muted\">Pending transactions the gateway has "
-       "settled: from our status to the gateway's final one. Details per transaction: transitions.csv.</p>";
+       "settled: from our status to the gateway's final one. Details per transaction: " +
+       ReportFileName(kTransitionsCsv, s.compression) + ".</p>";
   if (changes.empty()) {
     h += "<p class=\"none\">No status changed in this run.</p>";
   } else {
@@ -260,7 +261,8 @@ std::string RenderSummaryHtml(const HtmlSummaryInput& in) {
   // Discrepancies by code, with what each means.
   h += "<section id=\"discrepancies\"><h2>Discrepancies raised</h2><p class=\"muted\">Things a person must look "
        "at: payrecon never changes a final status or an amount on its own. Each one stays open until it is "
-       "resolved with <code>payrecon discrepancies resolve</code>. Details per transaction: discrepancies.csv.</p>";
+       "resolved with <code>payrecon discrepancies resolve</code>. Details per transaction: " +
+       ReportFileName(kDiscrepanciesCsv, s.compression) + ".</p>";
   if (s.discrepancies == 0) {
     h += "<p class=\"none\">No discrepancies were raised in this run.</p>";
   } else {
@@ -280,7 +282,8 @@ std::string RenderSummaryHtml(const HtmlSummaryInput& in) {
   h += "</section>";
 
   h += "<section id=\"errors\"><h2>Failed checks</h2><p class=\"muted\">Checks that got no usable answer. The "
-       "transaction stays as it was and is checked again later, with growing pauses. Details: errors.csv.</p>";
+       "transaction stays as it was and is checked again later, with growing pauses. Details: " +
+       ReportFileName(kErrorsCsv, s.compression) + ".</p>";
   if (s.errors == 0) {
     h += "<p class=\"none\">Every check got an answer.</p>";
   } else {
@@ -300,7 +303,8 @@ std::string RenderSummaryHtml(const HtmlSummaryInput& in) {
   for (const AgeBucket& b : in.pending_ages) ages.emplace_back(b.label, b.count);
   h += "<section id=\"pending\"><h2>Still pending, by age</h2><p class=\"muted\">Every transaction still pending "
        "after this run (not only those checked in it), by time since it was created. Old ones deserve a look: "
-       "charges normally settle within minutes. The list: pending.csv.</p>" +
+       "charges normally settle within minutes. The list: " +
+       ReportFileName(kPendingCsv, s.compression) + ".</p>" +
        BarChart(ages, "#f29900", "pending by age");
   if (!s.pending_ages.empty()) {
     h += "<table class=\"compact\" id=\"pending-amounts\"><tr><th>age</th><th class=\"num\">transactions</th>"

@@ -72,6 +72,16 @@ std::int64_t CountOf(const std::map<K, std::int64_t>& counts, const K& key) {
 
 }  // namespace
 
+std::string_view ReportCompressionName(ReportCompression compression) {
+  return compression == ReportCompression::kGzip ? "gzip" : "none";
+}
+
+std::string ReportFileName(std::string_view csv, ReportCompression compression) {
+  std::string name(csv);
+  if (compression == ReportCompression::kGzip) name += kGzipSuffix;
+  return name;
+}
+
 PendingRow PendingRowFrom(const Transaction& transaction, Instant now) {
   PendingRow row;
   row.kind = transaction.kind;
@@ -278,7 +288,13 @@ std::string RenderSummaryJson(const RunSummary& s) {
       .Add("dry_run", JsonValue::Bool(s.dry_run))
       .Add("exit_code", ExitCodeValue(s.exit_code));
   if (!s.outcome.empty()) root.Add("outcome", JsonValue::String(s.outcome));
+  JsonValue files = JsonValue::Object();
+  files.Add("transitions", JsonValue::String(ReportFileName(kTransitionsCsv, s.compression)))
+      .Add("discrepancies", JsonValue::String(ReportFileName(kDiscrepanciesCsv, s.compression)))
+      .Add("errors", JsonValue::String(ReportFileName(kErrorsCsv, s.compression)))
+      .Add("pending", JsonValue::String(ReportFileName(kPendingCsv, s.compression)));
   root.Add("report_dir", JsonValue::String(s.report_dir))
+      .Add("files", std::move(files))
       .Add("started_at", JsonValue::String(FormatIso8601Millis(s.started_at)))
       .Add("finished_at", JsonValue::String(FormatIso8601Millis(s.finished_at)))
       .Add("elapsed_ms", Int((s.finished_at - s.started_at).count()))

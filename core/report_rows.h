@@ -27,6 +27,17 @@ inline constexpr std::string_view kErrorsCsv = "errors.csv";
 inline constexpr std::string_view kPendingCsv = "pending.csv";
 inline constexpr std::string_view kSummaryJson = "summary.json";
 
+// How a run folder holds its four CSV reports (reports.compress): as plain files, or each compressed with gzip
+// under its name plus ".gz" ("transitions.csv.gz"). summary.json and summary.html are always plain.
+enum class ReportCompression { kNone, kGzip };
+inline constexpr std::string_view kGzipSuffix = ".gz";
+
+// The setting's words: "none", "gzip".
+std::string_view ReportCompressionName(ReportCompression compression);
+
+// The name a CSV report has on disk: `csv` ("transitions.csv"), with ".gz" appended under kGzip.
+std::string ReportFileName(std::string_view csv, ReportCompression compression);
+
 // The error classes of errors.csv, in the order summary.json lists them.
 inline constexpr CheckOutcome kErrorClasses[] = {
     CheckOutcome::kTimeout,     CheckOutcome::kNetwork,      CheckOutcome::kHttp5xx,
@@ -134,6 +145,7 @@ struct RunSummary {
   std::string mode;                  // "run" or "backfill"
   bool dry_run = false;
   std::string report_dir;            // where the reports were written
+  ReportCompression compression = ReportCompression::kNone;  // how its CSV files are stored (their names)
   int exit_code = 0;                 // kExitCodeUnknown: the run never recorded its end (running or abandoned)
   std::string outcome;               // set only when the run did not end normally, e.g. "abandoned", "running"
   Instant started_at{};
@@ -161,7 +173,8 @@ struct RunSummary {
 };
 
 // summary.json, pretty-printed with two-space indents and a final newline. Members, in order: run_id, mode,
-// dry_run, exit_code, report_dir, started_at, finished_at, elapsed_ms, totals {checked, transitions,
+// dry_run, exit_code, report_dir, files {transitions, discrepancies, errors, pending: each CSV's file name in the
+// folder, per `compression`}, started_at, finished_at, elapsed_ms, totals {checked, transitions,
 // discrepancies, errors, still_pending}, checked_by_kind {charge, refund, topup}, transitions
 // {"CapturePending->CaptureApproved": n, ... only those that occurred, sorted by from then to status},
 // discrepancies_by_code {every code, zeros included, in kAllDiscrepancyCodes order}, errors_by_class {every class

@@ -10,7 +10,8 @@
 #   3. checks on the production image: no payrecon-sandbox, a stripped payrecon, OCI labels, user 10001
 #   4. podman image mount, then chroot --userspec=10001:10001 into each image's own filesystem (podman run cannot
 #      set rlimits on this machine): the sandbox serves, payrecon migrates, imports and runs under umask 0000;
-#      the exit codes, the rows, the audit events and the report permissions (0750 folders, 0640 files) are checked
+#      the exit codes, the rows, the audit events, the report permissions (0750 folders, 0640 files) and the
+#      gzip'd CSV files are checked
 # Environment:
 #   PAYRECON_BUILD_DIR      the host build (for bench_job_scenario, the scenario generator); default build/
 #   PAYRECON_IMAGE_CACHE    where the debootstrap tarball is kept (default /var/cache/payrecon-image)
@@ -284,4 +285,9 @@ report_dir=$work/job/reports/$(basename "$(json_field report_dir "$line")")
 [ -f "$report_dir/summary.json" ] || fail "no summary.json in $report_dir"
 bad=$(find "$work/job/reports" \( -type d ! -perm 0750 \) -o \( -type f ! -perm 0640 \) -o ! -uid 10001)
 [ -z "$bad" ] || fail "report permissions: $bad"
+# reports.compress defaults to gzip: four whole gzip streams, the transitions one holding its header row.
+for csv in transitions discrepancies errors pending; do
+  gzip -t "$report_dir/$csv.csv.gz" 2>/dev/null || fail "$report_dir/$csv.csv.gz is not a whole gzip file"
+done
+zcat "$report_dir/transitions.csv.gz" | sed -n 1p | grep -q '^run_id,kind,' || fail "transitions.csv.gz lacks its header"
 say "OK: $imported transactions imported, run $run_id checked $checked, $transitions transitions, $discrepancies discrepancies, exit 0"

@@ -119,8 +119,10 @@ int CommandReport(const CommandContext& ctx) {
   auto run = db.store().RunGet(run_id);
   if (!run) throw JobError(ExitCode::kUsage, "run '" + run_id + "' not found");
 
-  ReportWriter report(ctx.settings.reports.dir, ReportFolderName(run->started_at, run_id));
+  ReportWriter report(ctx.settings.reports.dir, ReportFolderName(run->started_at, run_id),
+                      ctx.settings.reports.compress);
   core::RunSummary summary;
+  summary.compression = ctx.settings.reports.compress;
   summary.run_id = run_id;
   summary.mode = run->mode;
   summary.dry_run = run->dry_run;

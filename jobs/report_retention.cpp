@@ -36,12 +36,16 @@ bool IsRunId(std::string_view id) {
          LowerHex(id.substr(19, 4)) && LowerHex(id.substr(24, 12));
 }
 
-// The files a report folder holds; anything else in it means someone else put it there.
+// The files a report folder holds (its CSVs plain or gzip'd, per reports.compress when it was written); anything
+// else in it means someone else put it there.
 bool IsReportFile(std::string_view name) {
-  static const std::array<std::string_view, 6> kFiles = {core::kTransitionsCsv, core::kDiscrepanciesCsv,
-                                                         core::kErrorsCsv,      core::kPendingCsv,
-                                                         core::kSummaryJson,    "summary.html"};
-  return std::find(kFiles.begin(), kFiles.end(), name) != kFiles.end();
+  static const std::array<std::string_view, 2> kSummaries = {core::kSummaryJson, "summary.html"};
+  static const std::array<std::string_view, 4> kCsvs = {core::kTransitionsCsv, core::kDiscrepanciesCsv,
+                                                        core::kErrorsCsv, core::kPendingCsv};
+  if (std::find(kSummaries.begin(), kSummaries.end(), name) != kSummaries.end()) return true;
+  return std::any_of(kCsvs.begin(), kCsvs.end(), [name](std::string_view csv) {
+    return name == csv || name == core::ReportFileName(csv, core::ReportCompression::kGzip);
+  });
 }
 
 // Removes a report folder file by file and then the folder itself, refusing (false, with why) when it holds

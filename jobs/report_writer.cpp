@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <cerrno>
 #include <cstring>
@@ -17,6 +18,14 @@ namespace payrecon::jobs {
 namespace {
 
 constexpr std::size_t kFlushAt = 1 << 16;
+// zlib's fastest level. The CSV files of a 30 s run that settled 320,000 transactions (74 MiB plain) came to a
+// tenth of that at level 1 for 0.44 s of CPU, and to a twelfth at zlib's default level 6 for 0.78 s.
+constexpr int kGzipLevel = Z_BEST_SPEED;
+// A 32 KiB window (15) with a gzip header and trailer (+16) rather than zlib's own wrapper; no file name or time
+// in the header, so the same rows always give the same bytes.
+constexpr int kGzipWindowBits = 15 + 16;
+constexpr int kGzipMemLevel = 8;  // zlib's default: about 256 KiB per stream
+constexpr std::size_t kDeflateChunk = 1 << 16;
 // Reports hold payment data: owner read-write, group read, nothing for others, whatever the process umask (which
 // only removes bits, so each mode is set again explicitly after creation).
 constexpr mode_t kFileMode = 0640;
@@ -89,13 +98,34 @@ void WriteWhole(const std::string& path, std::string_view text) {
   if (::close(fd) != 0) Fail("close", path, errno);
 }
 
+[[noreturn]] void FailCompress(const std::string& path, const z_stream& z, int rc) {
+  throw JobError(ExitCode::kReports, "cannot compress report path \"" + path + "\": zlib error " +
+                                         std::to_string(rc) + (z.msg != nullptr ? std::string(" (") + z.msg + ")" : ""));
+}
+
 }  // namespace
+
+struct ReportWriter::Gzip {
+  z_stream z{};
+  std::string out = std::string(kDeflateChunk, '\0');
+  bool open = false;
+  Gzip() = default;
+  Gzip(const Gzip&) = delete;
+  Gzip& operator=(const Gzip&) = delete;
+  ~Gzip() {
+    if (open) deflateEnd(&z);
+  }
+};
+
+ReportWriter::File::File() = default;
+ReportWriter::File::~File() = default;
 
 std::string ReportFolderName(core::Instant started_at, std::string_view run_id) {
   return core::FormatAmzDate(started_at) + "-" + std::string(run_id);
 }
 
-ReportWriter::ReportWriter(std::string reports_dir, std::string name) : reports_dir_(std::move(reports_dir)) {
+ReportWriter::ReportWriter(std::string reports_dir, std::string name, core::ReportCompression compression)
+    : reports_dir_(std::move(reports_dir)) {
   namespace fs = std::filesystem;
   if (reports_dir_.empty()) reports_dir_ = ".";
   tmp_path_ = reports_dir_ + "/." + name + ".tmp";
@@ -118,7 +148,7 @@ ReportWriter::ReportWriter(std::string reports_dir, std::string name) : reports_
       {core::kErrorsCsv, core::ErrorsHeader()},
       {core::kPendingCsv, core::PendingHeader()}};
   for (int i = 0; i < kFileCount; ++i) {
-    files_[i].name = std::string(specs[i].first);
+    files_[i].name = core::ReportFileName(specs[i].first, compression);
     files_[i].header = specs[i].second;
   }
   for (File& f : files_) {
@@ -131,6 +161,17 @@ ReportWriter::ReportWriter(std::string reports_dir, std::string name) : reports_
       Fail("create", path, err);
     }
     f.buffer = f.header;
+    if (compression == core::ReportCompression::kGzip) {
+      f.gzip = std::make_unique<Gzip>();
+      const int rc = deflateInit2(&f.gzip->z, kGzipLevel, Z_DEFLATED, kGzipWindowBits, kGzipMemLevel,
+                                  Z_DEFAULT_STRATEGY);
+      if (rc != Z_OK) {
+        CloseAll();
+        fs::remove_all(tmp_path_, ec);
+        FailCompress(path, f.gzip->z, rc);
+      }
+      f.gzip->open = true;
+    }
   }
 }
 
@@ -149,8 +190,28 @@ void ReportWriter::CloseAll() noexcept {
   }
 }
 
-void ReportWriter::Flush(File& f) {
-  WriteAll(f.fd, f.buffer.data(), f.buffer.size(), tmp_path_ + "/" + f.name);
+void ReportWriter::Flush(File& f, bool finish) {
+  const std::string path = tmp_path_ + "/" + f.name;
+  if (!f.gzip) {
+    WriteAll(f.fd, f.buffer.data(), f.buffer.size(), path);
+    f.buffer.clear();
+    return;
+  }
+  z_stream& z = f.gzip->z;
+  std::string& out = f.gzip->out;
+  // The buffer holds at most kFlushAt bytes and one line, far below uInt's range.
+  z.next_in = reinterpret_cast<Bytef*>(f.buffer.data());
+  z.avail_in = static_cast<uInt>(f.buffer.size());
+  for (;;) {
+    z.next_out = reinterpret_cast<Bytef*>(out.data());
+    z.avail_out = static_cast<uInt>(out.size());
+    const int rc = deflate(&z, finish ? Z_FINISH : Z_NO_FLUSH);
+    // Z_BUF_ERROR is "no progress possible", harmless while the input is used up, never expected with room
+    // left when finishing.
+    if (rc == Z_STREAM_ERROR || (rc == Z_BUF_ERROR && finish)) FailCompress(path, z, rc);
+    WriteAll(f.fd, out.data(), out.size() - z.avail_out, path);
+    if (finish ? rc == Z_STREAM_END : z.avail_out != 0) break;
+  }
   f.buffer.clear();
 }
 
@@ -165,6 +226,10 @@ void ReportWriter::Restart(Index i) {
   File& f = files_[i];
   const std::string path = tmp_path_ + "/" + f.name;
   if (::ftruncate(f.fd, 0) != 0 || ::lseek(f.fd, 0, SEEK_SET) != 0) Fail("truncate", path, errno);
+  if (f.gzip) {
+    const int rc = deflateReset(&f.gzip->z);  // drops what the stream held back, starts a new gzip member
+    if (rc != Z_OK) FailCompress(path, f.gzip->z, rc);
+  }
   f.buffer = f.header;
   f.rows = 0;
 }
@@ -182,7 +247,8 @@ void ReportWriter::RestartPending() { Restart(kPending); }
 
 std::string ReportWriter::Commit(std::string_view summary_json, std::string_view summary_html) {
   for (File& f : files_) {
-    Flush(f);
+    Flush(f, /*finish=*/true);
+    f.gzip.reset();
     if (::fsync(f.fd) != 0) Fail("sync", tmp_path_ + "/" + f.name, errno);
     if (::close(f.fd) != 0) {
       f.fd = -1;

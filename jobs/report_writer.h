@@ -4,8 +4,10 @@
 // folder is renamed to `<name>` only when all five files are complete. Every failure to create, write, sync or
 // rename is JobError(kReports) (exit 5) naming the path and the cause. summary.html is the same run for readers
 // who never open the CSV files. Files are 0640 and the folders it creates 0750, whatever the umask: reports hold
-// payment data.
+// payment data. Under ReportCompression::kGzip each CSV file is one gzip stream (zlib, fastest level) named
+// "<name>.csv.gz": its rows are compressed as they are written, so no plain copy ever reaches the disk.
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -19,8 +21,9 @@ std::string ReportFolderName(core::Instant started_at, std::string_view run_id);
 class ReportWriter {
  public:
   // Creates the reports folder if missing and the temporary folder, and opens the four CSV files with their
-  // header rows. A leftover temporary folder of the same name (a crashed earlier attempt) is replaced.
-  ReportWriter(std::string reports_dir, std::string name);
+  // header rows, named and stored per `compression`. A leftover temporary folder of the same name (a crashed
+  // earlier attempt) is replaced.
+  ReportWriter(std::string reports_dir, std::string name, core::ReportCompression compression);
   ~ReportWriter();  // removes the temporary folder unless committed
   ReportWriter(const ReportWriter&) = delete;
   ReportWriter& operator=(const ReportWriter&) = delete;
@@ -50,15 +53,20 @@ class ReportWriter {
 
  private:
   enum Index { kTransitions = 0, kDiscrepancies = 1, kErrors = 2, kPending = 3, kFileCount = 4 };
+  struct Gzip;  // one zlib deflate stream (report_writer.cpp)
   struct File {
+    File();
+    ~File();
     std::string name;
     std::string header;
     int fd = -1;
-    std::string buffer;
+    std::string buffer;          // CSV text not yet written (or compressed)
     std::int64_t rows = 0;
+    std::unique_ptr<Gzip> gzip;  // set under kGzip
   };
   void Append(Index i, const std::string& line);
-  void Flush(File& f);
+  // Writes the buffer out (through the deflate stream under kGzip); `finish` ends the gzip stream.
+  void Flush(File& f, bool finish = false);
   void Restart(Index i);
   void CloseAll() noexcept;
 

@@ -38,7 +38,14 @@ std::string WriteIndex(Database& db, const config::ReportsSettings& reports, cor
     run.figures = core::RunFiguresFromJson(r.figures_json);
     const std::string folder = ReportFolderName(r.started_at, r.run_id);
     struct stat st {};
-    if (::stat((reports.dir + "/" + folder + "/summary.html").c_str(), &st) == 0) run.folder = folder;
+    if (::stat((reports.dir + "/" + folder + "/summary.html").c_str(), &st) == 0) {
+      run.folder = folder;
+      // Folders written under either reports.compress keep their own file names.
+      const std::string gz = core::ReportFileName(core::kTransitionsCsv, core::ReportCompression::kGzip);
+      if (::stat((reports.dir + "/" + folder + "/" + gz).c_str(), &st) == 0) {
+        run.compression = core::ReportCompression::kGzip;
+      }
+    }
     in.runs.push_back(std::move(run));
   }
   // Like the run folders: 0750 when payrecon creates it, 0640 for the page, whatever the umask.

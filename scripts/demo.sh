@@ -123,6 +123,8 @@ step "reports"
 echo "run:      $run_dir"
 echo "backfill: $backfill_dir"
 ls -l "$run_dir"
+echo "the first rows of transitions.csv.gz (reports.compress: gzip; zcat reads it):"
+zcat "$run_dir/transitions.csv.gz" | sed -n 1,4p
 
 step "trends across runs"
 echo "index:    $out/reports/index.html   (the runs so far, with charts; open it in a browser)"

@@ -12,6 +12,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 packages=(
   build-essential cmake pkg-config git ca-certificates
   libpoco-dev libyaml-cpp-dev libboost-test-dev libssl-dev libpq-dev
+  zlib1g-dev   # gzip'd CSV reports (reports.compress); Poco depends on it too
   postgresql-15 postgresql-client-15 openssl
   clang-14 libclang-rt-14-dev
   wrk hyperfine

@@ -155,7 +155,7 @@ BOOST_AUTO_TEST_CASE(a_run_failing_after_its_work_closes_its_row_with_the_real_c
   std::vector<std::string> tmp;
   f.WaitFor("the report folder and its CSV files", [&] {
     tmp = TmpFolders(f.reports_dir);
-    return !tmp.empty() && fs::exists(tmp.at(0) + "/pending.csv");
+    return !tmp.empty() && fs::exists(tmp.at(0) + "/pending.csv.gz");
   });
   fs::create_directory(tmp.at(0) + "/summary.json");
   const ProcessResult r = p->Wait(std::chrono::seconds(60));

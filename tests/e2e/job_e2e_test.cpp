@@ -15,6 +15,7 @@
 #include "core/time.h"
 #include "db/migrate.h"
 #include "tests/e2e/job_fixture.h"
+#include "tests/support/gzip_reader.h"
 
 using namespace payrecon;
 using namespace payrecon::testing;
@@ -79,7 +80,8 @@ std::vector<TxnSpec> ManyCharges(int n, const std::string& prefix = "c") {
 
 void CheckReportFolder(const std::string& dir) {
   for (const char* name :
-       {"transitions.csv", "discrepancies.csv", "errors.csv", "pending.csv", "summary.json", "summary.html"}) {
+       {"transitions.csv.gz", "discrepancies.csv.gz", "errors.csv.gz", "pending.csv.gz", "summary.json",
+        "summary.html"}) {
     BOOST_TEST_CONTEXT(dir << "/" << name) { BOOST_TEST(fs::exists(dir + "/" + name)); }
   }
 }
@@ -401,9 +403,9 @@ void EveryDecisionEndToEnd(const std::string& worker) {
   }
 
   // CSV contents.
-  const auto transitions = ReadCsv(dir + "/transitions.csv");
+  const auto transitions = ReadCsv(dir + "/transitions.csv.gz");
   BOOST_REQUIRE(transitions.size() == 8u);
-  BOOST_TEST(ReadFile(dir + "/transitions.csv").rfind(
+  BOOST_TEST(ReadReport(dir + "/transitions.csv.gz").rfind(
                  "run_id,kind,merchant_id,merchant_txn_id,amazon_txn_id,from_status,to_status,amount,approved_amount,"
                  "gateway_updated_at,checked_at\r\n", 0) == 0u);
   std::map<std::string, std::vector<std::string>> by_id;
@@ -419,7 +421,7 @@ void EveryDecisionEndToEnd(const std::string& worker) {
   BOOST_TEST(!by_id.at("c-approve")[4].empty());
   BOOST_TEST(by_id.at("c-approve")[10].back() == 'Z');
 
-  const auto discrepancies = ReadCsv(dir + "/discrepancies.csv");
+  const auto discrepancies = ReadCsv(dir + "/discrepancies.csv.gz");
   BOOST_REQUIRE(discrepancies.size() == 10u);
   std::multiset<std::string> codes;
   for (std::size_t i = 1; i < discrepancies.size(); ++i) codes.insert(discrepancies[i][3] + ":" + discrepancies[i][5]);
@@ -436,7 +438,7 @@ void EveryDecisionEndToEnd(const std::string& worker) {
     if (discrepancies[i][3] == "c-unknown") BOOST_TEST(discrepancies[i][7] == "Processing");
   }
 
-  const auto errors = ReadCsv(dir + "/errors.csv");
+  const auto errors = ReadCsv(dir + "/errors.csv.gz");
   BOOST_REQUIRE(errors.size() == 8u);
   std::set<std::string> classes;
   for (std::size_t i = 1; i < errors.size(); ++i) classes.insert(errors[i][3] + ":" + errors[i][4] + ":" + errors[i][5]);
@@ -445,7 +447,7 @@ void EveryDecisionEndToEnd(const std::string& worker) {
                                                "c-429:RATE_LIMITED:429", "c-malformed:MALFORMED:200",
                                                "c-timeout:TIMEOUT:"}));
 
-  const auto pending = ReadCsv(dir + "/pending.csv");
+  const auto pending = ReadCsv(dir + "/pending.csv.gz");
   BOOST_TEST(pending.size() == 14u);
 
   const std::string summary = ReadFile(dir + "/summary.json");
@@ -457,16 +459,39 @@ void EveryDecisionEndToEnd(const std::string& worker) {
   BOOST_TEST(sj->Find("transitions")->Find("Pending->Approved")->text() == "1");
 
   // `report --run` rewrites the same files from the database.
-  const std::string transitions_text = ReadFile(dir + "/transitions.csv");
-  const std::string discrepancies_text = ReadFile(dir + "/discrepancies.csv");
-  const std::string errors_text = ReadFile(dir + "/errors.csv");
+  const std::string transitions_text = ReadReport(dir + "/transitions.csv.gz");
+  const std::string discrepancies_text = ReadReport(dir + "/discrepancies.csv.gz");
+  const std::string errors_text = ReadReport(dir + "/errors.csv.gz");
   fs::remove_all(dir);
   const ProcessResult rep = f.Run({"report", "--run", run_id});
   BOOST_TEST(rep.exit_code == 0);
   BOOST_TEST(Member(RunLine(rep.out), "report_dir") == dir);
+  BOOST_TEST(ReadReport(dir + "/transitions.csv.gz") == transitions_text);
+  BOOST_TEST(ReadReport(dir + "/discrepancies.csv.gz") == discrepancies_text);
+  BOOST_TEST(ReadReport(dir + "/errors.csv.gz") == errors_text);
+  const std::string transitions_gz = ReadFile(dir + "/transitions.csv.gz");
+  BOOST_TEST(f.Run({"report", "--run", run_id}).exit_code == 0);
+  BOOST_TEST(ReadFile(dir + "/transitions.csv.gz") == transitions_gz);  // the same rows, the same bytes
+  // pending.csv's ages follow the report's time: compare it without them.
+  const auto without_ages = [](std::vector<std::vector<std::string>> rows) {
+    for (auto& row : rows) row.at(7).clear();
+    return rows;
+  };
+  const auto pending_rows = without_ages(ReadCsv(dir + "/pending.csv.gz"));
+  // reports.compress: none writes the same text plain, under the plain names; summary.json names the files.
+  const std::string plain = f.WriteConfig("plain.yaml", "", "", "  compress: none\n");
+  BOOST_TEST(f.Run({"report", "--run", run_id, "--config", plain}).exit_code == 0);
   BOOST_TEST(ReadFile(dir + "/transitions.csv") == transitions_text);
   BOOST_TEST(ReadFile(dir + "/discrepancies.csv") == discrepancies_text);
   BOOST_TEST(ReadFile(dir + "/errors.csv") == errors_text);
+  BOOST_TEST((without_ages(ReadCsv(dir + "/pending.csv")) == pending_rows));
+  for (const char* gz : {"transitions.csv.gz", "discrepancies.csv.gz", "errors.csv.gz", "pending.csv.gz"}) {
+    BOOST_TEST(!fs::exists(dir + "/" + gz), gz);
+  }
+  auto plain_summary = core::ParseJson(ReadFile(dir + "/summary.json"));
+  BOOST_REQUIRE(plain_summary.ok());
+  BOOST_TEST(plain_summary->Find("files")->Find("transitions")->text() == "transitions.csv");
+  BOOST_TEST(sj->Find("files")->Find("transitions")->text() == "transitions.csv.gz");
   BOOST_TEST(f.Run({"report", "--run", "no-such-run"}).exit_code == 2);
 }
 
@@ -484,7 +509,7 @@ BOOST_AUTO_TEST_CASE(dry_run_changes_nothing_and_still_writes_reports) {
   BOOST_TEST(Member(line, "still_pending") == "300");
   const std::string dir = Member(line, "report_dir");
   CheckReportFolder(dir);
-  BOOST_TEST(ReadCsv(dir + "/transitions.csv").size() == 151u);
+  BOOST_TEST(ReadCsv(dir + "/transitions.csv.gz").size() == 151u);
   auto sj = core::ParseJson(ReadFile(dir + "/summary.json"));
   BOOST_TEST(sj->Find("dry_run")->as_bool());
   BOOST_TEST(SandboxStats(f).Find("checks")->Find("once")->text() == "300");
@@ -600,7 +625,7 @@ BOOST_AUTO_TEST_CASE(sigterm_exits_6_with_partial_reports_and_leases_released) {
   const std::string dir = Member(line, "report_dir");
   CheckReportFolder(dir);
   const std::int64_t transitions = std::stoll(Member(line, "transitions"));
-  BOOST_TEST(ReadCsv(dir + "/transitions.csv").size() == static_cast<std::size_t>(transitions + 1));
+  BOOST_TEST(ReadCsv(dir + "/transitions.csv.gz").size() == static_cast<std::size_t>(transitions + 1));
   BOOST_TEST(Count(f, "SELECT count(*) FROM payrecon.transaction_events WHERE event_type = 'transition'") == transitions);
   BOOST_TEST(Count(f, "SELECT count(*) FROM payrecon.transactions WHERE lease_run_id IS NOT NULL") == 0);
   BOOST_TEST(f.Scalar("SELECT outcome || ':' || exit_code FROM payrecon.runs") == "interrupted:6");
@@ -665,7 +690,7 @@ BOOST_AUTO_TEST_CASE(backfill_reports_final_conflicts_without_overwriting_and_re
   BOOST_TEST(Count(f, "SELECT count(*) FROM payrecon.transactions WHERE lease_run_id IS NOT NULL") == 0);
   const std::string dir = Member(line, "report_dir");
   std::int64_t conflicts = 0;
-  for (const auto& row : ReadCsv(dir + "/discrepancies.csv")) conflicts += row[5] == "STATUS_CONFLICT";
+  for (const auto& row : ReadCsv(dir + "/discrepancies.csv.gz")) conflicts += row[5] == "STATUS_CONFLICT";
   BOOST_TEST(conflicts == 200);  // the whole run's, both parts
 }
 
@@ -724,16 +749,16 @@ BOOST_AUTO_TEST_CASE(reports_have_headers_when_empty_and_neutralise_formulas) {
   ProcessResult r = f.Run({"run"});
   BOOST_TEST(r.exit_code == 0);
   std::string dir = Member(RunLine(r.out), "report_dir");
-  BOOST_TEST(ReadFile(dir + "/transitions.csv") ==
+  BOOST_TEST(ReadReport(dir + "/transitions.csv.gz") ==
              "run_id,kind,merchant_id,merchant_txn_id,amazon_txn_id,from_status,to_status,amount,approved_amount,"
              "gateway_updated_at,checked_at\r\n");
-  BOOST_TEST(ReadFile(dir + "/discrepancies.csv") ==
+  BOOST_TEST(ReadReport(dir + "/discrepancies.csv.gz") ==
              "run_id,kind,merchant_id,merchant_txn_id,amazon_txn_id,code,local_status,gateway_status,local_amount,"
              "gateway_amount,detail\r\n");
-  BOOST_TEST(ReadFile(dir + "/errors.csv") ==
+  BOOST_TEST(ReadReport(dir + "/errors.csv.gz") ==
              "run_id,kind,merchant_id,merchant_txn_id,error_class,http_status,gateway_code,message,attempts,"
              "next_check_at\r\n");
-  BOOST_TEST(ReadFile(dir + "/pending.csv") ==
+  BOOST_TEST(ReadReport(dir + "/pending.csv.gz") ==
              "kind,merchant_id,merchant_txn_id,amazon_txn_id,status,amount,created_at,age_seconds,attempts,"
              "next_check_at,last_error\r\n");
 
@@ -746,7 +771,7 @@ BOOST_AUTO_TEST_CASE(reports_have_headers_when_empty_and_neutralise_formulas) {
   r = f.Run({"run"});
   BOOST_TEST(r.exit_code == 0);
   dir = Member(RunLine(r.out), "report_dir");
-  const std::string pending = ReadFile(dir + "/pending.csv");
+  const std::string pending = ReadReport(dir + "/pending.csv.gz");
   BOOST_TEST(pending.find("\"'=HYPERLINK(\"\"http://x\"\")\"") != std::string::npos);
   BOOST_TEST(pending.find(",=HYPERLINK") == std::string::npos);
 }
@@ -773,9 +798,15 @@ BOOST_AUTO_TEST_CASE(no_half_written_report_is_ever_visible_under_its_final_name
           continue;
         }
         // A folder under its final name holds all six files, complete (summary.json parseable).
-        for (const char* file :
-             {"transitions.csv", "discrepancies.csv", "errors.csv", "pending.csv", "summary.json", "summary.html"}) {
+        for (const char* file : {"transitions.csv.gz", "discrepancies.csv.gz", "errors.csv.gz", "pending.csv.gz",
+                                 "summary.json", "summary.html"}) {
           if (!fs::exists(e.path() / file)) problem = name + " lacks " + file;
+        }
+        // Each gzip'd CSV under the final name is one whole stream (Gunzip checks its trailer).
+        try {
+          Gunzip(ReadFile((e.path() / "transitions.csv.gz").string()));
+        } catch (const std::exception& x) {
+          problem = name + ": transitions.csv.gz: " + x.what();
         }
         std::string summary;
         try {

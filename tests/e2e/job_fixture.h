@@ -93,7 +93,7 @@ class JobFixture {
   std::unique_ptr<JobProcess> Start(std::vector<std::string> args);
   // Writes a configuration with `worker_yaml` and returns its path (the fixture's own is config_path).
   std::string WriteConfig(const std::string& name, const std::string& worker_yaml,
-                          const std::string& extra_merchants_yaml = "") const;
+                          const std::string& extra_merchants_yaml = "", const std::string& reports_yaml = "") const;
 
   // One value (first column of the first row; "" for NULL); fails when there is no row.
   std::string Scalar(const std::string& sql);
@@ -118,9 +118,12 @@ class JobFixture {
 // Parses the one JSON line a `run` or `backfill` prints; fails the test when it is not one JSON object.
 core::JsonValue RunLine(const std::string& out);
 std::string Member(const core::JsonValue& o, const std::string& key);
-// A CSV file's records (header included), parsed strictly.
+// A report file's text: a path ending in ".gz" (reports.compress: gzip, the default) is decompressed strictly,
+// and fails the test unless it is one whole gzip stream; any other path is read as it is.
+std::string ReadReport(const std::string& path);
+// A CSV file's records (header included; read with ReadReport), parsed strictly.
 std::vector<std::vector<std::string>> ReadCsv(const std::string& path);
-// Every file under `dir`, recursively, as one string (for secret scans).
+// Every file under `dir`, recursively, as one string (for secret scans), gzip'd files decompressed.
 std::string ReadTree(const std::string& dir);
 
 std::string PayreconBinary();

@@ -305,7 +305,7 @@ BOOST_AUTO_TEST_CASE(resolve_then_rerun_stays_resolved_until_a_fact_changes) {
                       "AND run_id = '" + run3 + "'") == "1");
   // The run's report lists the new one.
   const auto report = ReadCsv(Member(RunLine(f.Run({"report", "--run", run3}).out), "report_dir") +
-                              "/discrepancies.csv");
+                              "/discrepancies.csv.gz");
   BOOST_REQUIRE(report.size() == 2u);
   BOOST_TEST(report[1][3] == "c-amount");
   BOOST_TEST(report[1][5] == "AMOUNT_MISMATCH");

@@ -74,7 +74,7 @@ BOOST_AUTO_TEST_CASE(pending_csv_is_capped_oldest_first_while_summary_counts_eve
   const ProcessResult r = f.Run({"run", "--config", config});
   BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.err);
   const std::string dir = Member(RunLine(r.out), "report_dir");
-  const auto pending = ReadCsv(dir + "/pending.csv");
+  const auto pending = ReadCsv(dir + "/pending.csv.gz");
   BOOST_REQUIRE(pending.size() == 3u);  // header + the two oldest
   BOOST_TEST(pending[1][2] == "p5");
   BOOST_TEST(pending[2][2] == "p4");

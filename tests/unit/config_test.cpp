@@ -580,6 +580,7 @@ BOOST_AUTO_TEST_CASE(render_masks_secrets) {
              "reports:\n"
              "  dir: /var/lib/payrecon/reports\n"
              "  pending_limit: 50000\n"
+             "  compress: gzip\n"
              "  keep: 30d\n"
              "  display_timezone: UTC\n"
              "  index_runs: 200\n"
@@ -607,6 +608,19 @@ BOOST_AUTO_TEST_CASE(reports_pending_limit_and_keep) {
   // Since the range comes from the schema (0s, or 1h-3650d), a value above it names the whole rule too.
   BOOST_TEST(OneProblem(std::string(kMerchant) + "reports:\n  keep: 3651d\n") ==
              "reports.keep: must be 0s (keep every run folder) or between 1h and 3650d, got 3651d");
+}
+
+BOOST_AUTO_TEST_CASE(reports_compress) {
+  const Settings defaults = LoadFromString(std::string(kMerchant), TestEnv(), kDir);
+  BOOST_TEST((defaults.reports.compress == payrecon::core::ReportCompression::kGzip));
+  const Settings none = LoadFromString(std::string(kMerchant) + "reports:\n  compress: none\n", TestEnv(), kDir);
+  BOOST_TEST((none.reports.compress == payrecon::core::ReportCompression::kNone));
+  const Settings gzip = LoadFromString(std::string(kMerchant) + "reports:\n  compress: gzip\n", TestEnv(), kDir);
+  BOOST_TEST((gzip.reports.compress == payrecon::core::ReportCompression::kGzip));
+  BOOST_TEST(OneProblem(std::string(kMerchant) + "reports:\n  compress: zstd\n") ==
+             "reports.compress: must be \"gzip\" or \"none\", got \"zstd\"");
+  BOOST_TEST(OneProblem(std::string(kMerchant) + "reports:\n  compress: true\n") ==
+             "reports.compress: must be \"gzip\" or \"none\", got \"true\"");
 }
 
 BOOST_AUTO_TEST_CASE(metrics_section) {

@@ -58,7 +58,7 @@ BOOST_AUTO_TEST_CASE(files_0640_in_0750_folders_under_a_permissive_umask) {
   const fs::path reports = scratch.path / "a" / "reports";  // two folders the writer creates
   std::string final_path;
   {
-    payrecon::jobs::ReportWriter w(reports.string(), "20260101T000000Z-r1");
+    payrecon::jobs::ReportWriter w(reports.string(), "20260101T000000Z-r1", payrecon::core::ReportCompression::kGzip);
     // The temporary folder is already closed to others while the run writes into it.
     BOOST_TEST(Mode(reports / ".20260101T000000Z-r1.tmp") == 0750u);
     final_path = w.Commit("{}", "<html></html>");
@@ -66,7 +66,7 @@ BOOST_AUTO_TEST_CASE(files_0640_in_0750_folders_under_a_permissive_umask) {
   BOOST_TEST(Mode(scratch.path / "a") == 0750u);
   CheckTree(reports);
   BOOST_TEST(fs::exists(fs::path(final_path) / "summary.json"));
-  BOOST_TEST(fs::exists(fs::path(final_path) / "transitions.csv"));
+  BOOST_TEST(fs::exists(fs::path(final_path) / "transitions.csv.gz"));
 }
 
 BOOST_AUTO_TEST_CASE(same_modes_under_a_strict_umask_and_a_rewritten_folder) {
@@ -74,7 +74,7 @@ BOOST_AUTO_TEST_CASE(same_modes_under_a_strict_umask_and_a_rewritten_folder) {
   const ScopedUmask mask(0077);
   const fs::path reports = scratch.path / "reports";
   for (int i = 0; i < 2; ++i) {  // the second Commit replaces the folder, as `report --run` does
-    payrecon::jobs::ReportWriter w(reports.string(), "20260101T000000Z-r2");
+    payrecon::jobs::ReportWriter w(reports.string(), "20260101T000000Z-r2", payrecon::core::ReportCompression::kNone);
     w.Commit("{}", "<html></html>");
   }
   CheckTree(reports);
@@ -87,7 +87,7 @@ BOOST_AUTO_TEST_CASE(an_existing_reports_folder_keeps_its_mode) {
   const fs::path reports = scratch.path / "reports";
   fs::create_directories(reports);
   fs::permissions(reports, fs::perms(0770));
-  payrecon::jobs::ReportWriter w(reports.string(), "20260101T000000Z-r3");
+  payrecon::jobs::ReportWriter w(reports.string(), "20260101T000000Z-r3", payrecon::core::ReportCompression::kGzip);
   const fs::path folder = w.Commit("{}", "<html></html>");
   BOOST_TEST(Mode(reports) == 0770u);
   BOOST_TEST(Mode(folder) == 0750u);

@@ -44,13 +44,13 @@ class Dir {
 
 void Touch(const std::string& path, const std::string& text = "x") { std::ofstream(path) << text; }
 
-// A complete report folder as payrecon writes it.
-void ReportFolder(const std::string& path) {
+// A complete report folder as payrecon writes it, its CSVs plain or (reports.compress: gzip) as .csv.gz.
+void ReportFolder(const std::string& path, bool gzip = false) {
   fs::create_directory(path);
-  for (const char* f : {"transitions.csv", "discrepancies.csv", "errors.csv", "pending.csv", "summary.json",
-                        "summary.html"}) {
-    Touch(path + "/" + f);
+  for (const char* f : {"transitions.csv", "discrepancies.csv", "errors.csv", "pending.csv"}) {
+    Touch(path + "/" + f + (gzip ? ".gz" : ""));
   }
+  for (const char* f : {"summary.json", "summary.html"}) Touch(path + "/" + f);
 }
 
 }  // namespace
@@ -85,7 +85,7 @@ BOOST_AUTO_TEST_CASE(removes_old_run_folders_and_stale_temporary_ones_and_nothin
   const std::string tmp_week = "." + std::string("20260225T000000Z-") + kId + ".tmp";   // 4 days: a run may go on
   const std::string current = std::string("20260101T000001Z-") + kId;            // old by name, but this run's
   ReportFolder(reports / old_name);
-  ReportFolder(reports / old_name2);
+  ReportFolder(reports / old_name2, /*gzip=*/true);
   ReportFolder(reports / recent);
   ReportFolder(reports / current);
   fs::create_directory(reports / tmp_old);
@@ -108,12 +108,16 @@ BOOST_AUTO_TEST_CASE(removes_old_run_folders_and_stale_temporary_ones_and_nothin
   const std::string with_link = std::string("20260105T000000Z-") + kId;
   ReportFolder(reports / with_link);
   fs::create_symlink(outside / "target/summary.json", reports / with_link + "/summary.html.link");
+  // A name payrecon never gives a file (gzip applies to the CSVs only) keeps the folder too.
+  const std::string with_gz_summary = std::string("20260106T000000Z-") + kId;
+  ReportFolder(reports / with_gz_summary, /*gzip=*/true);
+  Touch(reports / with_gz_summary + "/summary.json.gz");
 
   const auto r = RemoveOldReports(reports.path(), 30 * kDay, now, reports / current);
 
   BOOST_TEST(r.removed == (std::vector<std::string>{reports / tmp_old, reports / old_name, reports / old_name2}),
              boost::test_tools::per_element());
-  BOOST_TEST(r.kept == (std::vector<std::string>{reports / foreign, reports / with_link}),
+  BOOST_TEST(r.kept == (std::vector<std::string>{reports / foreign, reports / with_link, reports / with_gz_summary}),
              boost::test_tools::per_element());
   BOOST_TEST(!fs::exists(reports / old_name));
   BOOST_TEST(!fs::exists(reports / old_name2));
@@ -129,6 +133,7 @@ BOOST_AUTO_TEST_CASE(removes_old_run_folders_and_stale_temporary_ones_and_nothin
   BOOST_TEST(fs::is_symlink(link));
   BOOST_TEST(fs::exists(outside / "target/summary.json"));
   BOOST_TEST(fs::exists(reports / with_link + "/summary.json"));
+  BOOST_TEST(fs::exists(reports / with_gz_summary + "/transitions.csv.gz"));
   BOOST_TEST(fs::exists(outside / "target/transitions.csv"));
 }
 

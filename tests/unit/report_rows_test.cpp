@@ -32,6 +32,10 @@ BOOST_AUTO_TEST_CASE(headers_are_the_contract) {
   BOOST_TEST(kDiscrepanciesCsv == "discrepancies.csv");
   BOOST_TEST(kErrorsCsv == "errors.csv");
   BOOST_TEST(kPendingCsv == "pending.csv");
+  BOOST_TEST(ReportFileName(kTransitionsCsv, ReportCompression::kNone) == "transitions.csv");
+  BOOST_TEST(ReportFileName(kPendingCsv, ReportCompression::kGzip) == "pending.csv.gz");
+  BOOST_TEST(ReportCompressionName(ReportCompression::kGzip) == "gzip");
+  BOOST_TEST(ReportCompressionName(ReportCompression::kNone) == "none");
   BOOST_TEST(kSummaryJson == "summary.json");
 }
 
@@ -137,6 +141,7 @@ BOOST_AUTO_TEST_CASE(summary_json) {
   s.mode = "run";
   s.dry_run = true;
   s.report_dir = "reports/20260102T030405Z-ab12";
+  s.compression = ReportCompression::kGzip;
   s.exit_code = 0;
   s.started_at = At("2026-01-02T03:04:05Z");
   s.finished_at = At("2026-01-02T03:04:07.250Z");
@@ -173,6 +178,12 @@ BOOST_AUTO_TEST_CASE(summary_json) {
   "dry_run": true,
   "exit_code": 0,
   "report_dir": "reports/20260102T030405Z-ab12",
+  "files": {
+    "transitions": "transitions.csv.gz",
+    "discrepancies": "discrepancies.csv.gz",
+    "errors": "errors.csv.gz",
+    "pending": "pending.csv.gz"
+  },
   "started_at": "2026-01-02T03:04:05.000Z",
   "finished_at": "2026-01-02T03:04:07.250Z",
   "elapsed_ms": 2250,

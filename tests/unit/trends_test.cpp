@@ -208,6 +208,14 @@ BOOST_AUTO_TEST_CASE(charts_and_list) {
         "7d+: \u20b91,00,00,000.00", "class=\"failed\"", "no figures recorded"}) {
     BOOST_TEST(h.find(expected) != std::string::npos, expected);
   }
+  // A folder written under reports.compress: gzip links its .csv.gz files.
+  in.runs.back().compression = ReportCompression::kGzip;
+  const std::string gz = RenderIndexHtml(in);
+  for (const char* expected : {"<a href=\"20261201T080000Z-run-2/transitions.csv.gz\">transitions</a>",
+                               "<a href=\"20261201T080000Z-run-2/pending.csv.gz\">pending</a>"}) {
+    BOOST_TEST(gz.find(expected) != std::string::npos, expected);
+  }
+  BOOST_TEST(gz.find("run-2/pending.csv\"") == std::string::npos);
   // Oldest first in the charts: the backfill's bar comes before the failed run's mark.
   const auto checks = h.substr(h.find("id=\"svg-checks\""));
   BOOST_TEST(checks.find("backfill run-2") < checks.find("run run-&lt;3&gt;"));
