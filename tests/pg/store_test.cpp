@@ -1,7 +1,13 @@
 #include <boost/test/unit_test.hpp>
 
+#include <libpq-fe.h>
+#include <stdio.h>
+
 #include <algorithm>
+#include <cstdlib>
+#include <functional>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "db/pg_store.h"
@@ -68,6 +74,47 @@ core::ApplyResult Apply(db::PgStore& store, const std::string& run, core::Instan
 }
 
 int Count(db::Connection& conn, const std::string& sql) { return std::stoi(Scalar(conn, sql)); }
+
+// What libpq's protocol trace (PQtrace) shows of `op` on `conn`: the direction of each message collapsed into runs
+// ("FB": everything sent, then everything answered, one round trip; "FBFB": two), and the frontend's Execute and
+// Sync messages counted. libpq traces a frontend message when it is queued and a backend message when it is read.
+struct Exchange {
+  std::string shape;
+  int executes = 0;
+  int syncs = 0;
+};
+
+Exchange Traced(db::Connection& conn, const std::function<void()>& op) {
+  char* buffer = nullptr;
+  std::size_t size = 0;
+  FILE* out = ::open_memstream(&buffer, &size);
+  BOOST_REQUIRE(out != nullptr);
+  PQtrace(conn.native(), out);
+  PQsetTraceFlags(conn.native(), PQTRACE_SUPPRESS_TIMESTAMPS);
+  try {
+    op();
+  } catch (...) {
+    PQuntrace(conn.native());
+    std::fclose(out);
+    std::free(buffer);
+    throw;
+  }
+  PQuntrace(conn.native());
+  std::fclose(out);
+  std::istringstream lines(std::string(buffer, size));
+  std::free(buffer);
+  Exchange e;
+  for (std::string line; std::getline(lines, line);) {
+    // "F\t68\tParse\t..." / "B\t5\tReadyForQuery\t..."
+    if (line.size() < 2 || line[1] != '\t' || (line[0] != 'F' && line[0] != 'B')) continue;
+    if (e.shape.empty() || e.shape.back() != line[0]) e.shape += line[0];
+    const std::size_t type = line.find('\t', 2);
+    const std::string name = type == std::string::npos ? "" : line.substr(type + 1, line.find('\t', type + 1) - type - 1);
+    if (line[0] == 'F' && name == "Execute") ++e.executes;
+    if (line[0] == 'F' && name == "Sync") ++e.syncs;
+  }
+  return e;
+}
 
 }  // namespace
 
@@ -842,6 +889,41 @@ BOOST_AUTO_TEST_CASE(history_prune_deletes_old_finished_runs_and_their_errors_on
   const auto again = store.HistoryPrune({At(1000)});
   BOOST_TEST(again.runs == 0);
   BOOST_TEST(again.run_errors == 0);
+}
+
+// The pinned statements (claims, applies, lease releases, listings of due rows) go out as BEGIN, the plan pins, the
+// statement and COMMIT in one pipeline with one Sync, and libpq reads no answer before all four are sent. The
+// streamed pending listing, which pins with separate statements, is the control: several exchanges.
+BOOST_AUTO_TEST_CASE(claims_and_applies_are_one_round_trip_each) {
+  TestDatabase tdb;
+  auto conn = tdb.Connect();
+  db::PgStore store(*conn);
+  InsertTransaction(*conn, {.merchant_txn_id = "c1"});
+  InsertTransaction(*conn, {.merchant_txn_id = "c2"});
+  std::vector<core::Transaction> claimed;
+  const Exchange claim = Traced(*conn, [&] { claimed = store.TransactionsClaimDue(Claim("run-a", At(0))); });
+  BOOST_REQUIRE(claimed.size() == 2u);
+  BOOST_TEST(claim.shape == "FB");
+  BOOST_TEST(claim.executes == 4);
+  BOOST_TEST(claim.syncs == 1);
+
+  core::ApplyResult applied;
+  const Exchange apply = Traced(*conn, [&] {
+    applied = Apply(store, "run-a", At(2), {Transition(claimed[0], core::Status::kCaptureApproved, At(300)),
+                                            Keep(claimed[1], At(60))});
+  });
+  BOOST_REQUIRE(applied.outcomes.size() == 2u);
+  BOOST_TEST(applied.outcomes[0].applied);
+  BOOST_TEST(apply.shape == "FB");
+  BOOST_TEST(apply.executes == 4);
+  BOOST_TEST(apply.syncs == 1);
+
+  std::int64_t listed = 0;
+  const Exchange listing = Traced(*conn, [&] {
+    store.TransactionsForEachPending(core::PendingListParams{}, [&](const core::Transaction&) { ++listed; });
+  });
+  BOOST_TEST(listed == 1);
+  BOOST_TEST(listing.shape.size() > 2u, listing.shape);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
