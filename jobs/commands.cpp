@@ -18,6 +18,7 @@
 #include "jobs/exit_code.h"
 #include "jobs/log.h"
 #include "jobs/report_writer.h"
+#include "jobs/run_index.h"
 #include "jobs/run_report.h"
 
 namespace payrecon::jobs {
@@ -122,7 +123,7 @@ int CommandReport(const CommandContext& ctx) {
   ReportWriter report(ctx.settings.reports.dir, ReportFolderName(run->started_at, run_id),
                       ctx.settings.reports.compress);
   core::RunSummary summary;
-  summary.compression = ctx.settings.reports.compress;
+  summary.compression = report.compression();
   summary.run_id = run_id;
   summary.mode = run->mode;
   summary.dry_run = run->dry_run;
@@ -144,6 +145,13 @@ int CommandReport(const CommandContext& ctx) {
   const std::string dir =
       CommitReport(report, summary, std::move(ages), ctx.settings.reports.display_zone);
   LogInfo("reports of run '" + run_id + "' written to \"" + dir + "\"");
+  // The folder's files may have changed names (reports.compress): index.html links them as they now are. The
+  // reports are written either way, so a failure here is a warning, as after a failed run.
+  try {
+    WriteIndex(db, ctx.settings.reports, now);
+  } catch (const std::exception& e) {
+    LogWarn(std::string("index.html not rewritten: ") + e.what());
+  }
   ctx.out << core::RenderRunLine(summary) << '\n' << std::flush;
   return ToInt(ExitCode::kOk);
 }

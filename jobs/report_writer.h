@@ -1,7 +1,7 @@
 #pragma once
 // A run's report folder `<reports dir>/<name>/`, written so that nothing half-written is ever visible under a
 // final name: every file is written inside the hidden folder `<reports dir>/.<name>.tmp/`, fsync'd, and the
-// folder is renamed to `<name>` only when all five files are complete. Every failure to create, write, sync or
+// folder is renamed to `<name>` only when all six files are complete. Every failure to create, write, sync or
 // rename is JobError(kReports) (exit 5) naming the path and the cause. summary.html is the same run for readers
 // who never open the CSV files. Files are 0640 and the folders it creates 0750, whatever the umask: reports hold
 // payment data. Under ReportCompression::kGzip each CSV file is one gzip stream (zlib, fastest level) named
@@ -50,10 +50,14 @@ class ReportWriter {
 
   // The path the folder will have once committed.
   const std::string& final_path() const { return final_path_; }
+  // How the CSV files are stored, which names them: RunSummary::compression must say the same.
+  core::ReportCompression compression() const { return compression_; }
 
  private:
   enum Index { kTransitions = 0, kDiscrepancies = 1, kErrors = 2, kPending = 3, kFileCount = 4 };
-  struct Gzip;  // one zlib deflate stream (report_writer.cpp)
+  // One zlib deflate stream (report_writer.cpp), on the heap: zlib's state points back at its z_stream, which
+  // must therefore never move.
+  struct Gzip;
   struct File {
     File();
     ~File();
@@ -74,6 +78,7 @@ class ReportWriter {
   std::string tmp_path_;
   std::string final_path_;
   File files_[kFileCount];
+  core::ReportCompression compression_;
   bool committed_ = false;
 };
 

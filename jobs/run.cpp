@@ -282,7 +282,7 @@ void ReconcileRun::Open() {
   report_ = std::make_unique<ReportWriter>(ctx_.settings.reports.dir,
                                            ReportFolderName(facts_.started_at, facts_.run_id),
                                            ctx_.settings.reports.compress);
-  summary_.compression = ctx_.settings.reports.compress;
+  summary_.compression = report_->compression();
   summary_.run_id = facts_.run_id;
   summary_.mode = facts_.mode;
   summary_.dry_run = facts_.dry_run;

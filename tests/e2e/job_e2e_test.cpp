@@ -491,6 +491,11 @@ void EveryDecisionEndToEnd(const std::string& worker) {
   auto plain_summary = core::ParseJson(ReadFile(dir + "/summary.json"));
   BOOST_REQUIRE(plain_summary.ok());
   BOOST_TEST(plain_summary->Find("files")->Find("transitions")->text() == "transitions.csv");
+  // index.html links the converted folder's files under their new names.
+  const std::string index = ReadFile(f.reports_dir + "/index.html");
+  const std::string folder = fs::path(dir).filename().string();
+  BOOST_TEST(index.find(folder + "/transitions.csv\"") != std::string::npos);
+  BOOST_TEST(index.find(folder + "/transitions.csv.gz\"") == std::string::npos);
   BOOST_TEST(sj->Find("files")->Find("transitions")->text() == "transitions.csv.gz");
   BOOST_TEST(f.Run({"report", "--run", "no-such-run"}).exit_code == 2);
 }
@@ -803,10 +808,12 @@ BOOST_AUTO_TEST_CASE(no_half_written_report_is_ever_visible_under_its_final_name
           if (!fs::exists(e.path() / file)) problem = name + " lacks " + file;
         }
         // Each gzip'd CSV under the final name is one whole stream (Gunzip checks its trailer).
-        try {
-          Gunzip(ReadFile((e.path() / "transitions.csv.gz").string()));
-        } catch (const std::exception& x) {
-          problem = name + ": transitions.csv.gz: " + x.what();
+        for (const char* csv : {"transitions.csv.gz", "discrepancies.csv.gz", "errors.csv.gz", "pending.csv.gz"}) {
+          try {
+            Gunzip(ReadFile((e.path() / csv).string()));
+          } catch (const std::exception& x) {
+            problem = name + ": " + csv + ": " + x.what();
+          }
         }
         std::string summary;
         try {

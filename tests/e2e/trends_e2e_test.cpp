@@ -444,11 +444,18 @@ BOOST_AUTO_TEST_CASE(index_after_several_runs_including_a_failed_one) {
   BOOST_TEST(row(run1).find(" IST</td>") != std::string::npos);
   // The run's row: its pending rupees as SQL summed them; links to its reports, which exist.
   BOOST_TEST(row(run1).find(core::FormatRupees(std::stoll(pending_sum))) != std::string::npos, row(run1));
-  const auto href = row(run1).find("href=\"");
-  BOOST_REQUIRE(href != std::string::npos);
-  const std::string link = row(run1).substr(href + 6, row(run1).find('"', href + 6) - href - 6);
-  BOOST_TEST(fs::exists(f.reports_dir + "/" + link), link);
-  BOOST_TEST(link.find(run1) != std::string::npos);
+  // Every link of the row: summary.html and the four CSV files under the names they have (gzip'd by default).
+  const std::string run1_row = row(run1);
+  std::vector<std::string> links;
+  for (auto at = run1_row.find("href=\""); at != std::string::npos; at = run1_row.find("href=\"", at + 6)) {
+    links.push_back(run1_row.substr(at + 6, run1_row.find('"', at + 6) - at - 6));
+  }
+  BOOST_TEST(links.size() == 5u);
+  for (const std::string& link : links) {
+    BOOST_TEST(fs::exists(f.reports_dir + "/" + link), link);
+    BOOST_TEST(link.find(run1) != std::string::npos, link);
+  }
+  BOOST_TEST(run1_row.find("/transitions.csv.gz\"") != std::string::npos, run1_row);
   // The charts: one bar group per run, the killed run marked.
   for (const char* id : {"svg-pending-count", "svg-pending-amount", "svg-open", "svg-checks", "svg-latency"}) {
     BOOST_TEST(d.find(std::string("id=\"") + id + "\"") != std::string::npos, id);
