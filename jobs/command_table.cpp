@@ -245,7 +245,9 @@ const std::vector<CommandSpec> kCommands = {
         .name = "report",
         .summary = "write a run's reports again from the database",
         .synopsis = "--run RUN_ID",
-        .description = "Writes the reports of run RUN_ID again from the database into a new folder.",
+        .description = "Writes the reports of run RUN_ID again from the database and puts them in place of its folder: "
+                       "its transitions, discrepancies and errors as recorded, pending transactions as of now, the "
+                       "CSV files stored as reports.compress says. Then rewrites index.html.",
         .options = {&kRun},
         .required = {"--run"},
         .handler = CommandReport,
