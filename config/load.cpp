@@ -789,10 +789,8 @@ class Loader {
   void Compression(const Field& f, ReportsSettings& out) {
     std::string word;
     if (!ReadString(f, word)) return;
-    if (word == core::ReportCompressionName(core::ReportCompression::kGzip)) {
-      out.compress = core::ReportCompression::kGzip;
-    } else if (word == core::ReportCompressionName(core::ReportCompression::kNone)) {
-      out.compress = core::ReportCompression::kNone;
+    if (const auto c = core::ParseReportCompression(word)) {
+      out.compress = *c;
     } else {
       Problem(f.path, "must be \"gzip\" or \"none\", got " + Quoted(word));
     }

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <utility>
 
 #include "core/html_summary.h"
 #include "core/rupees.h"
@@ -292,10 +291,9 @@ std::string RenderIndexHtml(const IndexInput& in) {
     } else {
       const std::string base = HtmlEscape(r.folder) + "/";
       h += "<a href=\"" + base + "summary.html\">summary</a>";
-      for (const auto& [csv, label] : {std::pair{kTransitionsCsv, "transitions"},
-                                        std::pair{kDiscrepanciesCsv, "discrepancies"}, std::pair{kErrorsCsv, "errors"},
-                                        std::pair{kPendingCsv, "pending"}}) {
-        h += " &middot; <a href=\"" + base + HtmlEscape(ReportFileName(csv, r.compression)) + "\">" + label + "</a>";
+      for (const ReportCsv& csv : kReportCsvs) {
+        h += " &middot; <a href=\"" + base + HtmlEscape(ReportFileName(csv.file, r.compression)) + "\">" +
+             std::string(csv.key) + "</a>";
       }
     }
     h += "</td></tr>";

@@ -76,6 +76,13 @@ std::string_view ReportCompressionName(ReportCompression compression) {
   return compression == ReportCompression::kGzip ? "gzip" : "none";
 }
 
+std::optional<ReportCompression> ParseReportCompression(std::string_view word) {
+  for (ReportCompression c : {ReportCompression::kNone, ReportCompression::kGzip}) {
+    if (word == ReportCompressionName(c)) return c;
+  }
+  return std::nullopt;
+}
+
 std::string ReportFileName(std::string_view csv, ReportCompression compression) {
   std::string name(csv);
   if (compression == ReportCompression::kGzip) name += kGzipSuffix;
@@ -289,10 +296,9 @@ std::string RenderSummaryJson(const RunSummary& s) {
       .Add("exit_code", ExitCodeValue(s.exit_code));
   if (!s.outcome.empty()) root.Add("outcome", JsonValue::String(s.outcome));
   JsonValue files = JsonValue::Object();
-  files.Add("transitions", JsonValue::String(ReportFileName(kTransitionsCsv, s.compression)))
-      .Add("discrepancies", JsonValue::String(ReportFileName(kDiscrepanciesCsv, s.compression)))
-      .Add("errors", JsonValue::String(ReportFileName(kErrorsCsv, s.compression)))
-      .Add("pending", JsonValue::String(ReportFileName(kPendingCsv, s.compression)));
+  for (const ReportCsv& csv : kReportCsvs) {
+    files.Add(std::string(csv.key), JsonValue::String(ReportFileName(csv.file, s.compression)));
+  }
   root.Add("report_dir", JsonValue::String(s.report_dir))
       .Add("files", std::move(files))
       .Add("started_at", JsonValue::String(FormatIso8601Millis(s.started_at)))

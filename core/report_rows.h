@@ -32,8 +32,19 @@ inline constexpr std::string_view kSummaryJson = "summary.json";
 enum class ReportCompression { kNone, kGzip };
 inline constexpr std::string_view kGzipSuffix = ".gz";
 
-// The setting's words: "none", "gzip".
+// The four CSV reports: summary.json's key (also index.html's link text) and the plain file name.
+struct ReportCsv {
+  std::string_view key;   // "transitions"
+  std::string_view file;  // "transitions.csv"
+};
+inline constexpr ReportCsv kReportCsvs[] = {{"transitions", kTransitionsCsv},
+                                            {"discrepancies", kDiscrepanciesCsv},
+                                            {"errors", kErrorsCsv},
+                                            {"pending", kPendingCsv}};
+
+// The setting's words: "none", "gzip"; ParseReportCompression is its inverse (nullopt for any other word).
 std::string_view ReportCompressionName(ReportCompression compression);
+std::optional<ReportCompression> ParseReportCompression(std::string_view word);
 
 // The name a CSV report has on disk: `csv` ("transitions.csv"), with ".gz" appended under kGzip.
 std::string ReportFileName(std::string_view csv, ReportCompression compression);

@@ -145,13 +145,8 @@ int CommandReport(const CommandContext& ctx) {
   const std::string dir =
       CommitReport(report, summary, std::move(ages), ctx.settings.reports.display_zone);
   LogInfo("reports of run '" + run_id + "' written to \"" + dir + "\"");
-  // The folder's files may have changed names (reports.compress): index.html links them as they now are. The
-  // reports are written either way, so a failure here is a warning, as after a failed run.
-  try {
-    WriteIndex(db, ctx.settings.reports, now);
-  } catch (const std::exception& e) {
-    LogWarn(std::string("index.html not rewritten: ") + e.what());
-  }
+  // The folder's files may have changed names (reports.compress): index.html links them as they now are.
+  WriteIndexOrWarn(db, ctx.settings.reports, now);
   ctx.out << core::RenderRunLine(summary) << '\n' << std::flush;
   return ToInt(ExitCode::kOk);
 }

@@ -4,7 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
+#include <iterator>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -39,12 +39,9 @@ bool IsRunId(std::string_view id) {
 // The files a report folder holds (its CSVs plain or gzip'd, per reports.compress when it was written); anything
 // else in it means someone else put it there.
 bool IsReportFile(std::string_view name) {
-  static const std::array<std::string_view, 2> kSummaries = {core::kSummaryJson, "summary.html"};
-  static const std::array<std::string_view, 4> kCsvs = {core::kTransitionsCsv, core::kDiscrepanciesCsv,
-                                                        core::kErrorsCsv, core::kPendingCsv};
-  if (std::find(kSummaries.begin(), kSummaries.end(), name) != kSummaries.end()) return true;
-  return std::any_of(kCsvs.begin(), kCsvs.end(), [name](std::string_view csv) {
-    return name == csv || name == core::ReportFileName(csv, core::ReportCompression::kGzip);
+  if (name == core::kSummaryJson || name == "summary.html") return true;
+  return std::any_of(std::begin(core::kReportCsvs), std::end(core::kReportCsvs), [name](const core::ReportCsv& csv) {
+    return name == csv.file || name == core::ReportFileName(csv.file, core::ReportCompression::kGzip);
   });
 }
 

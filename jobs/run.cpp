@@ -550,11 +550,7 @@ void ReconcileRun::Fail(ExitCode code) {
   if (facts_.dry_run) return;
   if (opened_) CloseFailedRun(*db_, facts_.run_id, stats_, facts_.prior, env::WallNow(), code);
   if (code != ExitCode::kReports && code != ExitCode::kDatabase) {
-    try {
-      WriteIndex(*db_, ctx_.settings.reports, env::WallNow());
-    } catch (const std::exception& ie) {
-      LogWarn(std::string("index.html not rewritten: ") + ie.what());
-    }
+    WriteIndexOrWarn(*db_, ctx_.settings.reports, env::WallNow());
   }
 }
 

@@ -10,6 +10,7 @@
 #include "core/html_index.h"
 #include "env/files.h"
 #include "jobs/exit_code.h"
+#include "jobs/log.h"
 #include "jobs/report_writer.h"
 
 namespace payrecon::jobs {
@@ -56,6 +57,14 @@ std::string WriteIndex(Database& db, const config::ReportsSettings& reports, cor
     throw JobError(ExitCode::kReports, std::string("cannot write the index: ") + e.what());
   }
   return reports.dir + "/" + kIndexHtml;
+}
+
+void WriteIndexOrWarn(Database& db, const config::ReportsSettings& reports, core::Instant now) noexcept {
+  try {
+    WriteIndex(db, reports, now);
+  } catch (const std::exception& e) {
+    LogWarn(std::string("index.html not rewritten: ") + e.what());
+  }
 }
 
 }  // namespace payrecon::jobs

@@ -16,4 +16,8 @@ inline constexpr const char* kIndexHtml = "index.html";
 // its report folder when that folder's summary.html exists.
 std::string WriteIndex(Database& db, const config::ReportsSettings& reports, core::Instant now);
 
+// WriteIndex where the command's own work is already done (a failed run's line, `report --run`'s folder): a
+// failure is logged as a warning, never thrown.
+void WriteIndexOrWarn(Database& db, const config::ReportsSettings& reports, core::Instant now) noexcept;
+
 }  // namespace payrecon::jobs

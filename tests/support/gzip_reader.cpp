@@ -2,9 +2,9 @@
 
 #include <zlib.h>
 
-#include <fstream>
-#include <iterator>
 #include <stdexcept>
+
+#include "tests/support/sandbox_process.h"
 
 namespace payrecon::testing {
 
@@ -39,9 +39,7 @@ std::string Gunzip(std::string_view data) {
 }
 
 std::string ReadGzipFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot open \"" + path + "\"");
-  const std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string data = ReadFile(path);
   try {
     return Gunzip(data);
   } catch (const std::runtime_error& e) {

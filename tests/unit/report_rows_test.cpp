@@ -36,6 +36,9 @@ BOOST_AUTO_TEST_CASE(headers_are_the_contract) {
   BOOST_TEST(ReportFileName(kPendingCsv, ReportCompression::kGzip) == "pending.csv.gz");
   BOOST_TEST(ReportCompressionName(ReportCompression::kGzip) == "gzip");
   BOOST_TEST(ReportCompressionName(ReportCompression::kNone) == "none");
+  BOOST_TEST((ParseReportCompression("gzip") == ReportCompression::kGzip));
+  BOOST_TEST((ParseReportCompression("none") == ReportCompression::kNone));
+  BOOST_TEST(!ParseReportCompression("GZIP").has_value());
   BOOST_TEST(kSummaryJson == "summary.json");
 }
 

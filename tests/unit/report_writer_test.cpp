@@ -2,10 +2,7 @@
 // complete gzip stream per file, also after a listing restarts; the same rows give the same bytes.
 #include <boost/test/unit_test.hpp>
 
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <random>
 #include <string>
 
@@ -13,6 +10,7 @@
 #include "core/time.h"
 #include "jobs/report_writer.h"
 #include "tests/support/gzip_reader.h"
+#include "tests/support/sandbox_process.h"
 
 namespace fs = std::filesystem;
 using payrecon::core::ReportCompression;
@@ -25,33 +23,26 @@ namespace {
 constexpr const char* kFolder = "20260101T000000Z-6f1c2a9e-0b6d-4c3e-9a51-2d8f6e4b1c07";
 constexpr const char* kCsvs[] = {"transitions.csv", "discrepancies.csv", "errors.csv", "pending.csv"};
 
-class Dir {
- public:
-  Dir() {
-    char tmpl[] = "/tmp/prwriter.XXXXXX";
-    path_ = ::mkdtemp(tmpl);
-  }
-  ~Dir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
+using Dir = payrecon::testing::TempDir;
 
- private:
-  std::string path_;
-};
+std::string Slurp(const fs::path& path) { return payrecon::testing::ReadFile(path.string()); }
 
-std::string Slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  BOOST_REQUIRE_MESSAGE(in, "cannot open " << path);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+constexpr const char* kRunId = "6f1c2a9e-0b6d-4c3e-9a51-2d8f6e4b1c07";
 
 payrecon::core::Instant At(const char* iso) { return *payrecon::core::ParseIso8601(iso); }
 
+payrecon::core::ErrorRow Error(const std::string& merchant_txn_id, const std::string& message) {
+  payrecon::core::ErrorRow e;
+  e.run_id = kRunId;
+  e.merchant_id = "MID1";
+  e.merchant_txn_id = merchant_txn_id;
+  e.message = message;
+  return e;
+}
+
 payrecon::core::TransitionRow Transition(int i) {
   payrecon::core::TransitionRow row;
-  row.run_id = "6f1c2a9e-0b6d-4c3e-9a51-2d8f6e4b1c07";
+  row.run_id = kRunId;
   row.merchant_id = "MID1";
   row.merchant_txn_id = "order-" + std::to_string(i);
   row.amazon_txn_id = "P04-" + std::to_string(1000000 + i * 7919 % 1000000);
@@ -67,17 +58,12 @@ std::string WriteFolder(const std::string& reports, ReportCompression compressio
   ReportWriter w(reports, kFolder, compression);
   for (int i = 0; i < rows; ++i) w.Transition(Transition(i));
   payrecon::core::DiscrepancyRow d;
-  d.run_id = "6f1c2a9e-0b6d-4c3e-9a51-2d8f6e4b1c07";
+  d.run_id = kRunId;
   d.merchant_id = "MID1";
   d.merchant_txn_id = "order-\"quoted\", with comma";
   d.detail = "=cmd|' /C calc'!A0";  // neutralised by the CSV formatting, compressed like any text
   w.Discrepancy(d);
-  payrecon::core::ErrorRow e;
-  e.run_id = d.run_id;
-  e.merchant_id = "MID1";
-  e.merchant_txn_id = "order-e";
-  e.message = "read timeout";
-  w.Error(e);
+  w.Error(Error("order-e", "read timeout"));
   payrecon::core::PendingRow p;
   p.merchant_id = "MID1";
   p.merchant_txn_id = "order-p";
@@ -121,13 +107,8 @@ BOOST_AUTO_TEST_CASE(an_incompressible_row_passes_through_whole) {
   for (int i = 0; i < 300 * 1024; ++i) noise += static_cast<char>('!' + random() % 90);
   const auto write = [&](const std::string& reports, ReportCompression c) {
     ReportWriter w(reports, kFolder, c);
-    payrecon::core::ErrorRow e;
-    e.run_id = "6f1c2a9e-0b6d-4c3e-9a51-2d8f6e4b1c07";
-    e.merchant_id = "MID1";
-    e.merchant_txn_id = "order-noise";
-    e.message = noise;
-    w.Error(e);
-    w.Error(e);
+    w.Error(Error("order-noise", noise));
+    w.Error(Error("order-noise", noise));
     return fs::path(w.Commit("{}", "<html></html>"));
   };
   const fs::path plain = write(plain_dir.path(), ReportCompression::kNone);
