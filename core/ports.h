@@ -135,6 +135,8 @@ struct UpdateOutcome {
   std::int64_t id = 0;
   bool applied = false;   // false: the compare-and-set found another status (a conflict, not an error)
   std::vector<DiscrepancyCode> raised;  // discrepancies newly opened by this update
+  // The time the update was written with (ApplyParams::now): its audit event's created_at. Set by the runner.
+  Instant applied_at{};
 };
 
 struct ApplyResult {

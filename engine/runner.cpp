@@ -149,6 +149,7 @@ struct Shared {
   };
   struct ApplyDone {
     core::ApplyResult result;
+    core::Instant now{};  // the job's
     std::exception_ptr error;
     std::int64_t micros = 0;
   };
@@ -451,6 +452,7 @@ void RunApplier(Shared& shared, WorkSource& source) {
     shared.apply_job.reset();
     lock.unlock();
     Shared::ApplyDone done;
+    done.now = job.now;
     const auto start = SteadyClock::now();
     try {
       done.result = source.Apply(std::move(job.updates), job.now);
@@ -537,11 +539,12 @@ RunStats Runner::Run() {
   auto last_apply = SteadyClock::now();
   auto last_progress = SteadyClock::now();
 
-  // Counts a written batch (`applied` holds one outcome per update of `done`, in order), hands each checked
-  // transaction to the observer and moves the backfill's progress on. Coordinating thread.
+  // Counts a written batch (`applied` holds one outcome per update of `done`, in order, written with `applied_at`),
+  // hands each checked transaction to the observer and moves the backfill's progress on. Coordinating thread.
   // `advance`: also hands the backfill's resume point to the source (not after a store failure: it would only
   // retry against a database that has just been given up on).
-  auto settle = [&](std::vector<Result>& done, const core::ApplyResult& applied, bool advance) {
+  auto settle = [&](std::vector<Result>& done, const core::ApplyResult& applied, core::Instant applied_at,
+                    bool advance) {
     const auto applied_count = static_cast<std::size_t>(
         std::count_if(done.begin(), done.end(), [](const Result& r) { return !r.hold && !r.release; }));
     if (applied.outcomes.size() != applied_count) {
@@ -551,8 +554,11 @@ RunStats Runner::Run() {
     std::size_t k = 0;
     for (const Result& r : done) {
       const core::Transaction& t = r.record.transaction;
-      core::UpdateOutcome outcome{t.id, false, {}};
-      if (!r.release && !r.hold) outcome = applied.outcomes[k++];
+      core::UpdateOutcome outcome{t.id, false, {}, {}};
+      if (!r.release && !r.hold) {
+        outcome = applied.outcomes[k++];
+        outcome.applied_at = applied_at;
+      }
       progress.OnDone(t.id, !r.release);
       if (!r.checked) {
         ++stats.counts.released;
@@ -624,19 +630,21 @@ RunStats Runner::Run() {
       return;
     }
     core::ApplyResult applied;
+    core::Instant applied_at{};
     if (!updates.empty()) {
       const auto apply_start = SteadyClock::now();
-      applied = deps_.source->Apply(std::move(updates), deps_.now());
+      applied_at = deps_.now();
+      applied = deps_.source->Apply(std::move(updates), applied_at);
       stats.apply_us.push_back(MicrosSince(apply_start));
     }
-    settle(applying, applied, true);
+    settle(applying, applied, applied_at, true);
   };
 
   // The apply thread's answer for `applying`.
   auto apply_answered = [&](Shared::ApplyDone done, bool advance) {
     if (done.error) std::rethrow_exception(done.error);
     stats.apply_us.push_back(done.micros);
-    settle(applying, done.result, advance);
+    settle(applying, done.result, done.now, advance);
   };
 
   // Claims still waiting for their check get their leases extended half-way through their validity, so a long

@@ -366,11 +366,11 @@ void ReconcileRun::ChooseSource() {
 }
 
 // The engine's Runner over the source: progress lines as it goes; a dry run's rows go straight into the reports,
-// a live run's failed checks into run_errors (its other rows are in the database already).
+// a live run's transitions into transitions.csv as their applies commit and its failed checks into run_errors.
 void ReconcileRun::Check() {
   const config::Settings& s = ctx_.settings;
   DryRunRows dry_rows(facts_.run_id, *report_, summary_);
-  RunErrorRecorder error_recorder(facts_.run_id, *db_);
+  LiveRunRows live_rows(facts_.run_id, *db_, facts_.resumed ? nullptr : report_.get(), summary_);
   // The in-place bar only on a terminal showing text logs; the progress log line always.
   const bool progress_line =
       facts_.backfill && ::isatty(STDERR_FILENO) == 1 && CurrentLogFormat() == LogFormat::kText;
@@ -408,7 +408,7 @@ void ReconcileRun::Check() {
   deps.merchant_configured = [this](std::string_view m) { return merchants_->Find(m) != nullptr; };
   deps.now = env::WallNow;
   deps.seed = std::random_device{}();
-  deps.observer = facts_.dry_run ? static_cast<engine::RunObserver*>(&dry_rows) : &error_recorder;
+  deps.observer = facts_.dry_run ? static_cast<engine::RunObserver*>(&dry_rows) : &live_rows;
   deps.interrupt = &ctx_.interrupt;
   deps.on_progress = [&](const engine::RunStats& so_far) {
     if (progress_line) progress.Show(so_far.counts.checked);
@@ -423,16 +423,20 @@ void ReconcileRun::Check() {
     throw;
   }
   progress.End();
-  if (!facts_.dry_run) error_recorder.Flush();
+  if (!facts_.dry_run) live_rows.Flush();
 }
 
-// The reports (the run's rows read back from the database, the pending listing, the totals), the runs row closed
+// The reports (the run's discrepancies and errors read back from the database, and its transitions unless they
+// went in as they were applied; the pending listing, the totals), the runs row closed
 // with its counts and figures, the index, and old report folders removed. Returns the exit code.
 int ReconcileRun::Finish() {
   const config::Settings& s = ctx_.settings;
   const engine::RunStats& stats = *stats_;
 
-  if (!facts_.dry_run) WriteRunRows(*db_, facts_.run_id, *report_, summary_);
+  if (!facts_.dry_run) {
+    WriteRunRows(*db_, facts_.run_id, *report_, summary_,
+                 facts_.resumed ? RunRows::kAll : RunRows::kAllButTransitions);
+  }
   const core::Instant finished_at = env::WallNow();
   auto ages = WritePending(*db_, finished_at, s.reports.pending_limit, *report_, summary_);
   ReadTotals(*db_, summary_);

@@ -57,21 +57,24 @@ void CountError(core::RunSummary& s, const core::ErrorRow& row) {
   ++s.errors_by_class[row.error_class];
 }
 
-void WriteRunRows(Database& db, const std::string& run_id, ReportWriter& report, core::RunSummary& summary) {
+void WriteRunRows(Database& db, const std::string& run_id, ReportWriter& report, core::RunSummary& summary,
+                  RunRows rows) {
   core::RunSummary counted = summary;
   core::ReportStore& store = db.store();
   // A read retried after a lost connection streams again from its first row: each restart empties its file.
-  store.RunTransitionsForEach(run_id, {[&] {
-                                         report.RestartTransitions();
-                                         counted.transitions = 0;
-                                         counted.transitions_by_status.clear();
-                                         counted.transition_amounts.clear();
-                                         counted.transition_amounts_by_kind.clear();
-                                       },
-                                       [&](const core::TransitionRow& row) {
-                                         report.Transition(row);
-                                         CountTransition(counted, row);
-                                       }});
+  if (rows == RunRows::kAll) {
+    store.RunTransitionsForEach(run_id, {[&] {
+                                           report.RestartTransitions();
+                                           counted.transitions = 0;
+                                           counted.transitions_by_status.clear();
+                                           counted.transition_amounts.clear();
+                                           counted.transition_amounts_by_kind.clear();
+                                         },
+                                         [&](const core::TransitionRow& row) {
+                                           report.Transition(row);
+                                           CountTransition(counted, row);
+                                         }});
+  }
   store.RunDiscrepanciesForEach(run_id, {[&] {
                                            report.RestartDiscrepancies();
                                            counted.discrepancies = 0;

@@ -20,9 +20,17 @@ void CountTransition(core::RunSummary& s, const core::TransitionRow& row);
 void CountDiscrepancy(core::RunSummary& s, const core::DiscrepancyRow& row);
 void CountError(core::RunSummary& s, const core::ErrorRow& row);
 
+// Which of a run's rows WriteRunRows reads back from the database.
+enum class RunRows {
+  kAll,             // `report --run`, a resumed backfill (its earlier parts' rows are in the database only)
+  kAllButTransitions,  // a live run: its transitions went into the report as their applies committed (LiveRunRows)
+};
+
 // Writes the run's transitions, discrepancies and errors from the database into `report` (restarting a listing
-// after a reconnect) and counts them into `summary`.
-void WriteRunRows(Database& db, const std::string& run_id, ReportWriter& report, core::RunSummary& summary);
+// after a reconnect) and counts them into `summary`; with kAllButTransitions, keeps the transitions already
+// written and counted.
+void WriteRunRows(Database& db, const std::string& run_id, ReportWriter& report, core::RunSummary& summary,
+                  RunRows rows = RunRows::kAll);
 // Writes the oldest `limit` pending transactions as of `now` into pending.csv, and counts and sums every pending
 // transaction by kind and PendingAgeLabels() bucket in one aggregate query (amounts summed in SQL): sets
 // summary.still_pending, pending_listed, pending_ages and pending_totals, and returns the counts by age for
@@ -31,7 +39,8 @@ std::vector<core::AgeBucket> WritePending(Database& db, core::Instant now, std::
                                           core::RunSummary& summary);
 
 // Reads the open discrepancies by code (amounts summed in SQL) into `summary`. A run's transition amounts are
-// summed by WriteRunRows over the rows it streams from the audit trail (dry runs: over their would-be rows).
+// summed over the rows written into transitions.csv: as its applies commit (a live run), from the audit trail
+// (WriteRunRows: `report --run`, a resumed backfill), or from the decisions (a dry run's would-be rows).
 void ReadTotals(Database& db, core::RunSummary& summary);
 
 // What index.html charts for this run (runs.figures).

@@ -697,6 +697,8 @@ BOOST_AUTO_TEST_CASE(backfill_reports_final_conflicts_without_overwriting_and_re
   std::int64_t conflicts = 0;
   for (const auto& row : ReadCsv(dir + "/discrepancies.csv.gz")) conflicts += row[5] == "STATUS_CONFLICT";
   BOOST_TEST(conflicts == 200);  // the whole run's, both parts
+  // Its transitions too: the first part's are read back from the audit trail, as the second part's would be.
+  BOOST_TEST(ReadCsv(dir + "/transitions.csv.gz").size() == 1u + 200u);  // the header, then one row per event
 }
 
 // Acceptance 9.

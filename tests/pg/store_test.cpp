@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <functional>
+#include <map>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -274,6 +275,33 @@ BOOST_AUTO_TEST_CASE(a_transition_writes_exactly_one_event_and_releases_the_leas
   const auto again = Apply(store, "run-a", At(3), {update});
   BOOST_TEST(!again.outcomes[0].applied);
   BOOST_TEST(Scalar(*conn, "SELECT count(*) FROM payrecon.transaction_events") == "1");
+}
+
+// A live run writes each transition into transitions.csv as its apply commits, in the order of the batch's
+// updates; `report --run` reads the events back by id. So the events of one apply take their ids in the order of
+// its updates, whatever the order of the rows in the table.
+BOOST_AUTO_TEST_CASE(the_events_of_an_apply_take_their_ids_in_the_order_of_its_updates) {
+  TestDatabase tdb;
+  auto conn = tdb.Connect();
+  db::PgStore store(*conn);
+  for (const char* key : {"e1", "e2", "e3", "e4", "e5", "e6"}) InsertTransaction(*conn, {.merchant_txn_id = key});
+  auto claimed = store.TransactionsClaimDue(Claim("run-a", At(0)));
+  BOOST_REQUIRE(claimed.size() == 6u);
+  std::map<std::string, core::Transaction> by_key;
+  for (const core::Transaction& t : claimed) by_key[t.merchant_txn_id] = t;
+  // Not the table's order: e4, e1, e6 and e2 move; e3 and e5 keep their status and write no event.
+  std::vector<core::TransactionUpdate> updates;
+  for (const char* key : {"e4", "e1", "e3", "e6", "e5", "e2"}) {
+    const core::Transaction& t = by_key.at(key);
+    const bool keep = t.merchant_txn_id == "e3" || t.merchant_txn_id == "e5";
+    updates.push_back(keep ? Keep(t, At(300)) : Transition(t, core::Status::kCaptureApproved, At(300)));
+  }
+  const std::vector<std::string> moved{"e4", "e1", "e6", "e2"};
+  const auto result = Apply(store, "run-a", At(2), updates);
+  BOOST_REQUIRE(result.outcomes.size() == 6u);
+  std::vector<std::string> order;
+  store.RunTransitionsForEach("run-a", [&](const core::TransitionRow& r) { order.push_back(r.merchant_txn_id); });
+  BOOST_TEST(order == moved, boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(an_update_without_transition_writes_no_event) {

@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <exception>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <set>
 #include <stdexcept>
@@ -22,6 +23,7 @@
 
 using namespace payrecon;
 using payrecon::testing::FakeChecker;
+using payrecon::testing::FakeEvent;
 using payrecon::testing::FakeGateway;
 using payrecon::testing::FakeStore;
 
@@ -233,6 +235,8 @@ struct Harness {
   engine::RunnerOptions options;
   bool concurrent = false;  // the workers get FakeConcurrentCheckers instead of FakeCheckers
   bool apply_off_thread = false;  // RunDue's source applies from the runner's apply thread (FakeStore is shared)
+  bool ticking = false;  // the wall clock moves on by 1 ms at each reading instead of staying at kNow
+  std::atomic<std::int64_t> ticks{0};
 
   Harness() {
     options.batch_size = 50;
@@ -249,7 +253,7 @@ struct Harness {
         return std::make_unique<payrecon::testing::FakeConcurrentChecker>(gateway, capacity);
       };
     }
-    d.now = [] { return kNow; };
+    d.now = [this] { return ticking ? kNow + core::Millis{ticks++} : kNow; };
     d.seed = 7;
     d.observer = &observer;
     d.interrupt = &interrupt;
@@ -429,6 +433,36 @@ BOOST_AUTO_TEST_CASE(applies_from_the_apply_thread_give_the_same_results) {
                       (id % 2 == 0 ? core::Status::kCaptureApproved : core::Status::kCapturePending)));
         }
       }
+    }
+  }
+}
+
+// A live run writes each transition into transitions.csv as the observer hears of it, with the time its apply
+// wrote the audit event with: each applied outcome carries that time, on either apply path.
+BOOST_AUTO_TEST_CASE(each_applied_outcome_carries_the_time_its_apply_wrote_with) {
+  for (const bool off_thread : {false, true}) {
+    BOOST_TEST_CONTEXT((off_thread ? "apply thread" : "coordinating thread")) {
+      Harness h;
+      h.apply_off_thread = off_thread;
+      h.ticking = true;
+      for (int id = 1; id <= 400; ++id) h.store.Add(Charge(id));
+      const engine::RunStats stats = h.RunDue();
+      BOOST_TEST(stats.counts.applies >= 2);
+      std::map<std::int64_t, core::Instant> event_at;
+      for (const FakeEvent& e : h.store.events()) event_at[e.transaction_id] = e.at;
+      BOOST_REQUIRE(event_at.size() == 200u);
+      std::set<core::Instant> times;
+      std::size_t matched = 0;
+      for (const auto& [record, outcome] : h.observer.records) {
+        BOOST_TEST(outcome.applied);
+        times.insert(outcome.applied_at);
+        const auto it = event_at.find(record.transaction.id);
+        if (it == event_at.end()) continue;
+        BOOST_TEST((outcome.applied_at == it->second));
+        ++matched;
+      }
+      BOOST_TEST(matched == 200u);
+      BOOST_TEST(times.size() == static_cast<std::size_t>(stats.counts.applies));  // one time per apply
     }
   }
 }
