@@ -2,6 +2,7 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
 
@@ -67,6 +68,7 @@ Connection::~Connection() {
 }
 
 void Connection::Open() {
+  prepared_.clear();
   if (conn_ != nullptr) {
     PQfinish(conn_);
     conn_ = nullptr;
@@ -139,6 +141,10 @@ bool Connection::Broken() const {
 }
 
 void Connection::Reconnect() { Open(); }
+
+bool Connection::IsPrepared(std::string_view name) const {
+  return std::find(prepared_.begin(), prepared_.end(), name) != prepared_.end();
+}
 
 void Connection::Execute(std::string_view sql) {
   const std::string text(sql);

@@ -61,6 +61,9 @@ class Connection {
 
   // The libpq handle, for db/'s own sources only.
   pg_conn* native() { return conn_; }
+  // Statements prepared on this session (internal::ExecPinnedGeneric); forgotten when it is reopened.
+  bool IsPrepared(std::string_view name) const;
+  void MarkPrepared(std::string_view name) { prepared_.emplace_back(name); }
 
  private:
   void Open();
@@ -68,6 +71,7 @@ class Connection {
   std::string conninfo_;
   std::string description_;
   pg_conn* conn_ = nullptr;
+  std::vector<std::string> prepared_;
 };
 
 }  // namespace payrecon::db

@@ -167,6 +167,15 @@ std::vector<core::Transaction> PgStore::TransactionsListWindow(const core::Windo
   return ReadTransactions(r.get());
 }
 
+namespace {
+
+// A batch without discrepancies is applied by this statement, prepared once per connection and run with its generic
+// plan; one with any, by the full kTransactionsApply, planned for its own parameters (its discrepancy joins are
+// planned as nested loops or hash joins by how many discrepancies the batch has).
+const internal::PreparedStatement kApplyPlain{"payrecon_apply_plain", sql::kTransactionsApplyPlain};
+
+}  // namespace
+
 core::ApplyResult PgStore::TransactionsApply(const core::ApplyParams& params) {
   core::ApplyResult result;
   result.outcomes.resize(params.updates.size());
@@ -177,6 +186,7 @@ core::ApplyResult PgStore::TransactionsApply(const core::ApplyParams& params) {
   internal::ArrayText d_ids, d_code, d_detail, d_gateway_status, d_gateway_amount, d_repeat;
   std::unordered_map<std::int64_t, std::size_t> index;  // id -> position in the batch
   index.reserve(params.updates.size());
+  bool any_discrepancy = false;
   for (std::size_t i = 0; i < params.updates.size(); ++i) {
     const core::TransactionUpdate& u = params.updates[i];
     const bool distinct = index.emplace(u.id, i).second;
@@ -200,6 +210,7 @@ core::ApplyResult PgStore::TransactionsApply(const core::ApplyParams& params) {
     request_id.AddText(u.request_id);
     digest.AddText(u.response_digest);
     has_discrepancy.Add(!u.discrepancies.empty());
+    any_discrepancy = any_discrepancy || !u.discrepancies.empty();
     std::unordered_set<int> codes;
     for (const core::DiscrepancyRecord& d : u.discrepancies) {
       if (!codes.insert(static_cast<int>(d.code)).second) continue;  // one per code and update
@@ -212,12 +223,18 @@ core::ApplyResult PgStore::TransactionsApply(const core::ApplyParams& params) {
     }
   }
   const std::string now = Ms(params.now);
-  auto r = internal::ExecPinned(conn_, "TransactionsApply", sql::kTransactionsApply,
-                {params.run_id.c_str(), now.c_str(), ids.c_str(), expected.c_str(), new_status.c_str(),
-                 next_check.c_str(), check_count.c_str(), error_count.c_str(), last_error.c_str(), amazon.c_str(),
-                 approved.c_str(), gateway_updated.c_str(), request_id.c_str(), digest.c_str(),
-                 has_discrepancy.c_str(), d_ids.c_str(), d_code.c_str(), d_detail.c_str(),
-                 d_gateway_status.c_str(), d_gateway_amount.c_str(), d_repeat.c_str()});
+  std::vector<const char*> values = {params.run_id.c_str(), now.c_str(), ids.c_str(), expected.c_str(),
+                                     new_status.c_str(), next_check.c_str(), check_count.c_str(),
+                                     error_count.c_str(), last_error.c_str(), amazon.c_str(), approved.c_str(),
+                                     gateway_updated.c_str(), request_id.c_str(), digest.c_str()};
+  internal::Result r;
+  if (!any_discrepancy) {
+    r = internal::ExecPinnedGeneric(conn_, "TransactionsApply", kApplyPlain, values);
+  } else {
+    values.insert(values.end(), {has_discrepancy.c_str(), d_ids.c_str(), d_code.c_str(), d_detail.c_str(),
+                                 d_gateway_status.c_str(), d_gateway_amount.c_str(), d_repeat.c_str()});
+    r = internal::ExecPinned(conn_, "TransactionsApply", sql::kTransactionsApply, values);
+  }
   const int n = PQntuples(r.get());
   // Newly opened discrepancies are reported in the order the update listed them.
   std::vector<std::vector<core::DiscrepancyCode>> opened(params.updates.size());

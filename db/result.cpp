@@ -85,6 +85,8 @@ namespace {
   " set_config('enable_sort', 'off', true), set_config('jit', 'off', true)"
 constexpr const char* kPinPlanStatement = PR_PIN_PLAN;
 constexpr const char* kPinPlan = "BEGIN; " PR_PIN_PLAN;
+constexpr const char* kPinGenericPlanStatement =
+    PR_PIN_PLAN ", set_config('plan_cache_mode', 'force_generic_plan', true)";
 
 // Runs `body` between kPinPlan and COMMIT; rolls back when it throws (unless the connection is gone).
 template <class F>
@@ -101,33 +103,38 @@ auto Pinned(Connection& conn, F&& body) {
   }
 }
 
-}  // namespace
-
 // One round trip instead of three: BEGIN, the pins, the statement and COMMIT go out together in libpq's pipeline
 // mode and are answered together. On a busy machine each round trip waits for both the backend and this thread to
 // be scheduled again, and those waits were most of the tail of a claim's latency. After a failure the server skips
 // the rest up to the sync, leaving the transaction aborted: the rollback below ends it, as in Pinned.
-Result ExecPinned(Connection& conn, std::string_view what, const char* sql, const std::vector<const char*>& params) {
+// `send` sends the statement (true when libpq took it); `pins` are kPinPlanStatement or kPinGenericPlanStatement.
+// `prepare`, when not null, is prepared first in the same pipeline (the statement's first run on this session): a
+// named statement outlives the transaction, so it counts as prepared as soon as its own answer is a success.
+template <class Send>
+Result ExecPinnedWith(Connection& conn, std::string_view what, const char* pins, const PreparedStatement* prepare,
+                      Send&& send) {
   PGconn* pg = conn.native();
   if (PQenterPipelineMode(pg) != 1) ThrowFor(conn, nullptr, what);
-  constexpr int kQueries = 4;  // BEGIN, the pins, the statement, COMMIT
-  constexpr int kStatement = 2;
-  const bool sent =
-      PQsendQueryParams(pg, "BEGIN", 0, nullptr, nullptr, nullptr, nullptr, 0) == 1 &&
-      PQsendQueryParams(pg, kPinPlanStatement, 0, nullptr, nullptr, nullptr, nullptr, 0) == 1 &&
-      PQsendQueryParams(pg, sql, static_cast<int>(params.size()), nullptr, params.data(), nullptr, nullptr, 0) == 1 &&
-      PQsendQueryParams(pg, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr, 0) == 1 && PQpipelineSync(pg) == 1;
+  const int first = prepare != nullptr ? 1 : 0;
+  const int queries = first + 4;  // [the prepare], BEGIN, the pins, the statement, COMMIT
+  const int statement_at = first + 2;
+  const bool sent = (prepare == nullptr || PQsendPrepare(pg, prepare->name, prepare->sql, 0, nullptr) == 1) &&
+                    PQsendQueryParams(pg, "BEGIN", 0, nullptr, nullptr, nullptr, nullptr, 0) == 1 &&
+                    PQsendQueryParams(pg, pins, 0, nullptr, nullptr, nullptr, nullptr, 0) == 1 && send(pg) &&
+                    PQsendQueryParams(pg, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr, 0) == 1 &&
+                    PQpipelineSync(pg) == 1;
   Result statement;
   Result failed;
   bool lost = !sent;
   // Each query's results end with a null; then comes the sync. A lost connection ends the reading at once.
-  for (int q = 0; q < kQueries && !lost; ++q) {
+  for (int q = 0; q < queries && !lost; ++q) {
     for (;;) {
       Result r(PQgetResult(pg));
       if (!r) break;
       const ExecStatusType status = PQresultStatus(r.get());
       if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
-        if (q == kStatement) statement = std::move(r);
+        if (q == statement_at) statement = std::move(r);
+        if (q == 0 && prepare != nullptr) conn.MarkPrepared(prepare->name);
       } else if (status != PGRES_PIPELINE_ABORTED && !failed) {
         failed = std::move(r);
       }
@@ -160,6 +167,25 @@ Result ExecPinned(Connection& conn, std::string_view what, const char* sql, cons
   }
   if (!statement) ThrowFor(conn, nullptr, what);  // no answer to the statement itself: never silently no rows
   return statement;
+}
+
+}  // namespace
+
+Result ExecPinned(Connection& conn, std::string_view what, const char* sql, const std::vector<const char*>& params) {
+  return ExecPinnedWith(conn, what, kPinPlanStatement, nullptr, [&](PGconn* pg) {
+    return PQsendQueryParams(pg, sql, static_cast<int>(params.size()), nullptr, params.data(), nullptr, nullptr, 0) ==
+           1;
+  });
+}
+
+Result ExecPinnedGeneric(Connection& conn, std::string_view what, const PreparedStatement& statement,
+                         const std::vector<const char*>& params) {
+  // Parameter types come from the statement's casts.
+  const PreparedStatement* prepare = conn.IsPrepared(statement.name) ? nullptr : &statement;
+  return ExecPinnedWith(conn, what, kPinGenericPlanStatement, prepare, [&](PGconn* pg) {
+    return PQsendQueryPrepared(pg, statement.name, static_cast<int>(params.size()), params.data(), nullptr, nullptr,
+                               0) == 1;
+  });
 }
 
 void StreamPinned(Connection& conn, std::string_view what, const char* sql, const std::vector<const char*>& params,

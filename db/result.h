@@ -38,6 +38,17 @@ Result ExecPinned(Connection& conn, std::string_view what, const char* sql, cons
 void StreamPinned(Connection& conn, std::string_view what, const char* sql, const std::vector<const char*>& params,
                   const std::function<void(const PGresult*, int)>& row);
 
+// A statement prepared on a connection the first time it runs there (and again after a reconnect), under `name`.
+struct PreparedStatement {
+  const char* name;
+  const char* sql;
+};
+// ExecPinned for a prepared statement, run with its generic plan (plan_cache_mode force_generic_plan for this
+// transaction only): for a statement whose right plan does not depend on its parameters, so that it is planned
+// once per connection instead of once per call.
+Result ExecPinnedGeneric(Connection& conn, std::string_view what, const PreparedStatement& statement,
+                         const std::vector<const char*>& params);
+
 // Cell readers. Text of NULL is "".
 inline bool IsNull(const PGresult* r, int row, int col) { return PQgetisnull(r, row, col) != 0; }
 inline std::string_view Text(const PGresult* r, int row, int col) {

@@ -17,6 +17,7 @@ extern const char* const kTransactionsListDue;
 extern const char* const kTransactionsClaimWindow;
 extern const char* const kTransactionsListWindow;
 extern const char* const kTransactionsApply;
+extern const char* const kTransactionsApplyPlain;
 extern const char* const kLeasesRelease;
 extern const char* const kTransactionsForEachPending;
 extern const char* const kTransactionsCountPending;

@@ -45,6 +45,20 @@ std::string Explain(db::Connection& conn, bool pinned, const char* sql, const st
   return plan;
 }
 
+// The generic plan (parameters unknown) of `sql` prepared with the store's pins, as PgStore runs
+// kTransactionsApplyPlain; `args` is the EXECUTE's argument list in SQL.
+std::string ExplainGeneric(db::Connection& conn, const char* sql, const std::string& args) {
+  conn.Execute(
+      "BEGIN; SELECT set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true),"
+      " set_config('enable_sort', 'off', true), set_config('jit', 'off', true),"
+      " set_config('plan_cache_mode', 'force_generic_plan', true)");
+  conn.Execute(std::string("PREPARE generic AS ") + sql);
+  std::string plan;
+  for (const db::Row& row : conn.Query("EXPLAIN (FORMAT JSON) EXECUTE generic(" + args + ")")) plan += row.at(0).value();
+  conn.Execute("DEALLOCATE generic; COMMIT");
+  return plan;
+}
+
 bool Has(const std::string& plan, const std::string& what) { return plan.find(what) != std::string::npos; }
 
 // An index scan of `index` and nothing that reads or sorts the whole table.
@@ -113,6 +127,16 @@ BOOST_AUTO_TEST_CASE(listings_and_window_claims_use_their_indexes_on_a_never_ana
   BOOST_TEST_INFO(apply);
   BOOST_TEST(Has(apply, "\"Index Name\": \"transactions_pkey\""));
   BOOST_TEST(!Has(apply, "\"Node Type\": \"Seq Scan\""));
+  // A batch without discrepancies: the generic plan the store runs (made once, for any batch size).
+  const std::string plain = ExplainGeneric(*conn, db::sql::kTransactionsApplyPlain,
+                                           "'run-1', '1893456000000', '{5}', '{CapturePending}', '{CaptureApproved}',"
+                                           " '{1893456000000}', '{1}', '{0}', '{NULL}', '{NULL}', '{NULL}', '{NULL}',"
+                                           " '{r}', '{d}'");
+  BOOST_TEST_INFO(plain);
+  BOOST_TEST(Has(plain, "$1"));  // generic: the run id is a parameter of the plan, not a constant
+  BOOST_TEST(Has(plain, "\"Index Name\": \"transactions_pkey\""));
+  BOOST_TEST(!Has(plain, "\"Node Type\": \"Seq Scan\""));
+  BOOST_TEST(!Has(plain, "\"Node Type\": \"Hash Join\""));
   // The run's report rows, by run id.
   RequireIndexPlan(Explain(*conn, true, db::sql::kRunTransitionsForEach, {"run-1"}), "transaction_events_run");
   RequireIndexPlan(Explain(*conn, true, db::sql::kRunErrorsForEach, {"run-1"}), "run_errors_run");
@@ -159,6 +183,16 @@ BOOST_AUTO_TEST_CASE(apply_does_not_read_the_runs_earlier_events) {
   BOOST_TEST(!Has(apply, "\"Index Name\": \"transaction_events_run\""));
   BOOST_TEST(Has(apply, "\"Index Name\": \"transaction_events_transaction\""));
   BOOST_TEST(!Has(apply, "\"Node Type\": \"Seq Scan\""));
+  // The same for the generic plan of a batch without discrepancies.
+  const std::string plain = ExplainGeneric(
+      *conn, db::sql::kTransactionsApplyPlain,
+      "'run-1', '1893456000000', '" + ids + "', '" + expected + "', '" + fresh + "', '" + times + "', '" + counts +
+          "', '" + zeros + "', '" + nulls + "', '" + nulls + "', '" + nulls + "', '" + nulls + "', '" + requests +
+          "', '" + digests + "'");
+  BOOST_TEST_INFO(plain);
+  BOOST_TEST(!Has(plain, "\"Index Name\": \"transaction_events_run\""));
+  BOOST_TEST(Has(plain, "\"Index Name\": \"transaction_events_transaction\""));
+  BOOST_TEST(!Has(plain, "\"Node Type\": \"Seq Scan\""));
 }
 
 // Claims set only the lease, which no index covers: on a freshly loaded table most claimed rows get their new

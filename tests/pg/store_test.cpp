@@ -304,6 +304,28 @@ BOOST_AUTO_TEST_CASE(the_events_of_an_apply_take_their_ids_in_the_order_of_its_u
   BOOST_TEST(order == moved, boost::test_tools::per_element());
 }
 
+// A batch without discrepancies runs as a statement prepared on the connection; a reconnected session has lost
+// it, and the next apply prepares it again instead of failing.
+BOOST_AUTO_TEST_CASE(the_prepared_apply_survives_a_reconnect) {
+  TestDatabase tdb;
+  auto conn = tdb.Connect();
+  db::PgStore store(*conn);
+  InsertTransaction(*conn, {.merchant_txn_id = "p1"});
+  InsertTransaction(*conn, {.merchant_txn_id = "p2"});
+  const auto claimed = store.TransactionsClaimDue(Claim("run-a", At(0)));
+  BOOST_REQUIRE(claimed.size() == 2u);
+  BOOST_TEST(Apply(store, "run-a", At(2), {Transition(claimed[0], core::Status::kCaptureApproved, At(300))})
+                 .outcomes.at(0)
+                 .applied);
+  BOOST_TEST(Scalar(*conn, "SELECT count(*) FROM pg_prepared_statements WHERE name = 'payrecon_apply_plain'") == "1");
+  conn->Reconnect();
+  BOOST_TEST(Scalar(*conn, "SELECT count(*) FROM pg_prepared_statements") == "0");
+  BOOST_TEST(Apply(store, "run-a", At(3), {Transition(claimed[1], core::Status::kFailed, At(300))})
+                 .outcomes.at(0)
+                 .applied);
+  BOOST_TEST(Scalar(*conn, "SELECT count(*) FROM payrecon.transaction_events") == "2");
+}
+
 BOOST_AUTO_TEST_CASE(an_update_without_transition_writes_no_event) {
   TestDatabase tdb;
   auto conn = tdb.Connect();
