@@ -291,6 +291,8 @@ class ReportStore {
 
   // A run's status changes in event order, the discrepancies it opened and its failed checks, streamed.
   virtual void RunTransitionsForEach(const std::string& run_id, const RowSink<TransitionRow>& sink) = 0;
+  // How many status changes the run recorded (its transition events).
+  virtual std::int64_t RunTransitionsCount(const std::string& run_id) = 0;
   virtual void RunDiscrepanciesForEach(const std::string& run_id, const RowSink<DiscrepancyRow>& sink) = 0;
   virtual void RunErrorsForEach(const std::string& run_id, const RowSink<ErrorRow>& sink) = 0;
 

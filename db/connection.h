@@ -64,6 +64,10 @@ class Connection {
   // Statements prepared on this session (internal::ExecPinnedGeneric); forgotten when it is reopened.
   bool IsPrepared(std::string_view name) const;
   void MarkPrepared(std::string_view name) { prepared_.emplace_back(name); }
+  // False once a prepared statement went missing or was there already (a pooler handing each transaction another
+  // server session): from then on this connection, reopened or not, sends every statement unnamed.
+  bool PreparesStatements() const { return prepares_; }
+  void StopPreparing() { prepares_ = false; }
 
  private:
   void Open();
@@ -72,6 +76,7 @@ class Connection {
   std::string description_;
   pg_conn* conn_ = nullptr;
   std::vector<std::string> prepared_;
+  bool prepares_ = true;
 };
 
 }  // namespace payrecon::db

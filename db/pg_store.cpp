@@ -449,6 +449,11 @@ void PgStore::RunTransitionsForEach(const std::string& run_id, const core::RowSi
                    });
 }
 
+std::int64_t PgStore::RunTransitionsCount(const std::string& run_id) {
+  auto r = internal::ExecPinned(conn_, "RunTransitionsCount", sql::kRunTransitionsCount, {run_id.c_str()});
+  return Int(r.get(), 0, 0);
+}
+
 void PgStore::RunDiscrepanciesForEach(const std::string& run_id,
                                       const core::RowSink<core::DiscrepancyRow>& sink) {
   if (sink.restart) sink.restart();

@@ -180,12 +180,22 @@ Result ExecPinned(Connection& conn, std::string_view what, const char* sql, cons
 
 Result ExecPinnedGeneric(Connection& conn, std::string_view what, const PreparedStatement& statement,
                          const std::vector<const char*>& params) {
+  if (!conn.PreparesStatements()) return ExecPinned(conn, what, statement.sql, params);
   // Parameter types come from the statement's casts.
   const PreparedStatement* prepare = conn.IsPrepared(statement.name) ? nullptr : &statement;
-  return ExecPinnedWith(conn, what, kPinGenericPlanStatement, prepare, [&](PGconn* pg) {
-    return PQsendQueryPrepared(pg, statement.name, static_cast<int>(params.size()), params.data(), nullptr, nullptr,
-                               0) == 1;
-  });
+  try {
+    return ExecPinnedWith(conn, what, kPinGenericPlanStatement, prepare, [&](PGconn* pg) {
+      return PQsendQueryPrepared(pg, statement.name, static_cast<int>(params.size()), params.data(), nullptr, nullptr,
+                                 0) == 1;
+    });
+  } catch (const QueryError& e) {
+    // 26000: no such prepared statement; 42P05: it exists already. Either way this session is not the one it was
+    // prepared on (a transaction-pooling pooler between us and the server). Nothing was written: the transaction
+    // was rolled back. Unnamed statements work through any pooler.
+    if (e.sqlstate() != "26000" && e.sqlstate() != "42P05") throw;
+    conn.StopPreparing();
+    return ExecPinned(conn, what, statement.sql, params);
+  }
 }
 
 void StreamPinned(Connection& conn, std::string_view what, const char* sql, const std::vector<const char*>& params,

@@ -267,6 +267,10 @@ const char* const kRunTransitionsForEach =
     " FROM payrecon.transaction_events e JOIN payrecon.transactions t ON t.id = e.transaction_id"
     " WHERE e.run_id = $1 AND e.event_type = 'transition' ORDER BY e.id";
 
+// Served by transaction_events_run (run_id, id).
+const char* const kRunTransitionsCount =
+    "SELECT count(*) FROM payrecon.transaction_events e WHERE e.run_id = $1 AND e.event_type = 'transition'";
+
 const char* const kRunDiscrepanciesForEach =
     "SELECT " PR_DISCREPANCY_COLUMNS
     " FROM payrecon.discrepancies d JOIN payrecon.transactions t ON t.id = d.transaction_id"

@@ -30,6 +30,7 @@ extern const char* const kRunCheckpoint;
 extern const char* const kRunGet;
 extern const char* const kRunErrorsRecord;
 extern const char* const kRunTransitionsForEach;
+extern const char* const kRunTransitionsCount;
 extern const char* const kRunDiscrepanciesForEach;
 extern const char* const kRunErrorsForEach;
 extern const char* const kDiscrepanciesListOpen;

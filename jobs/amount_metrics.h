@@ -12,7 +12,8 @@
 namespace payrecon::jobs {
 
 // Fills the amount members of `gauges` from `summary`: pending and open totals (summed in SQL by WritePending and
-// ReadTotals), and the run's transitions per kind (summed by WriteRunRows over the audit trail's rows).
+// ReadTotals), and the run's transitions per kind (summed over the rows written into transitions.csv: see
+// ReadTotals in jobs/run_report.h).
 void AddAmountGauges(const core::RunSummary& summary, DatabaseGauges& gauges);
 
 // Appends the amount families to `m`, each sample labelled with `mode`.

@@ -168,6 +168,10 @@ void ReconnectingStore::RunTransitionsForEach(const std::string& run_id,
   Call("RunTransitionsForEach", inner_.reports, [&](auto& s) { s.RunTransitionsForEach(run_id, sink); });
 }
 
+std::int64_t ReconnectingStore::RunTransitionsCount(const std::string& run_id) {
+  return Call("RunTransitionsCount", inner_.reports, [&](auto& s) { return s.RunTransitionsCount(run_id); });
+}
+
 void ReconnectingStore::RunDiscrepanciesForEach(const std::string& run_id,
                                                 const core::RowSink<core::DiscrepancyRow>& sink) {
   Call("RunDiscrepanciesForEach", inner_.reports, [&](auto& s) { s.RunDiscrepanciesForEach(run_id, sink); });

@@ -81,6 +81,7 @@ class ReconnectingStore : public core::Store {
   std::vector<core::Transaction> TransactionsFindByTxn(const core::TransactionFindParams& params) override;
   core::LeaseHolder TransactionLeaseGet(std::int64_t transaction_id) override;
   void RunTransitionsForEach(const std::string& run_id, const core::RowSink<core::TransitionRow>& sink) override;
+  std::int64_t RunTransitionsCount(const std::string& run_id) override;
   void RunDiscrepanciesForEach(const std::string& run_id,
                                const core::RowSink<core::DiscrepancyRow>& sink) override;
   void RunErrorsForEach(const std::string& run_id, const core::RowSink<core::ErrorRow>& sink) override;

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <exception>
 #include <optional>
 #include <string>
 #include <utility>
@@ -163,19 +164,31 @@ class LiveRunRows : public engine::RunObserver {
   void OnChecked(const engine::CheckRecord& rec, const core::UpdateOutcome& outcome) override {
     if (report_ != nullptr && WroteTransition(rec, outcome)) {
       const core::TransitionRow row = TransitionRowOf(run_id_, rec, outcome.applied_at);
-      report_->Transition(row);
-      CountTransition(summary_, row);
+      try {
+        report_->Transition(row);
+      } catch (...) {
+        // The reports cannot be written (a full disk): the run still does its database work, as when its reports
+        // were written at the end, and fails with the reports' error once it has (Flush).
+        report_failure_ = std::current_exception();
+        report_ = nullptr;
+      }
+      if (report_ != nullptr) CountTransition(summary_, row);
     }
     errors_.OnChecked(rec, outcome);
   }
 
-  void Flush() { errors_.Flush(); }
+  // Writes the failed checks not yet written; then rethrows a failure to write transitions.csv, if any.
+  void Flush() {
+    errors_.Flush();
+    if (report_failure_) std::rethrow_exception(report_failure_);
+  }
 
  private:
   std::string run_id_;
   RunErrorRecorder errors_;
   ReportWriter* report_;
   core::RunSummary& summary_;
+  std::exception_ptr report_failure_;
 };
 
 // "backfill: 12000 done, 850/s, 00:14 left" on a terminal, rewritten in place.

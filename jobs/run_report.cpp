@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/json.h"
+#include "jobs/log.h"
 #include "jobs/run_metrics.h"
 
 #include <sys/resource.h>
@@ -61,6 +62,17 @@ void WriteRunRows(Database& db, const std::string& run_id, ReportWriter& report,
                   RunRows rows) {
   core::RunSummary counted = summary;
   core::ReportStore& store = db.store();
+  if (rows == RunRows::kAllButTransitions) {
+    // The audit trail is the record: if it holds a transition the run did not hear of as applied (an apply whose
+    // connection was lost while its server process went on and committed, and whose retry then found the rows
+    // moved), the file is written again from the events.
+    const std::int64_t recorded = store.RunTransitionsCount(run_id);
+    if (recorded != summary.transitions) {
+      LogWarn("transitions.csv: the audit trail holds " + std::to_string(recorded) + " transitions of run \"" +
+              run_id + "\", the run wrote " + std::to_string(summary.transitions) + "; writing them again from it");
+      rows = RunRows::kAll;
+    }
+  }
   // A read retried after a lost connection streams again from its first row: each restart empties its file.
   if (rows == RunRows::kAll) {
     store.RunTransitionsForEach(run_id, {[&] {

@@ -326,6 +326,29 @@ BOOST_AUTO_TEST_CASE(the_prepared_apply_survives_a_reconnect) {
   BOOST_TEST(Scalar(*conn, "SELECT count(*) FROM payrecon.transaction_events") == "2");
 }
 
+// Behind a pooler that hands each transaction another server session, the prepared apply is missing (or there
+// already): the apply is sent again unnamed, writes once, and the connection stops preparing.
+BOOST_AUTO_TEST_CASE(a_missing_prepared_apply_falls_back_to_an_unnamed_statement) {
+  TestDatabase tdb;
+  auto conn = tdb.Connect();
+  db::PgStore store(*conn);
+  for (const char* key : {"m1", "m2", "m3"}) InsertTransaction(*conn, {.merchant_txn_id = key});
+  const auto claimed = store.TransactionsClaimDue(Claim("run-a", At(0)));
+  BOOST_REQUIRE(claimed.size() == 3u);
+  BOOST_TEST(Apply(store, "run-a", At(2), {Keep(claimed[0], At(300))}).outcomes.at(0).applied);
+  BOOST_REQUIRE(conn->PreparesStatements());
+  conn->Execute("DEALLOCATE payrecon_apply_plain");  // what another server session looks like
+  BOOST_TEST(Apply(store, "run-a", At(3), {Transition(claimed[1], core::Status::kCaptureApproved, At(300))})
+                 .outcomes.at(0)
+                 .applied);
+  BOOST_TEST(!conn->PreparesStatements());
+  BOOST_TEST(Apply(store, "run-a", At(4), {Transition(claimed[2], core::Status::kFailed, At(300))})
+                 .outcomes.at(0)
+                 .applied);
+  BOOST_TEST(Scalar(*conn, "SELECT count(*) FROM pg_prepared_statements") == "0");
+  BOOST_TEST(Scalar(*conn, "SELECT count(*) FROM payrecon.transaction_events") == "2");
+}
+
 BOOST_AUTO_TEST_CASE(an_update_without_transition_writes_no_event) {
   TestDatabase tdb;
   auto conn = tdb.Connect();
