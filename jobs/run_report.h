@@ -28,7 +28,7 @@ enum class RunRows {
 
 // Writes the run's transitions, discrepancies and errors from the database into `report` (restarting a listing
 // after a reconnect) and counts them into `summary`; with kAllButTransitions, keeps the transitions already
-// written and counted.
+// written and counted unless the audit trail holds a different number of them (then reads them all back).
 void WriteRunRows(Database& db, const std::string& run_id, ReportWriter& report, core::RunSummary& summary,
                   RunRows rows = RunRows::kAll);
 // Writes the oldest `limit` pending transactions as of `now` into pending.csv, and counts and sums every pending

@@ -139,6 +139,7 @@ BOOST_AUTO_TEST_CASE(listings_and_window_claims_use_their_indexes_on_a_never_ana
   BOOST_TEST(!Has(plain, "\"Node Type\": \"Hash Join\""));
   // The run's report rows, by run id.
   RequireIndexPlan(Explain(*conn, true, db::sql::kRunTransitionsForEach, {"run-1"}), "transaction_events_run");
+  RequireIndexPlan(Explain(*conn, true, db::sql::kRunTransitionsCount, {"run-1"}), "transaction_events_run");
   RequireIndexPlan(Explain(*conn, true, db::sql::kRunErrorsForEach, {"run-1"}), "run_errors_run");
   RequireIndexPlan(Explain(*conn, true, db::sql::kRunDiscrepanciesForEach, {"run-1"}), "discrepancies_run");
 }

@@ -66,6 +66,9 @@ BOOST_AUTO_TEST_CASE(transitions_the_run_missed_are_written_again_from_the_audit
     jobs::WriteRunRows(db, "run-1", report, summary, jobs::RunRows::kAllButTransitions);
     BOOST_TEST(report.transitions() == 3);
     BOOST_TEST(summary.transitions == 3);
+    // Counted from the events (150,000 paise each), not from the rows the run wrote (0 each).
+    BOOST_TEST(summary.transition_amounts.at({core::Status::kCapturePending, core::Status::kCaptureApproved}) ==
+               450000);
   }
   // It heard of all three: what it wrote stays (here, three rows of its own), and nothing is read back.
   {
@@ -81,6 +84,8 @@ BOOST_AUTO_TEST_CASE(transitions_the_run_missed_are_written_again_from_the_audit
     jobs::WriteRunRows(db, "run-1", report, summary, jobs::RunRows::kAllButTransitions);
     BOOST_TEST(report.transitions() == 3);
     BOOST_TEST(summary.transitions == 3);
+    // The run's own rows (0 paise each), not the events read back.
+    BOOST_TEST(summary.transition_amounts.at({core::Status::kCapturePending, core::Status::kCaptureApproved}) == 0);
   }
 }
 
