@@ -186,7 +186,9 @@ core::ApplyResult PgStore::TransactionsApply(const core::ApplyParams& params) {
   internal::ArrayText d_ids, d_code, d_detail, d_gateway_status, d_gateway_amount, d_repeat;
   std::unordered_map<std::int64_t, std::size_t> index;  // id -> position in the batch
   index.reserve(params.updates.size());
-  bool any_discrepancy = false;
+  // Without discrepancies the batch goes to kApplyPlain, which takes neither the flags nor the discrepancy arrays.
+  const bool any_discrepancy = std::any_of(params.updates.begin(), params.updates.end(),
+                                           [](const core::TransactionUpdate& u) { return !u.discrepancies.empty(); });
   for (std::size_t i = 0; i < params.updates.size(); ++i) {
     const core::TransactionUpdate& u = params.updates[i];
     const bool distinct = index.emplace(u.id, i).second;
@@ -209,8 +211,7 @@ core::ApplyResult PgStore::TransactionsApply(const core::ApplyParams& params) {
     gateway_updated.Add(MsOrNull(u.gateway_updated_at));
     request_id.AddText(u.request_id);
     digest.AddText(u.response_digest);
-    has_discrepancy.Add(!u.discrepancies.empty());
-    any_discrepancy = any_discrepancy || !u.discrepancies.empty();
+    if (any_discrepancy) has_discrepancy.Add(!u.discrepancies.empty());
     std::unordered_set<int> codes;
     for (const core::DiscrepancyRecord& d : u.discrepancies) {
       if (!codes.insert(static_cast<int>(d.code)).second) continue;  // one per code and update

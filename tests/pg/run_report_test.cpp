@@ -42,6 +42,16 @@ void ApplyTransitions(db::Connection& conn, const std::string& run, std::initial
   store.TransactionsApply(apply);
 }
 
+// What a live run does as it hears of its applied transitions: `n` rows (of 0 paise) written and counted.
+void WriteHeard(jobs::ReportWriter& report, core::RunSummary& summary, int n) {
+  core::TransitionRow heard;
+  heard.run_id = "run-1";
+  for (int i = 0; i < n; ++i) {
+    report.Transition(heard);
+    jobs::CountTransition(summary, heard);
+  }
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(run_report)
@@ -57,12 +67,7 @@ BOOST_AUTO_TEST_CASE(transitions_the_run_missed_are_written_again_from_the_audit
   {
     jobs::ReportWriter report(dir.path(), "missed", core::ReportCompression::kNone);
     core::RunSummary summary;
-    core::TransitionRow heard;
-    heard.run_id = "run-1";
-    for (int i = 0; i < 2; ++i) {
-      report.Transition(heard);
-      jobs::CountTransition(summary, heard);
-    }
+    WriteHeard(report, summary, 2);
     jobs::WriteRunRows(db, "run-1", report, summary, jobs::RunRows::kAllButTransitions);
     BOOST_TEST(report.transitions() == 3);
     BOOST_TEST(summary.transitions == 3);
@@ -74,13 +79,7 @@ BOOST_AUTO_TEST_CASE(transitions_the_run_missed_are_written_again_from_the_audit
   {
     jobs::ReportWriter report(dir.path(), "complete", core::ReportCompression::kNone);
     core::RunSummary summary;
-    core::TransitionRow heard;
-    heard.run_id = "run-1";
-    heard.merchant_txn_id = "as-written";
-    for (int i = 0; i < 3; ++i) {
-      report.Transition(heard);
-      jobs::CountTransition(summary, heard);
-    }
+    WriteHeard(report, summary, 3);
     jobs::WriteRunRows(db, "run-1", report, summary, jobs::RunRows::kAllButTransitions);
     BOOST_TEST(report.transitions() == 3);
     BOOST_TEST(summary.transitions == 3);
